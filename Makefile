@@ -1,0 +1,86 @@
+# ioshim - top-level build.  `make` builds everything, `make check` runs
+# every test, `make demo` shows ioshim at work, `make bench` measures it.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	= -Wall -Wextra -Werror -Wno-unused-parameter
+CPPFLAGS += -D_GNU_SOURCE -Icommon
+SAN	?=
+
+PKGS_COLLECTOR = sqlite3 libbsd
+PKGS_TOOLS     = libbsd ncursesw
+
+SHIM_SRC	= $(wildcard shim/*.c)
+SHIM_OBJ	= $(SHIM_SRC:.c=.o)
+COLL_SRC	= $(filter-out collector/fuzz_%.c,$(wildcard collector/*.c))
+COLL_OBJ	= $(COLL_SRC:.c=.o)
+TOOL_SRC	= $(wildcard tools/*.c)
+TOOL_OBJ	= $(TOOL_SRC:.c=.o)
+
+ALL = shim/libioshim.so tools/ioshim
+ifneq ($(COLL_SRC),)
+ALL += collector/ioshimd
+endif
+
+.PHONY: all deps check check-asan demo bench bench-smoke install clean fuzz
+
+all: $(ALL)
+
+deps:
+	@sh mk/deps.sh
+
+# The shim: position independent, no sanitizer runtime (it is preloaded
+# into programs that were not built with one).
+shim/%.o: shim/%.c shim/*.h common/wire.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c -o $@ $<
+
+shim/libioshim.so: $(SHIM_OBJ)
+	$(CC) -shared -o $@ $(SHIM_OBJ) -ldl -lpthread -Wl,-z,now -Wl,--no-undefined
+
+collector/%.o: collector/%.c collector/*.h common/wire.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $$(pkg-config --cflags $(PKGS_COLLECTOR)) -c -o $@ $<
+
+collector/ioshimd: $(COLL_OBJ)
+	$(CC) $(SAN) -o $@ $(COLL_OBJ) $$(pkg-config --libs $(PKGS_COLLECTOR)) -lpthread -lm
+
+tools/%.o: tools/%.c tools/*.h common/wire.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $$(pkg-config --cflags $(PKGS_TOOLS)) -c -o $@ $<
+
+tools/ioshim: $(TOOL_OBJ)
+	$(CC) $(SAN) -o $@ $(TOOL_OBJ) $$(pkg-config --libs $(PKGS_TOOLS)) -lm
+
+check: deps
+	$(MAKE) all
+	sh tests/run
+
+# The collector and tools built with ASan/UBSan; the shim itself is tested
+# under the same suite (its own code is checked by the stress tests).
+check-asan: deps
+	$(MAKE) clean
+	$(MAKE) all SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" CFLAGS="-O1 -g"
+	IOSHIM_ASAN=1 sh tests/run
+	$(MAKE) clean
+
+demo: deps all
+	sh mk/demo.sh
+
+bench: deps all
+	sh bench/run
+
+bench-smoke: all
+	IOSHIM_BENCH_SMOKE=1 sh bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/ioshim $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -m 0644 shim/libioshim.so $(DESTDIR)$(PREFIX)/lib/ioshim/libioshim.so
+	install -m 0755 tools/ioshim $(DESTDIR)$(PREFIX)/bin/ioshim
+	if [ -f collector/ioshimd ]; then install -m 0755 collector/ioshimd $(DESTDIR)$(PREFIX)/sbin/ioshimd; fi
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	for m in docs/man/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
+	for m in docs/man/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+
+clean:
+	rm -f shim/*.o shim/*.so collector/*.o collector/ioshimd tools/*.o tools/ioshim
+	rm -rf tests/bin

@@ -1,0 +1,603 @@
+/*
+ * aggregate.c - the live table of process images (see aggregate.h).
+ *
+ * Images are found by (pid, start_ticks, image_ns) in a chained hash table
+ * and also kept on one list for iteration.  File rows live in a small array
+ * per image, searched by a 64-bit hash of the path.  All memory is bounded
+ * by struct agg_limits: an image over the bounds is refused and counted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aggregate.h"
+
+struct uidcount {
+	uid_t		uid;
+	uint32_t	n;
+};
+
+struct agg {
+	struct agg_limits lim;
+	agg_lookup_fn	 lookup;
+	void		*ctx;
+	struct image   **tab;
+	size_t		 ntab;		/* power of two */
+	struct image	*head, *tail;
+	uint32_t	 count;
+	size_t		 mem;
+	struct uidcount	*uids;
+	size_t		 nuids, capuids;
+	struct agg_stats st;
+};
+
+uint64_t
+dlt(uint64_t cur, uint64_t base)
+{
+	return cur > base ? cur - base : 0;
+}
+
+static uint64_t
+hash64(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	while (n--) {
+		h ^= *s++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static size_t
+keyslot(const struct agg *a, pid_t pid, uint64_t st, uint64_t ins)
+{
+	uint64_t k[3] = { (uint64_t)pid, st, ins };
+
+	return (size_t)(hash64(k, sizeof(k)) & (a->ntab - 1));
+}
+
+struct agg *
+agg_new(const struct agg_limits *lim, agg_lookup_fn fn, void *ctx)
+{
+	struct agg *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->lim = *lim;
+	a->lookup = fn;
+	a->ctx = ctx;
+	a->ntab = 1024;
+	if ((a->tab = calloc(a->ntab, sizeof(*a->tab))) == NULL) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static void
+img_free(struct image *im)
+{
+	uint32_t i;
+
+	for (i = 0; i < im->nfiles; i++)
+		free(im->files[i].path);
+	free(im->files);
+	free(im);
+}
+
+void
+agg_free(struct agg *a)
+{
+	struct image *im, *nx;
+
+	if (a == NULL)
+		return;
+	for (im = a->head; im != NULL; im = nx) {
+		nx = im->next;
+		img_free(im);
+	}
+	free(a->tab);
+	free(a->uids);
+	free(a);
+}
+
+static struct uidcount *
+uidslot(struct agg *a, uid_t uid, int create)
+{
+	struct uidcount *n;
+	size_t i;
+
+	for (i = 0; i < a->nuids; i++)
+		if (a->uids[i].uid == uid)
+			return &a->uids[i];
+	if (!create)
+		return NULL;
+	if (a->nuids == a->capuids) {
+		size_t nc = a->capuids ? a->capuids * 2 : 8;
+		if ((n = reallocarray(a->uids, nc, sizeof(*n))) == NULL)
+			return NULL;
+		a->uids = n;
+		a->capuids = nc;
+	}
+	a->uids[a->nuids].uid = uid;
+	a->uids[a->nuids].n = 0;
+	return &a->uids[a->nuids++];
+}
+
+static void
+rehash(struct agg *a)
+{
+	struct image **nt, *im;
+	size_t nn = a->ntab * 2, s;
+
+	if ((nt = calloc(nn, sizeof(*nt))) == NULL)
+		return;		/* keep the old table, just slower */
+	free(a->tab);
+	a->tab = nt;
+	a->ntab = nn;
+	for (im = a->head; im != NULL; im = im->next) {
+		s = keyslot(a, im->pid, im->start_ticks, im->image_ns);
+		im->hnext = a->tab[s];
+		a->tab[s] = im;
+	}
+}
+
+static struct image *
+find(struct agg *a, pid_t pid, uint64_t st, uint64_t ins)
+{
+	struct image *im;
+
+	for (im = a->tab[keyslot(a, pid, st, ins)]; im; im = im->hnext)
+		if (im->pid == pid && im->start_ticks == st &&
+		    im->image_ns == ins)
+			return im;
+	return NULL;
+}
+
+static void
+unlink_image(struct agg *a, struct image *im)
+{
+	struct image **pp;
+	struct uidcount *u;
+
+	for (pp = &a->tab[keyslot(a, im->pid, im->start_ticks, im->image_ns)];
+	    *pp != NULL; pp = &(*pp)->hnext)
+		if (*pp == im) {
+			*pp = im->hnext;
+			break;
+		}
+	if (im->prev)
+		im->prev->next = im->next;
+	else
+		a->head = im->next;
+	if (im->next)
+		im->next->prev = im->prev;
+	else
+		a->tail = im->prev;
+	if ((u = uidslot(a, im->uid, 0)) != NULL && u->n > 0)
+		u->n--;
+	a->count--;
+	a->mem -= sizeof(*im) + im->capfiles * sizeof(struct afile);
+}
+
+static struct image *
+create(struct agg *a, const struct iw_hdr *h, pid_t pid, uid_t uid, gid_t gid,
+    time_t now, int *err)
+{
+	struct image *im;
+	struct uidcount *u;
+	uint64_t st;
+	size_t s;
+
+	if (a->count >= a->lim.max_images) {
+		*err = AG_LIMIT;
+		return NULL;
+	}
+	if ((u = uidslot(a, uid, 1)) == NULL) {
+		*err = AG_NOMEM;
+		return NULL;
+	}
+	if (u->n >= a->lim.max_per_uid) {
+		*err = AG_LIMIT;
+		return NULL;
+	}
+	/* A pid is only believed together with its own start time. */
+	if (proc_start_ticks(pid, &st) == 0 && st != h->start_ticks) {
+		*err = AG_IDENTITY;
+		return NULL;
+	}
+	if ((im = calloc(1, sizeof(*im))) == NULL) {
+		*err = AG_NOMEM;
+		return NULL;
+	}
+	im->pid = pid;
+	im->uid = uid;
+	im->gid = gid;
+	im->start_ticks = h->start_ticks;
+	im->image_ns = h->image_ns;
+	im->first_seen = im->last_seen = now;
+	im->meta_dirty = 1;
+	if (a->count >= a->ntab * 2)
+		rehash(a);
+	s = keyslot(a, pid, im->start_ticks, im->image_ns);
+	im->hnext = a->tab[s];
+	a->tab[s] = im;
+	im->prev = a->tail;
+	if (a->tail)
+		a->tail->next = im;
+	else
+		a->head = im;
+	a->tail = im;
+	a->count++;
+	a->mem += sizeof(*im);
+	u->n++;
+	a->st.images_seen++;
+	if (a->lookup != NULL)
+		(void)a->lookup(a->ctx, a, im);
+	return im;
+}
+
+static struct afile *
+find_file(struct image *im, const char *path, size_t len, uint64_t h)
+{
+	uint32_t i;
+
+	for (i = 0; i < im->nfiles; i++)
+		if (im->files[i].hash == h && im->files[i].plen == len &&
+		    memcmp(im->files[i].path, path, len) == 0)
+			return &im->files[i];
+	return NULL;
+}
+
+struct afile *
+img_file_add(struct agg *a, struct image *im, const char *path, size_t len,
+    int cls)
+{
+	struct afile *f, *nf;
+	uint64_t h = hash64(path, len);
+
+	if ((f = find_file(im, path, len, h)) != NULL)
+		return f;
+	if (im->nfiles >= a->lim.max_files || len == 0 || len > IW_PATH_MAX)
+		return NULL;
+	if (im->nfiles == im->capfiles) {
+		uint32_t nc = im->capfiles ? im->capfiles * 2 : 4;
+		if (nc > a->lim.max_files)
+			nc = a->lim.max_files;
+		if ((nf = reallocarray(im->files, nc, sizeof(*nf))) == NULL)
+			return NULL;
+		a->mem += (nc - im->capfiles) * sizeof(*nf);
+		im->files = nf;
+		im->capfiles = nc;
+	}
+	f = &im->files[im->nfiles];
+	memset(f, 0, sizeof(*f));
+	if ((f->path = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(f->path, path, len);
+	f->path[len] = '\0';
+	f->plen = (uint16_t)len;
+	f->hash = h;
+	f->cls = (uint8_t)cls;
+	a->mem += len + 1;
+	im->nfiles++;
+	return f;
+}
+
+static void
+apply_proc(struct image *im, const struct iw_proc *p)
+{
+	int c;
+
+	im->ppid = p->ppid;
+	if (im->state != p->state || !im->have_proc ||
+	    strcmp(im->exe, p->exe) != 0 || strcmp(im->comm, p->comm) != 0)
+		im->meta_dirty = 1;
+	im->state = p->state;
+	im->end_reason = p->end_reason;
+	im->end_code = p->end_code;
+	memcpy(im->comm, p->comm, sizeof(im->comm));
+	memcpy(im->exe, p->exe, sizeof(im->exe));
+	for (c = 0; c < IW_NCLASS; c++) {
+		im->cur[C_CLASS(c, K_RB)] = p->cls[c].read_bytes;
+		im->cur[C_CLASS(c, K_WB)] = p->cls[c].write_bytes;
+		im->cur[C_CLASS(c, K_R)] = p->cls[c].reads;
+		im->cur[C_CLASS(c, K_W)] = p->cls[c].writes;
+	}
+	im->cur[C_OPENS] = p->opens;
+	im->cur[C_FSYNCS] = p->fsyncs;
+	im->cur[C_ABSORBED] = p->co.writes_absorbed;
+	im->cur[C_FLUSH_SYSCALLS] = p->co.syscalls;
+	im->cur[C_FLUSH_BYTES] = p->co.bytes;
+	im->cur[C_FLUSH_ERRORS] = p->co.errors;
+	memcpy(im->reasons, p->co.reasons, sizeof(im->reasons));
+	im->have_proc = 1;
+}
+
+static void
+apply_row(struct afile *f, const struct iw_file *r, uint32_t seq)
+{
+	f->seq = seq;
+	f->cls = r->cls;
+	f->cur[F_OPENS] = r->opens;
+	f->cur[F_READ_BYTES] = r->read_bytes;
+	f->cur[F_WRITE_BYTES] = r->write_bytes;
+	f->cur[F_READS] = r->reads;
+	f->cur[F_WRITES] = r->writes;
+	f->cur[F_FSYNCS] = r->fsyncs;
+	f->cur[F_WRITE_NS] = r->write_ns;
+	f->cur[F_FSYNC_NS] = r->fsync_ns;
+	f->cur[F_ABSORBED] = r->absorbed;
+	f->cur[F_FLUSHES] = r->flushes;
+	memcpy(f->sizes, r->write_sizes, sizeof(f->sizes));
+}
+
+static void
+sample_kio(struct image *im)
+{
+	uint64_t st, rb, wb;
+
+	if (proc_start_ticks(im->pid, &st) != 0 || st != im->start_ticks)
+		return;
+	if (proc_io(im->pid, &rb, &wb) != 0)
+		return;
+	if (!im->kio_init) {
+		/* The first sample is the baseline: no delta. */
+		im->base[C_KREAD_BYTES] = im->cur[C_KREAD_BYTES] = rb;
+		im->base[C_KWRITE_BYTES] = im->cur[C_KWRITE_BYTES] = wb;
+		im->kio_init = 1;
+		return;
+	}
+	if (rb > im->cur[C_KREAD_BYTES])
+		im->cur[C_KREAD_BYTES] = rb;
+	if (wb > im->cur[C_KWRITE_BYTES])
+		im->cur[C_KWRITE_BYTES] = wb;
+}
+
+int
+agg_ingest(struct agg *a, const struct dec_msg *m, pid_t pid, uid_t uid,
+    gid_t gid, time_t now)
+{
+	struct image *im;
+	struct afile *f;
+	struct dec_row r;
+	size_t off = 0;
+	int err = AG_OK, any = 0;
+
+	im = find(a, pid, m->h.start_ticks, m->h.image_ns);
+	if (im == NULL) {
+		im = create(a, &m->h, pid, uid, gid, now, &err);
+		if (im == NULL) {
+			if (err == AG_LIMIT)
+				a->st.refused_images++;
+			else if (err == AG_IDENTITY)
+				a->st.bad_identity++;
+			return err;
+		}
+	} else if (im->uid != uid) {
+		/* Same pid and start time, other uid: setuid() in between.
+		 * Keep the first owner; the counts still add up. */
+	}
+	im->last_seen = now;
+	if (m->type == IW_PROC) {
+		if (m->h.seq <= im->proc_seq) {
+			a->st.stale++;
+			return AG_STALE;
+		}
+		im->proc_seq = m->h.seq;
+		apply_proc(im, &m->proc);
+		if (im->state == IW_END)
+			sample_kio(im);
+		return AG_OK;
+	}
+	while (dec_row(m, &off, &r)) {
+		f = img_file_add(a, im, r.path, r.f.path_len, r.f.cls);
+		if (f == NULL) {
+			a->st.refused_files++;
+			continue;
+		}
+		if (m->h.seq <= f->seq) {
+			continue;
+		}
+		apply_row(f, &r.f, m->h.seq);
+		any = 1;
+	}
+	if (!any && m->nrows > 0)
+		a->st.stale++;
+	return AG_OK;
+}
+
+struct image *
+agg_first(struct agg *a)
+{
+	return a->head;
+}
+
+struct image *
+agg_next(struct image *im)
+{
+	return im->next;
+}
+
+struct image *
+agg_find_pid(struct agg *a, pid_t pid)
+{
+	struct image *im, *best = NULL;
+
+	for (im = a->head; im != NULL; im = im->next)
+		if (im->pid == pid && (best == NULL ||
+		    im->image_ns > best->image_ns ||
+		    im->start_ticks > best->start_ticks))
+			best = im;
+	return best;
+}
+
+int
+file_has_delta(const struct afile *f)
+{
+	int i;
+
+	for (i = 0; i < NFC; i++)
+		if (f->cur[i] > f->base[i])
+			return 1;
+	return 0;
+}
+
+int
+img_has_delta(const struct image *im)
+{
+	uint32_t i;
+	int c;
+
+	for (c = 0; c < NPC; c++)
+		if (im->cur[c] > im->base[c])
+			return 1;
+	for (i = 0; i < im->nfiles; i++)
+		if (file_has_delta(&im->files[i]))
+			return 1;
+	return 0;
+}
+
+void
+agg_sample_kio(struct agg *a, time_t since)
+{
+	struct image *im;
+
+	for (im = a->head; im != NULL; im = im->next)
+		if (im->state != IW_END && im->last_seen >= since)
+			sample_kio(im);
+}
+
+void
+agg_flushed(struct agg *a, time_t now, time_t stale_after)
+{
+	struct image *im, *nx;
+	uint64_t st;
+	uint32_t i;
+	int c;
+
+	for (im = a->head; im != NULL; im = nx) {
+		nx = im->next;
+		for (c = 0; c < NPC; c++)
+			if (im->cur[c] > im->base[c])
+				im->base[c] = im->cur[c];
+		for (i = 0; i < im->nfiles; i++)
+			for (c = 0; c < NFC; c++)
+				if (im->files[i].cur[c] > im->files[i].base[c])
+					im->files[i].base[c] = im->files[i].cur[c];
+		im->meta_dirty = 0;
+		if (im->state == IW_END ||
+		    (now - im->last_seen > stale_after &&
+		    (proc_start_ticks(im->pid, &st) != 0 ||
+		    st != im->start_ticks))) {
+			unlink_image(a, im);
+			img_free(im);
+		}
+	}
+}
+
+void
+agg_pending(struct agg *a, uint64_t out[NPC])
+{
+	struct image *im;
+	int c;
+
+	memset(out, 0, sizeof(uint64_t) * NPC);
+	for (im = a->head; im != NULL; im = im->next)
+		for (c = 0; c < NPC; c++)
+			out[c] += dlt(im->cur[c], im->base[c]);
+}
+
+uint32_t
+agg_count(const struct agg *a)
+{
+	return a->count;
+}
+
+uint32_t
+agg_live(const struct agg *a)
+{
+	const struct image *im;
+	uint32_t n = 0;
+
+	for (im = a->head; im != NULL; im = im->next)
+		if (im->state != IW_END)
+			n++;
+	return n;
+}
+
+const struct agg_stats *
+agg_stats(const struct agg *a)
+{
+	return &a->st;
+}
+
+size_t
+agg_mem(const struct agg *a)
+{
+	return a->mem;
+}
+
+/* Read a small /proc file into buf; 0 on success. */
+static int
+readsmall(const char *path, char *buf, size_t sz)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sz - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+int
+proc_start_ticks(pid_t pid, uint64_t *out)
+{
+	char path[64], buf[1024], *p;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (readsmall(path, buf, sizeof(buf)) != 0)
+		return -1;
+	/* comm may hold spaces and parentheses: start after the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	p++;
+	for (field = 2; field < 22 && *p != '\0'; p++)
+		if (*p == ' ')
+			field++;
+	if (field != 22)
+		return -1;
+	*out = strtoull(p, NULL, 10);
+	return 0;
+}
+
+int
+proc_io(pid_t pid, uint64_t *rb, uint64_t *wb)
+{
+	char path[64], buf[512], *p;
+	int got = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	if (readsmall(path, buf, sizeof(buf)) != 0)
+		return -1;
+	if ((p = strstr(buf, "\nread_bytes: ")) != NULL) {
+		*rb = strtoull(p + 13, NULL, 10);
+		got++;
+	}
+	if ((p = strstr(buf, "\nwrite_bytes: ")) != NULL) {
+		*wb = strtoull(p + 14, NULL, 10);
+		got++;
+	}
+	return got == 2 ? 0 : -1;
+}

@@ -1,0 +1,126 @@
+/*
+ * decode.c - validate and decode one ingest datagram.
+ *
+ * The datagram comes from any local process that can reach the socket, so
+ * nothing in it is trusted: the buffer may be unaligned (we memcpy into
+ * aligned structs), any length may lie, strings may lack their NUL, enums
+ * may be out of range.  A message is accepted whole or rejected whole: all
+ * file rows are checked in dec_msg() before dec_row() hands any out.
+ */
+#include <string.h>
+
+#include "decode.h"
+
+static const char *const errnames[DEC_NERR] = {
+	"ok", "short", "magic", "version", "length", "type", "size",
+	"string", "field", "row",
+};
+
+const char *
+dec_errname(int e)
+{
+	if (e < 0 || e >= DEC_NERR)
+		return "unknown";
+	return errnames[e];
+}
+
+static int
+terminated(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) != NULL;
+}
+
+/* Check one row at off; on success store the padded row size in *step. */
+static int
+check_row(const unsigned char *p, size_t avail, size_t *step)
+{
+	struct iw_file f;
+	size_t need;
+
+	if (avail < sizeof(f))
+		return DEC_ROW;
+	memcpy(&f, p, sizeof(f));
+	if (f.path_len < 1 || f.path_len > IW_PATH_MAX)
+		return DEC_ROW;
+	if (f.cls >= IW_NCLASS)
+		return DEC_ROW;
+	need = IW_ROW_SIZE((size_t)f.path_len);
+	if (need > avail)
+		return DEC_ROW;
+	if (memchr(p + sizeof(f), '\0', f.path_len) != NULL)
+		return DEC_ROW;
+	*step = need;
+	return DEC_OK;
+}
+
+int
+dec_msg(const void *buf, size_t len, struct dec_msg *m)
+{
+	const unsigned char *p = buf;
+	struct iw_files fh;
+	size_t off, step;
+	uint32_t i;
+	int e;
+
+	memset(m, 0, sizeof(*m));
+	if (len < sizeof(struct iw_hdr))
+		return DEC_SHORT;
+	memcpy(&m->h, p, sizeof(m->h));
+	if (m->h.magic != IW_MAGIC)
+		return DEC_MAGIC;
+	if (m->h.version != IW_VERSION)
+		return DEC_VERSION;
+	if (len > IW_MAX || m->h.length != len)
+		return DEC_LENGTH;
+	if (m->h.seq == 0)
+		return DEC_FIELD;
+	m->type = m->h.type;
+	switch (m->h.type) {
+	case IW_PROC:
+		if (len != sizeof(struct iw_proc))
+			return DEC_SIZE;
+		memcpy(&m->proc, p, sizeof(m->proc));
+		if (!terminated(m->proc.comm, sizeof(m->proc.comm)) ||
+		    !terminated(m->proc.exe, sizeof(m->proc.exe)))
+			return DEC_STRING;
+		if (m->proc.state > IW_END || m->proc.end_reason > IW_END_SIGNAL)
+			return DEC_FIELD;
+		return DEC_OK;
+	case IW_FILES:
+		if (len < sizeof(fh))
+			return DEC_SIZE;
+		memcpy(&fh, p, sizeof(fh));
+		/* Each row needs at least sizeof(struct iw_file) + 8 bytes. */
+		if (fh.count > (len - sizeof(fh)) / IW_ROW_SIZE(1))
+			return DEC_ROW;
+		m->nrows = fh.count;
+		m->rows = p + sizeof(fh);
+		m->rowslen = len - sizeof(fh);
+		for (i = 0, off = 0; i < fh.count; i++) {
+			if ((e = check_row(m->rows + off, m->rowslen - off,
+			    &step)) != DEC_OK)
+				return e;
+			off += step;
+		}
+		if (off != m->rowslen)
+			return DEC_ROW;		/* trailing bytes */
+		return DEC_OK;
+	default:
+		return DEC_TYPE;
+	}
+}
+
+int
+dec_row(const struct dec_msg *m, size_t *off, struct dec_row *r)
+{
+	const unsigned char *p;
+
+	if (m->type != IW_FILES || *off >= m->rowslen)
+		return 0;
+	p = m->rows + *off;
+	memcpy(&r->f, p, sizeof(r->f));
+	memcpy(r->path, p + sizeof(r->f), r->f.path_len);
+	r->path[r->f.path_len] = '\0';
+	*off += IW_ROW_SIZE((size_t)r->f.path_len);
+	return 1;
+}

@@ -1,0 +1,352 @@
+/*
+ * main.c - ioshimd: arguments, daemon, pidfile, signals and the event loop.
+ *
+ * One thread, one poll(2) loop over: a signalfd (SIGTERM/SIGINT: store the
+ * open window and exit; SIGHUP: ignored), the ingest socket, the query
+ * socket and its clients, and a timeout at the next window boundary, when
+ * the window is written to SQLite (collector_flush) and retention runs.
+ */
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/err.h>
+#include <bsd/libutil.h>
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+
+#include "ioshimd.h"
+#include "log.h"
+
+struct ioshimd D;
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: ioshimd [--socket PATH] [--db PATH] [--window SECONDS]\n"
+	    "               [--keep-minutes DAYS] [--keep-hours DAYS]\n"
+	    "               [--foreground] [--pidfile PATH] [--shared]\n"
+	    "               [--max-procs-per-uid N] [--max-files N]"
+	    " [--max-images N]\n");
+	exit(code);
+}
+
+static long long
+num(const char *opt, const char *s, long long lo, long long hi)
+{
+	const char *errstr;
+	long long v = strtonum(s, lo, hi, &errstr);
+
+	if (errstr != NULL)
+		errx(2, "%s %s: %s (allowed %lld..%lld)", opt, s, errstr, lo, hi);
+	return v;
+}
+
+/* mkdir -p for the parent directory of path; new directories get mode. */
+static void
+mkparents(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX], *p;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
+		errx(1, "path too long: %s", path);
+	if ((p = strrchr(buf, '/')) == NULL || p == buf)
+		return;
+	*p = '\0';
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) == -1 && errno != EEXIST)
+			err(1, "mkdir %s", buf);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) == -1 && errno != EEXIST)
+		err(1, "mkdir %s", buf);
+}
+
+static char *
+xasprintf(const char *fmt, const char *a, const char *b)
+{
+	char *s;
+
+	if (asprintf(&s, fmt, a, b) == -1)
+		err(1, "asprintf");
+	return s;
+}
+
+static void
+defaults(struct config *c)
+{
+	const char *run, *state, *home;
+
+	if (geteuid() == 0) {
+		if (c->sock == NULL)
+			c->sock = "/run/ioshim/ioshimd.sock";
+		if (c->db == NULL)
+			c->db = "/var/lib/ioshim/ioshim.db";
+	} else {
+		if (c->sock == NULL) {
+			if ((run = getenv("XDG_RUNTIME_DIR")) == NULL ||
+			    *run == '\0')
+				errx(2, "XDG_RUNTIME_DIR is not set: use "
+				    "--socket PATH");
+			c->sock = xasprintf("%s/ioshim/ioshimd.sock%s", run, "");
+		}
+		if (c->db == NULL) {
+			if ((state = getenv("XDG_STATE_HOME")) != NULL &&
+			    *state != '\0')
+				c->db = xasprintf("%s/ioshim/ioshim.db%s", state,
+				    "");
+			else if ((home = getenv("HOME")) != NULL && *home)
+				c->db = xasprintf("%s/.local/state/ioshim/"
+				    "ioshim.db%s", home, "");
+			else
+				errx(2, "neither XDG_STATE_HOME nor HOME is set: "
+				    "use --db PATH");
+		}
+	}
+	if (c->pidfile == NULL)
+		c->pidfile = xasprintf("%s%s", c->sock, ".pid");
+}
+
+static void
+window_reset(time_t now)
+{
+	D.win_start = (int64_t)now / D.cfg.window * D.cfg.window;
+}
+
+/* Write what is pending; boundary = the window closes too. */
+int
+collector_flush(int boundary)
+{
+	time_t now = time(NULL);
+	uint64_t pend[NPC];
+	int rc, c;
+
+	agg_sample_kio(D.agg, (time_t)D.win_start - D.cfg.window);
+	agg_pending(D.agg, pend);
+	rc = store_flush(D.st, D.agg, D.win_start, now, D.stale_after);
+	if (rc == 0)
+		for (c = 0; c < NPC; c++)
+			D.winacc[c] += pend[c];
+	if (boundary) {
+		memcpy(D.lastwin, D.winacc, sizeof(D.lastwin));
+		memset(D.winacc, 0, sizeof(D.winacc));
+		D.lastwin_start = D.win_start;
+		D.lastwin_secs = (int)(now - D.win_start);
+		if (D.lastwin_secs < 1)
+			D.lastwin_secs = 1;
+		window_reset(now);
+		store_maintain(D.st, now);
+	}
+	return rc;
+}
+
+static int
+signal_fd(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		err(1, "sigprocmask");
+	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		err(1, "signalfd");
+	signal(SIGPIPE, SIG_IGN);
+	return fd;
+}
+
+#define NFIX	3
+#define MAXPFD	(NFIX + 64)
+
+static void
+run(int sfd, int ifd, int cfd)
+{
+	struct pollfd p[MAXPFD];
+	struct signalfd_siginfo si;
+	time_t now;
+	int64_t next;
+	int n, timeout;
+
+	for (;;) {
+		now = time(NULL);
+		if ((int64_t)now < D.win_start - D.cfg.window)
+			window_reset(now);	/* clock went back */
+		next = D.win_start + D.cfg.window;
+		if ((int64_t)now >= next) {
+			collector_flush(1);
+			continue;
+		}
+		timeout = (int)((next - now) * 1000);
+		p[0].fd = sfd;
+		p[0].events = POLLIN;
+		p[1].fd = ifd;
+		p[1].events = POLLIN;
+		p[2].fd = cfd;
+		p[2].events = POLLIN;
+		n = NFIX + ctl_pollfds(p + NFIX, MAXPFD - NFIX);
+		if (poll(p, (nfds_t)n, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			logx(LOG_ERR, "poll: %s", strerror(errno));
+			break;
+		}
+		if (p[1].revents & POLLIN)
+			(void)ingest_read(ifd);
+		if (p[2].revents & POLLIN)
+			ctl_accept(cfd);
+		ctl_events(p + NFIX, n - NFIX);
+		if (p[0].revents & POLLIN) {
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) &&
+			    si.ssi_signo != SIGHUP) {
+				logx(LOG_INFO, "signal %u: storing the open "
+				    "window and exiting", si.ssi_signo);
+				/* Drain what is queued, then store it. */
+				(void)ingest_read(ifd);
+				collector_flush(1);
+				return;
+			}
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "keep-minutes", required_argument, NULL, 'm' },
+		{ "keep-hours", required_argument, NULL, 'H' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "shared", no_argument, NULL, 'S' },
+		{ "max-procs-per-uid", required_argument, NULL, 'U' },
+		{ "max-files", required_argument, NULL, 'F' },
+		{ "max-images", required_argument, NULL, 'I' },
+		{ "max-db-pages", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_opts so;
+	struct pidfh *pfh;
+	pid_t other;
+	char *ctl;
+	int ch, ifd, cfd, sfd, smode;
+
+	D.cfg.window = 60;
+	D.cfg.keep_minutes = 7;
+	D.cfg.keep_hours = 365;
+	D.cfg.lim.max_images = 16384;
+	D.cfg.lim.max_per_uid = 4096;
+	D.cfg.lim.max_files = 256;
+	while ((ch = getopt_long(argc, argv, "s:d:w:fp:hV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': D.cfg.sock = optarg; break;
+		case 'd': D.cfg.db = optarg; break;
+		case 'w': D.cfg.window = (int)num("--window", optarg, 1, 3600);
+			break;
+		case 'm': D.cfg.keep_minutes = (int)num("--keep-minutes", optarg,
+			    0, 36500);
+			break;
+		case 'H': D.cfg.keep_hours = (int)num("--keep-hours", optarg, 0,
+			    36500);
+			break;
+		case 'f': D.cfg.foreground = 1; break;
+		case 'p': D.cfg.pidfile = optarg; break;
+		case 'S': D.cfg.shared = 1; break;
+		case 'U': D.cfg.lim.max_per_uid = (uint32_t)num(
+			    "--max-procs-per-uid", optarg, 1, 1 << 20);
+			break;
+		case 'F': D.cfg.lim.max_files = (uint32_t)num("--max-files",
+			    optarg, 1, 65536);
+			break;
+		case 'I': D.cfg.lim.max_images = (uint32_t)num("--max-images",
+			    optarg, 1, 1 << 22);
+			break;
+		case 'P': D.cfg.max_pages = (int)num("--max-db-pages", optarg,
+			    1, INT_MAX);
+			break;
+		case 'V': puts("ioshimd " IOSHIMD_VERSION); return 0;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	defaults(&D.cfg);
+	D.euid = geteuid();
+	D.started = time(NULL);
+	D.stale_after = 3 * D.cfg.window + 10;
+	log_init(D.cfg.foreground);
+
+	smode = D.cfg.shared ? 0666 : 0600;
+	mkparents(D.cfg.sock, D.cfg.shared ? 0755 : 0700);
+	mkparents(D.cfg.pidfile, 0700);
+	mkparents(D.cfg.db, 0700);
+	if ((pfh = pidfile_open(D.cfg.pidfile, 0600, &other)) == NULL) {
+		if (errno == EEXIST)
+			errx(1, "already running (pid %d, pidfile %s)",
+			    (int)other, D.cfg.pidfile);
+		err(1, "pidfile %s", D.cfg.pidfile);
+	}
+	if ((ifd = ingest_open(D.cfg.sock, smode)) == -1)
+		err(1, "ingest socket %s", D.cfg.sock);
+	ctl = xasprintf("%s%s", D.cfg.sock, ".ctl");
+	if ((cfd = ctl_open(ctl, smode)) == -1)
+		err(1, "query socket %s", ctl);
+	/* Fork before SQLite is opened: a connection must not cross fork. */
+	if (!D.cfg.foreground && daemon(0, 0) == -1)
+		err(1, "daemon");
+	pidfile_write(pfh);
+	sfd = signal_fd();
+
+	memset(&so, 0, sizeof(so));
+	so.path = D.cfg.db;
+	so.keep_minutes = D.cfg.keep_minutes;
+	so.keep_hours = D.cfg.keep_hours;
+	so.wal_bound = 8u << 20;
+	so.ckpt_secs = 600;
+	so.max_pages = D.cfg.max_pages;
+	if ((D.st = store_open(&so)) == NULL) {
+		logx(LOG_ERR, "cannot open the database %s", D.cfg.db);
+		goto out;
+	}
+	if ((D.agg = agg_new(&D.cfg.lim, store_lookup, D.st)) == NULL) {
+		logx(LOG_ERR, "out of memory");
+		goto out;
+	}
+	window_reset(time(NULL));
+	logx(LOG_INFO, "listening on %s (queries on %s), database %s, "
+	    "window %d s", D.cfg.sock, ctl, D.cfg.db, D.cfg.window);
+	run(sfd, ifd, cfd);
+out:
+	ctl_closeall();
+	close(ifd);
+	close(cfd);
+	(void)unlink(D.cfg.sock);
+	(void)unlink(ctl);
+	agg_free(D.agg);
+	store_close(D.st);
+	pidfile_remove(pfh);
+	free(ctl);
+	return D.st != NULL && D.agg != NULL ? 0 : 1;
+}

@@ -1,0 +1,842 @@
+/*
+ * query.c - answer the requests of the query protocol (docs/protocol.md).
+ *
+ * "live" answers come from the in-memory table (the open window and the
+ * cumulative counters of running images); ranges come from SQLite, hourly
+ * rows for the whole rolled-up hours inside the range and 1-minute rows
+ * for the rest.  A client that is not root sees only rows of its own uid.
+ */
+#include <sys/resource.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "counters.h"
+#include "ioshimd.h"
+#include "query.h"
+#include "request.h"
+
+static const char *const reason_names[IW_NREASON] = {
+	"size", "age", "priority", "memory", "sync", "close", "read", "fork",
+	"exec", "exit", "signal",
+};
+
+static int
+visible(uid_t client, uid_t owner)
+{
+	return client == 0 || client == owner;
+}
+
+static void
+err_reply(struct jbuf *j, const char *msg)
+{
+	jb_reset(j);
+	jb_obj(j);
+	jb_kstr(j, "error", msg);
+	jb_endobj(j);
+	D.query_errors++;
+}
+
+static void
+pc_obj(struct jbuf *j, const char *key, const uint64_t *v)
+{
+	int c;
+
+	jb_key(j, key);
+	jb_obj(j);
+	for (c = 0; c < NPC; c++)
+		jb_ku64(j, pc_names[c], v[c]);
+	jb_endobj(j);
+}
+
+static void
+fc_obj(struct jbuf *j, const char *key, const uint64_t *v)
+{
+	int c;
+
+	jb_key(j, key);
+	jb_obj(j);
+	for (c = 0; c < NFC; c++)
+		jb_ku64(j, fc_names[c], v[c]);
+	jb_endobj(j);
+}
+
+static uint64_t
+readfield(const char *path, const char *key)
+{
+	char buf[4096], *p;
+	FILE *f;
+	uint64_t v = 0;
+	size_t kl = strlen(key);
+
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	while (fgets(buf, sizeof(buf), f) != NULL)
+		if (strncmp(buf, key, kl) == 0) {
+			for (p = buf + kl; *p == ' ' || *p == '\t' || *p == ':';
+			    p++)
+				;
+			v = strtoull(p, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* ---- health ---- */
+
+static void
+a_health(struct jbuf *j)
+{
+	const struct agg_stats *as = agg_stats(D.agg);
+	const uint64_t *w = D.lastwin;
+	uint64_t dropped, fwrites, absorbed, pend[NPC];
+	double scale, red = 0;
+	time_t now = time(NULL);
+	int64_t wb;
+
+	dropped = D.in.malformed + D.in.oversized + D.in.no_creds +
+	    as->refused_images + as->bad_identity;
+	jb_obj(j);
+	jb_kstr(j, "version", IOSHIMD_VERSION);
+	jb_ki64(j, "pid", getpid());
+	jb_ki64(j, "uptime_s", now - D.started);
+	jb_ki64(j, "window_s", D.cfg.window);
+	jb_ki64(j, "window_start", D.win_start);
+	jb_ku64(j, "clients", agg_live(D.agg));
+	jb_ku64(j, "images", agg_count(D.agg));
+	jb_ku64(j, "query_clients", (uint64_t)D.nqclients);
+	jb_ku64(j, "queries", D.queries);
+	jb_key(j, "messages");
+	jb_obj(j);
+	jb_ku64(j, "received", D.in.received);
+	jb_ku64(j, "accepted", D.in.accepted);
+	jb_ku64(j, "dropped", dropped);
+	jb_ku64(j, "malformed", D.in.malformed);
+	jb_ku64(j, "oversized", D.in.oversized);
+	jb_ku64(j, "no_credentials", D.in.no_creds);
+	jb_ku64(j, "stale", as->stale);
+	jb_ku64(j, "refused_images", as->refused_images);
+	jb_ku64(j, "refused_files", as->refused_files);
+	jb_ku64(j, "bad_identity", as->bad_identity);
+	jb_ku64(j, "bytes", D.in.bytes);
+	jb_key(j, "malformed_by_reason");
+	jb_obj(j);
+	for (int e = 1; e < DEC_NERR; e++)
+		jb_ku64(j, dec_errname(e), D.in.by_error[e]);
+	jb_endobj(j);
+	jb_endobj(j);
+	jb_key(j, "db");
+	jb_obj(j);
+	store_health(D.st, j);
+	jb_endobj(j);
+	jb_key(j, "own");
+	jb_obj(j);
+	wb = (int64_t)readfield("/proc/self/io", "write_bytes");
+	jb_ki64(j, "write_bytes", wb);
+	jb_ku64(j, "wchar", readfield("/proc/self/io", "wchar"));
+	jb_kdbl(j, "write_bytes_per_hour", now > D.started ?
+	    (double)wb * 3600.0 / (double)(now - D.started) : 0.0);
+	jb_ku64(j, "rss_bytes", readfield("/proc/self/status", "VmRSS") * 1024);
+	jb_ku64(j, "table_bytes", agg_mem(D.agg));
+	jb_endobj(j);
+	agg_pending(D.agg, pend);
+	jb_key(j, "pending");
+	jb_obj(j);
+	jb_ku64(j, "disk_write_bytes", pend[C_CLASS(IW_DISK, K_WB)]);
+	jb_ku64(j, "disk_writes", pend[C_CLASS(IW_DISK, K_W)]);
+	jb_endobj(j);
+	/* Machine-wide rates over the last closed window, per minute. */
+	scale = D.lastwin_secs > 0 ? 60.0 / D.lastwin_secs : 0.0;
+	fwrites = w[C_CLASS(IW_DISK, K_W)] + w[C_CLASS(IW_MEMFS, K_W)];
+	absorbed = w[C_ABSORBED];
+	if (fwrites > 0 && absorbed > w[C_FLUSH_SYSCALLS])
+		red = 100.0 * (double)(absorbed - w[C_FLUSH_SYSCALLS]) /
+		    (double)fwrites;
+	jb_key(j, "last_window");
+	jb_obj(j);
+	jb_ki64(j, "start", D.lastwin_start);
+	jb_ki64(j, "seconds", D.lastwin_secs);
+	jb_kdbl(j, "disk_write_bytes_per_min", w[C_CLASS(IW_DISK, K_WB)] * scale);
+	jb_kdbl(j, "disk_writes_per_min", w[C_CLASS(IW_DISK, K_W)] * scale);
+	jb_kdbl(j, "disk_read_bytes_per_min", w[C_CLASS(IW_DISK, K_RB)] * scale);
+	jb_kdbl(j, "disk_reads_per_min", w[C_CLASS(IW_DISK, K_R)] * scale);
+	jb_kdbl(j, "socket_bytes_per_min", (w[C_CLASS(IW_SOCKET, K_RB)] +
+	    w[C_CLASS(IW_SOCKET, K_WB)]) * scale);
+	jb_kdbl(j, "fsyncs_per_min", w[C_FSYNCS] * scale);
+	jb_kdbl(j, "absorbed_per_min", absorbed * scale);
+	jb_kdbl(j, "flush_syscalls_per_min", w[C_FLUSH_SYSCALLS] * scale);
+	jb_kdbl(j, "kernel_write_bytes_per_min", w[C_KWRITE_BYTES] * scale);
+	jb_kdbl(j, "reduction_pct", red);
+	jb_endobj(j);
+	jb_endobj(j);
+}
+
+/* ---- top (live) ---- */
+
+struct trow {
+	const char	*key;		/* exe or path */
+	const struct image *im;		/* by=process */
+	int		 cls;
+	uint32_t	 n;		/* processes merged */
+	uint64_t	 v[NPC];	/* NPC >= NFC */
+};
+
+static int sortkey;
+
+static int
+cmp_val(const void *a, const void *b)
+{
+	const struct trow *x = a, *y = b;
+
+	if (x->v[sortkey] != y->v[sortkey])
+		return x->v[sortkey] < y->v[sortkey] ? 1 : -1;
+	if (x->key != NULL && y->key != NULL)
+		return strcmp(x->key, y->key);
+	return 0;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	const struct trow *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
+}
+
+/* Merge rows with equal keys (sorted by key first). */
+static size_t
+merge(struct trow *r, size_t n, int nc)
+{
+	size_t i, o = 0;
+	int c;
+
+	qsort(r, n, sizeof(*r), cmp_key);
+	for (i = 0; i < n; i++) {
+		if (o > 0 && strcmp(r[o - 1].key, r[i].key) == 0) {
+			for (c = 0; c < nc; c++)
+				r[o - 1].v[c] += r[i].v[c];
+			r[o - 1].n += r[i].n;
+			continue;
+		}
+		r[o++] = r[i];
+	}
+	return o;
+}
+
+static void
+a_top_live(struct jbuf *j, const struct request *rq, uid_t client)
+{
+	struct image *im;
+	struct trow *rows = NULL, *nr;
+	size_t n = 0, cap = 0, i;
+	uint32_t f;
+	int c, nc = rq->by == BY_FILE ? NFC : NPC;
+
+	for (im = agg_first(D.agg); im != NULL; im = agg_next(im)) {
+		if (!visible(client, im->uid) || !img_has_delta(im))
+			continue;
+		for (f = 0; f < (rq->by == BY_FILE ? im->nfiles : 1); f++) {
+			if (rq->by == BY_FILE && !file_has_delta(&im->files[f]))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				if ((nr = reallocarray(rows, cap,
+				    sizeof(*rows))) == NULL) {
+					free(rows);
+					err_reply(j, "out of memory");
+					return;
+				}
+				rows = nr;
+			}
+			memset(&rows[n], 0, sizeof(rows[n]));
+			rows[n].im = im;
+			rows[n].n = 1;
+			if (rq->by == BY_FILE) {
+				rows[n].key = im->files[f].path;
+				rows[n].cls = im->files[f].cls;
+				for (c = 0; c < NFC; c++)
+					rows[n].v[c] = dlt(im->files[f].cur[c],
+					    im->files[f].base[c]);
+			} else {
+				rows[n].key = rq->by == BY_EXE ? im->exe : NULL;
+				for (c = 0; c < NPC; c++)
+					rows[n].v[c] = dlt(im->cur[c],
+					    im->base[c]);
+			}
+			n++;
+		}
+	}
+	if (rq->by != BY_PROCESS)
+		n = merge(rows, n, nc);
+	sortkey = rq->sort;
+	qsort(rows, n, sizeof(*rows), cmp_val);
+	jb_obj(j);
+	jb_kstr(j, "top", rq->by == BY_FILE ? "file" : rq->by == BY_EXE ?
+	    "exe" : "process");
+	jb_kbool(j, "live", 1);
+	jb_ki64(j, "from", D.win_start);
+	jb_ki64(j, "to", time(NULL));
+	jb_kstr(j, "sort", rq->by == BY_FILE ? fc_names[rq->sort] :
+	    pc_names[rq->sort]);
+	jb_key(j, "rows");
+	jb_arr(j);
+	for (i = 0; i < n && i < (size_t)rq->limit; i++) {
+		jb_obj(j);
+		if (rq->by == BY_PROCESS) {
+			im = (struct image *)rows[i].im;
+			jb_ki64(j, "pid", im->pid);
+			jb_ki64(j, "uid", im->uid);
+			jb_kstr(j, "comm", im->comm);
+			jb_kstr(j, "exe", im->exe);
+		} else if (rq->by == BY_EXE) {
+			jb_kstr(j, "exe", rows[i].key);
+			jb_ku64(j, "processes", rows[i].n);
+		} else {
+			jb_kstr(j, "path", rows[i].key);
+			jb_kstr(j, "class", class_names[rows[i].cls]);
+			jb_ku64(j, "processes", rows[i].n);
+		}
+		for (c = 0; c < nc; c++)
+			jb_ku64(j, rq->by == BY_FILE ? fc_names[c] : pc_names[c],
+			    rows[i].v[c]);
+		jb_endobj(j);
+	}
+	jb_endarr(j);
+	jb_endobj(j);
+	free(rows);
+}
+
+/* ---- ranges from SQLite ---- */
+
+/*
+ * The FROM clause for rows in [from, to): whole rolled-up hours from the
+ * hourly table, the rest from the 1-minute table.  Binds ?1..?4.
+ */
+static void
+range_src(char *buf, size_t sz, const char *minute, const char *hour,
+    const char *colsel)
+{
+	snprintf(buf, sz, "(SELECT %s FROM %s WHERE ts >= ?1 AND ts < ?2"
+	    " AND NOT (ts >= ?3 AND ts < ?4) UNION ALL SELECT %s FROM %s"
+	    " WHERE ts >= ?3 AND ts < ?4)", colsel, minute, colsel, hour);
+}
+
+static void
+bind_range(sqlite3_stmt *st, int64_t from, int64_t to)
+{
+	int64_t h0 = (from + 3599) / 3600 * 3600, h1 = to / 3600 * 3600;
+	int64_t r = store_rolled_upto(D.st);
+
+	if (h1 > r)
+		h1 = r;
+	if (h0 >= h1)
+		h0 = h1 = 0;		/* no hourly part */
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	sqlite3_bind_int64(st, 3, h0);
+	sqlite3_bind_int64(st, 4, h1);
+}
+
+static void
+a_top_range(struct jbuf *j, const struct request *rq, uid_t client)
+{
+	char sql[32768], src[16384], colsel[4096], tmp[256];
+	const char *const *names = rq->by == BY_FILE ? fc_names : pc_names;
+	int nc = rq->by == BY_FILE ? NFC : NPC, c, rc, k;
+	sqlite3_stmt *st;
+
+	snprintf(colsel, sizeof(colsel), "image, uid%s",
+	    rq->by == BY_FILE ? ", path, cls" : "");
+	for (c = 0; c < nc; c++) {
+		snprintf(tmp, sizeof(tmp), ", %s", names[c]);
+		strlcat(colsel, tmp, sizeof(colsel));
+	}
+	if (rq->by == BY_FILE)
+		range_src(src, sizeof(src), "file_min", "file_hour", colsel);
+	else
+		range_src(src, sizeof(src), "proc_min", "proc_hour", colsel);
+	if (rq->by == BY_PROCESS)
+		snprintf(sql, sizeof(sql), "SELECT i.pid, i.uid, i.comm, i.exe,"
+		    " 1");
+	else if (rq->by == BY_EXE)
+		snprintf(sql, sizeof(sql), "SELECT 0, 0, '', i.exe,"
+		    " count(DISTINCT x.image)");
+	else
+		snprintf(sql, sizeof(sql), "SELECT 0, max(x.cls), '', p.path,"
+		    " count(DISTINCT x.image)");
+	for (c = 0; c < nc; c++) {
+		snprintf(tmp, sizeof(tmp), ", total(x.%s)", names[c]);
+		strlcat(sql, tmp, sizeof(sql));
+	}
+	strlcat(sql, " FROM ", sizeof(sql));
+	strlcat(sql, src, sizeof(sql));
+	strlcat(sql, " AS x JOIN images i ON i.id = x.image", sizeof(sql));
+	if (rq->by == BY_FILE)
+		strlcat(sql, " JOIN paths p ON p.id = x.path", sizeof(sql));
+	strlcat(sql, " WHERE (?5 < 0 OR x.uid = ?5)", sizeof(sql));
+	strlcat(sql, rq->by == BY_PROCESS ? " GROUP BY x.image" :
+	    rq->by == BY_EXE ? " GROUP BY i.exe" : " GROUP BY x.path",
+	    sizeof(sql));
+	snprintf(tmp, sizeof(tmp), " ORDER BY total(x.%s) DESC LIMIT ?6",
+	    names[rq->sort]);
+	strlcat(sql, tmp, sizeof(sql));
+	if (sqlite3_prepare_v2(store_db(D.st), sql, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		err_reply(j, sqlite3_errmsg(store_db(D.st)));
+		return;
+	}
+	bind_range(st, rq->from, rq->to);
+	sqlite3_bind_int64(st, 5, client == 0 ? -1 : (int64_t)client);
+	sqlite3_bind_int(st, 6, rq->limit);
+	jb_obj(j);
+	jb_kstr(j, "top", rq->by == BY_FILE ? "file" : rq->by == BY_EXE ?
+	    "exe" : "process");
+	jb_kbool(j, "live", 0);
+	jb_ki64(j, "from", rq->from);
+	jb_ki64(j, "to", rq->to);
+	jb_kstr(j, "sort", names[rq->sort]);
+	jb_key(j, "rows");
+	jb_arr(j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		jb_obj(j);
+		if (rq->by == BY_PROCESS) {
+			jb_ki64(j, "pid", sqlite3_column_int64(st, 0));
+			jb_ki64(j, "uid", sqlite3_column_int64(st, 1));
+			jb_kstr(j, "comm", (const char *)sqlite3_column_text(st, 2));
+			jb_kstr(j, "exe", (const char *)sqlite3_column_text(st, 3));
+		} else if (rq->by == BY_EXE) {
+			jb_kstr(j, "exe", (const char *)sqlite3_column_text(st, 3));
+			jb_ki64(j, "processes", sqlite3_column_int64(st, 4));
+		} else {
+			k = sqlite3_column_int(st, 1);
+			jb_kstr(j, "path", (const char *)sqlite3_column_text(st, 3));
+			jb_kstr(j, "class", k >= 0 && k < IW_NCLASS ?
+			    class_names[k] : "other");
+			jb_ki64(j, "processes", sqlite3_column_int64(st, 4));
+		}
+		for (c = 0; c < nc; c++)
+			jb_ku64(j, names[c], (uint64_t)sqlite3_column_double(st,
+			    5 + c));
+		jb_endobj(j);
+	}
+	jb_endarr(j);
+	jb_endobj(j);
+	if (rc != SQLITE_DONE)
+		err_reply(j, sqlite3_errmsg(store_db(D.st)));
+	sqlite3_finalize(st);
+}
+
+/* ---- process / files ---- */
+
+static struct image *
+find_visible(pid_t pid, uid_t client)
+{
+	struct image *im = agg_find_pid(D.agg, pid);
+
+	return im != NULL && visible(client, im->uid) ? im : NULL;
+}
+
+static void
+a_process(struct jbuf *j, const struct request *rq, uid_t client)
+{
+	struct image *im = find_visible((pid_t)rq->pid, client);
+	uint64_t d[NPC], base[NPC];
+	sqlite3_stmt *st;
+	int c, rc;
+
+	if (im != NULL) {
+		jb_obj(j);
+		jb_kbool(j, "live", 1);
+		jb_ki64(j, "pid", im->pid);
+		jb_ki64(j, "ppid", im->ppid);
+		jb_ki64(j, "uid", im->uid);
+		jb_ki64(j, "gid", im->gid);
+		jb_kstr(j, "comm", im->comm);
+		jb_kstr(j, "exe", im->exe);
+		jb_ku64(j, "start_ticks", im->start_ticks);
+		jb_ku64(j, "image_ns", im->image_ns);
+		jb_kstr(j, "state", im->state == IW_END ? "ended" : "running");
+		jb_ki64(j, "end_reason", im->end_reason);
+		jb_ki64(j, "end_code", im->end_code);
+		jb_ku64(j, "seq", im->proc_seq);
+		jb_ki64(j, "first_seen", im->first_seen);
+		jb_ki64(j, "last_seen", im->last_seen);
+		jb_ku64(j, "files", im->nfiles);
+		pc_obj(j, "totals", im->cur);
+		for (c = 0; c < NPC; c++)
+			d[c] = dlt(im->cur[c], im->base[c]);
+		pc_obj(j, "window", d);
+		jb_key(j, "flush_reasons");
+		jb_obj(j);
+		for (c = 0; c < IW_NREASON; c++)
+			jb_ku64(j, reason_names[c], im->reasons[c]);
+		jb_endobj(j);
+		jb_endobj(j);
+		return;
+	}
+	if (sqlite3_prepare_v2(store_db(D.st), "SELECT pid, ppid, uid, gid,"
+	    " comm, exe, start_ticks, image_ns, state, end_reason, end_code,"
+	    " seq, first_ts, last_ts, base FROM images WHERE pid = ?1 AND"
+	    " (?2 < 0 OR uid = ?2) ORDER BY image_ns DESC, start_ticks DESC"
+	    " LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+		err_reply(j, sqlite3_errmsg(store_db(D.st)));
+		return;
+	}
+	sqlite3_bind_int64(st, 1, rq->pid);
+	sqlite3_bind_int64(st, 2, client == 0 ? -1 : (int64_t)client);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		err_reply(j, rc == SQLITE_DONE ? "no such process" :
+		    sqlite3_errmsg(store_db(D.st)));
+		return;
+	}
+	memset(base, 0, sizeof(base));
+	if (sqlite3_column_bytes(st, 14) > 0)
+		memcpy(base, sqlite3_column_blob(st, 14),
+		    (size_t)sqlite3_column_bytes(st, 14) < sizeof(base) ?
+		    (size_t)sqlite3_column_bytes(st, 14) : sizeof(base));
+	jb_obj(j);
+	jb_kbool(j, "live", 0);
+	jb_ki64(j, "pid", sqlite3_column_int64(st, 0));
+	jb_ki64(j, "ppid", sqlite3_column_int64(st, 1));
+	jb_ki64(j, "uid", sqlite3_column_int64(st, 2));
+	jb_ki64(j, "gid", sqlite3_column_int64(st, 3));
+	jb_kstr(j, "comm", (const char *)sqlite3_column_text(st, 4));
+	jb_kstr(j, "exe", (const char *)sqlite3_column_text(st, 5));
+	jb_ku64(j, "start_ticks", (uint64_t)sqlite3_column_int64(st, 6));
+	jb_ku64(j, "image_ns", (uint64_t)sqlite3_column_int64(st, 7));
+	jb_kstr(j, "state", sqlite3_column_int(st, 8) == IW_END ? "ended" :
+	    "unknown");
+	jb_ki64(j, "end_reason", sqlite3_column_int64(st, 9));
+	jb_ki64(j, "end_code", sqlite3_column_int64(st, 10));
+	jb_ki64(j, "seq", sqlite3_column_int64(st, 11));
+	jb_ki64(j, "first_seen", sqlite3_column_int64(st, 12));
+	jb_ki64(j, "last_seen", sqlite3_column_int64(st, 13));
+	pc_obj(j, "totals", base);
+	jb_endobj(j);
+	sqlite3_finalize(st);
+}
+
+struct frow {
+	const struct afile *f;
+	uint64_t	 v[NFC];
+};
+
+static int fsortkey;
+
+static int
+cmp_frow(const void *a, const void *b)
+{
+	const struct frow *x = a, *y = b;
+
+	if (x->v[fsortkey] != y->v[fsortkey])
+		return x->v[fsortkey] < y->v[fsortkey] ? 1 : -1;
+	return strcmp(x->f->path, y->f->path);
+}
+
+static void
+a_files(struct jbuf *j, const struct request *rq, uid_t client)
+{
+	struct image *im = find_visible((pid_t)rq->pid, client);
+	struct frow *r;
+	char sql[8192], src[4096], colsel[1024], tmp[128];
+	sqlite3_stmt *st;
+	uint32_t i;
+	int c, rc, k;
+
+	fsortkey = rq->sort >= 0 ? rq->sort : F_WRITE_BYTES;
+	if (im != NULL) {
+		if ((r = calloc(im->nfiles + 1, sizeof(*r))) == NULL) {
+			err_reply(j, "out of memory");
+			return;
+		}
+		for (i = 0; i < im->nfiles; i++) {
+			r[i].f = &im->files[i];
+			memcpy(r[i].v, im->files[i].cur, sizeof(r[i].v));
+		}
+		qsort(r, im->nfiles, sizeof(*r), cmp_frow);
+		jb_obj(j);
+		jb_kbool(j, "live", 1);
+		jb_ki64(j, "pid", im->pid);
+		jb_kstr(j, "exe", im->exe);
+		jb_kstr(j, "sort", fc_names[fsortkey]);
+		jb_key(j, "files");
+		jb_arr(j);
+		for (i = 0; i < im->nfiles && i < (uint32_t)rq->limit; i++) {
+			const struct afile *f = r[i].f;
+			uint64_t d[NFC];
+
+			jb_obj(j);
+			jb_kstr(j, "path", f->path);
+			jb_kstr(j, "class", class_names[f->cls]);
+			for (c = 0; c < NFC; c++) {
+				jb_ku64(j, fc_names[c], f->cur[c]);
+				d[c] = dlt(f->cur[c], f->base[c]);
+			}
+			jb_key(j, "write_sizes");
+			jb_arr(j);
+			for (c = 0; c < IW_NSIZES; c++)
+				jb_u64(j, f->sizes[c]);
+			jb_endarr(j);
+			fc_obj(j, "window", d);
+			jb_endobj(j);
+		}
+		jb_endarr(j);
+		jb_endobj(j);
+		free(r);
+		return;
+	}
+	/* Ended images: sum the stored rows of the newest image of PID. */
+	colsel[0] = '\0';
+	strlcpy(colsel, "image, uid, path, cls", sizeof(colsel));
+	for (c = 0; c < NFC; c++) {
+		snprintf(tmp, sizeof(tmp), ", %s", fc_names[c]);
+		strlcat(colsel, tmp, sizeof(colsel));
+	}
+	range_src(src, sizeof(src), "file_min", "file_hour", colsel);
+	strlcpy(sql, "SELECT p.path, max(x.cls)", sizeof(sql));
+	for (c = 0; c < NFC; c++) {
+		snprintf(tmp, sizeof(tmp), ", total(x.%s)", fc_names[c]);
+		strlcat(sql, tmp, sizeof(sql));
+	}
+	strlcat(sql, " FROM ", sizeof(sql));
+	strlcat(sql, src, sizeof(sql));
+	strlcat(sql, " AS x JOIN paths p ON p.id = x.path WHERE"
+	    " x.image = (SELECT id FROM images WHERE pid = ?5 AND (?6 < 0 OR"
+	    " uid = ?6) ORDER BY image_ns DESC, start_ticks DESC LIMIT 1)",
+	    sizeof(sql));
+	snprintf(tmp, sizeof(tmp), " GROUP BY x.path ORDER BY total(x.%s) DESC"
+	    " LIMIT ?7", fc_names[fsortkey]);
+	strlcat(sql, tmp, sizeof(sql));
+	if (sqlite3_prepare_v2(store_db(D.st), sql, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		err_reply(j, sqlite3_errmsg(store_db(D.st)));
+		return;
+	}
+	bind_range(st, 0, (int64_t)time(NULL) + 86400);
+	sqlite3_bind_int64(st, 5, rq->pid);
+	sqlite3_bind_int64(st, 6, client == 0 ? -1 : (int64_t)client);
+	sqlite3_bind_int(st, 7, rq->limit);
+	jb_obj(j);
+	jb_kbool(j, "live", 0);
+	jb_ki64(j, "pid", rq->pid);
+	jb_kstr(j, "sort", fc_names[fsortkey]);
+	jb_key(j, "files");
+	jb_arr(j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		jb_obj(j);
+		k = sqlite3_column_int(st, 1);
+		jb_kstr(j, "path", (const char *)sqlite3_column_text(st, 0));
+		jb_kstr(j, "class", k >= 0 && k < IW_NCLASS ? class_names[k] :
+		    "other");
+		for (c = 0; c < NFC; c++)
+			jb_ku64(j, fc_names[c],
+			    (uint64_t)sqlite3_column_double(st, 2 + c));
+		jb_endobj(j);
+	}
+	jb_endarr(j);
+	jb_endobj(j);
+	if (rc != SQLITE_DONE)
+		err_reply(j, sqlite3_errmsg(store_db(D.st)));
+	sqlite3_finalize(st);
+}
+
+/* ---- history ---- */
+
+static const int hist_default[] = {
+	C_CLASS(IW_DISK, K_RB), C_CLASS(IW_DISK, K_WB), C_CLASS(IW_DISK, K_W),
+	C_CLASS(IW_SOCKET, K_RB), C_CLASS(IW_SOCKET, K_WB), C_FSYNCS,
+	C_ABSORBED, C_KWRITE_BYTES,
+};
+
+static void
+a_history(struct jbuf *j, const struct request *rq, uid_t client)
+{
+	char sql[8192], tmp[256];
+	const int *fields = rq->nfields ? rq->fields : hist_default;
+	int nf = rq->nfields ? rq->nfields :
+	    (int)(sizeof(hist_default) / sizeof(hist_default[0]));
+	int hourly, c, rc;
+	int64_t step = rq->step, npts;
+	sqlite3_stmt *st;
+
+	/* Hourly rows when asked for (step >= 1 h) or beyond minute rows. */
+	hourly = step >= 3600 || rq->from < (int64_t)time(NULL) -
+	    (int64_t)D.cfg.keep_minutes * 86400;
+	if (step <= 0)
+		step = hourly ? 3600 : D.cfg.window;
+	if (hourly)
+		step = (step + 3599) / 3600 * 3600;
+	npts = (rq->to - rq->from) / step;
+	if (npts > REQ_POINTS_MAX) {
+		err_reply(j, "too many points: raise step= or narrow the range");
+		return;
+	}
+	snprintf(sql, sizeof(sql), "SELECT x.ts / %lld * %lld AS b",
+	    (long long)step, (long long)step);
+	for (c = 0; c < nf; c++) {
+		snprintf(tmp, sizeof(tmp), ", total(x.%s)", pc_names[fields[c]]);
+		strlcat(sql, tmp, sizeof(sql));
+	}
+	snprintf(tmp, sizeof(tmp), " FROM %s x JOIN images i ON i.id = x.image"
+	    " WHERE x.ts >= ?1 AND x.ts < ?2 AND (?3 < 0 OR x.uid = ?3)",
+	    hourly ? "proc_hour" : "proc_min");
+	strlcat(sql, tmp, sizeof(sql));
+	strlcat(sql, rq->pid >= 0 ? " AND i.pid = ?4" : " AND i.exe = ?4",
+	    sizeof(sql));
+	strlcat(sql, " GROUP BY b ORDER BY b", sizeof(sql));
+	if (sqlite3_prepare_v2(store_db(D.st), sql, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		err_reply(j, sqlite3_errmsg(store_db(D.st)));
+		return;
+	}
+	sqlite3_bind_int64(st, 1, rq->from);
+	sqlite3_bind_int64(st, 2, rq->to);
+	sqlite3_bind_int64(st, 3, client == 0 ? -1 : (int64_t)client);
+	if (rq->pid >= 0)
+		sqlite3_bind_int64(st, 4, rq->pid);
+	else
+		sqlite3_bind_text(st, 4, rq->exe, -1, SQLITE_STATIC);
+	jb_obj(j);
+	if (rq->pid >= 0)
+		jb_ki64(j, "pid", rq->pid);
+	else
+		jb_kstr(j, "exe", rq->exe);
+	jb_ki64(j, "from", rq->from);
+	jb_ki64(j, "to", rq->to);
+	jb_ki64(j, "step", step);
+	jb_kstr(j, "source", hourly ? "hour" : "minute");
+	jb_key(j, "points");
+	jb_arr(j);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		jb_obj(j);
+		jb_ki64(j, "ts", sqlite3_column_int64(st, 0));
+		for (c = 0; c < nf; c++)
+			jb_ku64(j, pc_names[fields[c]],
+			    (uint64_t)sqlite3_column_double(st, 1 + c));
+		jb_endobj(j);
+	}
+	jb_endarr(j);
+	jb_endobj(j);
+	if (rc != SQLITE_DONE)
+		err_reply(j, sqlite3_errmsg(store_db(D.st)));
+	sqlite3_finalize(st);
+}
+
+/* ---- admin ---- */
+
+static int
+admin(uid_t client)
+{
+	return client == 0 || client == D.euid;
+}
+
+static void
+a_checkpoint(struct jbuf *j, const struct request *rq)
+{
+	struct ckpt_info ci;
+	int rc = store_checkpoint(D.st, rq->mode, &ci);
+
+	if (rc != 0) {
+		err_reply(j, sqlite3_errstr(ci.rc));
+		return;
+	}
+	jb_obj(j);
+	jb_kstr(j, "checkpoint", ci.mode);
+	jb_kbool(j, "busy", ci.rc == SQLITE_BUSY);
+	jb_ki64(j, "log_frames", ci.log_frames);
+	jb_ki64(j, "checkpointed_frames", ci.ckpt_frames);
+	jb_kdbl(j, "ms", ci.ms);
+	jb_endobj(j);
+}
+
+static void
+a_flush(struct jbuf *j)
+{
+	int rc = collector_flush(0);
+
+	jb_obj(j);
+	jb_kbool(j, "flushed", rc == 0);
+	jb_ku64(j, "windows_stored", store_windows(D.st));
+	jb_kstr(j, "state", store_ok(D.st) ? "ok" : "failing");
+	jb_endobj(j);
+}
+
+static void
+a_help(struct jbuf *j)
+{
+	jb_obj(j);
+	jb_key(j, "requests");
+	jb_arr(j);
+	jb_str(j, "health");
+	jb_str(j, "top [by=process|exe|file] [sort=COUNTER] [limit=N] "
+	    "[from=TIME to=TIME]");
+	jb_str(j, "process PID");
+	jb_str(j, "files PID [sort=COUNTER] [limit=N]");
+	jb_str(j, "history pid=PID|exe=PATH [from=TIME] [to=TIME] [step=SECS] "
+	    "[fields=A,B]");
+	jb_str(j, "checkpoint passive|full|restart|truncate");
+	jb_str(j, "flush");
+	jb_endarr(j);
+	jb_endobj(j);
+}
+
+void
+query_answer(const char *line, size_t len, uid_t client, struct jbuf *j)
+{
+	struct request rq;
+	char err[256];
+
+	D.queries++;
+	if (req_parse(line, len, time(NULL), &rq, err, sizeof(err)) != 0) {
+		err_reply(j, err);
+		return;
+	}
+	if (rq.sort < 0 && rq.verb == RQ_TOP)
+		rq.sort = rq.by == BY_FILE ? F_WRITE_BYTES :
+		    C_CLASS(IW_DISK, K_WB);
+	switch (rq.verb) {
+	case RQ_HEALTH:
+		a_health(j);
+		break;
+	case RQ_TOP:
+		if (rq.has_from)
+			a_top_range(j, &rq, client);
+		else
+			a_top_live(j, &rq, client);
+		break;
+	case RQ_PROCESS:
+		a_process(j, &rq, client);
+		break;
+	case RQ_FILES:
+		a_files(j, &rq, client);
+		break;
+	case RQ_HISTORY:
+		a_history(j, &rq, client);
+		break;
+	case RQ_CHECKPOINT:
+		if (!admin(client))
+			err_reply(j, "permission denied");
+		else
+			a_checkpoint(j, &rq);
+		break;
+	case RQ_FLUSH:
+		if (!admin(client))
+			err_reply(j, "permission denied");
+		else
+			a_flush(j);
+		break;
+	default:
+		a_help(j);
+		break;
+	}
+	if (jb_failed(j))
+		err_reply(j, "reply too large");
+}

@@ -1,0 +1,1002 @@
+/*
+ * store.c - the SQLite database of ioshimd.
+ *
+ * One connection, WAL mode, synchronous=NORMAL, automatic checkpoints off:
+ * store_maintain() runs PASSIVE checkpoints on its own schedule and
+ * escalates to RESTART and TRUNCATE when the WAL grows past a bound.  Each
+ * window is written in one transaction with prepared statements.  The
+ * cumulative counters already stored are kept per image (images.base) and
+ * per file (file_state.base) in the same transaction, so after kill -9 the
+ * next cumulative report of a still-running process yields exactly the
+ * counts that were not stored yet.
+ *
+ * Tables (schema version in PRAGMA user_version, see migrate()):
+ *   images      one row per process image (pid, start_ticks, image_ns)
+ *   paths       interned file paths
+ *   file_state  stored cumulative file counters of live images
+ *   proc_min    per window and image: deltas        (ts, image)
+ *   file_min    per window, image and file: deltas  (ts, image, path)
+ *   proc_hour   hourly rollup: n, sums, maxima
+ *   file_hour   hourly rollup of file_min
+ *   meta        key/value (rolled_upto)
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "log.h"
+#include "store.h"
+
+#define CLAMP_MAX	((int64_t)1 << 48)
+
+enum {
+	S_IMG_FIND, S_IMG_FILES, S_IMG_INS, S_IMG_UPD, S_PATH_SEL, S_PATH_INS,
+	S_PMIN, S_FMIN, S_FSTATE, S_FSTATE_DEL, NSTMT
+};
+
+struct store {
+	struct store_opts o;
+	sqlite3		*db;
+	sqlite3_stmt	*st[NSTMT];
+	char		*path;
+	uint32_t	 gen;		/* flush generation */
+	int		 ok;		/* last flush succeeded */
+	int		 diskfull;
+	char		 lasterr[256];
+	uint64_t	 windows;	/* flush transactions committed */
+	uint64_t	 rows;
+	uint64_t	 failures;
+	double		 commit_last, commit_max, commit_sum;
+	int64_t		 pending_since;	/* first window not yet stored, or 0 */
+	int64_t		 rolled_upto;
+	time_t		 last_ckpt_time;
+	uint64_t	 ckpts;
+	struct ckpt_info last;
+	int		 page_size;
+};
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int64_t
+store_clamp(uint64_t v)
+{
+	return v > (uint64_t)CLAMP_MAX ? CLAMP_MAX : (int64_t)v;
+}
+
+static int
+exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc;
+
+	if ((rc = sqlite3_exec(db, sql, NULL, NULL, &msg)) != SQLITE_OK) {
+		logx(LOG_ERR, "sqlite: %s: %.80s", msg ? msg : sqlite3_errstr(rc),
+		    sql);
+		sqlite3_free(msg);
+	}
+	return rc;
+}
+
+/* Append ", name" for each counter, with an optional prefix/suffix. */
+static void
+cols(char *buf, size_t sz, const char *const *names, int n, const char *fmt)
+{
+	size_t len = strlen(buf);
+	int i;
+
+	for (i = 0; i < n && len < sz; i++) {
+		snprintf(buf + len, sz - len, fmt, names[i], names[i], names[i]);
+		len = strlen(buf);
+	}
+}
+
+static int
+migrate(sqlite3 *db)
+{
+	char sql[16384];
+	sqlite3_stmt *s;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (v > STORE_SCHEMA) {
+		logx(LOG_ERR, "database schema version %d is newer than this "
+		    "ioshimd (%d)", v, STORE_SCHEMA);
+		return -1;
+	}
+	if (v == STORE_SCHEMA)
+		return 0;
+	if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return -1;
+	if (v < 1) {
+		/* Version 1: the first schema. */
+		snprintf(sql, sizeof(sql),
+		    "CREATE TABLE images(id INTEGER PRIMARY KEY,"
+		    " pid INTEGER NOT NULL, start_ticks INTEGER NOT NULL,"
+		    " image_ns INTEGER NOT NULL, uid INTEGER NOT NULL,"
+		    " gid INTEGER NOT NULL, ppid INTEGER, comm TEXT, exe TEXT,"
+		    " first_ts INTEGER, last_ts INTEGER, state INTEGER,"
+		    " end_reason INTEGER, end_code INTEGER, seq INTEGER,"
+		    " base BLOB, UNIQUE(pid, start_ticks, image_ns));"
+		    "CREATE INDEX images_pid ON images(pid);"
+		    "CREATE INDEX images_exe ON images(exe);"
+		    "CREATE INDEX images_last ON images(last_ts);"
+		    "CREATE TABLE paths(id INTEGER PRIMARY KEY,"
+		    " path TEXT NOT NULL UNIQUE);"
+		    "CREATE TABLE file_state(image INTEGER NOT NULL,"
+		    " path INTEGER NOT NULL, cls INTEGER, seq INTEGER, base BLOB,"
+		    " PRIMARY KEY(image, path)) WITHOUT ROWID;"
+		    "CREATE TABLE meta(key TEXT PRIMARY KEY, value)"
+		    " WITHOUT ROWID;"
+		    "CREATE TABLE proc_min(ts INTEGER NOT NULL,"
+		    " image INTEGER NOT NULL, uid INTEGER NOT NULL");
+		cols(sql, sizeof(sql), pc_names, NPC,
+		    ", %s INTEGER NOT NULL DEFAULT 0");
+		strlcat(sql, ", PRIMARY KEY(ts, image)) WITHOUT ROWID;"
+		    "CREATE INDEX proc_min_image ON proc_min(image, ts);"
+		    "CREATE TABLE proc_hour(ts INTEGER NOT NULL,"
+		    " image INTEGER NOT NULL, uid INTEGER NOT NULL,"
+		    " n INTEGER NOT NULL DEFAULT 0", sizeof(sql));
+		cols(sql, sizeof(sql), pc_names, NPC,
+		    ", %s INTEGER NOT NULL DEFAULT 0");
+		cols(sql, sizeof(sql), pc_names, NPC,
+		    ", %s_max INTEGER NOT NULL DEFAULT 0");
+		strlcat(sql, ", PRIMARY KEY(ts, image)) WITHOUT ROWID;"
+		    "CREATE INDEX proc_hour_image ON proc_hour(image, ts);"
+		    "CREATE TABLE file_min(ts INTEGER NOT NULL,"
+		    " image INTEGER NOT NULL, path INTEGER NOT NULL,"
+		    " uid INTEGER NOT NULL, cls INTEGER NOT NULL", sizeof(sql));
+		cols(sql, sizeof(sql), fc_names, NFC,
+		    ", %s INTEGER NOT NULL DEFAULT 0");
+		strlcat(sql, ", PRIMARY KEY(ts, image, path)) WITHOUT ROWID;"
+		    "CREATE INDEX file_min_image ON file_min(image, ts);"
+		    "CREATE TABLE file_hour(ts INTEGER NOT NULL,"
+		    " image INTEGER NOT NULL, path INTEGER NOT NULL,"
+		    " uid INTEGER NOT NULL, cls INTEGER NOT NULL,"
+		    " n INTEGER NOT NULL DEFAULT 0", sizeof(sql));
+		cols(sql, sizeof(sql), fc_names, NFC,
+		    ", %s INTEGER NOT NULL DEFAULT 0");
+		cols(sql, sizeof(sql), fc_names, NFC,
+		    ", %s_max INTEGER NOT NULL DEFAULT 0");
+		strlcat(sql, ", PRIMARY KEY(ts, image, path)) WITHOUT ROWID;"
+		    "CREATE INDEX file_hour_image ON file_hour(image, ts);",
+		    sizeof(sql));
+		if (exec(db, sql) != SQLITE_OK)
+			goto fail;
+		snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES"
+		    "('rolled_upto', %lld)", (long long)(time(NULL) / 3600 * 3600));
+		if (exec(db, sql) != SQLITE_OK)
+			goto fail;
+	}
+	/* Later versions: if (v < 2) { ALTER TABLE ... } and so on. */
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA);
+	if (exec(db, sql) != SQLITE_OK || exec(db, "COMMIT") != SQLITE_OK)
+		goto fail;
+	if (v != 0)
+		logx(LOG_NOTICE, "database migrated from schema %d to %d", v,
+		    STORE_SCHEMA);
+	return 0;
+fail:
+	exec(db, "ROLLBACK");
+	return -1;
+}
+
+/* 1 = looks healthy, 0 = corrupt or not a database. */
+static int
+healthy(sqlite3 *db, char *why, size_t sz)
+{
+	sqlite3_stmt *s;
+	const char *t;
+	int rc, ok = 0;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(why, sz, "%s", sqlite3_errmsg(db));
+		return rc != SQLITE_NOTADB && rc != SQLITE_CORRUPT ? -1 : 0;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(s, 0);
+		if (t != NULL && strcmp(t, "ok") == 0)
+			ok = 1;
+		else
+			snprintf(why, sz, "quick_check: %s", t ? t : "?");
+	} else {
+		snprintf(why, sz, "%s", sqlite3_errmsg(db));
+		if (rc != SQLITE_NOTADB && rc != SQLITE_CORRUPT)
+			ok = -1;
+	}
+	sqlite3_finalize(s);
+	return ok;
+}
+
+static void
+move_aside(const char *path, const char *why)
+{
+	char aside[4096], a[4200], b[4200];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	snprintf(aside, sizeof(aside), "%s.corrupt-", path);
+	strftime(aside + strlen(aside), sizeof(aside) - strlen(aside),
+	    "%Y%m%d-%H%M%S", &tm);
+	if (rename(path, aside) == -1) {
+		logx(LOG_ERR, "database %s is corrupt (%s) and cannot be moved "
+		    "aside: %s", path, why, strerror(errno));
+		return;
+	}
+	snprintf(a, sizeof(a), "%s-wal", path);
+	snprintf(b, sizeof(b), "%s-wal", aside);
+	(void)rename(a, b);
+	snprintf(a, sizeof(a), "%s-shm", path);
+	(void)unlink(a);
+	logx(LOG_ERR, "database %s is corrupt (%s): moved aside to %s, "
+	    "starting a fresh one", path, why, aside);
+}
+
+static int
+prepare(struct store *s)
+{
+	char sql[8192], set[4096];
+	static const char *fixed[NSTMT] = {
+		[S_IMG_FIND] = "SELECT id, seq, state, base FROM images"
+		    " WHERE pid = ?1 AND start_ticks = ?2 AND image_ns = ?3",
+		[S_IMG_FILES] = "SELECT p.path, f.cls, f.seq, f.base, f.path"
+		    " FROM file_state f JOIN paths p ON p.id = f.path"
+		    " WHERE f.image = ?1",
+		[S_IMG_INS] = "INSERT INTO images(pid, start_ticks, image_ns,"
+		    " uid, gid, ppid, comm, exe, first_ts, last_ts, state,"
+		    " end_reason, end_code, seq, base) VALUES(?1, ?2, ?3, ?4,"
+		    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+		    " ON CONFLICT(pid, start_ticks, image_ns) DO UPDATE SET"
+		    " last_ts = excluded.last_ts RETURNING id",
+		[S_IMG_UPD] = "UPDATE images SET ppid = ?1, comm = ?2,"
+		    " exe = ?3, last_ts = ?4, state = ?5, end_reason = ?6,"
+		    " end_code = ?7, seq = ?8, base = ?9 WHERE id = ?10",
+		[S_PATH_SEL] = "SELECT id FROM paths WHERE path = ?1",
+		[S_PATH_INS] = "INSERT INTO paths(path) VALUES(?1)",
+		[S_FSTATE] = "INSERT INTO file_state(image, path, cls, seq,"
+		    " base) VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(image, path)"
+		    " DO UPDATE SET cls = excluded.cls, seq = excluded.seq,"
+		    " base = excluded.base",
+		[S_FSTATE_DEL] = "DELETE FROM file_state WHERE image = ?1",
+	};
+	int i, n;
+
+	for (i = 0; i < NSTMT; i++) {
+		if (fixed[i] != NULL) {
+			strlcpy(sql, fixed[i], sizeof(sql));
+		} else if (i == S_PMIN) {
+			strlcpy(sql, "INSERT INTO proc_min(ts, image, uid",
+			    sizeof(sql));
+			cols(sql, sizeof(sql), pc_names, NPC, ", %s");
+			strlcat(sql, ") VALUES(?, ?, ?", sizeof(sql));
+			for (n = 0; n < NPC; n++)
+				strlcat(sql, ", ?", sizeof(sql));
+			strlcat(sql, ") ON CONFLICT(ts, image) DO UPDATE SET"
+			    " uid = excluded.uid", sizeof(sql));
+			set[0] = '\0';
+			cols(set, sizeof(set), pc_names, NPC,
+			    ", %s = %s + excluded.%s");
+			strlcat(sql, set, sizeof(sql));
+		} else if (i == S_FMIN) {
+			strlcpy(sql, "INSERT INTO file_min(ts, image, path, uid,"
+			    " cls", sizeof(sql));
+			cols(sql, sizeof(sql), fc_names, NFC, ", %s");
+			strlcat(sql, ") VALUES(?, ?, ?, ?, ?", sizeof(sql));
+			for (n = 0; n < NFC; n++)
+				strlcat(sql, ", ?", sizeof(sql));
+			strlcat(sql, ") ON CONFLICT(ts, image, path) DO UPDATE"
+			    " SET cls = excluded.cls", sizeof(sql));
+			set[0] = '\0';
+			cols(set, sizeof(set), fc_names, NFC,
+			    ", %s = %s + excluded.%s");
+			strlcat(sql, set, sizeof(sql));
+		}
+		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+		    &s->st[i], NULL) != SQLITE_OK) {
+			logx(LOG_ERR, "sqlite prepare: %s", sqlite3_errmsg(s->db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int64_t
+meta_get(sqlite3 *db, const char *key, int64_t dflt)
+{
+	sqlite3_stmt *st;
+	int64_t v = dflt;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1",
+	    -1, &st, NULL) != SQLITE_OK)
+		return dflt;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+is_wal(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	const char *t;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (t = (const char *)sqlite3_column_text(st, 0)) != NULL)
+		ok = strcmp(t, "wal") == 0;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static sqlite3 *
+opendb(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		logx(LOG_ERR, "cannot open database %s: %s", path,
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+struct store *
+store_open(const struct store_opts *o)
+{
+	struct store *s;
+	char why[512], sql[128];
+	int h, tries;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->o = *o;
+	s->ok = 1;
+	if ((s->path = strdup(o->path)) == NULL)
+		goto fail;
+	s->o.path = s->path;
+	for (tries = 0; ; tries++) {
+		if ((s->db = opendb(s->path)) == NULL)
+			goto fail;
+		why[0] = '\0';
+		h = healthy(s->db, why, sizeof(why));
+		if (h == 1)
+			break;
+		sqlite3_close(s->db);
+		s->db = NULL;
+		if (h == -1 || tries > 0) {
+			logx(LOG_ERR, "cannot use database %s: %s", s->path, why);
+			goto fail;
+		}
+		move_aside(s->path, why);
+	}
+	/* Settings: see docs/collector.md. */
+	if (exec(s->db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
+	    exec(s->db, "PRAGMA synchronous=NORMAL") != SQLITE_OK ||
+	    exec(s->db, "PRAGMA wal_autocheckpoint=0") != SQLITE_OK ||
+	    exec(s->db, "PRAGMA journal_size_limit=1048576") != SQLITE_OK ||
+	    exec(s->db, "PRAGMA cache_size=-2048") != SQLITE_OK ||
+	    exec(s->db, "PRAGMA temp_store=MEMORY") != SQLITE_OK)
+		goto fail;
+	if (o->max_pages > 0) {
+		snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%d",
+		    o->max_pages);
+		exec(s->db, sql);
+	}
+	if (!is_wal(s->db)) {
+		logx(LOG_ERR, "database %s: cannot switch to WAL mode (is it on "
+		    "a local file system?)", s->path);
+		goto fail;
+	}
+	if (migrate(s->db) != 0 || prepare(s) != 0)
+		goto fail;
+	s->page_size = pragma_int(s->db, "PRAGMA page_size");
+	s->rolled_upto = meta_get(s->db, "rolled_upto", time(NULL) / 3600 * 3600);
+	s->last_ckpt_time = time(NULL);
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < NSTMT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db != NULL) {
+		/* A last PASSIVE checkpoint keeps the WAL short for the next
+		 * start; closing the last connection does the rest. */
+		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
+		sqlite3_close(s->db);
+	}
+	free(s->path);
+	free(s);
+}
+
+sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
+int
+store_ok(const struct store *s)
+{
+	return s->ok;
+}
+
+uint64_t
+store_windows(const struct store *s)
+{
+	return s->windows;
+}
+
+int64_t
+store_rolled_upto(const struct store *s)
+{
+	return s->rolled_upto;
+}
+
+static void
+unpack(const void *blob, int len, uint64_t *v, int n)
+{
+	memset(v, 0, sizeof(uint64_t) * n);
+	if (blob == NULL || len <= 0)
+		return;
+	if ((size_t)len > sizeof(uint64_t) * n)
+		len = (int)(sizeof(uint64_t) * n);
+	memcpy(v, blob, (size_t)len);
+}
+
+int
+store_lookup(void *ctx, struct agg *a, struct image *im)
+{
+	struct store *s = ctx;
+	sqlite3_stmt *st = s->st[S_IMG_FIND], *fs = s->st[S_IMG_FILES];
+	struct afile *f;
+	const char *p;
+	int found = 0;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, im->pid);
+	sqlite3_bind_int64(st, 2, (int64_t)im->start_ticks);
+	sqlite3_bind_int64(st, 3, (int64_t)im->image_ns);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		found = 1;
+		im->db_id = sqlite3_column_int64(st, 0);
+		im->id_gen = 0;
+		im->proc_seq = (uint32_t)sqlite3_column_int64(st, 1);
+		im->state = (uint16_t)sqlite3_column_int(st, 2);
+		unpack(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3),
+		    im->base, NPC);
+		memcpy(im->cur, im->base, sizeof(im->cur));
+		im->kio_init = im->base[C_KREAD_BYTES] != 0 ||
+		    im->base[C_KWRITE_BYTES] != 0;
+	}
+	sqlite3_reset(st);
+	if (!found)
+		return 0;
+	sqlite3_reset(fs);
+	sqlite3_bind_int64(fs, 1, im->db_id);
+	while (sqlite3_step(fs) == SQLITE_ROW) {
+		if ((p = (const char *)sqlite3_column_text(fs, 0)) == NULL)
+			continue;
+		/* img_file_add() enforces the bound on files. */
+		f = img_file_add(a, im, p, strlen(p), sqlite3_column_int(fs, 1));
+		if (f == NULL)
+			break;
+		f->seq = (uint32_t)sqlite3_column_int64(fs, 2);
+		unpack(sqlite3_column_blob(fs, 3), sqlite3_column_bytes(fs, 3),
+		    f->base, NFC);
+		memcpy(f->cur, f->base, sizeof(f->cur));
+		f->path_id = sqlite3_column_int64(fs, 4);
+		f->loaded = 1;
+	}
+	sqlite3_reset(fs);
+	logx(LOG_DEBUG, "resumed image pid %d (id %" PRId64 ", %u files)",
+	    (int)im->pid, im->db_id, im->nfiles);
+	return 0;
+}
+
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static int
+path_id(struct store *s, struct afile *f)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (f->path_id != 0)
+		return SQLITE_OK;
+	st = s->st[S_PATH_SEL];
+	sqlite3_bind_text(st, 1, f->path, f->plen, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		f->path_id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return SQLITE_OK;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc;
+	st = s->st[S_PATH_INS];
+	sqlite3_bind_text(st, 1, f->path, f->plen, SQLITE_STATIC);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		return rc;
+	f->path_id = sqlite3_last_insert_rowid(s->db);
+	f->id_gen = s->gen;
+	return SQLITE_OK;
+}
+
+static int
+flush_image(struct store *s, struct image *im, int64_t ts, time_t now)
+{
+	sqlite3_stmt *st;
+	uint64_t newbase[NPC];
+	uint32_t i;
+	int rc, c, n, pdelta = 0;
+
+	for (c = 0; c < NPC; c++) {
+		newbase[c] = im->cur[c] > im->base[c] ? im->cur[c] : im->base[c];
+		if (im->cur[c] > im->base[c])
+			pdelta = 1;
+	}
+	if (im->db_id == 0) {
+		st = s->st[S_IMG_INS];
+		sqlite3_bind_int64(st, 1, im->pid);
+		sqlite3_bind_int64(st, 2, (int64_t)im->start_ticks);
+		sqlite3_bind_int64(st, 3, (int64_t)im->image_ns);
+		sqlite3_bind_int64(st, 4, im->uid);
+		sqlite3_bind_int64(st, 5, im->gid);
+		sqlite3_bind_int64(st, 6, im->ppid);
+		sqlite3_bind_text(st, 7, im->comm, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, im->exe, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, im->first_seen);
+		sqlite3_bind_int64(st, 10, now);
+		sqlite3_bind_int(st, 11, im->state);
+		sqlite3_bind_int(st, 12, im->end_reason);
+		sqlite3_bind_int(st, 13, im->end_code);
+		sqlite3_bind_int64(st, 14, im->proc_seq);
+		sqlite3_bind_blob(st, 15, newbase, sizeof(newbase), SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			im->db_id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+		im->id_gen = s->gen;
+	}
+	/* Always refresh the row: base, seq, state, names. */
+	st = s->st[S_IMG_UPD];
+	sqlite3_bind_int64(st, 1, im->ppid);
+	sqlite3_bind_text(st, 2, im->comm, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, im->exe, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int(st, 5, im->state);
+	sqlite3_bind_int(st, 6, im->end_reason);
+	sqlite3_bind_int(st, 7, im->end_code);
+	sqlite3_bind_int64(st, 8, im->proc_seq);
+	sqlite3_bind_blob(st, 9, newbase, sizeof(newbase), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, im->db_id);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		return rc;
+	if (pdelta) {
+		st = s->st[S_PMIN];
+		sqlite3_bind_int64(st, 1, ts);
+		sqlite3_bind_int64(st, 2, im->db_id);
+		sqlite3_bind_int64(st, 3, im->uid);
+		for (c = 0; c < NPC; c++)
+			sqlite3_bind_int64(st, 4 + c,
+			    store_clamp(dlt(im->cur[c], im->base[c])));
+		if ((rc = step_done(st)) != SQLITE_OK)
+			return rc;
+		s->rows++;
+	}
+	for (i = 0; i < im->nfiles; i++) {
+		struct afile *f = &im->files[i];
+		uint64_t fb[NFC];
+
+		if (!file_has_delta(f))
+			continue;
+		if ((rc = path_id(s, f)) != SQLITE_OK)
+			return rc;
+		st = s->st[S_FMIN];
+		sqlite3_bind_int64(st, 1, ts);
+		sqlite3_bind_int64(st, 2, im->db_id);
+		sqlite3_bind_int64(st, 3, f->path_id);
+		sqlite3_bind_int64(st, 4, im->uid);
+		sqlite3_bind_int(st, 5, f->cls);
+		for (n = 0; n < NFC; n++)
+			sqlite3_bind_int64(st, 6 + n,
+			    store_clamp(dlt(f->cur[n], f->base[n])));
+		if ((rc = step_done(st)) != SQLITE_OK)
+			return rc;
+		s->rows++;
+		if (im->state == IW_END)
+			continue;
+		for (n = 0; n < NFC; n++)
+			fb[n] = f->cur[n] > f->base[n] ? f->cur[n] : f->base[n];
+		st = s->st[S_FSTATE];
+		sqlite3_bind_int64(st, 1, im->db_id);
+		sqlite3_bind_int64(st, 2, f->path_id);
+		sqlite3_bind_int(st, 3, f->cls);
+		sqlite3_bind_int64(st, 4, f->seq);
+		sqlite3_bind_blob(st, 5, fb, sizeof(fb), SQLITE_TRANSIENT);
+		if ((rc = step_done(st)) != SQLITE_OK)
+			return rc;
+	}
+	if (im->state == IW_END) {
+		st = s->st[S_FSTATE_DEL];
+		sqlite3_bind_int64(st, 1, im->db_id);
+		if ((rc = step_done(st)) != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/* Undo ids handed out by a transaction that rolled back. */
+static void
+forget_ids(struct store *s, struct agg *a)
+{
+	struct image *im;
+	uint32_t i;
+
+	for (im = agg_first(a); im != NULL; im = agg_next(im)) {
+		if (im->db_id != 0 && im->id_gen == s->gen)
+			im->db_id = 0;
+		for (i = 0; i < im->nfiles; i++)
+			if (im->files[i].path_id != 0 &&
+			    im->files[i].id_gen == s->gen)
+				im->files[i].path_id = 0;
+	}
+}
+
+int
+store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
+    time_t stale_after)
+{
+	struct image *im;
+	double t0, ms;
+	int rc = SQLITE_OK, any = 0;
+	int syserr;
+
+	if (s->pending_since == 0 || ts < s->pending_since)
+		s->pending_since = ts;
+	for (im = agg_first(a); im != NULL; im = agg_next(im))
+		if (img_has_delta(im) || im->meta_dirty) {
+			any = 1;
+			break;
+		}
+	if (!any) {
+		/* Nothing to write: no transaction, no disk writes. */
+		agg_flushed(a, now, stale_after);
+		s->pending_since = 0;
+		s->ok = 1;
+		s->diskfull = 0;
+		return 0;
+	}
+	s->gen++;
+	t0 = now_ms();
+	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	for (im = agg_first(a); rc == SQLITE_OK && im != NULL;
+	    im = agg_next(im))
+		if (img_has_delta(im) || im->meta_dirty)
+			rc = flush_image(s, im, s->pending_since, now);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		syserr = sqlite3_system_errno(s->db);
+		snprintf(s->lasterr, sizeof(s->lasterr), "%s%s%s",
+		    sqlite3_errmsg(s->db), syserr ? ": " : "",
+		    syserr ? strerror(syserr) : "");
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		forget_ids(s, a);
+		if (s->ok)
+			logx(LOG_ERR, "cannot store window %lld: %s; keeping "
+			    "counts in memory", (long long)ts, s->lasterr);
+		s->ok = 0;
+		s->diskfull = (rc & 0xff) == SQLITE_FULL || syserr == ENOSPC ||
+		    syserr == EDQUOT;
+		s->failures++;
+		return -1;
+	}
+	ms = now_ms() - t0;
+	s->commit_last = ms;
+	if (ms > s->commit_max)
+		s->commit_max = ms;
+	s->commit_sum += ms;
+	s->windows++;
+	if (!s->ok)
+		logx(LOG_NOTICE, "storing again; counts kept since %lld written",
+		    (long long)s->pending_since);
+	s->ok = 1;
+	s->diskfull = 0;
+	s->pending_since = 0;
+	agg_flushed(a, now, stale_after);
+	return 0;
+}
+
+static int64_t
+wal_bytes(const struct store *s)
+{
+	char p[4200];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s-wal", s->path);
+	return stat(p, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+static int64_t
+db_bytes(const struct store *s)
+{
+	struct stat sb;
+
+	return stat(s->path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+int
+store_checkpoint(struct store *s, const char *mode, struct ckpt_info *ci)
+{
+	static const struct { const char *n; int m; } modes[] = {
+		{ "passive", SQLITE_CHECKPOINT_PASSIVE },
+		{ "full", SQLITE_CHECKPOINT_FULL },
+		{ "restart", SQLITE_CHECKPOINT_RESTART },
+		{ "truncate", SQLITE_CHECKPOINT_TRUNCATE },
+	};
+	size_t i;
+	double t0;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(mode, modes[i].n) == 0)
+			break;
+	if (i == sizeof(modes) / sizeof(modes[0]))
+		return -1;
+	t0 = now_ms();
+	s->last.log_frames = s->last.ckpt_frames = -1;
+	s->last.rc = sqlite3_wal_checkpoint_v2(s->db, NULL, modes[i].m,
+	    &s->last.log_frames, &s->last.ckpt_frames);
+	s->last.ms = now_ms() - t0;
+	s->last.mode = modes[i].n;
+	s->last.at = time(NULL);
+	s->last_ckpt_time = s->last.at;
+	s->ckpts++;
+	if (ci != NULL)
+		*ci = s->last;
+	return s->last.rc == SQLITE_OK || s->last.rc == SQLITE_BUSY ? 0 : -1;
+}
+
+/* One small step of rollup and retention; returns rows changed. */
+static int
+retain(struct store *s, time_t now)
+{
+	char sql[16384], buf[8192];
+	int64_t w0 = now / 3600 * 3600, h, minutes_cut, hours_cut, first;
+	int changes = 0;
+	sqlite3_stmt *st;
+
+	minutes_cut = now - (int64_t)s->o.keep_minutes * 86400;
+	hours_cut = now - (int64_t)s->o.keep_hours * 86400;
+	/* Rollup: the next complete hour that has minute rows. */
+	if (s->rolled_upto < w0) {
+		first = -1;
+		if (sqlite3_prepare_v2(s->db, "SELECT min(ts) FROM proc_min"
+		    " WHERE ts >= ?1", -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, s->rolled_upto);
+			if (sqlite3_step(st) == SQLITE_ROW &&
+			    sqlite3_column_type(st, 0) != SQLITE_NULL)
+				first = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+		h = first < 0 || first / 3600 * 3600 >= w0 ? w0 :
+		    first / 3600 * 3600;
+		if (exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+			return -1;
+		if (h < w0) {
+			snprintf(sql, sizeof(sql), "INSERT INTO proc_hour(ts,"
+			    " image, uid, n");
+			cols(sql, sizeof(sql), pc_names, NPC, ", %s");
+			cols(sql, sizeof(sql), pc_names, NPC, ", %s_max");
+			snprintf(buf, sizeof(buf), ") SELECT %lld, image,"
+			    " min(uid), count(*)", (long long)h);
+			strlcat(sql, buf, sizeof(sql));
+			cols(sql, sizeof(sql), pc_names, NPC, ", sum(%s)");
+			cols(sql, sizeof(sql), pc_names, NPC, ", max(%s)");
+			snprintf(buf, sizeof(buf), " FROM proc_min WHERE ts >="
+			    " %lld AND ts < %lld GROUP BY image"
+			    " ON CONFLICT(ts, image) DO UPDATE SET n = n +"
+			    " excluded.n", (long long)h, (long long)h + 3600);
+			strlcat(sql, buf, sizeof(sql));
+			buf[0] = '\0';
+			cols(buf, sizeof(buf), pc_names, NPC,
+			    ", %s = %s + excluded.%s");
+			strlcat(sql, buf, sizeof(sql));
+			buf[0] = '\0';
+			cols(buf, sizeof(buf), pc_names, NPC,
+			    ", %s_max = max(%s_max, excluded.%s_max)");
+			strlcat(sql, buf, sizeof(sql));
+			if (exec(s->db, sql) != SQLITE_OK)
+				goto fail;
+			changes += sqlite3_changes(s->db);
+			snprintf(sql, sizeof(sql), "INSERT INTO file_hour(ts,"
+			    " image, path, uid, cls, n");
+			cols(sql, sizeof(sql), fc_names, NFC, ", %s");
+			cols(sql, sizeof(sql), fc_names, NFC, ", %s_max");
+			snprintf(buf, sizeof(buf), ") SELECT %lld, image, path,"
+			    " min(uid), max(cls), count(*)", (long long)h);
+			strlcat(sql, buf, sizeof(sql));
+			cols(sql, sizeof(sql), fc_names, NFC, ", sum(%s)");
+			cols(sql, sizeof(sql), fc_names, NFC, ", max(%s)");
+			snprintf(buf, sizeof(buf), " FROM file_min WHERE ts >="
+			    " %lld AND ts < %lld GROUP BY image, path"
+			    " ON CONFLICT(ts, image, path) DO UPDATE SET n ="
+			    " n + excluded.n", (long long)h,
+			    (long long)h + 3600);
+			strlcat(sql, buf, sizeof(sql));
+			buf[0] = '\0';
+			cols(buf, sizeof(buf), fc_names, NFC,
+			    ", %s = %s + excluded.%s");
+			strlcat(sql, buf, sizeof(sql));
+			buf[0] = '\0';
+			cols(buf, sizeof(buf), fc_names, NFC,
+			    ", %s_max = max(%s_max, excluded.%s_max)");
+			strlcat(sql, buf, sizeof(sql));
+			if (exec(s->db, sql) != SQLITE_OK)
+				goto fail;
+			changes += sqlite3_changes(s->db);
+			h += 3600;
+		}
+		snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES"
+		    "('rolled_upto', %lld) ON CONFLICT(key) DO UPDATE SET"
+		    " value = excluded.value", (long long)h);
+		if (exec(s->db, sql) != SQLITE_OK)
+			goto fail;
+		if (exec(s->db, "COMMIT") != SQLITE_OK)
+			goto fail;
+		s->rolled_upto = h;
+		return changes + 1;
+	}
+	/* Retention: at most ten minutes / one day of rows per step, and
+	 * never minute rows that are not rolled up yet. */
+	if (minutes_cut > s->rolled_upto)
+		minutes_cut = s->rolled_upto;
+	if (exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return -1;
+	snprintf(sql, sizeof(sql),
+	    "DELETE FROM proc_min WHERE ts < min(%lld,"
+	    " (SELECT min(ts) FROM proc_min) + 600);"
+	    "DELETE FROM file_min WHERE ts < min(%lld,"
+	    " (SELECT min(ts) FROM file_min) + 600);"
+	    "DELETE FROM proc_hour WHERE ts < min(%lld,"
+	    " (SELECT min(ts) FROM proc_hour) + 86400);"
+	    "DELETE FROM file_hour WHERE ts < min(%lld,"
+	    " (SELECT min(ts) FROM file_hour) + 86400);"
+	    "DELETE FROM file_state WHERE image IN (SELECT f.image FROM"
+	    " file_state f JOIN images i ON i.id = f.image"
+	    " WHERE i.last_ts < %lld LIMIT 1000);"
+	    "DELETE FROM images WHERE id IN (SELECT id FROM images"
+	    " WHERE last_ts < %lld LIMIT 500);",
+	    (long long)minutes_cut, (long long)minutes_cut,
+	    (long long)hours_cut, (long long)hours_cut,
+	    (long long)minutes_cut, (long long)hours_cut);
+	if (exec(s->db, sql) != SQLITE_OK)
+		goto fail;
+	changes = sqlite3_changes(s->db);
+	if (exec(s->db, "COMMIT") != SQLITE_OK)
+		goto fail;
+	return changes;
+fail:
+	exec(s->db, "ROLLBACK");
+	return -1;
+}
+
+void
+store_maintain(struct store *s, time_t now)
+{
+	int64_t wal;
+	const char *mode = NULL;
+
+	if (!s->ok)
+		return;		/* disk full: do not add writes */
+	(void)retain(s, now);
+	wal = wal_bytes(s);
+	if (wal > (int64_t)s->o.wal_bound * 2)
+		mode = "truncate";
+	else if (wal > (int64_t)s->o.wal_bound)
+		mode = "restart";
+	else if (wal > 0 && now - s->last_ckpt_time >= s->o.ckpt_secs)
+		mode = "passive";
+	if (mode != NULL)
+		(void)store_checkpoint(s, mode, NULL);
+}
+
+void
+store_health(struct store *s, struct jbuf *j)
+{
+	int64_t wal = wal_bytes(s);
+
+	jb_kstr(j, "path", s->path);
+	jb_kstr(j, "state", s->ok ? "ok" : s->diskfull ? "disk_full" :
+	    "error");
+	jb_kstr(j, "last_error", s->lasterr);
+	jb_ku64(j, "schema", STORE_SCHEMA);
+	jb_ku64(j, "windows_stored", s->windows);
+	jb_ku64(j, "rows_stored", s->rows);
+	jb_ku64(j, "flush_failures", s->failures);
+	jb_ki64(j, "pending_since", s->pending_since);
+	jb_ki64(j, "db_bytes", db_bytes(s));
+	jb_ki64(j, "wal_bytes", wal);
+	jb_ki64(j, "wal_frames", wal > 32 && s->page_size > 0 ?
+	    (wal - 32) / (s->page_size + 24) : 0);
+	jb_ki64(j, "page_size", s->page_size);
+	jb_kdbl(j, "commit_ms_last", s->commit_last);
+	jb_kdbl(j, "commit_ms_max", s->commit_max);
+	jb_kdbl(j, "commit_ms_avg", s->windows ? s->commit_sum / s->windows :
+	    0.0);
+	jb_ki64(j, "rolled_upto", s->rolled_upto);
+	jb_ku64(j, "checkpoints", s->ckpts);
+	jb_key(j, "last_checkpoint");
+	jb_obj(j);
+	jb_kstr(j, "mode", s->last.mode ? s->last.mode : "none");
+	jb_ki64(j, "at", s->last.at);
+	jb_kdbl(j, "ms", s->last.ms);
+	jb_ki64(j, "log_frames", s->last.log_frames);
+	jb_ki64(j, "checkpointed_frames", s->last.ckpt_frames);
+	jb_ki64(j, "rc", s->last.rc);
+	jb_endobj(j);
+}

@@ -1,0 +1,61 @@
+/*
+ * store.h - the SQLite database: schema, window flushes, retention and
+ * rollup, checkpoints, and the figures health reports about them.
+ */
+#ifndef IOSHIMD_STORE_H
+#define IOSHIMD_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "aggregate.h"
+#include "json.h"
+
+#define STORE_SCHEMA	1
+
+struct store_opts {
+	const char	*path;
+	int		 keep_minutes;	/* days of 1-minute rows */
+	int		 keep_hours;	/* days of hourly rows */
+	uint64_t	 wal_bound;	/* escalate checkpoints above this */
+	int		 ckpt_secs;	/* PASSIVE checkpoint at least this often */
+	int		 max_pages;	/* 0 = no limit (PRAGMA max_page_count) */
+};
+
+struct ckpt_info {
+	const char	*mode;
+	int		 rc;
+	int		 log_frames;
+	int		 ckpt_frames;
+	double		 ms;
+	time_t		 at;
+};
+
+struct store;
+
+struct store	*store_open(const struct store_opts *);
+void		 store_close(struct store *);
+sqlite3		*store_db(struct store *);
+/* agg_lookup_fn: load a stored image's base counters and file rows. */
+int		 store_lookup(void *ctx, struct agg *, struct image *);
+/*
+ * Write the pending deltas of all images as the window starting at ts, in
+ * one transaction; on success agg_flushed() is called.  0 ok, -1 failed
+ * (counts stay in memory and go into the next flush).
+ */
+int		 store_flush(struct store *, struct agg *, int64_t ts, time_t now,
+		    time_t stale_after);
+/* Rollup, retention and checkpoints, a small batch at a time. */
+void		 store_maintain(struct store *, time_t now);
+/* mode: "passive", "full", "restart", "truncate". */
+int		 store_checkpoint(struct store *, const char *mode,
+		    struct ckpt_info *);
+void		 store_health(struct store *, struct jbuf *);
+int		 store_ok(const struct store *);
+uint64_t	 store_windows(const struct store *);
+int64_t		 store_rolled_upto(const struct store *);
+/* Clamp a delta so sums in SQLite cannot overflow. */
+int64_t		 store_clamp(uint64_t);
+
+#endif

@@ -1,0 +1,19 @@
+#!/bin/sh
+# deps.sh - install what ioshim needs to build and test, on Debian.
+# Installs with apt-get when run as root; otherwise prints the command.
+pkgs="build-essential pkg-config libsqlite3-dev libbsd-dev libncurses-dev sqlite3 strace python3 perl curl tmux gzip tar coreutils xz-utils"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+	echo "deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq && apt-get install -y -qq $missing >/dev/null || {
+		echo "deps: apt-get install failed" >&2; exit 1; }
+else
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: run: sudo apt-get install -y$missing" >&2
+	exit 1
+fi

@@ -1,0 +1,726 @@
+/*
+ * coalesce.c - gathers small appends to log files into few large writes.
+ *
+ * A buffer belongs to a file (device and inode), not to an fd: every
+ * O_APPEND fd of the process on that file appends to the same buffer, so
+ * bytes reach the file in the order the program wrote them, whichever fd
+ * it used.  Bytes leave the buffer (a "flush", counted by reason) when it
+ * is full (cut at the last newline), when its oldest byte is
+ * IOSHIM_FLUSH_MS old (worker.c), when a line holds an IOSHIM_FLUSH_ON
+ * word, when all buffers together pass IOSHIM_MEM_KB, and before anything
+ * that must see the bytes: read, seek, stat, fsync, close, fork, exec,
+ * exit, death by a signal.
+ *
+ * Locking: one spinlock, owned by a thread id.  Flushes run with every
+ * signal blocked, so a signal handler never sees a buffer half flushed.
+ * Appends commit their length with a compare-and-swap on the buffer's
+ * state word; a handler that writes to a coalesced file while its thread
+ * holds the lock writes the committed bytes and its own directly and bumps
+ * the state's generation, and the interrupted append starts again.
+ * Buffers live in memory from mmap, never malloc, so all of this is safe
+ * in a signal handler.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "shim.h"
+
+#define NBUF		1024
+#define MIN_CAP		4096u
+#define ST_LEN(s)	((uint32_t)(s))
+#define ST_GEN(s)	((uint32_t)((s) >> 32))
+#define ST_MAKE(g, l)	((uint64_t)(g) << 32 | (uint32_t)(l))
+
+struct cobuf {
+	int		refs;		/* fds using it; 0 = free slot */
+	int		fd;		/* fd of the last append, -1 none */
+	dev_t		dev;
+	ino_t		ino;
+	unsigned	file;		/* per-file row */
+	char		*data;		/* from mmap, cap bytes */
+	uint32_t	cap;
+	_Atomic uint64_t state;		/* generation << 32 | length */
+	uint64_t	first_ns;	/* when the oldest byte came; 0 = empty */
+	int		err;		/* flush error not yet told */
+};
+
+static struct cobuf bufs[NBUF];
+static unsigned nbufs;			/* slots ever used */
+static size_t mem_used;			/* sum of caps */
+static _Atomic pid_t owner;		/* tid holding the lock, 0 = free */
+static __thread pid_t my_tid;
+HIDDEN _Atomic uint64_t co_held;
+HIDDEN volatile int shim_ending;
+
+/* IOSHIM_FLUSH_ON, split once. */
+#define NPRIO	16
+static const char *prio_word[NPRIO];
+static size_t prio_len[NPRIO];
+static int nprio;
+static unsigned char prio_first[256];
+static char prio_store[sizeof(cfg.flush_on)];
+
+static pid_t
+tid(void)
+{
+	if (unlikely(my_tid == 0))
+		my_tid = (pid_t)syscall(SYS_gettid);
+	return my_tid;
+}
+
+static void
+lock(void)
+{
+	pid_t me = tid(), free_ = 0;
+	unsigned spins = 0;
+
+	while (!atomic_compare_exchange_weak_explicit(&owner, &free_, me,
+	    memory_order_acquire, memory_order_relaxed)) {
+		free_ = 0;
+		if (++spins > 100)
+			sched_yield();
+	}
+}
+
+static void
+unlock(void)
+{
+	atomic_store_explicit(&owner, 0, memory_order_release);
+}
+
+static int
+lock_mine(void)
+{
+	return atomic_load_explicit(&owner, memory_order_relaxed) == tid();
+}
+
+static void
+block_all(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, old);
+}
+
+static void
+prio_init(void)
+{
+	char *p, *save = NULL;
+
+	strcpy(prio_store, cfg.flush_on);
+	for (p = strtok_r(prio_store, ":", &save); p && nprio < NPRIO;
+	    p = strtok_r(NULL, ":", &save)) {
+		prio_word[nprio] = p;
+		prio_len[nprio] = strlen(p);
+		prio_first[(unsigned char)*p] = 1;
+		nprio++;
+	}
+}
+
+/* Does p[0..n) hold one of the IOSHIM_FLUSH_ON words? */
+static int
+has_prio(const char *p, size_t n)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		if (likely(!prio_first[(unsigned char)p[i]]))
+			continue;
+		for (k = 0; k < nprio; k++)
+			if (prio_len[k] <= n - i &&
+			    memcmp(p + i, prio_word[k], prio_len[k]) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static int
+glob_list(const char *list, const char *path)
+{
+	char pat[PATH_MAX];
+	const char *p = list, *q;
+	size_t n;
+
+	while (*p) {
+		q = strchr(p, ':');
+		n = q ? (size_t)(q - p) : strlen(p);
+		if (n > 0 && n < sizeof(pat)) {
+			memcpy(pat, p, n);
+			pat[n] = '\0';
+			if (fnmatch(pat, path, 0) == 0)
+				return 1;
+		}
+		p += n + (q != NULL);
+	}
+	return 0;
+}
+
+/*
+ * Should appends to this fd be coalesced?  The buffer index, or BUF_NONE.
+ * Files opened O_SYNC, O_DSYNC or O_DIRECT, and every file while a file
+ * size limit (ulimit -f) is set, are written through as the program asks.
+ */
+int
+co_eligible(int fd, const char *path, int fl, const struct stat *st)
+{
+	struct rlimit rl;
+	unsigned i, freeslot = NBUF;
+
+	if (!cfg.coalesce || shim_ending || (fl & (O_SYNC | O_DSYNC | O_DIRECT)))
+		return BUF_NONE;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		return BUF_NONE;
+	if (cfg.include[0] && (path == NULL || !glob_list(cfg.include, path)))
+		return BUF_NONE;
+	if (cfg.exclude[0] && path != NULL && glob_list(cfg.exclude, path))
+		return BUF_NONE;
+	if (lock_mine())
+		return BUF_NONE;	/* a signal handler opening a log */
+	lock();
+	if (nprio == 0 && cfg.flush_on[0])
+		prio_init();
+	for (i = 0; i < nbufs; i++) {
+		if (bufs[i].refs == 0) {
+			if (freeslot == NBUF)
+				freeslot = i;
+		} else if (bufs[i].dev == st->st_dev && bufs[i].ino == st->st_ino)
+			break;
+	}
+	if (i == nbufs) {
+		if (freeslot == NBUF && nbufs < NBUF)
+			freeslot = nbufs++;
+		if (freeslot == NBUF) {
+			unlock();
+			return BUF_NONE;
+		}
+		i = freeslot;
+		bufs[i].dev = st->st_dev;
+		bufs[i].ino = st->st_ino;
+		bufs[i].fd = -1;
+		bufs[i].file = FILE_NONE;
+		bufs[i].err = 0;
+		bufs[i].first_ns = 0;
+	}
+	bufs[i].refs++;
+	if (bufs[i].fd < 0)
+		bufs[i].fd = fd;
+	unlock();
+	worker_kick();
+	return (int)i;
+}
+
+void
+co_ref(unsigned bi)
+{
+	if (bi >= NBUF)
+		return;
+	lock();
+	bufs[bi].refs++;
+	unlock();
+}
+
+/* Write p[0..n) to fd completely, through EINTR and short writes. */
+static ssize_t
+write_all(int fd, const char *p, size_t n, int *err)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = real.write(fd, p + done, n - done);
+		CTR_ADD(&pc.co_syscalls, 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			*err = errno;
+			break;
+		}
+		if (r == 0) {
+			*err = EIO;
+			break;
+		}
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+/*
+ * Write a buffer's bytes (up to its last newline when cut).  The lock is
+ * held, or the caller is a signal handler on the lock's own thread.
+ * Returns -1 when bytes stay behind because of an error.
+ */
+static int
+flush_buf(struct cobuf *b, int reason, int cut)
+{
+	sigset_t old;
+	uint64_t s, t0;
+	uint32_t len, n;
+	ssize_t done;
+	int err = 0, saved = errno;
+	const char *nl;
+
+	s = atomic_load(&b->state);
+	len = ST_LEN(s);
+	if (len == 0)
+		return 0;
+	if (b->fd < 0) {
+		b->err = b->err ? b->err : EBADF;
+		return -1;
+	}
+	n = len;
+	if (cut && (nl = memrchr(b->data, '\n', len)) != NULL)
+		n = (uint32_t)(nl - b->data) + 1;
+	block_all(&old);
+	t0 = shim_now_ns();
+	done = write_all(b->fd, b->data, n, &err);
+	if (b->file != FILE_NONE) {
+		CTR_ADD(&files[b->file].write_ns, shim_now_ns() - t0);
+		CTR_ADD(&files[b->file].flushes, 1);
+	}
+	CTR_ADD(&pc.co_bytes, (uint64_t)done);
+	CTR_ADD(&pc.co_reasons[reason], 1);
+	if (done > 0)
+		memmove(b->data, b->data + done, len - (size_t)done);
+	atomic_store(&b->state, ST_MAKE(ST_GEN(s) + 1, len - (uint32_t)done));
+	co_held -= (uint64_t)done;
+	if (len == (uint32_t)done)
+		b->first_ns = 0;
+	if (err) {
+		CTR_ADD(&pc.co_errors, 1);
+		b->err = err;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return err ? -1 : 0;
+}
+
+/* Give a buffer's memory back (it is empty). */
+static void
+free_data(struct cobuf *b)
+{
+	if (b->data == NULL || ST_LEN(atomic_load(&b->state)) != 0)
+		return;
+	munmap(b->data, b->cap);
+	mem_used -= b->cap;
+	b->data = NULL;
+	b->cap = 0;
+}
+
+/* Over the memory bound: flush the oldest buffers first, free them. */
+static void
+make_room(struct cobuf *keep, size_t want)
+{
+	struct cobuf *b, *oldest;
+	unsigned i;
+
+	while (mem_used + want > cfg.mem_bytes) {
+		oldest = NULL;
+		for (i = 0; i < nbufs; i++) {
+			b = &bufs[i];
+			if (b == keep || b->data == NULL)
+				continue;
+			if (oldest == NULL || (b->first_ns && (oldest->first_ns == 0 ||
+			    b->first_ns < oldest->first_ns)))
+				oldest = b;
+		}
+		if (oldest == NULL)
+			return;
+		if (ST_LEN(atomic_load(&oldest->state)) != 0 &&
+		    flush_buf(oldest, IW_R_MEMORY, 0) != 0)
+			return;
+		free_data(oldest);
+	}
+}
+
+/* Make b able to hold need bytes more; 0 on success. Lock held. */
+static int
+grow(struct cobuf *b, uint32_t need)
+{
+	sigset_t old;
+	size_t cap = b->cap ? b->cap : MIN_CAP;
+	uint32_t len = ST_LEN(atomic_load(&b->state));
+	void *p;
+
+	while (cap < (size_t)len + need)
+		cap *= 2;
+	if (cap > cfg.buffer_bytes)
+		return -1;
+	make_room(b, cap - b->cap);
+	if (mem_used + cap - b->cap > cfg.mem_bytes)
+		return -1;
+	block_all(&old);
+	if (b->data == NULL)
+		p = real.mmap(NULL, cap, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else
+		p = mremap(b->data, b->cap, cap, MREMAP_MAYMOVE);
+	if (p != MAP_FAILED) {
+		b->data = p;
+		mem_used += cap - b->cap;
+		b->cap = (uint32_t)cap;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+/*
+ * Append n bytes to b.  0 when held, 1 when the caller must write them
+ * itself (too large to hold), -1 with *err when they cannot be taken.
+ */
+static int
+append(struct cobuf *b, const char *p, size_t n, int *err)
+{
+	uint64_t s;
+	uint32_t len;
+
+	if (n >= cfg.buffer_bytes) {
+		if (flush_buf(b, IW_R_SIZE, 0) != 0)
+			goto failed;
+		return 1;
+	}
+	for (;;) {
+		s = atomic_load(&b->state);
+		len = ST_LEN(s);
+		if ((size_t)len + n > b->cap && grow(b, (uint32_t)n) != 0) {
+			/* full: make room by writing, cut at a newline */
+			if (flush_buf(b, len + n > cfg.buffer_bytes ? IW_R_SIZE :
+			    IW_R_MEMORY, 1) != 0)
+				goto failed;
+			if (ST_LEN(atomic_load(&b->state)) + n > b->cap &&
+			    flush_buf(b, IW_R_SIZE, 0) != 0)
+				goto failed;
+			continue;
+		}
+		memcpy(b->data + len, p, n);
+		if (atomic_compare_exchange_strong(&b->state, &s,
+		    ST_MAKE(ST_GEN(s), len + n)))
+			break;
+	}
+	if (len == 0)
+		b->first_ns = shim_now_ns();
+	if (co_held == 0)
+		worker_kick();
+	co_held += n;
+	return 0;
+failed:
+	*err = b->err ? b->err : EIO;
+	b->err = 0;
+	return -1;
+}
+
+/*
+ * A signal handler on the thread that holds the lock writes to a
+ * coalesced file: write what is committed, then its own bytes, directly.
+ */
+static ssize_t
+reentrant_write(struct cobuf *b, int fd, const void *p, size_t n)
+{
+	sigset_t old;
+	uint64_t s;
+	ssize_t r;
+	int err = 0;
+
+	block_all(&old);
+	s = atomic_load(&b->state);
+	if (ST_LEN(s) && b->fd >= 0) {
+		write_all(b->fd, b->data, ST_LEN(s), &err);
+		CTR_ADD(&pc.co_reasons[IW_R_SIGNAL], 1);
+		co_held -= ST_LEN(s);
+		atomic_store(&b->state, ST_MAKE(ST_GEN(s) + 1, 0));
+		b->first_ns = 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	r = n ? real.write(fd, p, n) : 0;
+	return r;
+}
+
+static void
+count_absorbed(fdent_t e, size_t n, int calls)
+{
+	unsigned f = FDE_FILE(e), c = FDE_CLASS(e);
+
+	if (calls) {
+		CTR_ADD(&pc.cls[c][C_WRITES], 1);
+		CTR_ADD(&pc.co_absorbed, 1);
+	}
+	CTR_ADD(&pc.cls[c][C_WBYTES], n);
+	if (f != FILE_NONE) {
+		if (calls) {
+			CTR_ADD(&files[f].writes, 1);
+			CTR_ADD(&files[f].absorbed, 1);
+			CTR_ADD(&files[f].write_sizes[size_bucket(n)], 1);
+		}
+		CTR_ADD(&files[f].write_bytes, n);
+	}
+}
+
+ssize_t
+co_write_ex(int fd, fdent_t e, const void *p, size_t n, int calls)
+{
+	unsigned bi = FDE_BUF(e);
+	struct cobuf *b;
+	ssize_t r;
+	int err = 0, rc, prio;
+
+	if (n == 0 && !calls)
+		return 0;
+	if (unlikely(shim_ending || bi >= NBUF)) {
+		r = real.write(fd, p, n);
+		count_write(e, r, 0);
+		return r;
+	}
+	b = &bufs[bi];
+	if (lock_mine()) {
+		r = reentrant_write(b, fd, p, n);
+		count_write(e, r, 0);
+		return r;
+	}
+	lock();
+	b->fd = fd;
+	b->file = FDE_FILE(e);
+	if (b->err) {
+		err = b->err;
+		b->err = 0;
+		unlock();
+		count_write(e, -1, 0);
+		errno = err;
+		return -1;
+	}
+	rc = append(b, p, n, &err);
+	if (rc == 1) {
+		/* large: written straight through, after what was held */
+		r = real.write(fd, p, n);
+		unlock();
+		count_write(e, r, 0);
+		return r;
+	}
+	if (rc < 0) {
+		unlock();
+		count_write(e, -1, 0);
+		errno = err;
+		return -1;
+	}
+	prio = nprio && has_prio(p, n);
+	if (prio)
+		flush_buf(b, IW_R_PRIORITY, 0);
+	else if (ST_LEN(atomic_load(&b->state)) >= cfg.buffer_bytes)
+		flush_buf(b, IW_R_SIZE, 1);
+	unlock();
+	count_absorbed(e, n, calls);
+	return (ssize_t)n;
+}
+
+ssize_t
+co_writev(int fd, fdent_t e, const struct iovec *iov, int cnt)
+{
+	char small[4096];
+	size_t total = 0, off = 0;
+	int i;
+	ssize_t r;
+
+	for (i = 0; i < cnt; i++)
+		total += iov[i].iov_len;
+	if (cnt < 0 || total > sizeof(small)) {
+		co_flush_fd(fd, IW_R_SIZE);
+		r = real.writev(fd, iov, cnt);
+		count_write(e, r, 0);
+		return r;
+	}
+	for (i = 0; i < cnt; i++) {
+		memcpy(small + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	return co_write(fd, e, small, total);
+}
+
+int
+co_flush_fd(int fd, int reason)
+{
+	unsigned bi = FDE_BUF(fd_peek(fd));
+	struct cobuf *b;
+	int r;
+
+	if (bi >= NBUF)
+		return 0;
+	b = &bufs[bi];
+	if (ST_LEN(atomic_load(&b->state)) == 0)
+		return 0;
+	if (lock_mine())
+		return reentrant_write(b, fd, NULL, 0) < 0 ? -1 : 0;
+	lock();
+	if (b->fd < 0)
+		b->fd = fd;
+	r = flush_buf(b, reason, 0);
+	unlock();
+	return r;
+}
+
+int
+co_take_error(int fd)
+{
+	unsigned bi = FDE_BUF(fd_peek(fd));
+	int err;
+
+	if (bi >= NBUF || lock_mine())
+		return 0;
+	lock();
+	err = bufs[bi].err;
+	bufs[bi].err = 0;
+	unlock();
+	return err;
+}
+
+void
+co_release(int fd)
+{
+	unsigned bi = FDE_BUF(fd_peek(fd));
+	struct cobuf *b;
+
+	if (bi >= NBUF || lock_mine())
+		return;
+	lock();
+	b = &bufs[bi];
+	if (b->refs > 0)
+		b->refs--;
+	if (b->fd == fd)
+		b->fd = -1;
+	if (b->refs == 0) {
+		/* bytes a failed flush left behind go with the last fd;
+		 * the error was told to the program by close */
+		co_held -= ST_LEN(atomic_load(&b->state));
+		atomic_store(&b->state, ST_MAKE(ST_GEN(atomic_load(&b->state)) + 1, 0));
+		b->first_ns = 0;
+		free_data(b);
+	}
+	unlock();
+}
+
+static void
+flush_all_locked(int reason)
+{
+	unsigned i;
+
+	for (i = 0; i < nbufs; i++)
+		if (bufs[i].refs && ST_LEN(atomic_load(&bufs[i].state)))
+			flush_buf(&bufs[i], reason, 0);
+}
+
+void
+co_flush_all(int reason)
+{
+	if (co_held == 0)
+		return;
+	if (lock_mine()) {
+		co_signal_flush();
+		return;
+	}
+	lock();
+	flush_all_locked(reason);
+	unlock();
+}
+
+int
+co_flush_inode(dev_t dev, ino_t ino)
+{
+	unsigned i;
+	int hit = 0;
+
+	if (co_held == 0 || lock_mine())
+		return 0;
+	lock();
+	for (i = 0; i < nbufs; i++)
+		if (bufs[i].refs && bufs[i].dev == dev && bufs[i].ino == ino &&
+		    ST_LEN(atomic_load(&bufs[i].state))) {
+			flush_buf(&bufs[i], IW_R_READ, 0);
+			hit = 1;
+		}
+	unlock();
+	return hit;
+}
+
+/* The worker: flush buffers whose oldest byte is old, retry failed ones. */
+void
+co_age_flush(void)
+{
+	uint64_t now = shim_now_ns();
+	unsigned i;
+	struct cobuf *b;
+
+	if (co_held == 0)
+		return;
+	lock();
+	for (i = 0; i < nbufs; i++) {
+		b = &bufs[i];
+		if (b->refs && b->first_ns && now - b->first_ns >= cfg.flush_ns)
+			flush_buf(b, IW_R_AGE, 0);
+	}
+	unlock();
+}
+
+/*
+ * From the fatal-signal handler: write everything held.  When this thread
+ * holds the lock, only committed bytes are written; when another does,
+ * wait for it a bounded time.
+ */
+void
+co_signal_flush(void)
+{
+	unsigned i, spins;
+	pid_t me = tid(), free_ = 0;
+	int mine = lock_mine();
+
+	if (co_held == 0)
+		return;
+	for (spins = 0; !mine && spins < 2000000; spins++) {
+		free_ = 0;
+		if (atomic_compare_exchange_weak(&owner, &free_, me))
+			break;
+		sched_yield();
+	}
+	for (i = 0; i < nbufs; i++)
+		if (bufs[i].refs && ST_LEN(atomic_load(&bufs[i].state)))
+			flush_buf(&bufs[i], IW_R_SIGNAL, 0);
+	if (!mine && atomic_load(&owner) == me)
+		unlock();
+}
+
+/* fork: nothing held may be written twice, no lock may be left taken. */
+static __thread int fork_locked;	/* co_prepare_fork took the lock */
+
+void
+co_prepare_fork(void)
+{
+	if (lock_mine())
+		return;		/* fork from a handler inside the coalescer */
+	lock();
+	fork_locked = 1;
+	flush_all_locked(IW_R_FORK);
+}
+
+void
+co_parent_fork(void)
+{
+	if (fork_locked) {
+		fork_locked = 0;
+		unlock();
+	}
+}
+
+void
+co_after_fork_child(void)
+{
+	fork_locked = 0;
+	my_tid = 0;
+	atomic_store(&owner, 0);
+}

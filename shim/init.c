@@ -1,0 +1,164 @@
+/*
+ * init.c - start-up of libioshim.so: resolve the real functions, read the
+ * configuration from the environment, and hook the process's end.
+ *
+ * Resolution happens once, in the constructor (or the first wrapper call
+ * if another library's constructor calls us earlier), through
+ * pthread_once.  Until it completes, wrappers of system calls go straight
+ * to the kernel with syscall(2): dlsym may allocate, and a wrapper must
+ * never call a NULL pointer.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "shim.h"
+
+HIDDEN struct shim_real real;
+HIDDEN volatile int shim_ready;
+HIDDEN struct shim_config cfg;
+HIDDEN __thread int shim_busy;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+uint64_t
+shim_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+shim_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* open(2) without passing through any wrapper. */
+int
+shim_raw_open(const char *path, int flags, mode_t mode)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
+/* A number from the environment, or def when unset or not a number. */
+static uint64_t
+env_num(const char *name, uint64_t def, uint64_t lo, uint64_t hi)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s == '\0')
+		return def;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end != '\0' || v < lo || v > hi)
+		return def;
+	return v;
+}
+
+static void
+env_str(char *dst, size_t size, const char *name, const char *def)
+{
+	const char *s = getenv(name);
+
+	if (s == NULL)
+		s = def;
+	if (strlen(s) >= size)
+		s = "";			/* too long: ignored, never cut */
+	strcpy(dst, s);
+}
+
+static void
+read_config(void)
+{
+	const char *dir;
+
+	cfg.coalesce = (int)env_num("IOSHIM_COALESCE", 1, 0, 1);
+	cfg.buffer_bytes = env_num("IOSHIM_BUFFER_KB", 64, 1, 65536) * 1024;
+	cfg.flush_ns = env_num("IOSHIM_FLUSH_MS", 1000, 1, 86400000) * 1000000;
+	cfg.mem_bytes = env_num("IOSHIM_MEM_KB", 4096, 4, 1048576) * 1024;
+	cfg.interval_ns = env_num("IOSHIM_INTERVAL_MS", 1000, 10, 86400000) * 1000000;
+	env_str(cfg.report, sizeof(cfg.report), "IOSHIM_REPORT", "");
+	env_str(cfg.sock, sizeof(cfg.sock), "IOSHIM_SOCKET", "");
+	cfg.sock_explicit = cfg.sock[0] != '\0';
+	if (!cfg.sock_explicit) {
+		/* the collector's default socket, used when it exists */
+		if (getuid() == 0)
+			strcpy(cfg.sock, "/run/ioshim/ioshimd.sock");
+		else if ((dir = getenv("XDG_RUNTIME_DIR")) != NULL &&
+		    strlen(dir) + sizeof("/ioshim/ioshimd.sock") <= sizeof(cfg.sock))
+			snprintf(cfg.sock, sizeof(cfg.sock), "%s/ioshim/ioshimd.sock", dir);
+	}
+	env_str(cfg.include, sizeof(cfg.include), "IOSHIM_COALESCE_INCLUDE", "");
+	env_str(cfg.exclude, sizeof(cfg.exclude), "IOSHIM_COALESCE_EXCLUDE", "");
+	env_str(cfg.flush_on, sizeof(cfg.flush_on), "IOSHIM_FLUSH_ON",
+	    "ERROR:CRIT:FATAL:ALERT:EMERG:panic");
+}
+
+HIDDEN void lifecycle_init(void);
+HIDDEN void ready_signal(void);
+
+static void
+do_init(void)
+{
+	int saved = errno;
+
+	shim_busy++;
+#define X(name, ret, args) real.name = (real_##name##_t)dlsym(RTLD_NEXT, #name);
+	SHIM_REAL_FUNCS(X)
+#undef X
+	read_config();
+	lifecycle_init();
+	shim_ready = 1;
+	shim_busy--;
+	errno = saved;
+}
+
+void
+shim_init(void)
+{
+	pthread_once(&init_once, do_init);
+}
+
+__attribute__((constructor)) static void
+shim_constructor(void)
+{
+	shim_init();
+	ready_signal();
+}
+
+/*
+ * "ioshim run" waits to hear that the shim started: one byte on the fd
+ * named by IOSHIM_READY_FD, which is then closed and forgotten, so the
+ * program never sees it.
+ */
+HIDDEN void
+ready_signal(void)
+{
+	const char *s = getenv("IOSHIM_READY_FD");
+	long fd;
+	char *end;
+
+	if (s == NULL)
+		return;
+	fd = strtol(s, &end, 10);
+	unsetenv("IOSHIM_READY_FD");
+	if (*end != '\0' || fd < 3 || fd > 65535)
+		return;
+	syscall(SYS_write, (int)fd, "1", 1);
+	syscall(SYS_close, (int)fd);
+}

@@ -1,0 +1,484 @@
+/*
+ * lifecycle.c - the life of a program image under the shim: its identity
+ * at start, and its end by exit, _exit, exec or a fatal signal, each of
+ * which writes the held bytes, one report record and a last message.
+ * Also fork (counters start again in the child) and the signal
+ * dispositions the shim takes over.
+ *
+ * Fatal signals: where the program leaves a terminating signal at its
+ * default action, the shim installs a handler that flushes, reports,
+ * restores the default and raises the signal again, so the program dies
+ * exactly as it would have (same signal, core if any).  The program still
+ * sees SIG_DFL when it asks, and its own handlers replace the shim's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "shim.h"
+
+HIDDEN uint64_t image_start_ns, image_start_ticks;
+HIDDEN char image_exe[IW_EXE_MAX];
+
+static atomic_int ended;		/* this image has been reported */
+static int exit_code;			/* from exit() or main's return */
+
+static const int fatal_sigs[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE,
+	SIGSEGV, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGSTKFLT,
+	SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGSYS, SIGPWR,
+};
+#define NSIG_MAX 65
+static unsigned char fatal[NSIG_MAX];	/* 1: terminates by default */
+static unsigned char ours[NSIG_MAX];	/* 1: the shim's handler is in place */
+static atomic_flag sig_lock = ATOMIC_FLAG_INIT;
+
+/* Field 22 of /proc/self/stat: start time in clock ticks since boot. */
+static uint64_t
+read_start_ticks(void)
+{
+	char buf[1024], *p;
+	ssize_t n;
+	int fd, field;
+
+	fd = shim_raw_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	/* after ")" comes field 3 */
+	for (field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	return strtoull(p, NULL, 10);
+}
+
+static void
+new_image(void)
+{
+	image_start_ns = shim_wall_ns();
+	image_start_ticks = read_start_ticks();
+}
+
+/* Write held bytes, report, and send the last message; once per image. */
+void
+image_end(int reason, int code)
+{
+	if (atomic_exchange(&ended, 1))
+		return;
+	if (reason == IW_END_SIGNAL)
+		co_signal_flush();
+	else
+		co_flush_all(reason == IW_END_EXEC ? IW_R_EXEC : IW_R_EXIT);
+	shim_ending = 1;
+	report_write(reason, code);
+	send_tick(1, reason, code);
+}
+
+/* exec failed: the image goes on, as a new one for the counters. */
+static void
+image_resume(void)
+{
+	counters_reset();
+	new_image();
+	shim_ending = 0;
+	atomic_store(&ended, 0);
+}
+
+/* --- signals --- */
+
+static void
+fatal_handler(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction dfl;
+	int saved = errno;
+
+	image_end(IW_END_SIGNAL, sig);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	real.sigaction(sig, &dfl, NULL);
+	ours[sig] = 0;
+	/*
+	 * A fault (SIGSEGV from the kernel, ...) happens again when the
+	 * handler returns; anything sent is raised again, and is delivered
+	 * when the handler returns and the signal is unblocked.
+	 */
+	if (si == NULL || si->si_code <= 0 ||
+	    !(sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL))
+		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+	errno = saved;
+	(void)uc;
+}
+
+static int
+install_ours(int sig, struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fatal_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	if (real.sigaction(sig, &sa, old) != 0)
+		return -1;
+	ours[sig] = 1;
+	return 0;
+}
+
+static void
+sig_lock_take(void)
+{
+	while (atomic_flag_test_and_set(&sig_lock))
+		;
+}
+
+EXPORT int
+sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction prev;
+	int r, was_ours, dfl;
+
+	if (unlikely(!shim_ready))
+		shim_init();
+	if (sig <= 0 || sig >= NSIG_MAX || !fatal[sig])
+		return real.sigaction(sig, act, old);
+	sig_lock_take();
+	was_ours = ours[sig];
+	dfl = act != NULL && !(act->sa_flags & SA_SIGINFO) &&
+	    act->sa_handler == SIG_DFL;
+	if (dfl)
+		r = install_ours(sig, &prev);
+	else {
+		r = real.sigaction(sig, act, &prev);
+		if (r == 0 && act != NULL)
+			ours[sig] = 0;
+	}
+	atomic_flag_clear(&sig_lock);
+	if (r == 0 && old != NULL) {
+		*old = prev;
+		if (was_ours) {
+			memset(old, 0, sizeof(*old));
+			old->sa_handler = SIG_DFL;
+		}
+	}
+	return r;
+}
+
+static sighandler_t
+do_signal(int sig, sighandler_t h)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = h;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (h != SIG_DFL && h != SIG_IGN)
+		sigaddset(&sa.sa_mask, sig);
+	if (sigaction(sig, &sa, &old) != 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+EXPORT sighandler_t
+signal(int sig, sighandler_t h)
+{
+	return do_signal(sig, h);
+}
+
+EXPORT sighandler_t
+bsd_signal(int sig, sighandler_t h)
+{
+	return do_signal(sig, h);
+}
+
+static void
+signals_init(void)
+{
+	struct sigaction cur;
+	size_t i;
+	int s;
+
+	for (i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++) {
+		s = fatal_sigs[i];
+		fatal[s] = 1;
+		if (real.sigaction(s, NULL, &cur) == 0 &&
+		    !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
+			install_ours(s, NULL);
+	}
+}
+
+/* --- fork --- */
+
+static void
+fork_prepare(void)
+{
+	co_prepare_fork();
+}
+
+static void
+fork_parent(void)
+{
+	co_parent_fork();
+}
+
+static void
+fork_child(void)
+{
+	co_after_fork_child();
+	counters_reset();
+	new_image();
+	send_after_fork_child();
+	worker_after_fork_child();
+}
+
+EXPORT pid_t
+_Fork(void)
+{
+	pid_t r;
+
+	if (unlikely(!shim_ready))
+		shim_init();
+	co_flush_all(IW_R_FORK);
+	r = real._Fork();
+	if (r == 0)
+		fork_child();
+	return r;
+}
+
+/* vfork's child would share our memory: a real fork keeps both safe. */
+EXPORT pid_t
+vfork(void)
+{
+	return fork();
+}
+
+#define SPAWN(name)							\
+EXPORT int								\
+name(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, \
+    const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) \
+{									\
+	if (unlikely(!shim_ready))					\
+		shim_init();						\
+	co_flush_all(IW_R_FORK);					\
+	return real.name(pid, path, fa, attr, argv, envp);		\
+}
+SPAWN(posix_spawn)
+SPAWN(posix_spawnp)
+
+EXPORT int
+system(const char *cmd)
+{
+	if (unlikely(!shim_ready))
+		shim_init();
+	co_flush_all(IW_R_FORK);
+	return real.system(cmd);
+}
+
+EXPORT FILE *
+popen(const char *cmd, const char *mode)
+{
+	if (unlikely(!shim_ready))
+		shim_init();
+	co_flush_all(IW_R_FORK);
+	return real.popen(cmd, mode);
+}
+
+/* --- exec --- */
+
+#define EXEC_BEGIN()							\
+	int r_, saved_;							\
+	if (unlikely(!shim_ready))					\
+		shim_init();						\
+	image_end(IW_END_EXEC, 0)
+#define EXEC_END()							\
+	saved_ = errno;							\
+	image_resume();							\
+	errno = saved_;							\
+	return r_
+
+EXPORT int
+execve(const char *path, char *const argv[], char *const envp[])
+{
+	EXEC_BEGIN();
+	r_ = real.execve(path, argv, envp);
+	EXEC_END();
+}
+
+EXPORT int
+execv(const char *path, char *const argv[])
+{
+	EXEC_BEGIN();
+	r_ = real.execv(path, argv);
+	EXEC_END();
+}
+
+EXPORT int
+execvp(const char *file, char *const argv[])
+{
+	EXEC_BEGIN();
+	r_ = real.execvp(file, argv);
+	EXEC_END();
+}
+
+EXPORT int
+execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	EXEC_BEGIN();
+	r_ = real.execvpe(file, argv, envp);
+	EXEC_END();
+}
+
+EXPORT int
+fexecve(int fd, char *const argv[], char *const envp[])
+{
+	EXEC_BEGIN();
+	r_ = real.fexecve(fd, argv, envp);
+	EXEC_END();
+}
+
+EXPORT int
+execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+    int flags)
+{
+	EXEC_BEGIN();
+	r_ = real.execveat(dirfd, path, argv, envp, flags);
+	EXEC_END();
+}
+
+/* The execl family: gather the arguments, then the execv form. */
+#define ARGV_FROM_VA(arg0, ap, argv, extra)				\
+	size_t n_ = 1;							\
+	va_start(ap, arg0);						\
+	while (va_arg(ap, char *) != NULL)				\
+		n_++;							\
+	va_end(ap);							\
+	char *argv[n_ + 1];						\
+	va_start(ap, arg0);						\
+	argv[0] = (char *)arg0;						\
+	for (size_t i_ = 1; i_ <= n_; i_++)				\
+		argv[i_] = va_arg(ap, char *);				\
+	extra;								\
+	va_end(ap)
+
+EXPORT int
+execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+
+	ARGV_FROM_VA(arg, ap, argv, (void)0);
+	return execv(path, argv);
+}
+
+EXPORT int
+execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+
+	ARGV_FROM_VA(arg, ap, argv, (void)0);
+	return execvp(file, argv);
+}
+
+EXPORT int
+execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	char **envp;
+
+	ARGV_FROM_VA(arg, ap, argv, envp = va_arg(ap, char **));
+	return execve(path, argv, envp);
+}
+
+/* --- exit --- */
+
+EXPORT void
+exit(int code)
+{
+	if (unlikely(!shim_ready))
+		shim_init();
+	exit_code = code;
+	real.exit(code);
+	__builtin_unreachable();
+}
+
+EXPORT void
+_exit(int code)
+{
+	if (shim_ready)
+		image_end(IW_END_EXIT, code);
+	syscall(SYS_exit_group, code);
+	__builtin_unreachable();
+}
+
+EXPORT void
+_Exit(int code)
+{
+	_exit(code);
+}
+
+EXPORT void
+quick_exit(int code)
+{
+	if (unlikely(!shim_ready))
+		shim_init();
+	image_end(IW_END_EXIT, code);
+	real.quick_exit(code);
+	__builtin_unreachable();
+}
+
+static int (*program_main)(int, char **, char **);
+
+static int
+main_hook(int argc, char **argv, char **envp)
+{
+	exit_code = program_main(argc, argv, envp);
+	return exit_code;
+}
+
+EXPORT int
+__libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+    void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
+    void *stack_end)
+{
+	if (unlikely(!shim_ready))
+		shim_init();
+	program_main = main;
+	return real.__libc_start_main(main_hook, argc, argv, init, fini,
+	    rtld_fini, stack_end);
+}
+
+/*
+ * The normal end: exit() or return from main.  Destructors run after the
+ * program's atexit handlers and before stdio's own flush, so stdio
+ * buffers are written (and counted) here first.
+ */
+__attribute__((destructor)) static void
+shim_destructor(void)
+{
+	if (!shim_ready || atomic_load(&ended))
+		return;
+	stdio_flush_all();
+	image_end(IW_END_EXIT, exit_code);
+}
+
+void
+lifecycle_init(void)
+{
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", image_exe, sizeof(image_exe) - 1);
+	image_exe[n > 0 ? n : 0] = '\0';
+	new_image();
+	signals_init();
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}

@@ -1,0 +1,310 @@
+/*
+ * report.c - the exit report: when an image ends, one JSON object on one
+ * line is appended to $IOSHIM_REPORT.  Every process of a tree appends to
+ * the same file; an exclusive flock(2) around the record keeps two records
+ * from interleaving however long they are.
+ *
+ * This runs in a fatal-signal handler too, so it formats numbers itself
+ * and writes through a fixed buffer: no malloc, no stdio.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "shim.h"
+
+struct out {
+	int	fd;
+	size_t	n;
+	char	buf[8192];
+};
+
+static void
+out_flush(struct out *o)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < o->n) {
+		r = syscall(SYS_write, o->fd, o->buf + done, o->n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+	}
+	o->n = 0;
+}
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		if (o->n == sizeof(o->buf))
+			out_flush(o);
+		k = sizeof(o->buf) - o->n;
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->n, s, k);
+		o->n += k;
+		s += k;
+		n -= k;
+	}
+}
+
+static void
+puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void
+put_u64(struct out *o, uint64_t v)
+{
+	char b[24];
+	int i = sizeof(b);
+
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(o, b + i, sizeof(b) - (size_t)i);
+}
+
+/* Seconds since the epoch with milliseconds, from nanoseconds. */
+static void
+put_time(struct out *o, uint64_t ns)
+{
+	char ms[4];
+	uint64_t m = (ns / 1000000) % 1000;
+
+	put_u64(o, ns / 1000000000);
+	ms[0] = '.';
+	ms[1] = (char)('0' + m / 100);
+	ms[2] = (char)('0' + m / 10 % 10);
+	ms[3] = (char)('0' + m % 10);
+	put(o, ms, 4);
+}
+
+/* Length of a valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/*
+ * A JSON string.  Control characters, quotes and backslashes are escaped;
+ * bytes that are not valid UTF-8 are written as \u00XX, so any path,
+ * however hostile, gives valid JSON.
+ */
+static void
+put_str(struct out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+	size_t i, k;
+
+	put(o, "\"", 1);
+	for (i = 0; i < n; i++) {
+		if (p[i] == '"' || p[i] == '\\') {
+			put(o, "\\", 1);
+			put(o, (const char *)p + i, 1);
+		} else if (p[i] >= 0x20 && p[i] < 0x7f)
+			put(o, (const char *)p + i, 1);
+		else if (p[i] >= 0x80 && (k = utf8_len(p + i, n - i)) > 0) {
+			put(o, (const char *)p + i, k);
+			i += k - 1;
+		} else {
+			esc[4] = hex[p[i] >> 4];
+			esc[5] = hex[p[i] & 15];
+			put(o, esc, 6);
+		}
+	}
+	put(o, "\"", 1);
+}
+
+static void
+key(struct out *o, const char *k)
+{
+	put(o, "\"", 1);
+	puts_(o, k);
+	put(o, "\":", 2);
+}
+
+static void
+kv(struct out *o, const char *k, uint64_t v, int comma)
+{
+	key(o, k);
+	put_u64(o, v);
+	if (comma)
+		put(o, ",", 1);
+}
+
+static const char *const class_names[IW_NCLASS] = {
+	"disk", "memfs", "socket", "pipe", "tty", "other"
+};
+static const char *const reason_names[IW_NREASON] = {
+	"size", "age", "priority", "memory", "sync", "close", "read", "fork",
+	"exec", "exit", "signal"
+};
+
+static void
+put_classes(struct out *o)
+{
+	int c;
+
+	key(o, "classes");
+	put(o, "{", 1);
+	for (c = 0; c < IW_NCLASS; c++) {
+		key(o, class_names[c]);
+		put(o, "{", 1);
+		kv(o, "read_bytes", pc.cls[c][C_RBYTES], 1);
+		kv(o, "write_bytes", pc.cls[c][C_WBYTES], 1);
+		kv(o, "reads", pc.cls[c][C_READS], 1);
+		kv(o, "writes", pc.cls[c][C_WRITES], 0);
+		put(o, c + 1 < IW_NCLASS ? "}," : "}", c + 1 < IW_NCLASS ? 2 : 1);
+	}
+	put(o, "},", 2);
+}
+
+static void
+put_coalesce(struct out *o)
+{
+	int r;
+
+	key(o, "coalesce");
+	put(o, "{", 1);
+	kv(o, "writes_absorbed", pc.co_absorbed, 1);
+	kv(o, "syscalls", pc.co_syscalls, 1);
+	kv(o, "bytes", pc.co_bytes, 1);
+	key(o, "reasons");
+	put(o, "{", 1);
+	for (r = 0; r < IW_NREASON; r++)
+		kv(o, reason_names[r], pc.co_reasons[r], r + 1 < IW_NREASON);
+	put(o, "},", 2);
+	kv(o, "errors", pc.co_errors, 0);
+	put(o, "},", 2);
+}
+
+static int
+row_active(const struct file_row *f)
+{
+	return f->opens || f->reads || f->writes || f->fsyncs;
+}
+
+static void
+put_files(struct out *o)
+{
+	unsigned n = atomic_load(&files_used), i, b;
+	const struct file_row *f;
+	int first = 1;
+
+	key(o, "files");
+	put(o, "[", 1);
+	for (i = 0; i < n; i++) {
+		f = &files[i];
+		if (!row_active(f))
+			continue;
+		put(o, first ? "{" : ",{", first ? 1 : 2);
+		first = 0;
+		key(o, "path");
+		put_str(o, f->path, f->path_len);
+		put(o, ",", 1);
+		key(o, "class");
+		put_str(o, class_names[f->cls], strlen(class_names[f->cls]));
+		put(o, ",", 1);
+		kv(o, "opens", f->opens, 1);
+		kv(o, "read_bytes", f->read_bytes, 1);
+		kv(o, "write_bytes", f->write_bytes, 1);
+		kv(o, "reads", f->reads, 1);
+		kv(o, "writes", f->writes, 1);
+		kv(o, "fsyncs", f->fsyncs, 1);
+		kv(o, "write_ns", f->write_ns, 1);
+		kv(o, "fsync_ns", f->fsync_ns, 1);
+		kv(o, "writes_absorbed", f->absorbed, 1);
+		kv(o, "flush_syscalls", f->flushes, 1);
+		key(o, "write_sizes");
+		put(o, "[", 1);
+		for (b = 0; b < IW_NSIZES; b++) {
+			put_u64(o, f->write_sizes[b]);
+			if (b + 1 < IW_NSIZES)
+				put(o, ",", 1);
+		}
+		put(o, "]}", 2);
+	}
+	put(o, "]", 1);
+}
+
+static struct out rec;		/* one record at a time: image_end runs once */
+
+void
+report_write(int reason, int code)
+{
+	char comm[IW_COMM_MAX + 1] = "";
+	int fd;
+
+	if (cfg.report[0] == '\0')
+		return;
+	fd = shim_raw_open(cfg.report, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	syscall(SYS_flock, fd, LOCK_EX);
+	prctl(PR_GET_NAME, comm);
+	rec.fd = fd;
+	rec.n = 0;
+	put(&rec, "{", 1);
+	kv(&rec, "pid", (uint64_t)getpid(), 1);
+	kv(&rec, "ppid", (uint64_t)getppid(), 1);
+	key(&rec, "exe");
+	put_str(&rec, image_exe, strlen(image_exe));
+	put(&rec, ",", 1);
+	key(&rec, "comm");
+	put_str(&rec, comm, strlen(comm));
+	put(&rec, ",", 1);
+	key(&rec, "start");
+	put_time(&rec, image_start_ns);
+	put(&rec, ",", 1);
+	key(&rec, "end");
+	put_time(&rec, shim_wall_ns());
+	put(&rec, ",", 1);
+	key(&rec, "end_reason");
+	puts_(&rec, reason == IW_END_EXEC ? "\"exec\"," :
+	    reason == IW_END_SIGNAL ? "\"signal\"," : "\"exit\",");
+	if (reason == IW_END_SIGNAL)
+		kv(&rec, "signal", (uint64_t)code, 1);
+	else if (reason == IW_END_EXIT) {
+		key(&rec, "exit_code");
+		if (code < 0) {
+			put(&rec, "-", 1);
+			put_u64(&rec, (uint64_t)-(int64_t)code);
+		} else
+			put_u64(&rec, (uint64_t)code);
+		put(&rec, ",", 1);
+	}
+	put_classes(&rec);
+	kv(&rec, "opens", pc.opens, 1);
+	kv(&rec, "fsyncs", pc.fsyncs, 1);
+	put_coalesce(&rec);
+	put_files(&rec);
+	put(&rec, "}\n", 2);
+	out_flush(&rec);
+	syscall(SYS_close, fd);
+}

@@ -1,0 +1,277 @@
+/*
+ * send.c - the shim's side of the wire (common/wire.h): cumulative
+ * counters as datagrams to ioshimd, every IOSHIM_INTERVAL_MS from the
+ * worker thread and once more when the image ends.
+ *
+ * One socket, non-blocking, O_CLOEXEC, moved to a high fd number and
+ * marked as the shim's in the fd table.  Before each use it is checked to
+ * still be the same socket (a program may close fds behind libc's back),
+ * and it is made again after fork, after the program took its fd number,
+ * and when the collector went away.  A missing collector costs one failed
+ * connect or send per interval.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+
+#include "shim.h"
+
+static int sock = -1;
+static ino_t sock_ino;
+static uint32_t seq;
+static atomic_flag send_lock = ATOMIC_FLAG_INIT;
+static union {
+	struct iw_proc	proc;
+	struct iw_files	files;
+	char		raw[IW_MAX];
+} msg;
+
+/* The collector's socket: IOSHIM_SOCKET, else the default if it exists. */
+static int
+sock_path(struct sockaddr_un *sa)
+{
+	struct stat st;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (cfg.sock[0] == '\0' || strlen(cfg.sock) >= sizeof(sa->sun_path))
+		return -1;
+	strcpy(sa->sun_path, cfg.sock);
+	if (cfg.sock_explicit)
+		return 0;
+	return RAW_FSTATAT(AT_FDCWD, sa->sun_path, &st, 0) == 0 &&
+	    S_ISSOCK(st.st_mode) ? 0 : -1;
+}
+
+/* Is sock still the socket we made? */
+static int
+sock_valid(void)
+{
+	struct stat st;
+
+	return sock >= 0 && RAW_FSTATAT(sock, "", &st, AT_EMPTY_PATH) == 0 &&
+	    st.st_ino == sock_ino && S_ISSOCK(st.st_mode);
+}
+
+static void
+sock_close(void)
+{
+	if (sock >= 0) {
+		fd_forget(sock);
+		syscall(SYS_close, sock);
+	}
+	sock = -1;
+}
+
+static int
+sock_open(void)
+{
+	struct sockaddr_un sa;
+	struct rlimit rl;
+	struct stat st;
+	long lo = 1000;
+	int s, hi;
+
+	if (sock_path(&sa) != 0)
+		return -1;
+	s = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return -1;
+	/* high-numbered, out of the program's way */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
+		lo = (long)rl.rlim_cur / 2;
+	hi = (int)syscall(SYS_fcntl, s, F_DUPFD_CLOEXEC, lo);
+	if (hi >= 0) {
+		syscall(SYS_close, s);
+		s = hi;
+	}
+	if (syscall(SYS_connect, s, &sa, sizeof(sa)) != 0 ||
+	    RAW_FSTATAT(s, "", &st, AT_EMPTY_PATH) != 0) {
+		syscall(SYS_close, s);
+		return -1;
+	}
+	sock = s;
+	sock_ino = st.st_ino;
+	fd_store(s, FDE_MAKE(IW_SOCKET, FD_KNOWN | FD_SHIM, FILE_NONE, BUF_NONE));
+	return 0;
+}
+
+static void
+fill_hdr(struct iw_hdr *h, int type, size_t len)
+{
+	h->magic = IW_MAGIC;
+	h->version = IW_VERSION;
+	h->type = (uint16_t)type;
+	h->length = (uint32_t)len;
+	h->seq = ++seq;
+	h->start_ticks = image_start_ticks;
+	h->image_ns = image_start_ns;
+	h->sent_ns = shim_wall_ns();
+}
+
+static int
+xmit(size_t len)
+{
+	ssize_t r = syscall(SYS_sendto, sock, msg.raw, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+	    NULL, 0);
+
+	if (r < 0 && errno != EAGAIN && errno != ENOBUFS) {
+		sock_close();	/* collector gone: reconnect next time */
+		return -1;
+	}
+	return 0;
+}
+
+static void
+send_proc(int final, int reason, int code)
+{
+	struct iw_proc *p = &msg.proc;
+	int c, r;
+
+	memset(p, 0, sizeof(*p));
+	p->ppid = (uint32_t)getppid();
+	p->state = final ? IW_END : IW_LIVE;
+	p->end_reason = (uint16_t)(final ? reason : IW_END_NONE);
+	p->end_code = code;
+	p->opens = pc.opens;
+	p->fsyncs = pc.fsyncs;
+	for (c = 0; c < IW_NCLASS; c++) {
+		p->cls[c].read_bytes = pc.cls[c][C_RBYTES];
+		p->cls[c].write_bytes = pc.cls[c][C_WBYTES];
+		p->cls[c].reads = pc.cls[c][C_READS];
+		p->cls[c].writes = pc.cls[c][C_WRITES];
+	}
+	p->co.writes_absorbed = pc.co_absorbed;
+	p->co.syscalls = pc.co_syscalls;
+	p->co.bytes = pc.co_bytes;
+	p->co.errors = pc.co_errors;
+	for (r = 0; r < IW_NREASON; r++)
+		p->co.reasons[r] = pc.co_reasons[r];
+	prctl(PR_GET_NAME, p->comm);
+	p->comm[IW_COMM_MAX - 1] = '\0';
+	memcpy(p->exe, image_exe, sizeof(p->exe));
+	p->exe[IW_EXE_MAX - 1] = '\0';
+	fill_hdr(&p->h, IW_PROC, sizeof(*p));
+	xmit(sizeof(*p));
+}
+
+static uint64_t
+activity(const struct file_row *f)
+{
+	return f->opens + f->reads + f->writes + f->fsyncs + f->absorbed;
+}
+
+/* Rows that changed since the last send, packed into few datagrams. */
+static void
+send_files(void)
+{
+	unsigned n = atomic_load(&files_used), i, b;
+	size_t off = sizeof(struct iw_files), row;
+	struct iw_file *w;
+	struct file_row *f;
+	uint64_t act;
+
+	msg.files.count = 0;
+	for (i = 0; i < n && sock >= 0; i++) {
+		f = &files[i];
+		act = activity(f);
+		if (act == f->sent_sum)
+			continue;
+		row = IW_ROW_SIZE(f->path_len);
+		if (off + row > IW_MAX) {
+			fill_hdr(&msg.files.h, IW_FILES, off);
+			xmit(off);
+			off = sizeof(struct iw_files);
+			msg.files.count = 0;
+		}
+		w = (struct iw_file *)(msg.raw + off);
+		memset(w, 0, row);
+		w->path_len = f->path_len;
+		w->cls = f->cls;
+		w->opens = f->opens;
+		w->read_bytes = f->read_bytes;
+		w->write_bytes = f->write_bytes;
+		w->reads = f->reads;
+		w->writes = f->writes;
+		w->fsyncs = f->fsyncs;
+		w->write_ns = f->write_ns;
+		w->fsync_ns = f->fsync_ns;
+		w->absorbed = f->absorbed;
+		w->flushes = f->flushes;
+		for (b = 0; b < IW_NSIZES; b++)
+			w->write_sizes[b] = f->write_sizes[b];
+		memcpy((char *)(w + 1), f->path, f->path_len);
+		f->sent_sum = act;
+		msg.files.count++;
+		off += row;
+	}
+	if (msg.files.count > 0 && sock >= 0) {
+		fill_hdr(&msg.files.h, IW_FILES, off);
+		xmit(off);
+	}
+}
+
+/* Send the counters now; final for the image's last message. */
+void
+send_tick(int final, int reason, int code)
+{
+	int saved = errno;
+	unsigned spins = 0;
+
+	while (atomic_flag_test_and_set(&send_lock))
+		if (++spins > 1000000)
+			return;		/* never wait for ever, not even at exit */
+	if (!sock_valid()) {
+		if (sock >= 0) {
+			fd_forget(sock);	/* not ours any more: leave it */
+			sock = -1;
+		}
+		sock_open();
+	}
+	if (sock >= 0) {
+		send_files();
+		if (sock >= 0)
+			send_proc(final, reason, code);
+	}
+	atomic_flag_clear(&send_lock);
+	errno = saved;
+}
+
+/* Is sending configured at all (for starting the worker)? */
+HIDDEN int
+send_wanted(void)
+{
+	struct sockaddr_un sa;
+
+	return sock_path(&sa) == 0;
+}
+
+int
+send_owns_fd(int fd)
+{
+	return sock >= 0 && fd == sock;
+}
+
+/* The program took our fd number (dup2 onto it): forget it. */
+void
+send_drop_fd(void)
+{
+	if (sock >= 0)
+		fd_forget(sock);
+	sock = -1;
+}
+
+void
+send_after_fork_child(void)
+{
+	/* the child has its own image: a fresh socket, a fresh sequence */
+	sock_close();
+	seq = 0;
+	atomic_flag_clear(&send_lock);
+}

@@ -1,0 +1,442 @@
+/*
+ * shim.h - what the files of libioshim.so share.
+ *
+ * The shim is a set of wrappers (wrap_*.c) around libc's I/O entry points.
+ * A wrapper asks the fd table (fdtable.c) what the descriptor is, calls the
+ * real function (resolved once in init.c), and adds to the counters
+ * (counters.c).  Appends to log files go through the coalescer
+ * (coalesce.c).  The end of a program image is handled in lifecycle.c,
+ * which writes the JSONL report (report.c) and the last message to the
+ * collector (send.c).
+ *
+ * Nothing here may allocate with malloc, take a lock that a signal handler
+ * could wait for, or change errno as seen by the program.
+ */
+#ifndef IOSHIM_SHIM_H
+#define IOSHIM_SHIM_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdatomic.h>
+
+#include "wire.h"
+
+#define HIDDEN		__attribute__((visibility("hidden")))
+#define EXPORT		__attribute__((visibility("default")))
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+/*
+ * The real functions, each resolved once with dlsym(RTLD_NEXT) so other
+ * preloaded libraries stack.  X(name, return type, parameter list).
+ */
+#define SHIM_REAL_FUNCS(X) \
+	X(open, int, (const char *, int, ...)) \
+	X(open64, int, (const char *, int, ...)) \
+	X(openat, int, (int, const char *, int, ...)) \
+	X(openat64, int, (int, const char *, int, ...)) \
+	X(creat, int, (const char *, mode_t)) \
+	X(creat64, int, (const char *, mode_t)) \
+	X(__open_2, int, (const char *, int)) \
+	X(__open64_2, int, (const char *, int)) \
+	X(__openat_2, int, (int, const char *, int)) \
+	X(__openat64_2, int, (int, const char *, int)) \
+	X(read, ssize_t, (int, void *, size_t)) \
+	X(write, ssize_t, (int, const void *, size_t)) \
+	X(pread, ssize_t, (int, void *, size_t, off_t)) \
+	X(pread64, ssize_t, (int, void *, size_t, off64_t)) \
+	X(pwrite, ssize_t, (int, const void *, size_t, off_t)) \
+	X(pwrite64, ssize_t, (int, const void *, size_t, off64_t)) \
+	X(readv, ssize_t, (int, const struct iovec *, int)) \
+	X(writev, ssize_t, (int, const struct iovec *, int)) \
+	X(preadv, ssize_t, (int, const struct iovec *, int, off_t)) \
+	X(preadv64, ssize_t, (int, const struct iovec *, int, off64_t)) \
+	X(pwritev, ssize_t, (int, const struct iovec *, int, off_t)) \
+	X(pwritev64, ssize_t, (int, const struct iovec *, int, off64_t)) \
+	X(preadv2, ssize_t, (int, const struct iovec *, int, off_t, int)) \
+	X(preadv64v2, ssize_t, (int, const struct iovec *, int, off64_t, int)) \
+	X(pwritev2, ssize_t, (int, const struct iovec *, int, off_t, int)) \
+	X(pwritev64v2, ssize_t, (int, const struct iovec *, int, off64_t, int)) \
+	X(send, ssize_t, (int, const void *, size_t, int)) \
+	X(sendto, ssize_t, (int, const void *, size_t, int, const struct sockaddr *, socklen_t)) \
+	X(sendmsg, ssize_t, (int, const struct msghdr *, int)) \
+	X(sendmmsg, int, (int, struct mmsghdr *, unsigned int, int)) \
+	X(recv, ssize_t, (int, void *, size_t, int)) \
+	X(recvfrom, ssize_t, (int, void *, size_t, int, struct sockaddr *, socklen_t *)) \
+	X(recvmsg, ssize_t, (int, struct msghdr *, int)) \
+	X(recvmmsg, int, (int, struct mmsghdr *, unsigned int, int, struct timespec *)) \
+	X(sendfile, ssize_t, (int, int, off_t *, size_t)) \
+	X(sendfile64, ssize_t, (int, int, off64_t *, size_t)) \
+	X(splice, ssize_t, (int, off64_t *, int, off64_t *, size_t, unsigned int)) \
+	X(tee, ssize_t, (int, int, size_t, unsigned int)) \
+	X(vmsplice, ssize_t, (int, const struct iovec *, size_t, unsigned int)) \
+	X(copy_file_range, ssize_t, (int, off64_t *, int, off64_t *, size_t, unsigned int)) \
+	X(fsync, int, (int)) \
+	X(fdatasync, int, (int)) \
+	X(sync, void, (void)) \
+	X(syncfs, int, (int)) \
+	X(sync_file_range, int, (int, off64_t, off64_t, unsigned int)) \
+	X(msync, int, (void *, size_t, int)) \
+	X(close, int, (int)) \
+	X(close_range, int, (unsigned int, unsigned int, int)) \
+	X(closefrom, void, (int)) \
+	X(dup, int, (int)) \
+	X(dup2, int, (int, int)) \
+	X(dup3, int, (int, int, int)) \
+	X(fcntl, int, (int, int, ...)) \
+	X(fcntl64, int, (int, int, ...)) \
+	X(lseek, off_t, (int, off_t, int)) \
+	X(lseek64, off64_t, (int, off64_t, int)) \
+	X(ftruncate, int, (int, off_t)) \
+	X(ftruncate64, int, (int, off64_t)) \
+	X(fallocate, int, (int, int, off_t, off_t)) \
+	X(fallocate64, int, (int, int, off64_t, off64_t)) \
+	X(posix_fallocate, int, (int, off_t, off_t)) \
+	X(posix_fallocate64, int, (int, off64_t, off64_t)) \
+	X(fstat, int, (int, struct stat *)) \
+	X(fstat64, int, (int, struct stat64 *)) \
+	X(stat, int, (const char *, struct stat *)) \
+	X(stat64, int, (const char *, struct stat64 *)) \
+	X(fstatat, int, (int, const char *, struct stat *, int)) \
+	X(fstatat64, int, (int, const char *, struct stat64 *, int)) \
+	X(lstat, int, (const char *, struct stat *)) \
+	X(statx, int, (int, const char *, int, unsigned int, struct statx *)) \
+	X(mmap, void *, (void *, size_t, int, int, int, off_t)) \
+	X(mmap64, void *, (void *, size_t, int, int, int, off64_t)) \
+	X(fopen, FILE *, (const char *, const char *)) \
+	X(fopen64, FILE *, (const char *, const char *)) \
+	X(fdopen, FILE *, (int, const char *)) \
+	X(freopen, FILE *, (const char *, const char *, FILE *)) \
+	X(freopen64, FILE *, (const char *, const char *, FILE *)) \
+	X(fclose, int, (FILE *)) \
+	X(fflush, int, (FILE *)) \
+	X(fflush_unlocked, int, (FILE *)) \
+	X(fwrite, size_t, (const void *, size_t, size_t, FILE *)) \
+	X(fwrite_unlocked, size_t, (const void *, size_t, size_t, FILE *)) \
+	X(fputs, int, (const char *, FILE *)) \
+	X(fputs_unlocked, int, (const char *, FILE *)) \
+	X(fputc, int, (int, FILE *)) \
+	X(fputc_unlocked, int, (int, FILE *)) \
+	X(putc, int, (int, FILE *)) \
+	X(putc_unlocked, int, (int, FILE *)) \
+	X(putchar, int, (int)) \
+	X(putchar_unlocked, int, (int)) \
+	X(puts, int, (const char *)) \
+	X(putw, int, (int, FILE *)) \
+	X(__overflow, int, (FILE *, int)) \
+	X(vfprintf, int, (FILE *, const char *, va_list)) \
+	X(__vfprintf_chk, int, (FILE *, int, const char *, va_list)) \
+	X(vdprintf, int, (int, const char *, va_list)) \
+	X(__vdprintf_chk, int, (int, int, const char *, va_list)) \
+	X(fread, size_t, (void *, size_t, size_t, FILE *)) \
+	X(fread_unlocked, size_t, (void *, size_t, size_t, FILE *)) \
+	X(fgets, char *, (char *, int, FILE *)) \
+	X(fgets_unlocked, char *, (char *, int, FILE *)) \
+	X(fgetc, int, (FILE *)) \
+	X(fgetc_unlocked, int, (FILE *)) \
+	X(getc, int, (FILE *)) \
+	X(getc_unlocked, int, (FILE *)) \
+	X(getchar, int, (void)) \
+	X(getchar_unlocked, int, (void)) \
+	X(getdelim, ssize_t, (char **, size_t *, int, FILE *)) \
+	X(__getdelim, ssize_t, (char **, size_t *, int, FILE *)) \
+	X(getline, ssize_t, (char **, size_t *, FILE *)) \
+	X(__uflow, int, (FILE *)) \
+	X(__underflow, int, (FILE *)) \
+	X(fseek, int, (FILE *, long, int)) \
+	X(fseeko, int, (FILE *, off_t, int)) \
+	X(fseeko64, int, (FILE *, off64_t, int)) \
+	X(ftell, long, (FILE *)) \
+	X(ftello, off_t, (FILE *)) \
+	X(ftello64, off64_t, (FILE *)) \
+	X(rewind, void, (FILE *)) \
+	X(fgetpos, int, (FILE *, fpos_t *)) \
+	X(fgetpos64, int, (FILE *, fpos64_t *)) \
+	X(fsetpos, int, (FILE *, const fpos_t *)) \
+	X(fsetpos64, int, (FILE *, const fpos64_t *)) \
+	X(fork, pid_t, (void)) \
+	X(_Fork, pid_t, (void)) \
+	X(posix_spawn, int, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const [], char *const [])) \
+	X(posix_spawnp, int, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const [], char *const [])) \
+	X(system, int, (const char *)) \
+	X(popen, FILE *, (const char *, const char *)) \
+	X(pclose, int, (FILE *)) \
+	X(execve, int, (const char *, char *const [], char *const [])) \
+	X(execv, int, (const char *, char *const [])) \
+	X(execvp, int, (const char *, char *const [])) \
+	X(execvpe, int, (const char *, char *const [], char *const [])) \
+	X(fexecve, int, (int, char *const [], char *const [])) \
+	X(execveat, int, (int, const char *, char *const [], char *const [], int)) \
+	X(exit, void, (int)) \
+	X(_exit, void, (int)) \
+	X(__libc_start_main, int, (int (*)(int, char **, char **), int, char **, \
+	    void (*)(void), void (*)(void), void (*)(void), void *)) \
+	X(_Exit, void, (int)) \
+	X(quick_exit, void, (int)) \
+	X(sigaction, int, (int, const struct sigaction *, struct sigaction *)) \
+	X(signal, sighandler_t, (int, sighandler_t)) \
+	X(bsd_signal, sighandler_t, (int, sighandler_t))
+
+#define X(name, ret, args) typedef ret (*real_##name##_t) args;
+SHIM_REAL_FUNCS(X)
+#undef X
+
+struct shim_real {
+#define X(name, ret, args) real_##name##_t name;
+	SHIM_REAL_FUNCS(X)
+#undef X
+};
+
+HIDDEN extern struct shim_real real;
+HIDDEN extern volatile int shim_ready;	/* real functions resolved */
+
+/* init.c */
+struct shim_config {
+	int	coalesce;		/* IOSHIM_COALESCE */
+	size_t	buffer_bytes;		/* IOSHIM_BUFFER_KB */
+	uint64_t flush_ns;		/* IOSHIM_FLUSH_MS */
+	size_t	mem_bytes;		/* IOSHIM_MEM_KB */
+	uint64_t interval_ns;		/* IOSHIM_INTERVAL_MS */
+	char	report[4096];		/* IOSHIM_REPORT */
+	char	sock[108];		/* IOSHIM_SOCKET, or the default path */
+	int	sock_explicit;		/* IOSHIM_SOCKET was set */
+	char	include[1024];		/* IOSHIM_COALESCE_INCLUDE */
+	char	exclude[1024];		/* IOSHIM_COALESCE_EXCLUDE */
+	char	flush_on[512];		/* IOSHIM_FLUSH_ON, ':' separated */
+};
+HIDDEN extern struct shim_config cfg;
+HIDDEN void	shim_init(void);
+HIDDEN int	shim_raw_open(const char *, int, mode_t);
+HIDDEN uint64_t	shim_now_ns(void);		/* CLOCK_MONOTONIC */
+HIDDEN uint64_t	shim_wall_ns(void);		/* CLOCK_REALTIME */
+
+/*
+ * fdtable.c - what each descriptor is, cached.  An entry packs the class,
+ * flags, the per-file row and the coalescing buffer into 64 bits.
+ */
+#define FD_KNOWN	0x01	/* entry is filled in */
+#define FD_APPEND	0x02	/* opened with O_APPEND */
+#define FD_COALESCE	0x04	/* appends go through the coalescer */
+#define FD_SHIM		0x08	/* one of the shim's own descriptors */
+
+typedef uint64_t fdent_t;
+#define FDE_CLASS(e)	((unsigned)((e) >> 8) & 0xff)
+#define FDE_FLAGS(e)	((unsigned)(e) & 0xff)
+#define FDE_FILE(e)	((unsigned)((e) >> 16) & 0xffff)
+#define FDE_BUF(e)	((unsigned)((e) >> 32) & 0xffff)
+#define FDE_MAKE(cls, flags, file, buf) \
+	((fdent_t)(flags) | (fdent_t)(cls) << 8 | (fdent_t)(file) << 16 | \
+	 (fdent_t)(buf) << 32)
+#define FILE_NONE	0xffff
+#define BUF_NONE	0xffff
+
+HIDDEN fdent_t	fd_classify(int fd, const char *path);
+HIDDEN void	fd_store(int fd, fdent_t e);
+HIDDEN void	fd_forget(int fd);
+HIDDEN void	fd_forget_range(unsigned lo, unsigned hi);
+HIDDEN void	fd_copy(int from, int to);
+
+#define FDT_CHUNK_BITS	12
+#define FDT_CHUNK	(1u << FDT_CHUNK_BITS)
+#define FDT_CHUNKS	256		/* fds below 1M are cached */
+HIDDEN extern _Atomic(fdent_t *) fdt_dir[FDT_CHUNKS];
+
+/* The entry for fd, classifying it on first use. */
+static inline fdent_t
+fd_get(int fd)
+{
+	unsigned u = (unsigned)fd;
+	fdent_t *c, e;
+
+	if (likely(u < FDT_CHUNK * FDT_CHUNKS)) {
+		c = atomic_load_explicit(&fdt_dir[u >> FDT_CHUNK_BITS],
+		    memory_order_acquire);
+		if (likely(c != NULL)) {
+			e = __atomic_load_n(&c[u & (FDT_CHUNK - 1)],
+			    __ATOMIC_RELAXED);
+			if (likely(e & FD_KNOWN))
+				return e;
+		}
+	}
+	return fd_classify(fd, NULL);
+}
+
+/* The cached entry for fd, 0 when unknown; never classifies. */
+static inline fdent_t
+fd_peek(int fd)
+{
+	unsigned u = (unsigned)fd;
+	fdent_t *c;
+
+	if (u >= FDT_CHUNK * FDT_CHUNKS)
+		return 0;
+	c = atomic_load_explicit(&fdt_dir[u >> FDT_CHUNK_BITS],
+	    memory_order_acquire);
+	return c ? __atomic_load_n(&c[u & (FDT_CHUNK - 1)], __ATOMIC_RELAXED) : 0;
+}
+
+/* counters.c - per process and per file counters. */
+struct file_row {
+	_Atomic uint64_t opens, read_bytes, write_bytes, reads, writes;
+	_Atomic uint64_t fsyncs, write_ns, fsync_ns, absorbed, flushes;
+	_Atomic uint64_t write_sizes[IW_NSIZES];
+	uint64_t	sent_sum;	/* send.c: activity at the last send */
+	uint16_t	path_len;
+	uint8_t		cls;
+	const char	*path;		/* in the path arena, NUL-terminated */
+};
+
+struct proc_ctr {
+	_Atomic uint64_t cls[IW_NCLASS][4];	/* read_bytes, write_bytes, reads, writes */
+	_Atomic uint64_t opens, fsyncs;
+	_Atomic uint64_t co_absorbed, co_syscalls, co_bytes, co_errors;
+	_Atomic uint64_t co_reasons[IW_NREASON];
+};
+enum { C_RBYTES, C_WBYTES, C_READS, C_WRITES };
+
+#define FILES_MAX	1024		/* rows; row 0 is "(other)" */
+HIDDEN extern struct proc_ctr pc;
+HIDDEN extern struct file_row files[FILES_MAX];
+HIDDEN extern _Atomic unsigned files_used;
+
+HIDDEN unsigned	file_row_for(const char *path, size_t len, unsigned cls);
+HIDDEN void	counters_reset(void);
+
+#define CTR_ADD(p, n)	atomic_fetch_add_explicit((p), (n), memory_order_relaxed)
+
+static inline unsigned
+size_bucket(size_t n)
+{
+	return n < 100 ? 0 : n < 1000 ? 1 : n < 10000 ? 2 :
+	    n < 100000 ? 3 : n < 1000000 ? 4 : 5;
+}
+
+/* Count one read call of r bytes (r may be -1) on the descriptor e. */
+static inline void
+count_read(fdent_t e, ssize_t r)
+{
+	unsigned c = FDE_CLASS(e), f = FDE_FILE(e);
+
+	CTR_ADD(&pc.cls[c][C_READS], 1);
+	if (r > 0)
+		CTR_ADD(&pc.cls[c][C_RBYTES], (uint64_t)r);
+	if (f != FILE_NONE) {
+		CTR_ADD(&files[f].reads, 1);
+		if (r > 0)
+			CTR_ADD(&files[f].read_bytes, (uint64_t)r);
+	}
+}
+
+/* Count one write call of r bytes, lasting ns nanoseconds. */
+static inline void
+count_write(fdent_t e, ssize_t r, uint64_t ns)
+{
+	unsigned c = FDE_CLASS(e), f = FDE_FILE(e);
+
+	CTR_ADD(&pc.cls[c][C_WRITES], 1);
+	if (r > 0)
+		CTR_ADD(&pc.cls[c][C_WBYTES], (uint64_t)r);
+	if (f != FILE_NONE) {
+		CTR_ADD(&files[f].writes, 1);
+		CTR_ADD(&files[f].write_sizes[size_bucket(r > 0 ? (size_t)r : 0)], 1);
+		if (r > 0)
+			CTR_ADD(&files[f].write_bytes, (uint64_t)r);
+		if (ns)
+			CTR_ADD(&files[f].write_ns, ns);
+	}
+}
+
+/* Only writes to files are timed: they are the ones that can be slow. */
+static inline int
+timed_class(fdent_t e)
+{
+	return FDE_CLASS(e) <= IW_MEMFS && FDE_FILE(e) != FILE_NONE;
+}
+
+/* coalesce.c - gathering appends to log files. */
+
+HIDDEN int	co_eligible(int fd, const char *path, int flags, const struct stat *st);
+HIDDEN ssize_t	co_write_ex(int fd, fdent_t e, const void *buf, size_t n, int calls);
+#define co_write(fd, e, buf, n)	co_write_ex(fd, e, buf, n, 1)
+HIDDEN ssize_t	co_writev(int fd, fdent_t e, const struct iovec *iov, int cnt);
+HIDDEN int	co_flush_fd(int fd, int reason);	/* -1 + errno on a kept error */
+HIDDEN void	co_flush_all(int reason);
+HIDDEN void	co_release(int fd);			/* fd is going away: flush, unref */
+HIDDEN void	co_ref(unsigned buf);			/* one more fd uses buf */
+HIDDEN int	co_take_error(int fd);			/* pending flush error or 0 */
+HIDDEN void	co_after_fork_child(void);
+HIDDEN void	co_signal_flush(void);			/* async-signal-safe */
+HIDDEN void	co_prepare_fork(void);
+HIDDEN void	co_parent_fork(void);
+HIDDEN int	co_flush_inode(dev_t dev, ino_t ino);
+HIDDEN void	co_age_flush(void);			/* worker: age and retries */
+HIDDEN extern _Atomic uint64_t co_held;			/* bytes buffered now */
+HIDDEN extern volatile int shim_ending;			/* image ended: no buffering */
+
+/* Flush fd's buffered bytes before an operation that must see them. */
+static inline void
+co_sync_point(int fd, int reason)
+{
+	fdent_t e = fd_peek(fd);
+
+	if (unlikely(FDE_FLAGS(e) & FD_COALESCE))
+		co_flush_fd(fd, reason);
+}
+
+/* stdio.c helpers used at exit */
+HIDDEN void	stdio_flush_all(void);
+
+/* report.c - one JSONL record per ended image. */
+HIDDEN void	report_write(int reason, int code);
+
+/* send.c - counters to the collector. */
+HIDDEN void	send_tick(int final, int reason, int code);
+HIDDEN void	send_after_fork_child(void);
+HIDDEN int	send_owns_fd(int fd);
+HIDDEN void	send_drop_fd(void);
+
+/* worker.c - the background thread: age flushes and periodic sends. */
+HIDDEN void	worker_kick(void);
+HIDDEN void	worker_after_fork_child(void);
+
+/* lifecycle.c */
+HIDDEN void	image_end(int reason, int code);
+HIDDEN extern uint64_t image_start_ns, image_start_ticks;
+HIDDEN extern char image_exe[IW_EXE_MAX];
+
+/* Is fd one of the shim's own? */
+static inline int
+shim_fd(int fd)
+{
+	return unlikely(FDE_FLAGS(fd_peek(fd)) & FD_SHIM);
+}
+
+/*
+ * System calls used before the real functions are resolved, where the
+ * call differs between 64-bit and 32-bit ABIs.
+ */
+#include <sys/syscall.h>
+#ifdef SYS_newfstatat
+#define RAW_FSTATAT(d, p, s, f)	((int)syscall(SYS_newfstatat, d, p, s, f))
+#else
+#define RAW_FSTATAT(d, p, s, f)	(errno = ENOSYS, -1)
+#endif
+#ifdef SYS_mmap2
+#define RAW_MMAP(a, l, p, f, fd, o) \
+	((void *)syscall(SYS_mmap2, a, l, p, f, fd, (long)((o) >> 12)))
+#else
+#define RAW_MMAP(a, l, p, f, fd, o) ((void *)syscall(SYS_mmap, a, l, p, f, fd, o))
+#endif
+
+/* A guard for code that must not be re-entered from the same thread. */
+HIDDEN extern __thread int shim_busy;
+
+#endif /* IOSHIM_SHIM_H */

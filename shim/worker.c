@@ -1,0 +1,104 @@
+/*
+ * worker.c - the shim's background thread: writes coalesced bytes that
+ * have waited IOSHIM_FLUSH_MS, retries failed flushes, and sends the
+ * counters every IOSHIM_INTERVAL_MS.  Started on first need (the first
+ * coalesced file, or the first fd when a collector is there), again in a
+ * forked child; it blocks every signal so the program's signals go to the
+ * program's threads.  It sleeps on a futex while there is nothing to do.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+#include "shim.h"
+
+HIDDEN int send_wanted(void);
+
+static atomic_int started;
+static _Atomic uint32_t kicks;	/* futex word: bumped to wake the worker */
+
+static void
+sleep_on(uint32_t seen, uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+
+	syscall(SYS_futex, &kicks, FUTEX_WAIT_PRIVATE, seen,
+	    ns ? &ts : NULL, NULL, 0);
+}
+
+static void *
+worker_main(void *arg)
+{
+	sigset_t all;
+	uint64_t now, next_send = 0, wait;
+	uint32_t seen;
+	int sending = send_wanted();
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	shim_busy = 0;
+	for (;;) {
+		seen = atomic_load(&kicks);
+		now = shim_now_ns();
+		co_age_flush();
+		if (!sending)
+			sending = send_wanted();
+		if (sending && !shim_ending && now >= next_send) {
+			send_tick(0, 0, 0);
+			next_send = now + cfg.interval_ns;
+		}
+		wait = 0;
+		if (co_held)
+			wait = cfg.flush_ns / 4 + 1;
+		if (sending && (wait == 0 || next_send - now < wait))
+			wait = next_send > now ? next_send - now : 1;
+		sleep_on(seen, wait);
+	}
+	return NULL;
+}
+
+static void
+start(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	sigset_t all, old;
+	int saved = errno;
+
+	if (atomic_exchange(&started, 1))
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024 > PTHREAD_STACK_MIN ?
+	    64 * 1024 : PTHREAD_STACK_MIN);
+	/* the thread starts with every signal blocked */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&t, &attr, worker_main, NULL) != 0)
+		atomic_store(&started, 0);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	errno = saved;
+}
+
+/* There is work: make sure the worker runs, and wake it. */
+void
+worker_kick(void)
+{
+	if (unlikely(!atomic_load(&started)))
+		start();
+	atomic_fetch_add(&kicks, 1);
+	syscall(SYS_futex, &kicks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void
+worker_after_fork_child(void)
+{
+	atomic_store(&started, 0);
+}

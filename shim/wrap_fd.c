@@ -1,0 +1,427 @@
+/*
+ * wrap_fd.c - the calls that make, copy and end file descriptors (the
+ * open family, close, close_range, closefrom, dup*, fcntl) and the calls
+ * that must see a file's coalesced bytes (lseek, ftruncate, fallocate,
+ * the stat family, mmap).
+ *
+ * Opens classify the new fd and count it; closes forget it.  The shim's
+ * own fds are protected: closing one answers EBADF and leaves it open,
+ * dup2 onto one takes it away from the shim (it reopens elsewhere).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+#include <sys/sysmacros.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "shim.h"
+
+#define NEEDS_MODE(fl) (((fl) & O_CREAT) || ((fl) & __O_TMPFILE) == __O_TMPFILE)
+
+static int
+opened(int fd, const char *path)
+{
+	fdent_t e;
+	unsigned f;
+
+	if (fd < 0)
+		return fd;
+	e = fd_classify(fd, path);
+	CTR_ADD(&pc.opens, 1);
+	if ((f = FDE_FILE(e)) != FILE_NONE)
+		CTR_ADD(&files[f].opens, 1);
+	return fd;
+}
+
+#define OPEN(name)							\
+EXPORT int								\
+name(const char *path, int flags, ...)					\
+{									\
+	mode_t mode = 0;						\
+	va_list ap;							\
+									\
+	if (NEEDS_MODE(flags)) {					\
+		va_start(ap, flags);					\
+		mode = (mode_t)va_arg(ap, int);				\
+		va_end(ap);						\
+	}								\
+	if (unlikely(!shim_ready))					\
+		return shim_raw_open(path, flags, mode);		\
+	return opened(real.name(path, flags, mode), path);		\
+}
+OPEN(open)
+OPEN(open64)
+
+#define OPENAT(name)							\
+EXPORT int								\
+name(int dirfd, const char *path, int flags, ...)			\
+{									\
+	mode_t mode = 0;						\
+	va_list ap;							\
+									\
+	if (NEEDS_MODE(flags)) {					\
+		va_start(ap, flags);					\
+		mode = (mode_t)va_arg(ap, int);				\
+		va_end(ap);						\
+	}								\
+	if (unlikely(!shim_ready))					\
+		return (int)syscall(SYS_openat, dirfd, path, flags, mode); \
+	return opened(real.name(dirfd, path, flags, mode),		\
+	    dirfd == AT_FDCWD || path[0] == '/' ? path : "");		\
+}
+OPENAT(openat)
+OPENAT(openat64)
+
+#define CREAT(name)							\
+EXPORT int								\
+name(const char *path, mode_t mode)					\
+{									\
+	if (unlikely(!shim_ready))					\
+		return shim_raw_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); \
+	return opened(real.name(path, mode), path);			\
+}
+CREAT(creat)
+CREAT(creat64)
+
+/* The fortified forms, called by programs built with _FORTIFY_SOURCE. */
+#define OPEN2(name)							\
+EXPORT int								\
+name(const char *path, int flags)					\
+{									\
+	if (unlikely(!shim_ready))					\
+		return shim_raw_open(path, flags, 0);			\
+	return opened(real.name(path, flags), path);			\
+}
+OPEN2(__open_2)
+OPEN2(__open64_2)
+
+#define OPENAT2(name)							\
+EXPORT int								\
+name(int dirfd, const char *path, int flags)				\
+{									\
+	if (unlikely(!shim_ready))					\
+		return (int)syscall(SYS_openat, dirfd, path, flags, 0);	\
+	return opened(real.name(dirfd, path, flags),			\
+	    dirfd == AT_FDCWD || path[0] == '/' ? path : "");		\
+}
+OPENAT2(__openat_2)
+OPENAT2(__openat64_2)
+
+/*
+ * Closing.  A coalesced fd's bytes reach the file first; a flush error
+ * kept for the fd is reported by close, after the fd is closed, as the
+ * kernel reports writeback errors.
+ */
+EXPORT int
+close(int fd)
+{
+	fdent_t e;
+	int err = 0, r;
+
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_close, fd);
+	e = fd_peek(fd);
+	if (unlikely(FDE_FLAGS(e) & (FD_SHIM | FD_COALESCE))) {
+		if (FDE_FLAGS(e) & FD_SHIM) {
+			errno = EBADF;
+			return -1;
+		}
+		co_flush_fd(fd, IW_R_CLOSE);
+		err = co_take_error(fd);
+		co_release(fd);
+	}
+	if (e)
+		fd_forget(fd);
+	r = real.close(fd);
+	if (r == 0 && err) {
+		errno = err;
+		r = -1;
+	}
+	return r;
+}
+
+/* Close [lo, hi] around the shim's own fds, flushing coalesced ones. */
+static int
+close_span(unsigned lo, unsigned hi, int flags)
+{
+	unsigned fd;
+	fdent_t e;
+
+	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+		for (fd = lo; fd <= hi && fd < FDT_CHUNK * FDT_CHUNKS; fd++) {
+			if ((fd & (FDT_CHUNK - 1)) == 0 &&
+			    atomic_load(&fdt_dir[fd >> FDT_CHUNK_BITS]) == NULL) {
+				fd |= FDT_CHUNK - 1;	/* nothing cached here */
+				if (fd == ~0u)
+					break;
+				continue;
+			}
+			e = fd_peek((int)fd);
+			if (FDE_FLAGS(e) & FD_SHIM) {
+				if (fd > lo && close_span(lo, fd - 1, flags) != 0)
+					return -1;
+				return fd < hi ? close_span(fd + 1, hi, flags) : 0;
+			}
+			if (FDE_FLAGS(e) & FD_COALESCE) {
+				co_flush_fd((int)fd, IW_R_CLOSE);
+				co_release((int)fd);
+			}
+			if (fd == ~0u)
+				break;
+		}
+		fd_forget_range(lo, hi);
+	}
+	return real.close_range(lo, hi, flags);
+}
+
+EXPORT int
+close_range(unsigned int lo, unsigned int hi, int flags)
+{
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_close_range, lo, hi, flags);
+	if (lo > hi) {
+		errno = EINVAL;
+		return -1;
+	}
+	return close_span(lo, hi, flags);
+}
+
+EXPORT void
+closefrom(int lo)
+{
+	int saved = errno;
+
+	if (unlikely(!shim_ready)) {
+		syscall(SYS_close_range, lo, ~0u, 0);
+		return;
+	}
+	if (lo < 0)
+		lo = 0;
+	close_span((unsigned)lo, ~0u, 0);
+	errno = saved;
+}
+
+EXPORT int
+dup(int fd)
+{
+	int r;
+
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_dup, fd);
+	if (shim_fd(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	r = real.dup(fd);
+	if (r >= 0)
+		fd_copy(fd, r);
+	return r;
+}
+
+/* to is about to be replaced: give up the shim's claim, flush its bytes. */
+static void
+replacing(int from, int to)
+{
+	fdent_t e = fd_peek(to);
+
+	if (from == to || !(e & FD_KNOWN))
+		return;
+	if (FDE_FLAGS(e) & FD_SHIM)
+		send_drop_fd();
+	if (FDE_FLAGS(e) & FD_COALESCE) {
+		co_flush_fd(to, IW_R_CLOSE);
+		co_release(to);
+	}
+	fd_forget(to);
+}
+
+EXPORT int
+dup2(int from, int to)
+{
+	int r;
+
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_dup3, from, to, 0);
+	if (shim_fd(from)) {
+		errno = EBADF;
+		return -1;
+	}
+	replacing(from, to);
+	r = real.dup2(from, to);
+	if (r >= 0 && from != to)
+		fd_copy(from, to);
+	return r;
+}
+
+EXPORT int
+dup3(int from, int to, int flags)
+{
+	int r;
+
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_dup3, from, to, flags);
+	if (shim_fd(from)) {
+		errno = EBADF;
+		return -1;
+	}
+	replacing(from, to);
+	r = real.dup3(from, to, flags);
+	if (r >= 0)
+		fd_copy(from, to);
+	return r;
+}
+
+/*
+ * fcntl's third argument is an int or a pointer; like glibc, read it as a
+ * pointer, which carries either in every ABI Linux runs on.
+ */
+static int
+do_fcntl(real_fcntl_t fn, int fd, int cmd, void *arg)
+{
+	fdent_t e = fd_peek(fd);
+	int r;
+
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM)) {
+		errno = EBADF;
+		return -1;
+	}
+	if (cmd == F_SETFL && (e & FD_KNOWN)) {
+		/* O_APPEND may change: flush, and classify again later */
+		if (FDE_FLAGS(e) & FD_COALESCE) {
+			co_flush_fd(fd, IW_R_SYNC);
+			co_release(fd);
+		}
+		fd_forget(fd);
+	}
+	r = fn(fd, cmd, arg);
+	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		fd_copy(fd, r);
+	return r;
+}
+
+EXPORT int
+fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_fcntl, fd, cmd, arg);
+	return do_fcntl(real.fcntl, fd, cmd, arg);
+}
+
+EXPORT int
+fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_fcntl, fd, cmd, arg);
+	return do_fcntl(real.fcntl64, fd, cmd, arg);
+}
+
+/*
+ * Calls after which the program must see every byte it wrote to a file:
+ * the file's coalesced bytes are written first.
+ */
+#define VISIBLE(ret, name, decl, args, raw)				\
+EXPORT ret								\
+name decl								\
+{									\
+	if (unlikely(!shim_ready))					\
+		return raw;						\
+	co_sync_point(fd, IW_R_READ);					\
+	return real.name args;						\
+}
+VISIBLE(off_t, lseek, (int fd, off_t off, int whence), (fd, off, whence),
+    (off_t)syscall(SYS_lseek, fd, off, whence))
+VISIBLE(off64_t, lseek64, (int fd, off64_t off, int whence), (fd, off, whence),
+    (off64_t)syscall(SYS_lseek, fd, off, whence))
+VISIBLE(int, ftruncate, (int fd, off_t len), (fd, len),
+    (int)syscall(SYS_ftruncate, fd, len))
+VISIBLE(int, ftruncate64, (int fd, off64_t len), (fd, len),
+    (int)syscall(SYS_ftruncate, fd, len))
+VISIBLE(int, fallocate, (int fd, int mode, off_t off, off_t len),
+    (fd, mode, off, len), (int)syscall(SYS_fallocate, fd, mode, off, len))
+VISIBLE(int, fallocate64, (int fd, int mode, off64_t off, off64_t len),
+    (fd, mode, off, len), (int)syscall(SYS_fallocate, fd, mode, off, len))
+VISIBLE(int, posix_fallocate, (int fd, off_t off, off_t len), (fd, off, len),
+    (int)syscall(SYS_fallocate, fd, 0, off, len) == 0 ? 0 : errno)
+VISIBLE(int, posix_fallocate64, (int fd, off64_t off, off64_t len), (fd, off, len),
+    (int)syscall(SYS_fallocate, fd, 0, off, len) == 0 ? 0 : errno)
+VISIBLE(int, fstat, (int fd, struct stat *st), (fd, st),
+    RAW_FSTATAT(fd, "", st, AT_EMPTY_PATH))
+VISIBLE(int, fstat64, (int fd, struct stat64 *st), (fd, st),
+    RAW_FSTATAT(fd, "", st, AT_EMPTY_PATH))
+
+EXPORT void *
+mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (unlikely(!shim_ready))
+		return RAW_MMAP(addr, len, prot, flags, fd, off);
+	if (fd >= 0)
+		co_sync_point(fd, IW_R_READ);
+	return real.mmap(addr, len, prot, flags, fd, off);
+}
+
+EXPORT void *
+mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+	if (unlikely(!shim_ready))
+		return RAW_MMAP(addr, len, prot, flags, fd, off);
+	if (fd >= 0)
+		co_sync_point(fd, IW_R_READ);
+	return real.mmap64(addr, len, prot, flags, fd, off);
+}
+
+/*
+ * stat by name: when the coalescer holds bytes of the file named, write
+ * them and ask again, so the size the program sees includes them.
+ */
+
+#define STATP(name, sttype, decl, args, raw)				\
+EXPORT int								\
+name decl								\
+{									\
+	int r;								\
+									\
+	if (unlikely(!shim_ready))					\
+		return raw;						\
+	r = real.name args;						\
+	if (r == 0 && co_flush_inode(st->st_dev, st->st_ino))		\
+		r = real.name args;					\
+	return r;							\
+}
+STATP(stat, struct stat, (const char *path, struct stat *st), (path, st),
+    RAW_FSTATAT(AT_FDCWD, path, st, 0))
+STATP(stat64, struct stat64, (const char *path, struct stat64 *st), (path, st),
+    RAW_FSTATAT(AT_FDCWD, path, st, 0))
+STATP(lstat, struct stat, (const char *path, struct stat *st), (path, st),
+    RAW_FSTATAT(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW))
+STATP(fstatat, struct stat, (int dirfd, const char *path, struct stat *st, int fl),
+    (dirfd, path, st, fl), RAW_FSTATAT(dirfd, path, st, fl))
+STATP(fstatat64, struct stat64, (int dirfd, const char *path, struct stat64 *st, int fl),
+    (dirfd, path, st, fl), RAW_FSTATAT(dirfd, path, st, fl))
+
+EXPORT int
+statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)
+{
+	int r;
+
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_statx, dirfd, path, fl, mask, st);
+	r = real.statx(dirfd, path, fl, mask, st);
+	if (r == 0 && co_flush_inode(makedev(st->stx_dev_major, st->stx_dev_minor),
+	    st->stx_ino))
+		r = real.statx(dirfd, path, fl, mask, st);
+	return r;
+}

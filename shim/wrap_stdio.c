@@ -1,0 +1,752 @@
+/*
+ * wrap_stdio.c - the stdio family.  glibc's stdio writes and reads through
+ * its internal __write/__read, which no write() wrapper sees, so every
+ * byte moved through a FILE is counted here.
+ *
+ * Counting: the program's calls are counted as calls; bytes are counted
+ * when they leave (or enter) the FILE's buffer, found from the buffer
+ * pointers before and after each call.  So bytes written by inline putc
+ * macros are counted too, when the buffer is flushed.
+ *
+ * Coalescing: on a FILE whose fd the coalescer handles, the bytes never
+ * go to the kernel through stdio: whatever sits in the FILE's buffer is
+ * moved into the coalescer (absorbed) and new data goes there directly,
+ * so stdio never writes behind the coalescer's back and order is kept.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+/* Optimised builds see some of these as macros; we define the functions. */
+#undef fwrite_unlocked
+#undef fread_unlocked
+#undef getc_unlocked
+#undef putc_unlocked
+#undef fgetc_unlocked
+#undef fputc_unlocked
+#undef getchar_unlocked
+#undef putchar_unlocked
+#undef getc
+#undef putc
+
+#define IO_PUTTING	0x0800		/* _IO_CURRENTLY_PUTTING */
+#define IO_ERR_SEEN	0x0020		/* _IO_ERR_SEEN */
+
+static inline size_t
+wpend(FILE *f)
+{
+	if (!(f->_flags & IO_PUTTING) || f->_IO_write_ptr <= f->_IO_write_base)
+		return 0;
+	return (size_t)(f->_IO_write_ptr - f->_IO_write_base);
+}
+
+static inline size_t
+ravail(FILE *f)
+{
+	if ((f->_flags & IO_PUTTING) || f->_IO_read_end <= f->_IO_read_ptr)
+		return 0;
+	return (size_t)(f->_IO_read_end - f->_IO_read_ptr);
+}
+
+struct acct {
+	FILE		*f;
+	fdent_t		e;
+	size_t		pend, avail;
+	uint64_t	t0;
+};
+
+/*
+ * Start accounting a call on f.  Returns 1 when the call must go to the
+ * coalescer instead (the caller then holds no FILE state of ours).
+ */
+static inline void
+acct_begin(struct acct *a, FILE *f)
+{
+	a->f = f;
+	a->e = f->_fileno >= 0 ? fd_get(f->_fileno) : 0;
+	a->pend = wpend(f);
+	a->avail = ravail(f);
+	a->t0 = timed_class(a->e) ? shim_now_ns() : 0;
+}
+
+/* The call added `added` bytes to the stream; calls is 1 for a write call. */
+static void
+acct_write_end(struct acct *a, size_t added, int calls)
+{
+	size_t after = wpend(a->f);
+	ssize_t out = (ssize_t)(a->pend + added) - (ssize_t)after;
+	unsigned c = FDE_CLASS(a->e), fr = FDE_FILE(a->e);
+
+	if (!(a->e & FD_KNOWN))
+		return;
+	if (calls) {
+		CTR_ADD(&pc.cls[c][C_WRITES], 1);
+		if (fr != FILE_NONE) {
+			CTR_ADD(&files[fr].writes, 1);
+			CTR_ADD(&files[fr].write_sizes[size_bucket(added)], 1);
+		}
+	}
+	if (out > 0) {
+		CTR_ADD(&pc.cls[c][C_WBYTES], (uint64_t)out);
+		if (fr != FILE_NONE)
+			CTR_ADD(&files[fr].write_bytes, (uint64_t)out);
+	}
+	if (a->t0 && fr != FILE_NONE)
+		CTR_ADD(&files[fr].write_ns, shim_now_ns() - a->t0);
+}
+
+static void
+acct_read_end(struct acct *a, size_t consumed)
+{
+	ssize_t in = (ssize_t)ravail(a->f) - (ssize_t)a->avail + (ssize_t)consumed;
+	unsigned c = FDE_CLASS(a->e), fr = FDE_FILE(a->e);
+
+	if (!(a->e & FD_KNOWN))
+		return;
+	CTR_ADD(&pc.cls[c][C_READS], 1);
+	if (in > 0)
+		CTR_ADD(&pc.cls[c][C_RBYTES], (uint64_t)in);
+	if (fr != FILE_NONE) {
+		CTR_ADD(&files[fr].reads, 1);
+		if (in > 0)
+			CTR_ADD(&files[fr].read_bytes, (uint64_t)in);
+	}
+}
+
+static inline int
+coalesced(FILE *f)
+{
+	return f->_fileno >= 0 &&
+	    (FDE_FLAGS(fd_peek(f->_fileno)) & FD_COALESCE) != 0;
+}
+
+/*
+ * Move what sits in f's write buffer into the coalescer.  The caller
+ * holds f's lock (or the program does, for _unlocked calls).
+ */
+static int
+absorb(FILE *f)
+{
+	size_t n = wpend(f);
+	fdent_t e;
+
+	if (n == 0)
+		return 0;
+	e = fd_get(f->_fileno);
+	/* bytes in the FILE buffer come from inline putc: no call of theirs */
+	if (co_write_ex(f->_fileno, e, f->_IO_write_base, n, 0) < 0) {
+		f->_flags |= IO_ERR_SEEN;
+		return -1;
+	}
+	f->_IO_write_ptr = f->_IO_write_base;
+	return 0;
+}
+
+/* A write of n bytes to a coalesced FILE; 0 or -1 (error flag set). */
+static int
+co_put_ex(FILE *f, const void *p, size_t n, int locked, int calls)
+{
+	int r = 0;
+
+	if (!locked)
+		flockfile(f);
+	if (absorb(f) != 0 ||
+	    co_write_ex(f->_fileno, fd_get(f->_fileno), p, n, calls) < 0) {
+		f->_flags |= IO_ERR_SEEN;
+		r = -1;
+	}
+	if (!locked)
+		funlockfile(f);
+	return r;
+}
+
+#define co_put(f, p, n, locked)	co_put_ex(f, p, n, locked, 1)
+
+/* Reading, seeking or closing a coalesced FILE: all its bytes out first. */
+static void
+co_settle(FILE *f, int reason, int locked)
+{
+	if (!coalesced(f))
+		return;
+	if (!locked)
+		flockfile(f);
+	absorb(f);
+	if (!locked)
+		funlockfile(f);
+	co_flush_fd(f->_fileno, reason);
+}
+
+#define W_FWRITE(name, locked)						\
+EXPORT size_t								\
+name(const void *p, size_t size, size_t n, FILE *f)			\
+{									\
+	struct acct a;							\
+	size_t r;							\
+									\
+	if (unlikely(!shim_ready))					\
+		shim_init();						\
+	if (unlikely(coalesced(f)))					\
+		return co_put(f, p, size * n, locked) ? 0 : n;		\
+	acct_begin(&a, f);						\
+	r = real.name(p, size, n, f);					\
+	acct_write_end(&a, r * size, 1);				\
+	return r;							\
+}
+W_FWRITE(fwrite, 0)
+W_FWRITE(fwrite_unlocked, 1)
+
+#define W_FPUTS(name, locked)						\
+EXPORT int								\
+name(const char *s, FILE *f)						\
+{									\
+	struct acct a;							\
+	int r;								\
+									\
+	if (unlikely(!shim_ready))					\
+		shim_init();						\
+	if (unlikely(coalesced(f)))					\
+		return co_put(f, s, strlen(s), locked) ? EOF : 1;	\
+	acct_begin(&a, f);						\
+	r = real.name(s, f);						\
+	acct_write_end(&a, r >= 0 ? strlen(s) : 0, 1);			\
+	return r;							\
+}
+W_FPUTS(fputs, 0)
+W_FPUTS(fputs_unlocked, 1)
+
+#define W_FPUTC(name, locked)						\
+EXPORT int								\
+name(int c, FILE *f)							\
+{									\
+	struct acct a;							\
+	unsigned char ch = (unsigned char)c;				\
+	int r;								\
+									\
+	if (unlikely(!shim_ready))					\
+		shim_init();						\
+	if (unlikely(coalesced(f)))					\
+		return co_put(f, &ch, 1, locked) ? EOF : ch;		\
+	acct_begin(&a, f);						\
+	r = real.name(c, f);						\
+	acct_write_end(&a, r != EOF, 1);				\
+	return r;							\
+}
+W_FPUTC(fputc, 0)
+W_FPUTC(fputc_unlocked, 1)
+W_FPUTC(putc, 0)
+W_FPUTC(putc_unlocked, 1)
+
+EXPORT int
+putchar(int c)
+{
+	return putc(c, stdout);
+}
+
+EXPORT int
+putchar_unlocked(int c)
+{
+	return putc_unlocked(c, stdout);
+}
+
+EXPORT int
+puts(const char *s)
+{
+	struct acct a;
+	size_t n;
+	int r;
+
+	if (unlikely(!shim_ready))
+		shim_init();
+	if (unlikely(coalesced(stdout))) {
+		flockfile(stdout);
+		n = strlen(s);
+		r = co_put(stdout, s, n, 1) || co_put_ex(stdout, "\n", 1, 1, 0) ? EOF : 1;
+		funlockfile(stdout);
+		return r;
+	}
+	acct_begin(&a, stdout);
+	r = real.puts(s);
+	acct_write_end(&a, r >= 0 ? strlen(s) + 1 : 0, 1);
+	return r;
+}
+
+EXPORT int
+putw(int w, FILE *f)
+{
+	struct acct a;
+	int r;
+
+	if (unlikely(!shim_ready))
+		shim_init();
+	if (unlikely(coalesced(f)))
+		return co_put(f, &w, sizeof(w), 0) ? EOF : 0;
+	acct_begin(&a, f);
+	r = real.putw(w, f);
+	acct_write_end(&a, r == 0 ? sizeof(w) : 0, 1);
+	return r;
+}
+
+/* Called by the putc macros when the buffer is full. */
+EXPORT int
+__overflow(FILE *f, int c)
+{
+	struct acct a;
+	unsigned char ch = (unsigned char)c;
+	int r;
+
+	if (unlikely(!shim_ready))
+		shim_init();
+	if (unlikely(coalesced(f))) {
+		if (co_put_ex(f, &ch, c == EOF ? 0 : 1, 1, c != EOF) != 0)
+			return EOF;
+		return c == EOF ? 0 : ch;
+	}
+	acct_begin(&a, f);
+	r = real.__overflow(f, c);
+	acct_write_end(&a, c != EOF && r != EOF, 1);
+	return r;
+}
+
+/*
+ * The printf family.  On a coalesced FILE the text is formatted first
+ * (on the stack when short) and handed to the coalescer.
+ */
+static int
+co_vprintf(FILE *f, int flag, const char *fmt, va_list ap)
+{
+	char small[1024], *buf = small;
+	va_list ap2;
+	int n;
+
+	va_copy(ap2, ap);
+	n = flag >= 0 ? __vsnprintf_chk(small, sizeof(small), flag, sizeof(small), fmt, ap)
+	    : vsnprintf(small, sizeof(small), fmt, ap);
+	if (n >= (int)sizeof(small)) {
+		if ((buf = malloc((size_t)n + 1)) == NULL) {
+			va_end(ap2);
+			f->_flags |= IO_ERR_SEEN;
+			return -1;
+		}
+		n = flag >= 0 ? __vsnprintf_chk(buf, (size_t)n + 1, flag, (size_t)n + 1, fmt, ap2)
+		    : vsnprintf(buf, (size_t)n + 1, fmt, ap2);
+	}
+	va_end(ap2);
+	if (n >= 0 && co_put(f, buf, (size_t)n, 0) != 0)
+		n = -1;
+	if (buf != small)
+		free(buf);
+	return n;
+}
+
+static int
+do_vfprintf(FILE *f, int flag, const char *fmt, va_list ap)
+{
+	struct acct a;
+	int r;
+
+	if (unlikely(!shim_ready))
+		shim_init();
+	if (unlikely(coalesced(f)))
+		return co_vprintf(f, flag, fmt, ap);
+	acct_begin(&a, f);
+	r = flag >= 0 ? real.__vfprintf_chk(f, flag, fmt, ap) : real.vfprintf(f, fmt, ap);
+	acct_write_end(&a, r > 0 ? (size_t)r : 0, 1);
+	return r;
+}
+
+EXPORT int
+vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+	return do_vfprintf(f, -1, fmt, ap);
+}
+
+EXPORT int
+vprintf(const char *fmt, va_list ap)
+{
+	return do_vfprintf(stdout, -1, fmt, ap);
+}
+
+EXPORT int
+fprintf(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = do_vfprintf(f, -1, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+EXPORT int
+printf(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = do_vfprintf(stdout, -1, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+EXPORT int
+__vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap)
+{
+	return do_vfprintf(f, flag, fmt, ap);
+}
+
+EXPORT int
+__vprintf_chk(int flag, const char *fmt, va_list ap)
+{
+	return do_vfprintf(stdout, flag, fmt, ap);
+}
+
+EXPORT int
+__fprintf_chk(FILE *f, int flag, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = do_vfprintf(f, flag, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+EXPORT int
+__printf_chk(int flag, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = do_vfprintf(stdout, flag, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* dprintf writes to an fd with one internal write: count it as one. */
+static int
+do_vdprintf(int fd, int flag, const char *fmt, va_list ap)
+{
+	fdent_t e;
+	int r;
+
+	if (unlikely(!shim_ready))
+		shim_init();
+	e = fd_get(fd);
+	if (unlikely(FDE_FLAGS(e) & FD_COALESCE))
+		co_flush_fd(fd, IW_R_SYNC);
+	r = flag >= 0 ? real.__vdprintf_chk(fd, flag, fmt, ap) : real.vdprintf(fd, fmt, ap);
+	count_write(e, r, 0);
+	return r;
+}
+
+EXPORT int
+vdprintf(int fd, const char *fmt, va_list ap)
+{
+	return do_vdprintf(fd, -1, fmt, ap);
+}
+
+EXPORT int
+__vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+{
+	return do_vdprintf(fd, flag, fmt, ap);
+}
+
+EXPORT int
+dprintf(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = do_vdprintf(fd, -1, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+EXPORT int
+__dprintf_chk(int fd, int flag, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = do_vdprintf(fd, flag, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Reading. */
+#define R_CALL(ret, name, decl, f, args, locked, consumed)		\
+EXPORT ret								\
+name decl								\
+{									\
+	struct acct a;							\
+	ret r;								\
+									\
+	if (unlikely(!shim_ready))					\
+		shim_init();						\
+	co_settle(f, IW_R_READ, locked);				\
+	acct_begin(&a, f);						\
+	r = real.name args;						\
+	acct_read_end(&a, consumed);					\
+	return r;							\
+}
+R_CALL(size_t, fread, (void *p, size_t size, size_t n, FILE *f), f,
+    (p, size, n, f), 0, r * size)
+R_CALL(size_t, fread_unlocked, (void *p, size_t size, size_t n, FILE *f), f,
+    (p, size, n, f), 1, r * size)
+R_CALL(char *, fgets, (char *s, int n, FILE *f), f, (s, n, f), 0,
+    r ? strlen(r) : 0)
+R_CALL(char *, fgets_unlocked, (char *s, int n, FILE *f), f, (s, n, f), 1,
+    r ? strlen(r) : 0)
+R_CALL(int, fgetc, (FILE *f), f, (f), 0, r != EOF)
+R_CALL(int, fgetc_unlocked, (FILE *f), f, (f), 1, r != EOF)
+R_CALL(int, getc, (FILE *f), f, (f), 0, r != EOF)
+R_CALL(int, getc_unlocked, (FILE *f), f, (f), 1, r != EOF)
+R_CALL(int, getchar, (void), stdin, (), 0, r != EOF)
+R_CALL(int, getchar_unlocked, (void), stdin, (), 1, r != EOF)
+R_CALL(ssize_t, getdelim, (char **l, size_t *n, int d, FILE *f), f,
+    (l, n, d, f), 0, r > 0 ? (size_t)r : 0)
+R_CALL(ssize_t, __getdelim, (char **l, size_t *n, int d, FILE *f), f,
+    (l, n, d, f), 0, r > 0 ? (size_t)r : 0)
+R_CALL(ssize_t, getline, (char **l, size_t *n, FILE *f), f,
+    (l, n, f), 0, r > 0 ? (size_t)r : 0)
+R_CALL(int, __uflow, (FILE *f), f, (f), 1, r != EOF)
+R_CALL(int, __underflow, (FILE *f), f, (f), 1, 0)
+
+/* Calls that flush a FILE without being write calls of their own. */
+static void
+flush_end(struct acct *a)
+{
+	acct_write_end(a, 0, 0);
+}
+
+static int
+flush_one(FILE *f, int locked)
+{
+	struct acct a;
+	int r;
+
+	if (coalesced(f)) {
+		if (!locked)
+			flockfile(f);
+		r = absorb(f);
+		if (!locked)
+			funlockfile(f);
+		return r ? EOF : 0;
+	}
+	acct_begin(&a, f);
+	r = locked ? real.fflush_unlocked(f) : real.fflush(f);
+	flush_end(&a);
+	return r;
+}
+
+/* Every FILE of the process, for fflush(NULL) and for the exit. */
+extern FILE *_IO_list_all;
+extern void _IO_list_lock(void);
+extern void _IO_list_unlock(void);
+
+static int
+flush_every(void)
+{
+	FILE *f;
+	int r = 0;
+
+	_IO_list_lock();
+	for (f = _IO_list_all; f != NULL; f = f->_chain)
+		if (wpend(f) > 0 && flush_one(f, 0) != 0)
+			r = EOF;
+	_IO_list_unlock();
+	return r;
+}
+
+EXPORT int
+fflush(FILE *f)
+{
+	if (unlikely(!shim_ready))
+		shim_init();
+	return f == NULL ? flush_every() : flush_one(f, 0);
+}
+
+EXPORT int
+fflush_unlocked(FILE *f)
+{
+	if (unlikely(!shim_ready))
+		shim_init();
+	return f == NULL ? flush_every() : flush_one(f, 1);
+}
+
+/* At the end of the image, before stdio's own exit flush. */
+void
+stdio_flush_all(void)
+{
+	flush_every();
+}
+
+/* The FILE's fd is about to be closed by stdio itself. */
+static size_t
+closing(FILE *f, int *err)
+{
+	int fd = f->_fileno;
+
+	*err = 0;
+	if (fd < 0)
+		return 0;
+	if (coalesced(f)) {
+		flockfile(f);
+		absorb(f);
+		funlockfile(f);
+		co_flush_fd(fd, IW_R_CLOSE);
+		*err = co_take_error(fd);
+		co_release(fd);
+	}
+	fd_forget(fd);
+	return wpend(f);
+}
+
+EXPORT int
+fclose(FILE *f)
+{
+	fdent_t e;
+	size_t pend;
+	int r, err;
+	unsigned c, fr;
+
+	if (unlikely(!shim_ready))
+		shim_init();
+	e = f->_fileno >= 0 ? fd_get(f->_fileno) : 0;
+	pend = closing(f, &err);
+	r = real.fclose(f);
+	if ((e & FD_KNOWN) && pend > 0 && r == 0) {
+		c = FDE_CLASS(e);
+		fr = FDE_FILE(e);
+		CTR_ADD(&pc.cls[c][C_WBYTES], pend);
+		if (fr != FILE_NONE)
+			CTR_ADD(&files[fr].write_bytes, pend);
+	}
+	if (r == 0 && err) {
+		errno = err;
+		r = EOF;
+	}
+	return r;
+}
+
+EXPORT int
+pclose(FILE *f)
+{
+	int err;
+
+	if (unlikely(!shim_ready))
+		shim_init();
+	flush_one(f, 0);
+	closing(f, &err);
+	return real.pclose(f);
+}
+
+/* Opening. */
+static FILE *
+fopened(FILE *f, const char *path)
+{
+	fdent_t e;
+	unsigned fr;
+
+	if (f == NULL || f->_fileno < 0)
+		return f;
+	e = fd_classify(f->_fileno, path);
+	CTR_ADD(&pc.opens, 1);
+	if ((fr = FDE_FILE(e)) != FILE_NONE)
+		CTR_ADD(&files[fr].opens, 1);
+	return f;
+}
+
+EXPORT FILE *
+fopen(const char *path, const char *mode)
+{
+	if (unlikely(!shim_ready))
+		shim_init();
+	return fopened(real.fopen(path, mode), path);
+}
+
+EXPORT FILE *
+fopen64(const char *path, const char *mode)
+{
+	if (unlikely(!shim_ready))
+		shim_init();
+	return fopened(real.fopen64(path, mode), path);
+}
+
+EXPORT FILE *
+fdopen(int fd, const char *mode)
+{
+	if (unlikely(!shim_ready))
+		shim_init();
+	return real.fdopen(fd, mode);
+}
+
+#define FREOPEN(name)							\
+EXPORT FILE *								\
+name(const char *path, const char *mode, FILE *f)			\
+{									\
+	int err;							\
+	FILE *r;							\
+									\
+	if (unlikely(!shim_ready))					\
+		shim_init();						\
+	flush_one(f, 0);						\
+	closing(f, &err);						\
+	r = real.name(path, mode, f);					\
+	if (path != NULL)						\
+		return fopened(r, path);				\
+	if (r != NULL && r->_fileno >= 0)				\
+		fd_forget(r->_fileno);					\
+	return r;							\
+}
+FREOPEN(freopen)
+FREOPEN(freopen64)
+
+/* Seeking and telling: the program must see its own bytes. */
+#define SEEK(ret, name, decl, f, args)					\
+EXPORT ret								\
+name decl								\
+{									\
+	struct acct a;							\
+	ret r;								\
+									\
+	if (unlikely(!shim_ready))					\
+		shim_init();						\
+	co_settle(f, IW_R_READ, 0);					\
+	acct_begin(&a, f);						\
+	r = real.name args;						\
+	flush_end(&a);							\
+	return r;							\
+}
+SEEK(int, fseek, (FILE *f, long off, int wh), f, (f, off, wh))
+SEEK(int, fseeko, (FILE *f, off_t off, int wh), f, (f, off, wh))
+SEEK(int, fseeko64, (FILE *f, off64_t off, int wh), f, (f, off, wh))
+SEEK(long, ftell, (FILE *f), f, (f))
+SEEK(off_t, ftello, (FILE *f), f, (f))
+SEEK(off64_t, ftello64, (FILE *f), f, (f))
+SEEK(int, fgetpos, (FILE *f, fpos_t *p), f, (f, p))
+SEEK(int, fgetpos64, (FILE *f, fpos64_t *p), f, (f, p))
+SEEK(int, fsetpos, (FILE *f, const fpos_t *p), f, (f, p))
+SEEK(int, fsetpos64, (FILE *f, const fpos64_t *p), f, (f, p))
+
+EXPORT void
+rewind(FILE *f)
+{
+	struct acct a;
+
+	if (unlikely(!shim_ready))
+		shim_init();
+	co_settle(f, IW_R_READ, 0);
+	acct_begin(&a, f);
+	real.rewind(f);
+	flush_end(&a);
+}

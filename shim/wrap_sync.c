@@ -1,0 +1,110 @@
+/*
+ * wrap_sync.c - the fsync family.  fsync means what it meant: a
+ * coalesced file's bytes are written before the real call, and a flush
+ * error kept for the fd is returned here, as the kernel returns writeback
+ * errors.  Every call is counted, and timed per file.
+ */
+#include <errno.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "shim.h"
+
+static void
+count_fsync(int fd, uint64_t ns)
+{
+	fdent_t e = fd >= 0 ? fd_get(fd) : 0;
+	unsigned f = FDE_FILE(e);
+
+	CTR_ADD(&pc.fsyncs, 1);
+	if ((e & FD_KNOWN) && f != FILE_NONE) {
+		CTR_ADD(&files[f].fsyncs, 1);
+		CTR_ADD(&files[f].fsync_ns, ns);
+	}
+}
+
+/* Flush fd's coalesced bytes; -1 with errno set when a flush failed. */
+static int
+sync_prologue(int fd)
+{
+	fdent_t e = fd_peek(fd);
+	int err;
+
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM)) {
+		errno = EBADF;
+		return -1;
+	}
+	if (likely(!(FDE_FLAGS(e) & FD_COALESCE)))
+		return 0;
+	co_flush_fd(fd, IW_R_SYNC);
+	if ((err = co_take_error(fd)) != 0) {
+		count_fsync(fd, 0);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+#define FSYNC(name, decl, args, nr)					\
+EXPORT int								\
+name decl								\
+{									\
+	uint64_t t0;							\
+	int r, saved;							\
+									\
+	if (unlikely(!shim_ready))					\
+		return (int)syscall args;				\
+	if (sync_prologue(fd) != 0)					\
+		return -1;						\
+	t0 = shim_now_ns();						\
+	r = real.name nr;						\
+	saved = errno;							\
+	count_fsync(fd, shim_now_ns() - t0);				\
+	errno = saved;							\
+	return r;							\
+}
+FSYNC(fsync, (int fd), (SYS_fsync, fd), (fd))
+FSYNC(fdatasync, (int fd), (SYS_fdatasync, fd), (fd))
+FSYNC(sync_file_range, (int fd, off64_t off, off64_t n, unsigned int fl),
+    (SYS_sync_file_range, fd, off, n, fl), (fd, off, n, fl))
+
+EXPORT int
+syncfs(int fd)
+{
+	int r, saved;
+
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_syncfs, fd);
+	co_flush_all(IW_R_SYNC);
+	r = real.syncfs(fd);
+	saved = errno;
+	count_fsync(-1, 0);
+	errno = saved;
+	return r;
+}
+
+EXPORT void
+sync(void)
+{
+	if (unlikely(!shim_ready)) {
+		syscall(SYS_sync);
+		return;
+	}
+	co_flush_all(IW_R_SYNC);
+	real.sync();
+	count_fsync(-1, 0);
+}
+
+EXPORT int
+msync(void *addr, size_t len, int flags)
+{
+	int r, saved;
+
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_msync, addr, len, flags);
+	r = real.msync(addr, len, flags);
+	saved = errno;
+	count_fsync(-1, 0);
+	errno = saved;
+	return r;
+}

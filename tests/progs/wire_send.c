@@ -1,0 +1,422 @@
+/*
+ * wire_send.c - a test sender for ioshimd: builds real datagrams from
+ * common/wire.h (good ones with known totals, and bad ones on purpose).
+ *
+ *   wire_send SOCK stream IMAGES MSGS INTERVAL_MS FILES [noend] [seed=N]
+ *	IMAGES images (this pid, distinct image_ns), each sending MSGS
+ *	cumulative reports (IW_PROC + IW_FILES with FILES rows), then an
+ *	IW_END report (unless "noend").  Prints the totals it sent as
+ *	"name=value" lines.  Retries while the socket is missing, so the
+ *	collector may be killed and restarted meanwhile.
+ *   wire_send SOCK bad KIND|all	send malformed datagrams; prints count
+ *   wire_send SOCK flood N		N new images, one report each
+ *   wire_send SOCK files N		one image with N distinct files
+ *   wire_send SOCK forge		an image with a wrong start time
+ *   wire_send SOCK hold SECS		one image, report, sleep, END
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../common/wire.h"
+
+static int fd;
+static struct sockaddr_un sun;
+static uint64_t my_start;
+static uint64_t lcg = 12345;
+
+static uint64_t
+rnd(uint64_t mod)
+{
+	lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (lcg >> 33) % mod;
+}
+
+static uint64_t
+start_ticks(void)
+{
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	int field = 2;
+
+	if (f == NULL || fgets(buf, sizeof(buf), f) == NULL)
+		exit(3);
+	fclose(f);
+	p = strrchr(buf, ')') + 1;
+	for (; field < 22 && *p; p++)
+		if (*p == ' ')
+			field++;
+	return strtoull(p, NULL, 10);
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Send; wait for the collector while it is being restarted. */
+static int
+xsend(const void *buf, size_t len, int patient)
+{
+	int tries;
+
+	for (tries = 0; tries < 3000; tries++) {
+		if (sendto(fd, buf, len, 0, (struct sockaddr *)&sun,
+		    sizeof(sun)) == (ssize_t)len)
+			return 0;
+		if (!patient || (errno != ENOENT && errno != ECONNREFUSED &&
+		    errno != EAGAIN && errno != ENOBUFS))
+			return -1;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static void
+hdr(struct iw_hdr *h, int type, size_t len, uint32_t seq, uint64_t image_ns)
+{
+	h->magic = IW_MAGIC;
+	h->version = IW_VERSION;
+	h->type = (uint16_t)type;
+	h->length = (uint32_t)len;
+	h->seq = seq;
+	h->start_ticks = my_start;
+	h->image_ns = image_ns;
+	h->sent_ns = now_ns();
+}
+
+struct img {
+	uint64_t	image_ns;
+	uint32_t	seq;
+	struct iw_proc	p;
+	struct iw_file	f[64];
+};
+
+static void
+send_proc(struct img *im, int end)
+{
+	im->p.state = end ? IW_END : IW_LIVE;
+	im->p.end_reason = end ? IW_END_EXIT : 0;
+	hdr(&im->p.h, IW_PROC, sizeof(im->p), ++im->seq, im->image_ns);
+	if (xsend(&im->p, sizeof(im->p), 1) != 0) {
+		perror("send");
+		exit(1);
+	}
+}
+
+static size_t
+put_row(unsigned char *buf, const struct iw_file *f, const char *path)
+{
+	size_t n = strlen(path), sz = IW_ROW_SIZE(n);
+	struct iw_file r = *f;
+
+	r.path_len = (uint16_t)n;
+	memset(buf, 0, sz);
+	memcpy(buf, &r, sizeof(r));
+	memcpy(buf + sizeof(r), path, n);
+	return sz;
+}
+
+static void
+send_files(struct img *im, int nfiles, int first)
+{
+	unsigned char buf[IW_MAX];
+	struct iw_files fh;
+	char path[128];
+	size_t off = sizeof(fh);
+	int i, count = 0;
+
+	memset(&fh, 0, sizeof(fh));
+	for (i = 0; i < nfiles; i++) {
+		snprintf(path, sizeof(path), "/var/log/test-%d-%d.log", first + i,
+		    (int)(im->image_ns % 1000));
+		if (off + IW_ROW_SIZE(strlen(path)) > sizeof(buf)) {
+			fh.count = (uint32_t)count;
+			hdr(&fh.h, IW_FILES, off, ++im->seq, im->image_ns);
+			memcpy(buf, &fh, sizeof(fh));
+			xsend(buf, off, 1);
+			off = sizeof(fh);
+			count = 0;
+		}
+		off += put_row(buf + off, &im->f[(first + i) % 64], path);
+		count++;
+	}
+	fh.count = (uint32_t)count;
+	hdr(&fh.h, IW_FILES, off, ++im->seq, im->image_ns);
+	memcpy(buf, &fh, sizeof(fh));
+	if (xsend(buf, off, 1) != 0) {
+		perror("send");
+		exit(1);
+	}
+}
+
+static int
+stream(int argc, char **argv)
+{
+	int nimg, nmsg, ms, nfiles, end = 1, i, k, f;
+	struct img *im;
+	uint64_t t_dwb = 0, t_dw = 0, t_drb = 0, t_swb = 0, t_fs = 0, t_abs = 0;
+	uint64_t t_fwb = 0, t_fw = 0;
+
+	if (argc < 7)
+		return 2;
+	nimg = atoi(argv[3]);
+	nmsg = atoi(argv[4]);
+	ms = atoi(argv[5]);
+	nfiles = atoi(argv[6]);
+	for (i = 7; i < argc; i++) {
+		if (strcmp(argv[i], "noend") == 0)
+			end = 0;
+		else if (strncmp(argv[i], "seed=", 5) == 0)
+			lcg = strtoull(argv[i] + 5, NULL, 10);
+	}
+	if (nfiles > 64)
+		nfiles = 64;
+	if ((im = calloc((size_t)nimg, sizeof(*im))) == NULL)
+		return 3;
+	for (i = 0; i < nimg; i++) {
+		im[i].image_ns = now_ns() + (uint64_t)i;
+		im[i].p.ppid = (uint32_t)getppid();
+		snprintf(im[i].p.comm, sizeof(im[i].p.comm), "wire%d", i % 3);
+		snprintf(im[i].p.exe, sizeof(im[i].p.exe), "/usr/bin/wire-%d",
+		    i % 3);
+	}
+	for (k = 0; k < nmsg; k++) {
+		for (i = 0; i < nimg; i++) {
+			struct iw_proc *p = &im[i].p;
+			uint64_t d;
+
+			d = 1 + rnd(5000);
+			p->cls[IW_DISK].write_bytes += d;
+			t_dwb += d;
+			p->cls[IW_DISK].writes += 3;
+			t_dw += 3;
+			d = rnd(700);
+			p->cls[IW_DISK].read_bytes += d;
+			t_drb += d;
+			p->cls[IW_DISK].reads += 1;
+			d = rnd(300);
+			p->cls[IW_SOCKET].write_bytes += d;
+			t_swb += d;
+			p->fsyncs += k % 2;
+			t_fs += k % 2;
+			p->co.writes_absorbed += 2;
+			t_abs += 2;
+			p->co.syscalls += 1;
+			p->co.reasons[IW_R_AGE] += 1;
+			for (f = 0; f < nfiles; f++) {
+				d = 1 + rnd(100);
+				im[i].f[f].write_bytes += d;
+				im[i].f[f].writes += 1;
+				im[i].f[f].cls = IW_DISK;
+				im[i].f[f].write_sizes[0] += 1;
+				t_fwb += d;
+				t_fw += 1;
+			}
+			send_proc(&im[i], 0);
+			if (nfiles > 0)
+				send_files(&im[i], nfiles, 0);
+		}
+		if (ms > 0)
+			usleep((useconds_t)ms * 1000);
+	}
+	if (end)
+		for (i = 0; i < nimg; i++)
+			send_proc(&im[i], 1);
+	printf("pid=%d\nimages=%d\ndisk_write_bytes=%llu\ndisk_writes=%llu\n"
+	    "disk_read_bytes=%llu\nsocket_write_bytes=%llu\nfsyncs=%llu\n"
+	    "absorbed=%llu\nfile_write_bytes=%llu\nfile_writes=%llu\n",
+	    (int)getpid(), nimg, (unsigned long long)t_dwb,
+	    (unsigned long long)t_dw, (unsigned long long)t_drb,
+	    (unsigned long long)t_swb, (unsigned long long)t_fs,
+	    (unsigned long long)t_abs, (unsigned long long)t_fwb,
+	    (unsigned long long)t_fw);
+	free(im);
+	return 0;
+}
+
+static const char *const kinds[] = {
+	"magic", "version", "short", "lenlie", "oversized", "type", "size",
+	"string", "seqzero", "state", "row_pathlen0", "row_pathlong",
+	"row_count", "row_trailing", "row_nul", "row_cls", "row_cut",
+	"garbage", "empty", NULL,
+};
+
+static int
+bad(const char *kind)
+{
+	static unsigned char buf[IW_MAX * 2];
+	struct iw_proc p;
+	struct iw_files fh;
+	struct iw_file r;
+	size_t len = sizeof(p), off;
+	int i;
+
+	memset(&p, 0, sizeof(p));
+	hdr(&p.h, IW_PROC, sizeof(p), 1, now_ns());
+	strcpy(p.comm, "evil");
+	strcpy(p.exe, "/evil");
+	memset(&fh, 0, sizeof(fh));
+	memset(&r, 0, sizeof(r));
+	r.cls = IW_DISK;
+	r.write_bytes = 1000;
+	memcpy(buf, &p, sizeof(p));
+	if (strcmp(kind, "magic") == 0) {
+		p.h.magic ^= 1;
+	} else if (strcmp(kind, "version") == 0) {
+		p.h.version = IW_VERSION + 1;
+	} else if (strcmp(kind, "short") == 0) {
+		len = 20;
+	} else if (strcmp(kind, "lenlie") == 0) {
+		p.h.length = sizeof(p) + 100;
+	} else if (strcmp(kind, "oversized") == 0) {
+		len = IW_MAX + 4096;
+	} else if (strcmp(kind, "type") == 0) {
+		p.h.type = 99;
+	} else if (strcmp(kind, "size") == 0) {
+		len = sizeof(p) - 8;
+		p.h.length = (uint32_t)len;
+	} else if (strcmp(kind, "string") == 0) {
+		memset(p.exe, 'A', sizeof(p.exe));
+	} else if (strcmp(kind, "seqzero") == 0) {
+		p.h.seq = 0;
+	} else if (strcmp(kind, "state") == 0) {
+		p.state = 7;
+	} else if (strcmp(kind, "garbage") == 0) {
+		for (i = 0; i < 4000; i++)
+			buf[i] = (unsigned char)rnd(256);
+		return xsend(buf, 4000, 0) == 0;
+	} else if (strcmp(kind, "empty") == 0) {
+		return xsend(buf, 0, 0) == 0;
+	} else if (strncmp(kind, "row_", 4) == 0) {
+		const char *path = "/tmp/x.log";
+		size_t pl = strlen(path);
+
+		fh.count = 1;
+		off = sizeof(fh);
+		r.path_len = (uint16_t)pl;
+		if (strcmp(kind, "row_pathlen0") == 0)
+			r.path_len = 0;
+		else if (strcmp(kind, "row_pathlong") == 0)
+			r.path_len = IW_PATH_MAX + 1;
+		else if (strcmp(kind, "row_count") == 0)
+			fh.count = 0xffffffffu;
+		else if (strcmp(kind, "row_cls") == 0)
+			r.cls = IW_NCLASS;
+		memset(buf + off, 0, IW_ROW_SIZE(pl) + 64);
+		memcpy(buf + off, &r, sizeof(r));
+		memcpy(buf + off + sizeof(r), path, pl);
+		if (strcmp(kind, "row_nul") == 0)
+			buf[off + sizeof(r) + 2] = '\0';
+		off += IW_ROW_SIZE(pl);
+		if (strcmp(kind, "row_trailing") == 0)
+			off += 8;
+		if (strcmp(kind, "row_cut") == 0)
+			off -= 8;
+		hdr(&fh.h, IW_FILES, off, 1, now_ns());
+		memcpy(buf, &fh, sizeof(fh));
+		return xsend(buf, off, 0) == 0;
+	} else {
+		fprintf(stderr, "unknown kind %s\n", kind);
+		exit(2);
+	}
+	memcpy(buf, &p, sizeof(p));
+	return xsend(buf, len, 0) == 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int i, n = 0;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: wire_send SOCK MODE ...\n");
+		return 2;
+	}
+	my_start = start_ticks();
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", argv[1]);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
+		return 3;
+	if (strcmp(argv[2], "stream") == 0)
+		return stream(argc, argv);
+	if (strcmp(argv[2], "bad") == 0 && argc > 3) {
+		if (strcmp(argv[3], "all") == 0) {
+			for (i = 0; kinds[i] != NULL; i++)
+				n += bad(kinds[i]);
+		} else
+			n = bad(argv[3]);
+		printf("%d\n", n);
+		return 0;
+	}
+	if (strcmp(argv[2], "flood") == 0 && argc > 3) {
+		struct img im;
+		int count = atoi(argv[3]);
+
+		for (i = 0; i < count; i++) {
+			memset(&im, 0, sizeof(im));
+			im.image_ns = 1000 + (uint64_t)i;
+			im.p.cls[IW_DISK].write_bytes = 1;
+			strcpy(im.p.exe, "/flood");
+			send_proc(&im, 0);
+		}
+		printf("%d\n", count);
+		return 0;
+	}
+	if (strcmp(argv[2], "files") == 0 && argc > 3) {
+		static struct img im;
+		int count = atoi(argv[3]);
+
+		im.image_ns = now_ns();
+		strcpy(im.p.exe, "/manyfiles");
+		for (i = 0; i < 64; i++) {
+			im.f[i].write_bytes = 10;
+			im.f[i].cls = IW_DISK;
+		}
+		send_proc(&im, 0);
+		for (i = 0; i < count; i += 40)
+			send_files(&im, count - i < 40 ? count - i : 40, i);
+		printf("%d\n", count);
+		return 0;
+	}
+	if (strcmp(argv[2], "forge") == 0) {
+		struct img im;
+
+		memset(&im, 0, sizeof(im));
+		my_start += 12345;
+		im.image_ns = now_ns();
+		im.p.cls[IW_DISK].write_bytes = 777;
+		send_proc(&im, 0);
+		printf("1\n");
+		return 0;
+	}
+	if (strcmp(argv[2], "hold") == 0 && argc > 3) {
+		struct img im;
+
+		memset(&im, 0, sizeof(im));
+		im.image_ns = now_ns();
+		strcpy(im.p.exe, "/hold");
+		strcpy(im.p.comm, "hold");
+		im.p.cls[IW_DISK].write_bytes = 4242;
+		send_proc(&im, 0);
+		printf("pid=%d\n", (int)getpid());
+		fflush(stdout);
+		sleep((unsigned)atoi(argv[3]));
+		send_proc(&im, 1);
+		return 0;
+	}
+	fprintf(stderr, "unknown mode %s\n", argv[2]);
+	return 2;
+}

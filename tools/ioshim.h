@@ -1,0 +1,17 @@
+/*
+ * ioshim.h - the subcommands of the ioshim command-line tool.
+ *
+ * Each cmd_* takes the arguments after "ioshim" (argv[0] is the
+ * subcommand's name) and returns the process exit status:
+ * 0 ok, 1 error, 2 usage.
+ */
+#ifndef IOSHIM_TOOLS_H
+#define IOSHIM_TOOLS_H
+
+int	cmd_run(int argc, char **argv);		/* cmd_run.c */
+int	cmd_health(int argc, char **argv);	/* cmd_health.c */
+int	cmd_query(int argc, char **argv);	/* cmd_query.c */
+int	cmd_top(int argc, char **argv);		/* cmd_top.c */
+int	cmd_report(int argc, char **argv);	/* cmd_report.c */
+
+#endif
