@@ -594,6 +594,19 @@ a_files(struct jbuf *j, const struct request *rq, uid_t client)
 		return;
 	}
 	/* Ended images: sum the stored rows of the newest image of PID. */
+	if (sqlite3_prepare_v2(store_db(D.st), "SELECT 1 FROM images WHERE"
+	    " pid = ?1 AND (?2 < 0 OR uid = ?2)", -1, &st, NULL) != SQLITE_OK) {
+		err_reply(j, sqlite3_errmsg(store_db(D.st)));
+		return;
+	}
+	sqlite3_bind_int64(st, 1, rq->pid);
+	sqlite3_bind_int64(st, 2, client == 0 ? -1 : (int64_t)client);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		err_reply(j, "no such process");
+		return;
+	}
 	colsel[0] = '\0';
 	strlcpy(colsel, "image, uid, path, cls", sizeof(colsel));
 	for (c = 0; c < NFC; c++) {

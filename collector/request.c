@@ -265,15 +265,16 @@ req_parse(const char *line, size_t len, time_t now, struct request *r,
 		if (!r->has_from)
 			r->from = (int64_t)now - 3600;
 		if (!r->has_to)
-			r->to = now;
+			r->to = (int64_t)now + 1;
 		break;
 	case RQ_CHECKPOINT:
 		if (r->mode[0] == '\0')
 			strlcpy(r->mode, "passive", sizeof(r->mode));
 		break;
 	case RQ_TOP:
+		/* The default end includes a window that starts right now. */
 		if (r->has_from && !r->has_to)
-			r->to = now;
+			r->to = (int64_t)now + 1;
 		if (r->has_to && !r->has_from) {
 			snprintf(err, errsz, "to= needs from=");
 			return -1;

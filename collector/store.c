@@ -235,11 +235,17 @@ move_aside(const char *path, const char *why)
 	char aside[4096], a[4200], b[4200];
 	time_t t = time(NULL);
 	struct tm tm;
+	size_t base;
+	int n;
 
 	localtime_r(&t, &tm);
 	snprintf(aside, sizeof(aside), "%s.corrupt-", path);
 	strftime(aside + strlen(aside), sizeof(aside) - strlen(aside),
 	    "%Y%m%d-%H%M%S", &tm);
+	/* Never overwrite an earlier one. */
+	base = strlen(aside);
+	for (n = 1; access(aside, F_OK) == 0 && n < 1000; n++)
+		snprintf(aside + base, sizeof(aside) - base, "-%d", n);
 	if (rename(path, aside) == -1) {
 		logx(LOG_ERR, "database %s is corrupt (%s) and cannot be moved "
 		    "aside: %s", path, why, strerror(errno));

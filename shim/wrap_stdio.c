@@ -439,8 +439,20 @@ do_vdprintf(int fd, int flag, const char *fmt, va_list ap)
 	if (unlikely(!shim_ready))
 		shim_init();
 	e = fd_get(fd);
-	if (unlikely(FDE_FLAGS(e) & FD_COALESCE))
+	if (unlikely(FDE_FLAGS(e) & FD_COALESCE)) {
+		/* a line that fits is formatted here and appended */
+		char b[4096];
+		va_list aq;
+		int n;
+
+		va_copy(aq, ap);
+		n = flag >= 0 ? __vsnprintf_chk(b, sizeof(b), flag, sizeof(b), fmt, aq) :
+		    vsnprintf(b, sizeof(b), fmt, aq);
+		va_end(aq);
+		if (n >= 0 && (size_t)n < sizeof(b))
+			return (int)co_write(fd, e, b, (size_t)n);
 		co_flush_fd(fd, IW_R_SYNC);
+	}
 	r = flag >= 0 ? real.__vdprintf_chk(fd, flag, fmt, ap) : real.vdprintf(fd, fmt, ap);
 	count_write(e, r, 0);
 	return r;

@@ -1,0 +1,47 @@
+#!/bin/sh
+# t-collector-corrupt.sh - a corrupt database at start is moved aside with a
+# clear log line and a fresh one is created and used.
+. "$(dirname "$0")/lib.sh"
+[ -x "$IOSHIMD" ] || skip "collector/ioshimd not built"
+IOSHIM=${IOSHIM_TOOL:-$IOSHIM}
+[ -x "$IOSHIM" ] || skip "tools/ioshim not built"
+command -v sqlite3 >/dev/null || skip "no sqlite3 CLI"
+SEND=$(prog wire_send)
+S=$T/s.sock DB=$T/ioshim.db DPID=
+trap '[ -n "$DPID" ] && kill -9 $DPID 2>/dev/null; rm -rf "$T"' EXIT
+start_d() {
+	"$IOSHIMD" --foreground --socket "$S" --db "$DB" --window 2 "$@" 2>>"$T/d.log" &
+	DPID=$!
+	i=0; while [ ! -S "$S.ctl" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+	[ -S "$S.ctl" ] || { cat "$T/d.log"; fail "ioshimd did not start"; }
+}
+stop_d() {
+	kill -TERM $DPID; wait $DPID; rc=$?; DPID=
+	[ $rc -eq 0 ] || { tail -n 30 "$T/d.log"; fail "ioshimd exited with status $rc"; }
+}
+q() { "$IOSHIM" query --socket "$S" "$@"; }
+val() { sed -n "s/^$1=//p" "$2"; }
+sq() { sqlite3 "$DB" "$1"; }
+i=0; while [ $i -lt 200 ]; do echo "this is not an SQLite database, line $i"; i=$((i+1)); done >"$DB"
+start_d
+grep -q "is corrupt" "$T/d.log" || fail "no log line about the corrupt database"
+grep -q "moved aside to $DB.corrupt-" "$T/d.log" || fail "log line does not say where it went"
+aside=$(ls "$DB".corrupt-* 2>/dev/null | head -n 1)
+[ -n "$aside" ] || fail "corrupt file not moved aside"
+grep -q "not an SQLite database, line 199" "$aside" || fail "moved-aside file is not the old one"
+"$SEND" "$S" stream 1 5 0 1 >"$T/tot" || fail "sender failed"
+q flush >/dev/null || fail "flush failed"
+eq "fresh database stores" "$(sq 'SELECT sum(disk_write_bytes) FROM proc_min')" "$(val disk_write_bytes "$T/tot")"
+eq "fresh database is WAL" "$(sq 'PRAGMA journal_mode')" wal
+stop_d
+
+# A database whose pages are damaged (valid header) is caught too.
+sqlite3 "$DB" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+size=$(stat -c %s "$DB")
+[ "$size" -ge 16384 ] || fail "database unexpectedly small ($size)"
+dd if=/dev/urandom of="$DB" bs=4096 seek=2 count=2 conv=notrunc 2>/dev/null
+start_d
+[ "$(ls "$DB".corrupt-* | wc -l)" -ge 2 ] || { cat "$T/d.log"; fail "damaged database not moved aside"; }
+eq "quick_check of fresh db" "$(sq 'PRAGMA quick_check')" ok
+stop_d
+exit 0

@@ -1,0 +1,76 @@
+#!/bin/sh
+# t-collector-uid.sh - access control: by default the sockets are 0600 and
+# another uid cannot even connect; with --shared a second uid (65534) can
+# send and query but sees nothing of root's processes, and cannot flush or
+# checkpoint; root sees both.
+. "$(dirname "$0")/lib.sh"
+[ -x "$IOSHIMD" ] || skip "collector/ioshimd not built"
+IOSHIM=${IOSHIM_TOOL:-$IOSHIM}
+[ -x "$IOSHIM" ] || skip "tools/ioshim not built"
+command -v sqlite3 >/dev/null || skip "no sqlite3 CLI"
+SEND=$(prog wire_send)
+S=$T/s.sock DB=$T/ioshim.db DPID=
+trap '[ -n "$DPID" ] && kill -9 $DPID 2>/dev/null; rm -rf "$T"' EXIT
+start_d() {
+	"$IOSHIMD" --foreground --socket "$S" --db "$DB" --window 2 "$@" 2>>"$T/d.log" &
+	DPID=$!
+	i=0; while [ ! -S "$S.ctl" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+	[ -S "$S.ctl" ] || { cat "$T/d.log"; fail "ioshimd did not start"; }
+}
+stop_d() {
+	kill -TERM $DPID; wait $DPID; rc=$?; DPID=
+	[ $rc -eq 0 ] || { tail -n 30 "$T/d.log"; fail "ioshimd exited with status $rc"; }
+}
+q() { "$IOSHIM" query --socket "$S" "$@"; }
+val() { sed -n "s/^$1=//p" "$2"; }
+sq() { sqlite3 "$DB" "$1"; }
+[ "$(id -u)" = 0 ] || skip "needs root to switch uid"
+command -v setpriv >/dev/null || skip "no setpriv"
+AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
+$AS true 2>/dev/null || skip "setpriv cannot switch to 65534"
+chmod 755 "$T"
+$AS test -x "$SEND" || skip "tests/bin not reachable by uid 65534"
+$AS test -x "$IOSHIM" || skip "tools/ioshim not reachable by uid 65534"
+
+# Default: private sockets.
+start_d
+eq "ingest socket mode" "$(stat -c %a "$S")" 600
+eq "query socket mode" "$(stat -c %a "$S.ctl")" 600
+$AS "$IOSHIM" query --socket "$S" health >"$T/out" 2>"$T/err" && fail "uid 65534 reached a private collector"
+eq "one error line" "$(wc -l <"$T/err")" 1
+grep -q "no collector at $S.ctl" "$T/err" || fail "error line does not say where it looked"
+stop_d
+
+start_d --shared
+eq "shared socket mode" "$(stat -c %a "$S")" 666
+"$SEND" "$S" hold 4 >"$T/root.out" &
+R=$!
+$AS "$SEND" "$S" hold 4 >"$T/nobody.out" &
+N=$!
+sleep 1
+rp=$(val pid "$T/root.out") np=$(val pid "$T/nobody.out")
+[ -n "$rp" ] && [ -n "$np" ] || fail "senders did not start"
+q flush >/dev/null || fail "flush failed"
+$AS "$IOSHIM" query --socket "$S" top from=-1h limit=100 >"$T/n.json" || fail "nobody: top failed"
+eq "nobody sees own pid only" "$(json "$T/n.json" 'sorted(x["pid"] for x in r[0]["rows"])')" "[$np]"
+eq "nobody sees uid 65534 only" "$(json "$T/n.json" 'set(x["uid"] for x in r[0]["rows"])')" "{65534}"
+q top from=-1h limit=100 >"$T/r.json" || fail "root: top failed"
+eq "root sees both" "$(json "$T/r.json" 'sorted(x["pid"] for x in r[0]["rows"])')" "$(python3 -c "print(sorted([$rp, $np]))")"
+$AS "$IOSHIM" query --socket "$S" process "$rp" >"$T/np.json" && fail "nobody saw root's process"
+grep -q '"error"' "$T/np.json" || fail "no error for root's process"
+$AS "$IOSHIM" query --socket "$S" files "$rp" >/dev/null && fail "nobody saw root's files"
+$AS "$IOSHIM" query --socket "$S" process "$np" >/dev/null || fail "nobody cannot see own process"
+$AS "$IOSHIM" query --socket "$S" flush >"$T/nf.json" && fail "nobody could flush"
+grep -q "permission denied" "$T/nf.json" || fail "flush: no permission error"
+$AS "$IOSHIM" query --socket "$S" checkpoint truncate >/dev/null && fail "nobody could checkpoint"
+wait $R $N
+q flush >/dev/null || fail "flush failed"
+$AS "$IOSHIM" query --socket "$S" top by=exe from=-1h >"$T/ne.json" || fail "nobody: range top failed"
+eq "nobody: stored exe rows" "$(json "$T/ne.json" '[(x["exe"], x["processes"], x["disk_write_bytes"]) for x in r[0]["rows"]]')" "[('/hold', 1, 4242)]"
+q top by=exe from=-1h >"$T/re.json" || fail "root: range top failed"
+eq "root: stored exe rows" "$(json "$T/re.json" '[(x["exe"], x["processes"], x["disk_write_bytes"]) for x in r[0]["rows"]]')" "[('/hold', 2, 8484)]"
+$AS "$IOSHIM" query --socket "$S" history pid="$rp" from=-1h >"$T/nh.json" || fail "nobody: history failed"
+eq "nobody: no history of root's pid" "$(json "$T/nh.json" 'len(r[0]["points"])')" 0
+eq "uids stored" "$(sq 'SELECT group_concat(uid) FROM (SELECT uid FROM images ORDER BY uid)')" "0,65534"
+stop_d
+exit 0
