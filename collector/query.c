@@ -240,10 +240,12 @@ a_top_live(struct jbuf *j, const struct request *rq, uid_t client)
 	int c, nc = rq->by == BY_FILE ? NFC : NPC;
 
 	for (im = agg_first(D.agg); im != NULL; im = agg_next(im)) {
-		if (!visible(client, im->uid) || !img_has_delta(im))
+		if (!visible(client, im->uid) ||
+		    (!rq->totals && !img_has_delta(im)))
 			continue;
 		for (f = 0; f < (rq->by == BY_FILE ? im->nfiles : 1); f++) {
-			if (rq->by == BY_FILE && !file_has_delta(&im->files[f]))
+			if (rq->by == BY_FILE && !rq->totals &&
+			    !file_has_delta(&im->files[f]))
 				continue;
 			if (n == cap) {
 				cap = cap ? cap * 2 : 64;
@@ -262,13 +264,15 @@ a_top_live(struct jbuf *j, const struct request *rq, uid_t client)
 				rows[n].key = im->files[f].path;
 				rows[n].cls = im->files[f].cls;
 				for (c = 0; c < NFC; c++)
-					rows[n].v[c] = dlt(im->files[f].cur[c],
+					rows[n].v[c] = rq->totals ?
+					    im->files[f].cur[c] :
+					    dlt(im->files[f].cur[c],
 					    im->files[f].base[c]);
 			} else {
 				rows[n].key = rq->by == BY_EXE ? im->exe : NULL;
 				for (c = 0; c < NPC; c++)
-					rows[n].v[c] = dlt(im->cur[c],
-					    im->base[c]);
+					rows[n].v[c] = rq->totals ? im->cur[c] :
+					    dlt(im->cur[c], im->base[c]);
 			}
 			n++;
 		}
@@ -281,6 +285,7 @@ a_top_live(struct jbuf *j, const struct request *rq, uid_t client)
 	jb_kstr(j, "top", rq->by == BY_FILE ? "file" : rq->by == BY_EXE ?
 	    "exe" : "process");
 	jb_kbool(j, "live", 1);
+	jb_kbool(j, "totals", rq->totals);
 	jb_ki64(j, "from", D.win_start);
 	jb_ki64(j, "to", time(NULL));
 	jb_kstr(j, "sort", rq->by == BY_FILE ? fc_names[rq->sort] :
@@ -295,6 +300,9 @@ a_top_live(struct jbuf *j, const struct request *rq, uid_t client)
 			jb_ki64(j, "uid", im->uid);
 			jb_kstr(j, "comm", im->comm);
 			jb_kstr(j, "exe", im->exe);
+			jb_ku64(j, "image_ns", im->image_ns);
+			jb_kstr(j, "state", im->state == IW_END ? "ended" :
+			    "running");
 		} else if (rq->by == BY_EXE) {
 			jb_kstr(j, "exe", rows[i].key);
 			jb_ku64(j, "processes", rows[i].n);
@@ -790,7 +798,7 @@ a_help(struct jbuf *j)
 	jb_arr(j);
 	jb_str(j, "health");
 	jb_str(j, "top [by=process|exe|file] [sort=COUNTER] [limit=N] "
-	    "[from=TIME to=TIME]");
+	    "[from=TIME to=TIME | totals=1]");
 	jb_str(j, "process PID");
 	jb_str(j, "files PID [sort=COUNTER] [limit=N]");
 	jb_str(j, "history pid=PID|exe=PATH [from=TIME] [to=TIME] [step=SECS] "

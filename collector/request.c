@@ -140,6 +140,8 @@ keyval(struct request *r, const char *k, const char *v, time_t now,
 		r->step = strtonum(v, 1, 366LL * 86400, &errstr);
 	} else if (strcmp(k, "fields") == 0) {
 		return field_list(r, v, err, errsz);
+	} else if (strcmp(k, "totals") == 0) {
+		r->totals = (int)strtonum(v, 0, 1, &errstr);
 	} else {
 		snprintf(err, errsz, "unknown key: %.64s", k);
 		return -1;
@@ -277,6 +279,11 @@ req_parse(const char *line, size_t len, time_t now, struct request *r,
 			r->to = (int64_t)now + 1;
 		if (r->has_to && !r->has_from) {
 			snprintf(err, errsz, "to= needs from=");
+			return -1;
+		}
+		if (r->totals && r->has_from) {
+			snprintf(err, errsz, "totals=1 is for the live view "
+			    "only (no from=/to=)");
 			return -1;
 		}
 		break;

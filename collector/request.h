@@ -39,6 +39,7 @@ struct request {
 	int		nfields;
 	int		fields[REQ_FIELDS_MAX];	/* history counters */
 	char		mode[16];	/* checkpoint mode */
+	int		totals;		/* top: cumulative counters, every live image */
 };
 
 /*

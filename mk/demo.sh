@@ -13,7 +13,8 @@ cleanup() {
 	[ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
 	rm -rf "$d"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap "exit 1" INT TERM HUP PIPE
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 

@@ -649,6 +649,17 @@ co_flush_inode(dev_t dev, ino_t ino)
 	return hit;
 }
 
+void
+co_flush_peer(int fd)
+{
+	struct stat st;
+	int saved = errno;
+
+	if (real.fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		co_flush_inode(st.st_dev, st.st_ino);
+	errno = saved;
+}
+
 /* The worker: flush buffers whose oldest byte is old, retry failed ones. */
 void
 co_age_flush(void)

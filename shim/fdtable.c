@@ -219,6 +219,8 @@ fd_classify(int fd, const char *path)
 		buf = (unsigned)co_eligible(fd, len ? pbuf : NULL, fl, &st);
 	if (buf != BUF_NONE)
 		flags |= FD_COALESCE;
+	else if (S_ISREG(st.st_mode) && cls == IW_DISK)
+		flags |= FD_PEER;
 	e = FDE_MAKE(cls, flags, file, buf);
 	fd_store(fd, e);
 	errno = saved;

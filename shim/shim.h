@@ -226,6 +226,8 @@ HIDDEN uint64_t	shim_wall_ns(void);		/* CLOCK_REALTIME */
 #define FD_APPEND	0x02	/* opened with O_APPEND */
 #define FD_COALESCE	0x04	/* appends go through the coalescer */
 #define FD_SHIM		0x08	/* one of the shim's own descriptors */
+#define FD_PEER		0x10	/* a regular disk file fd not coalesced: its
+				 * file may have bytes in the coalescer */
 
 typedef uint64_t fdent_t;
 #define FDE_CLASS(e)	((unsigned)((e) >> 8) & 0xff)
@@ -380,6 +382,19 @@ HIDDEN int	co_flush_inode(dev_t dev, ino_t ino);
 HIDDEN void	co_age_flush(void);			/* worker: age and retries */
 HIDDEN extern _Atomic uint64_t co_held;			/* bytes buffered now */
 HIDDEN extern volatile int shim_ending;			/* image ended: no buffering */
+HIDDEN void	co_flush_peer(int fd);			/* flush fd's file by inode */
+
+/*
+ * Another fd (read-only, or not O_APPEND) on a file whose appends may be
+ * held: the held bytes reach the file before it is read, written or
+ * looked at through this fd, so the program sees its own bytes.
+ */
+static inline void
+co_peer_point(int fd, fdent_t e)
+{
+	if (unlikely(FDE_FLAGS(e) & FD_PEER) && unlikely(co_held != 0))
+		co_flush_peer(fd);
+}
 
 /* Flush fd's buffered bytes before an operation that must see them. */
 static inline void
@@ -389,6 +404,8 @@ co_sync_point(int fd, int reason)
 
 	if (unlikely(FDE_FLAGS(e) & FD_COALESCE))
 		co_flush_fd(fd, reason);
+	else
+		co_peer_point(fd, e);
 }
 
 /* stdio.c helpers used at exit */

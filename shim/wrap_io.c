@@ -27,10 +27,13 @@ ebadf(void)
 
 /* A read-like call on fd: flush what the coalescer holds for it first. */
 #define READ_PROLOGUE(fd, e)						\
-	if (unlikely(FDE_FLAGS(e) & SPECIAL)) {				\
+	if (unlikely(FDE_FLAGS(e) & (SPECIAL | FD_PEER))) {		\
 		if (FDE_FLAGS(e) & FD_SHIM)				\
 			return ebadf();					\
-		co_flush_fd(fd, IW_R_READ);				\
+		if (FDE_FLAGS(e) & FD_COALESCE)				\
+			co_flush_fd(fd, IW_R_READ);			\
+		else							\
+			co_peer_point(fd, e);				\
 	}
 
 /* Call real.CALL and count it as a write, timed when the fd is a file. */
@@ -70,10 +73,12 @@ write(int fd, const void *buf, size_t n)
 	if (unlikely(!shim_ready))
 		return syscall(SYS_write, fd, buf, n);
 	e = fd_get(fd);
-	if (unlikely(FDE_FLAGS(e) & SPECIAL)) {
+	if (unlikely(FDE_FLAGS(e) & (SPECIAL | FD_PEER))) {
 		if (FDE_FLAGS(e) & FD_SHIM)
 			return ebadf();
-		return co_write(fd, e, buf, n);
+		if (FDE_FLAGS(e) & FD_COALESCE)
+			return co_write(fd, e, buf, n);
+		co_peer_point(fd, e);	/* held appends come first */
 	}
 	TIMED_WRITE(e, r, real.write(fd, buf, n));
 	return r;
@@ -139,10 +144,12 @@ writev(int fd, const struct iovec *iov, int cnt)
 	if (unlikely(!shim_ready))
 		return syscall(SYS_writev, fd, iov, cnt);
 	e = fd_get(fd);
-	if (unlikely(FDE_FLAGS(e) & SPECIAL)) {
+	if (unlikely(FDE_FLAGS(e) & (SPECIAL | FD_PEER))) {
 		if (FDE_FLAGS(e) & FD_SHIM)
 			return ebadf();
-		return co_writev(fd, e, iov, cnt);
+		if (FDE_FLAGS(e) & FD_COALESCE)
+			return co_writev(fd, e, iov, cnt);
+		co_peer_point(fd, e);
 	}
 	TIMED_WRITE(e, r, real.writev(fd, iov, cnt));
 	return r;

@@ -59,17 +59,19 @@ struct acct {
 };
 
 /*
- * Start accounting a call on f.  Returns 1 when the call must go to the
- * coalescer instead (the caller then holds no FILE state of ours).
+ * Start accounting a call on f that adds up to n bytes (SIZE_MAX: it
+ * writes the buffer out).
  */
 static inline void
-acct_begin(struct acct *a, FILE *f)
+acct_begin(struct acct *a, FILE *f, size_t n)
 {
 	a->f = f;
 	a->e = f->_fileno >= 0 ? fd_get(f->_fileno) : 0;
 	a->pend = wpend(f);
 	a->avail = ravail(f);
-	a->t0 = timed_class(a->e) ? shim_now_ns() : 0;
+	/* time only calls that may reach the kernel: n bytes won't fit */
+	a->t0 = timed_class(a->e) && n >= (size_t)(f->_IO_buf_end - f->_IO_write_ptr) ?
+	    shim_now_ns() : 0;
 }
 
 /* The call added `added` bytes to the stream; calls is 1 for a write call. */
@@ -169,8 +171,11 @@ co_put_ex(FILE *f, const void *p, size_t n, int locked, int calls)
 static void
 co_settle(FILE *f, int reason, int locked)
 {
-	if (!coalesced(f))
+	if (!coalesced(f)) {
+		if (f->_fileno >= 0)	/* another fd on a coalesced file */
+			co_peer_point(f->_fileno, fd_peek(f->_fileno));
 		return;
+	}
 	if (!locked)
 		flockfile(f);
 	absorb(f);
@@ -190,7 +195,7 @@ name(const void *p, size_t size, size_t n, FILE *f)			\
 		shim_init();						\
 	if (unlikely(coalesced(f)))					\
 		return co_put(f, p, size * n, locked) ? 0 : n;		\
-	acct_begin(&a, f);						\
+	acct_begin(&a, f, size * n);					\
 	r = real.name(p, size, n, f);					\
 	acct_write_end(&a, r * size, 1);				\
 	return r;							\
@@ -209,7 +214,7 @@ name(const char *s, FILE *f)						\
 		shim_init();						\
 	if (unlikely(coalesced(f)))					\
 		return co_put(f, s, strlen(s), locked) ? EOF : 1;	\
-	acct_begin(&a, f);						\
+	acct_begin(&a, f, strlen(s));					\
 	r = real.name(s, f);						\
 	acct_write_end(&a, r >= 0 ? strlen(s) : 0, 1);			\
 	return r;							\
@@ -229,7 +234,7 @@ name(int c, FILE *f)							\
 		shim_init();						\
 	if (unlikely(coalesced(f)))					\
 		return co_put(f, &ch, 1, locked) ? EOF : ch;		\
-	acct_begin(&a, f);						\
+	acct_begin(&a, f, 1);						\
 	r = real.name(c, f);						\
 	acct_write_end(&a, r != EOF, 1);				\
 	return r;							\
@@ -267,7 +272,7 @@ puts(const char *s)
 		funlockfile(stdout);
 		return r;
 	}
-	acct_begin(&a, stdout);
+	acct_begin(&a, stdout, strlen(s) + 1);
 	r = real.puts(s);
 	acct_write_end(&a, r >= 0 ? strlen(s) + 1 : 0, 1);
 	return r;
@@ -283,7 +288,7 @@ putw(int w, FILE *f)
 		shim_init();
 	if (unlikely(coalesced(f)))
 		return co_put(f, &w, sizeof(w), 0) ? EOF : 0;
-	acct_begin(&a, f);
+	acct_begin(&a, f, sizeof(w));
 	r = real.putw(w, f);
 	acct_write_end(&a, r == 0 ? sizeof(w) : 0, 1);
 	return r;
@@ -304,7 +309,7 @@ __overflow(FILE *f, int c)
 			return EOF;
 		return c == EOF ? 0 : ch;
 	}
-	acct_begin(&a, f);
+	acct_begin(&a, f, SIZE_MAX);
 	r = real.__overflow(f, c);
 	acct_write_end(&a, c != EOF && r != EOF, 1);
 	return r;
@@ -351,7 +356,7 @@ do_vfprintf(FILE *f, int flag, const char *fmt, va_list ap)
 		shim_init();
 	if (unlikely(coalesced(f)))
 		return co_vprintf(f, flag, fmt, ap);
-	acct_begin(&a, f);
+	acct_begin(&a, f, 512);
 	r = flag >= 0 ? real.__vfprintf_chk(f, flag, fmt, ap) : real.vfprintf(f, fmt, ap);
 	acct_write_end(&a, r > 0 ? (size_t)r : 0, 1);
 	return r;
@@ -505,7 +510,7 @@ name decl								\
 	if (unlikely(!shim_ready))					\
 		shim_init();						\
 	co_settle(f, IW_R_READ, locked);				\
-	acct_begin(&a, f);						\
+	acct_begin(&a, f, 0);						\
 	r = real.name args;						\
 	acct_read_end(&a, consumed);					\
 	return r;							\
@@ -554,7 +559,7 @@ flush_one(FILE *f, int locked)
 			funlockfile(f);
 		return r ? EOF : 0;
 	}
-	acct_begin(&a, f);
+	acct_begin(&a, f, SIZE_MAX);
 	r = locked ? real.fflush_unlocked(f) : real.fflush(f);
 	flush_end(&a);
 	return r;
@@ -734,7 +739,7 @@ name decl								\
 	if (unlikely(!shim_ready))					\
 		shim_init();						\
 	co_settle(f, IW_R_READ, 0);					\
-	acct_begin(&a, f);						\
+	acct_begin(&a, f, SIZE_MAX);					\
 	r = real.name args;						\
 	flush_end(&a);							\
 	return r;							\
@@ -758,7 +763,7 @@ rewind(FILE *f)
 	if (unlikely(!shim_ready))
 		shim_init();
 	co_settle(f, IW_R_READ, 0);
-	acct_begin(&a, f);
+	acct_begin(&a, f, SIZE_MAX);
 	real.rewind(f);
 	flush_end(&a);
 }

@@ -1,0 +1,373 @@
+"""stats.py - turn bench/run's raw measurements into the figures.
+
+    python3 bench/stats.py RAW.tsv PARAMS MACHINE OUT.json OUT.md
+
+RAW.tsv lines: figure  variant  run  key  value  (one measured value each).
+PARAMS and MACHINE: key=value lines written by bench/run.
+Prints the table on stdout and writes OUT.json and OUT.md (the same table
+in markdown).  Each figure is the median over runs with its min-max;
+ratios are taken run by run (the two variants of one run ran back to
+back), then summarised.
+"""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+raw_path, params_path, machine_path, out_json, out_md = sys.argv[1:6]
+
+
+def kv_file(path):
+    d = {}
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if "=" in line:
+                k, v = line.split("=", 1)
+                d[k] = v
+    return d
+
+
+P = kv_file(params_path)
+M = kv_file(machine_path)
+# data[fig][variant][run][key] = float
+data = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
+with open(raw_path) as f:
+    for line in f:
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) != 5:
+            continue
+        fig, var, run, key, val = parts
+        try:
+            data[fig][var][run][key] = float(val)
+        except ValueError:
+            pass
+
+
+def vals(fig, var, key, scale=1.0):
+    runs = data.get(fig, {}).get(var, {})
+    return [r[key] * scale for _, r in sorted(runs.items()) if key in r]
+
+
+def pair(fig, a, b, key, fn):
+    """fn(a_run, b_run) for each run measured in both variants."""
+    ra = data.get(fig, {}).get(a, {})
+    rb = data.get(fig, {}).get(b, {})
+    out = []
+    for run in sorted(set(ra) & set(rb)):
+        if key in ra[run] and key in rb[run]:
+            try:
+                out.append(fn(ra[run][key], rb[run][key]))
+            except ZeroDivisionError:
+                pass
+    return out
+
+
+def ratio(fig, a, b, key="wall_ns"):
+    return pair(fig, a, b, key, lambda x, y: x / y)
+
+
+def diff(fig, a, b, key):
+    return pair(fig, a, b, key, lambda x, y: x - y)
+
+
+def cut(fig, a, b, key="syscw"):
+    """Percent of b's syscalls that a does not make."""
+    return pair(fig, a, b, key, lambda x, y: 100.0 * (1 - x / y))
+
+
+rows = []
+
+
+def fmt(v, unit):
+    if v is None:
+        return "n/a"
+    if unit == "x":
+        return "%.3f×" % v
+    if unit == "s":
+        return "%.3f s" % v if v < 100 else "%.1f s" % v
+    if unit == "ns":
+        return "%.0f ns" % v if v < 10000 else "%.1f µs" % (v / 1000)
+    if unit == "%":
+        return "%.2f %%" % v
+    if unit == "KiB":
+        return "%.0f KiB" % v
+    if unit == "instr":
+        return "%.1f" % v
+    if unit == "lines/s":
+        return "%.0f/s" % v
+    return "%.0f" % v
+
+
+def row(sec, rid, label, samples, unit, target=None, origin="", note=""):
+    """target: (op, value, text); op '<=' or '>='."""
+    samples = [s for s in samples if s is not None]
+    r = {"section": sec, "id": rid, "label": label, "unit": unit,
+         "n": len(samples), "median": None, "min": None, "max": None,
+         "target": target[2] if target else "", "met": None,
+         "origin": origin, "note": note}
+    if samples:
+        r["median"] = statistics.median(samples)
+        r["min"], r["max"] = min(samples), max(samples)
+        if target:
+            op, tv = target[0], target[1]
+            r["met"] = r["median"] <= tv if op == "<=" else r["median"] >= tv
+    rows.append(r)
+    return r
+
+
+def origin_cmp(value, op, tv, text):
+    """A column comparing one figure with an origin-document target."""
+    if value is None:
+        return text + ": n/a"
+    ok = value <= tv if op == "<=" else value >= tv
+    return "%s: %s" % (text, "beats" if ok else "MISSES")
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+SMOKE = P.get("smoke") == "1"
+
+# 1. Interposition cost ----------------------------------------------------
+for loop, per in (("write", 1), ("read", 1), ("send", 2)):
+    fig = "loop_" + loop
+    calls = float(P.get("loop_n", "0")) * per
+    r = ratio(fig, "count", "none")
+    rr = row(1, fig + "_ratio",
+             "%s loop, %s: wall with shim (count only) / without" %
+             (loop, "64 B to /dev/null" if loop == "write" else
+              "64 B from /dev/zero" if loop == "read" else "send+recv 64 B socketpair"),
+             r, "x", ("<=", 1.03, "≤ 1.03"),
+             origin_cmp(med(r), "<=", 1.05, "< 5% overhead"))
+    if calls:
+        nsn = vals(fig, "none", "wall_ns", 1 / calls)
+        nsc = vals(fig, "count", "wall_ns", 1 / calls)
+        row(1, fig + "_ns_none", "  %s: ns per call without shim" % loop, nsn, "ns")
+        row(1, fig + "_ns_count", "  %s: ns per call with shim" % loop, nsc, "ns")
+    # callgrind: per-call instructions added, (S(2N)-S(N) - (B(2N)-B(N))) / calls(N)
+    cg = data.get("cg_" + loop, {})
+    try:
+        n1 = float(P["cg_n"]) * per
+        s1 = cg["count"]["n1"]["Ir"]
+        s2 = cg["count"]["n2"]["Ir"]
+        b1 = cg["none"]["n1"]["Ir"]
+        b2 = cg["none"]["n2"]["Ir"]
+        added = ((s2 - s1) - (b2 - b1)) / n1
+        base = (b2 - b1) / n1
+        row(1, "cg_" + loop, "  %s: instructions added per call (callgrind; "
+            "libc alone %.0f)" % (loop, base), [added], "instr",
+            ("<=", 100, "≤ 100"))
+    except KeyError:
+        row(1, "cg_" + loop, "  %s: instructions added per call (callgrind)" % loop,
+            [], "instr", ("<=", 100, "≤ 100"), note="valgrind not run")
+    pf = data.get("perf_" + loop, {})
+    try:
+        n1 = float(P["cg_n"]) * per
+        added = ((pf["count"]["n2"]["instr"] - pf["count"]["n1"]["instr"]) -
+                 (pf["none"]["n2"]["instr"] - pf["none"]["n1"]["instr"])) / n1
+        row(1, "perf_" + loop, "  %s: instructions added per call (perf stat, user)" % loop,
+            [added], "instr", ("<=", 100, "≤ 100"))
+    except KeyError:
+        pass
+if not any(r["id"].startswith("perf_") for r in rows):
+    rows.append({"section": 1, "id": "perf", "label": "perf stat -e instructions",
+                 "unit": "", "n": 0, "median": None, "min": None, "max": None,
+                 "target": "", "met": None, "origin": "",
+                 "note": M.get("perf", "not run")})
+
+# 2. Real programs ---------------------------------------------------------
+REAL = [("tar", "tar -cf: %s files" % P.get("tree_files", "?")),
+        ("gzip", "gzip -c: %s MB text" % P.get("big_mb", "?")),
+        ("cp", "cp: %s MB file" % P.get("big_mb", "?")),
+        ("sort", "sort (LC_ALL=C): %s MB text" % P.get("sort_mb", "?")),
+        ("sqlite3", "sqlite3: %s transactions" % P.get("sql_tx", "?")),
+        ("curl", "curl: %s MB from python http.server" % P.get("big_mb", "?"))]
+for prog, label in REAL:
+    fig = "real_" + prog
+    r = ratio(fig, "shim", "none")
+    tgt = ("<=", 1.01, "≤ 1.01") if prog in ("tar", "gzip", "sqlite3") else None
+    row(2, fig, "%s — wall with shim / without" % label, r, "x", tgt,
+        origin_cmp(med(r), "<=", 1.05, "< 5% overhead"),
+        note="without: %s" % fmt(med(vals(fig, "none", "wall_ns", 1e-9)), "s"))
+
+# 3. Log coalescing --------------------------------------------------------
+LOGS = [("log_write", "write() 100 B appends", P.get("log_n")),
+        ("log_stdio", "fprintf+fflush logger", P.get("log_n")),
+        ("log_py", "python logging.FileHandler", P.get("py_n"))]
+for fig, label, n in LOGS:
+    n = float(n or 0)
+    for v, vl in (("none", "without shim (disk)"), ("shim", "with shim (disk)"),
+                  ("buffered", "in-process 64 KiB buffer (disk)"),
+                  ("tmpfs", "without shim, log on tmpfs")):
+        w = vals(fig, v, "wall_ns", 1e-9)
+        sc = vals(fig, v, "syscw")
+        by = vals(fig, v, "file_bytes")
+        note = "write syscalls %s, file %s B" % (fmt(med(sc), ""), fmt(med(by), ""))
+        if v == "shim" and n:
+            lps = [n / x for x in w if x > 0]
+            row(3, fig + "_wall_" + v, "%s %s: wall" % (label, vl), w, "s",
+                origin=origin_cmp(med(lps), ">=", 10000,
+                                  "≥ 10,000 lines/s (%s/s)" % fmt(med(lps), "")),
+                note=note)
+        else:
+            row(3, fig + "_wall_" + v, "%s %s: wall" % (label, vl), w, "s", note=note)
+    r = ratio(fig, "shim", "none")
+    row(3, fig + "_ratio", "  %s: wall with shim / without" % label, r, "x",
+        ("<=", 0.2, "≤ 0.2"))
+    r = ratio(fig, "shim", "buffered")
+    row(3, fig + "_vsbuf", "  %s: wall with shim / in-process buffered" % label, r,
+        "x", ("<=", 2.0, "≤ 2"))
+    r = ratio(fig, "shim", "tmpfs")
+    row(3, fig + "_vstmpfs", "  %s: wall with shim (disk) / without on tmpfs" % label,
+        r, "x")
+    c = cut(fig, "shim", "none")
+    row(3, fig + "_cut", "  %s: write syscalls cut by the shim" % label, c, "%",
+        (">=", 99.0, "≥ 99 %"),
+        origin_cmp(med(c), ">=", 95.0, "90–95% fewer disk writes"))
+    if fig != "log_py":
+        lat = fig + "_lat"
+        for v, vl in (("shim", "with shim"), ("none", "without shim"),
+                      ("buffered", "in-process buffered"), ("tmpfs", "tmpfs")):
+            p99 = vals(lat, v, "p99_ns")
+            tgt = ("<=", 2000, "≤ 2 µs") if v == "shim" else None
+            row(3, lat + "_" + v, "  %s: cost per append %s, p99" % (label, vl),
+                p99, "ns", tgt,
+                origin_cmp(med(p99), "<=", 10e6, "p99 < 10 ms") if v == "shim" else "",
+                note="p50 %s, p99.9 %s, max %s" % (
+                    fmt(med(vals(lat, v, "p50_ns")), "ns"),
+                    fmt(med(vals(lat, v, "p999_ns")), "ns"),
+                    fmt(med(vals(lat, v, "max_ns")), "ns")))
+
+# 4. fsync-heavy -----------------------------------------------------------
+fig = "fsync_sqlite"
+for v, vl in (("none", "without shim"), ("shim", "with shim"),
+              ("eatmydata", "eatmydata (fsync dropped)"),
+              ("batched", "batched 100 per transaction, no shim")):
+    row(4, fig + "_" + v, "sqlite3 %s inserts, one commit each — %s: wall" %
+        (P.get("fsync_n", "?"), vl), vals(fig, v, "wall_ns", 1e-9), "s")
+r = ratio(fig, "shim", "none")
+row(4, fig + "_ratio", "  sqlite3 per-statement commits: wall with shim / without",
+    r, "x", origin=origin_cmp(med(r), "<=", 1.05, "< 5% overhead"))
+r = ratio(fig, "batched", "none")
+row(4, fig + "_batch", "  batching 100 per transaction (origin's fix) / per-statement",
+    r, "x", origin="100 batched DB writes in one transaction: reference")
+r = ratio(fig, "eatmydata", "none")
+row(4, fig + "_eat", "  eatmydata / per-statement (what dropping fsync buys)", r, "x")
+fs = vals("fsync_count", "shim", "fsyncs")
+row(4, "fsync_count", "  fsync-family calls counted by the shim (report)", fs, "",
+    note="disk writes counted: %s" % fmt(med(vals("fsync_count", "shim", "disk_writes")), ""))
+
+# 5. Collector -------------------------------------------------------------
+if "coll_window" in P:
+    cw = P["coll_window"]
+    for snd in ("1", "8", "64"):
+        fig = "coll_ingest_" + snd
+        runs = data.get(fig, {}).get("ioshimd", {})
+        rate = [r["accepted"] / r["secs"] for r in runs.values()
+                if "accepted" in r and r.get("secs")]
+        drops = [r.get("dropped", 0) + r.get("send_drops", 0) for r in runs.values()]
+        offered = [(r.get("sent", 0) + r.get("send_drops", 0)) / r["secs"]
+                   for r in runs.values() if r.get("secs")]
+        row(5, fig, "collector ingest, %s concurrent sender(s): messages/s accepted" % snd,
+            rate, "", note="offered %s/s; dropped (collector + sender queue full) %s" %
+            (fmt(med(offered), ""), fmt(med(drops), "")))
+    idle = data.get("coll_idle", {}).get("ioshimd", {}).get("1", {})
+    if idle.get("secs"):
+        row(5, "coll_idle_disk", "collector's own disk writes at idle, bytes/hour "
+            "(window %s s)" % cw, [idle["write_bytes"] * 3600 / idle["secs"]], "")
+    ld = [r["write_bytes"] * 3600 / r["secs"]
+          for f in ("coll_ingest_8",) for r in data.get(f, {}).get("ioshimd", {}).values()
+          if r.get("secs") and "write_bytes" in r]
+    row(5, "coll_load_disk", "collector's own disk writes under load (8 senders), bytes/hour",
+        ld, "")
+    for k in P.get("coll_hold_k", "").split():
+        h = data.get("coll_hold_" + k, {}).get("ioshimd", {}).get("1", {})
+        hs = float(P.get("coll_hold_s", "0"))
+        row(5, "coll_rss_" + k, "ioshimd RSS with %s reporting processes" % k,
+            [h["rss_kb"]] if "rss_kb" in h else [], "KiB",
+            note="dropped %s" % fmt(h.get("dropped"), ""))
+        if "db_growth" in h and hs:
+            row(5, "coll_db_" + k, "  database bytes per process-hour (%s processes x %s s, "
+                "extrapolated)" % (k, P.get("coll_hold_s")),
+                [h["db_growth"] / (int(k) * hs / 3600)], "")
+    for q in ("top", "history"):
+        fig = "coll_q_" + q
+        row(5, fig, "query `%s` over this run's windows (not 7 days: TODO): p95 latency" % q,
+            [x * 1000 for x in vals(fig, "ioshimd", "p95_us")], "ns",
+            note="p50 %s" % fmt(med([x * 1000 for x in vals(fig, "ioshimd", "p50_us")]), "ns"))
+else:
+    rows.append({"section": 5, "id": "collector", "label": "collector (ioshimd) benchmarks",
+                 "unit": "", "n": 0, "median": None, "min": None, "max": None,
+                 "target": "", "met": None, "origin": "",
+                 "note": M.get("collector", "skipped")})
+
+# 6. Memory ----------------------------------------------------------------
+for k in ("0", P.get("mem_files", "1000")):
+    fig = "mem_%s" % k
+    what = "small program" if k == "0" else "%s open log files" % k
+    row(6, fig + "_rss", "shim RSS overhead, %s (VmRSS at end)" % what,
+        diff(fig, "shim", "none", "rss_kb"), "KiB",
+        note="without: %s" % fmt(med(vals(fig, "none", "rss_kb")), "KiB"))
+    row(6, fig + "_hwm", "shim peak RSS overhead, %s (VmHWM)" % what,
+        diff(fig, "shim", "none", "hwm_kb"), "KiB")
+if "coll_window" not in P:
+    rows.append({"section": 6, "id": "mem_ioshimd",
+                 "label": "ioshimd RSS with 1,000 reporting processes",
+                 "unit": "", "n": 0, "median": None, "min": None, "max": None,
+                 "target": "", "met": None, "origin": "",
+                 "note": M.get("collector", "skipped")})
+
+# 7. Scale -----------------------------------------------------------------
+for k in P.get("scale_k", "").split():
+    fig = "scale_%s" % k
+    n = float(P.get("scale_n", "0"))
+    r = ratio(fig, "shim", "none")
+    row(7, fig + "_ratio", "%s log files round robin (%d appends): wall with shim / without"
+        % (k, n), r, "x", ("<=", 0.2, "≤ 0.2"),
+        note="per append with shim %s, without %s" % (
+            fmt(med([x / n for x in vals(fig, "shim", "wall_ns")]) if n else None, "ns"),
+            fmt(med([x / n for x in vals(fig, "none", "wall_ns")]) if n else None, "ns")))
+    c = cut(fig, "shim", "none")
+    row(7, fig + "_cut", "  %s files: write syscalls cut" % k, c, "%",
+        (">=", 99.0, "≥ 99 %"),
+        origin_cmp(med(c), ">=", 95.0, "90–95% fewer disk writes"))
+
+# Output --------------------------------------------------------------------
+def cells(r):
+    med_ = fmt(r["median"], r["unit"])
+    rng = "" if r["min"] is None or r["n"] < 2 else \
+        "%s – %s" % (fmt(r["min"], r["unit"]), fmt(r["max"], r["unit"]))
+    met = "" if r["met"] is None else ("met" if r["met"] else "MISSED")
+    if SMOKE and met:
+        met = "(smoke)"
+    return [str(r["section"]), r["label"], med_, rng, str(r["n"]) if r["n"] else "",
+            r["target"], met, r["origin"], r["note"]]
+
+
+head = ["§", "figure", "median", "min – max", "n", "target", "", "origin target", "notes"]
+table = [head] + [cells(r) for r in rows]
+widths = [max(len(t[i]) for t in table) for i in range(len(head))]
+widths[8] = 0
+for t in table:
+    print("  ".join(c.ljust(widths[i]) if widths[i] else c
+                    for i, c in enumerate(t)).rstrip())
+
+with open(out_md, "w") as f:
+    f.write("| " + " | ".join(head) + " |\n")
+    f.write("|" + "|".join("---" for _ in head) + "|\n")
+    for t in table[1:]:
+        f.write("| " + " | ".join(c.replace("|", "\\|") for c in t) + " |\n")
+
+raw_out = {fig: {v: dict(runs) for v, runs in vs.items()} for fig, vs in data.items()}
+with open(out_json, "w") as f:
+    json.dump({"machine": M, "params": P, "figures": rows, "raw": raw_out}, f,
+              indent=1, sort_keys=False)
+    f.write("\n")
+
+missed = [r["id"] for r in rows if r["met"] is False]
+print("\n%d figures, %d with a target: %d met, %d missed%s" % (
+    len(rows), sum(1 for r in rows if r["met"] is not None),
+    sum(1 for r in rows if r["met"]), len(missed),
+    (" (" + ", ".join(missed) + ")") if missed else ""))

@@ -1,0 +1,369 @@
+/*
+ * top_data.c - what "ioshim top" shows: poll the collector's cumulative
+ * counters ("top totals=1"), turn them into per-second rates between two
+ * polls (or totals since top started, -a), then filter, group and sort.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client.h"
+#include "jv.h"
+#include "top.h"
+
+static const char *const colnames[NCOL] = {
+	"pid", "user", "read", "write", "send", "recv", "fsync", "saved",
+	"command",
+};
+
+const char *
+top_colname(int c)
+{
+	return c >= 0 && c < NCOL ? colnames[c] : "?";
+}
+
+int
+top_sortkey(const char *s)
+{
+	static const struct {
+		const char *alias;
+		int col;
+	} al[] = {
+		{ "disk_read", COL_DR }, { "disk_write", COL_DW },
+		{ "sock_send", COL_SS }, { "sock_recv", COL_SR },
+		{ "socket_send", COL_SS }, { "socket_recv", COL_SR },
+		{ "fsyncs", COL_FS }, { "comm", COL_CMD }, { "exe", COL_CMD },
+	};
+	size_t i;
+
+	for (i = 0; i < NCOL; i++)
+		if (strcmp(s, colnames[i]) == 0)
+			return (int)i;
+	for (i = 0; i < sizeof(al) / sizeof(al[0]); i++)
+		if (strcmp(s, al[i].alias) == 0)
+			return al[i].col;
+	return -1;
+}
+
+const char *
+top_user(uid_t uid)
+{
+	static struct { uid_t uid; char name[32]; } cache[64];
+	static int n;
+	struct passwd *pw;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (cache[i].uid == uid)
+			return cache[i].name;
+	i = n < 64 ? n++ : (int)(uid % 64);
+	cache[i].uid = uid;
+	if ((pw = getpwuid(uid)) != NULL)
+		snprintf(cache[i].name, sizeof(cache[i].name), "%s",
+		    pw->pw_name);
+	else
+		snprintf(cache[i].name, sizeof(cache[i].name), "%u",
+		    (unsigned)uid);
+	return cache[i].name;
+}
+
+static double
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct tproc *
+find(struct top *t, pid_t pid, uint64_t image_ns)
+{
+	struct tproc *p;
+	size_t i;
+
+	for (i = 0; i < t->nprocs; i++)
+		if (t->procs[i].pid == pid && t->procs[i].image_ns == image_ns)
+			return &t->procs[i];
+	if (t->nprocs == t->capprocs) {
+		size_t cap = t->capprocs ? t->capprocs * 2 : 64;
+
+		if ((p = reallocarray(t->procs, cap, sizeof(*p))) == NULL)
+			return NULL;
+		t->procs = p;
+		t->capprocs = cap;
+	}
+	p = &t->procs[t->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->image_ns = image_ns;
+	p->fresh = 1;
+	return p;
+}
+
+static void
+status(struct top *t)
+{
+	struct jv *h;
+	char *reply;
+
+	if (client_request(t->o.sockopt, "health", &reply) != 0)
+		return;
+	if ((h = jv_parse(reply)) != NULL && jv_error(h) == NULL) {
+		double up = jv_num(h, "uptime_s");
+
+		snprintf(t->status, sizeof(t->status), "collector %s, up "
+		    "%.0f%s, %.0f clients, %.0f msgs dropped, %.0f windows "
+		    "stored", strcmp(jv_str(h, "db.state"), "ok") == 0 ? "ok" :
+		    jv_str(h, "db.state"), up >= 3600 ? up / 3600 : up >= 60 ?
+		    up / 60 : up, up >= 3600 ? "h" : up >= 60 ? "m" : "s",
+		    jv_num(h, "clients"), jv_num(h, "messages.dropped"),
+		    jv_num(h, "db.windows_stored"));
+	}
+	jv_free(h);
+	free(reply);
+}
+
+int
+top_poll(struct top *t)
+{
+	static const char *const keys[NV] = {
+		"disk_read_bytes", "disk_write_bytes", "socket_write_bytes",
+		"socket_read_bytes", "fsyncs", "absorbed", "flush_syscalls",
+		"disk_writes", "kernel_write_bytes",
+	};
+	static double last;
+	const struct jv *rows, *r;
+	struct tproc *p;
+	struct jv *v;
+	char *reply;
+	double now, dt;
+	size_t i, o;
+	int k, first = t->polls == 0;
+
+	if (client_request(t->o.sockopt, "top totals=1 limit=1000",
+	    &reply) != 0) {
+		t->up = 0;
+		snprintf(t->status, sizeof(t->status), "collector not "
+		    "reachable");
+		return -1;
+	}
+	now = now_mono();
+	dt = first ? 0 : now - last;
+	last = now;
+	if ((v = jv_parse(reply)) == NULL || jv_error(v) != NULL) {
+		snprintf(t->lasterr, sizeof(t->lasterr), "collector: %s",
+		    v != NULL ? jv_error(v) : "unreadable reply");
+		free(reply);
+		jv_free(v);
+		t->up = 0;
+		return -1;
+	}
+	free(reply);
+	t->up = 1;
+	t->lasterr[0] = '\0';
+	t->dt = dt;
+	for (i = 0; i < t->nprocs; i++) {
+		t->procs[i].seen = 0;
+		t->procs[i].fresh = 0;
+	}
+	rows = jv_get(v, "rows");
+	for (i = 0; rows != NULL && i < rows->n; i++) {
+		r = &rows->kids[i];
+		p = find(t, (pid_t)jv_num(r, "pid"), jv_u64(r, "image_ns"));
+		if (p == NULL)
+			break;
+		p->seen = 1;
+		p->uid = (uid_t)jv_num(r, "uid");
+		snprintf(p->comm, sizeof(p->comm), "%s", jv_str(r, "comm"));
+		snprintf(p->exe, sizeof(p->exe), "%s", jv_str(r, "exe"));
+		p->ended = strcmp(jv_str(r, "state"), "ended") == 0;
+		memcpy(p->prev, p->cur, sizeof(p->prev));
+		for (k = 0; k < NV; k++)
+			p->cur[k] = jv_u64(r, keys[k]);
+		p->cur[V_WC] += jv_u64(r, "memfs_writes");
+		if (p->fresh) {
+			/* Seen at top's start: count from now; later: all. */
+			if (first)
+				memcpy(p->base, p->cur, sizeof(p->base));
+			memcpy(p->prev, first ? p->cur : p->base,
+			    sizeof(p->prev));
+		}
+	}
+	jv_free(v);
+	/* Forget images the collector no longer has; rates of the rest. */
+	memset(t->tot, 0, sizeof(t->tot));
+	for (i = o = 0; i < t->nprocs; i++) {
+		p = &t->procs[i];
+		if (!p->seen)
+			continue;
+		for (k = 0; k < NV; k++) {
+			p->rate[k] = dt > 0 && p->cur[k] > p->prev[k] ?
+			    (double)(p->cur[k] - p->prev[k]) / dt : 0;
+			t->tot[k] += p->rate[k];
+		}
+		memmove(p->hist, p->hist + 1, sizeof(p->hist) -
+		    sizeof(p->hist[0]));
+		p->hist[TOP_HIST - 1] = p->rate[V_DW];
+		t->procs[o++] = *p;
+	}
+	t->nprocs = o;
+	t->polls++;
+	status(t);
+	return 0;
+}
+
+static int
+selected(const struct top *t, const struct tproc *p)
+{
+	int i, ok;
+
+	if (t->o.npid > 0) {
+		for (ok = 0, i = 0; i < t->o.npid; i++)
+			ok |= t->o.pids[i] == p->pid;
+		if (!ok)
+			return 0;
+	}
+	if (t->o.nuid > 0) {
+		for (ok = 0, i = 0; i < t->o.nuid; i++)
+			ok |= t->o.uids[i] == p->uid;
+		if (!ok)
+			return 0;
+	}
+	if (t->o.filter[0] != '\0' && strstr(p->comm, t->o.filter) == NULL &&
+	    strstr(p->exe, t->o.filter) == NULL)
+		return 0;
+	return 1;
+}
+
+static const struct top *sorting;
+
+static double
+colval(const struct trow *r, int col)
+{
+	switch (col) {
+	case COL_PID: return r->pid;
+	case COL_DR: return r->val[V_DR];
+	case COL_DW: return r->val[V_DW];
+	case COL_SS: return r->val[V_SS];
+	case COL_SR: return r->val[V_SR];
+	case COL_FS: return r->val[V_FS];
+	case COL_SAVED: return r->saved;
+	default: return 0;
+	}
+}
+
+static int
+cmprow(const void *a, const void *b)
+{
+	const struct trow *x = a, *y = b;
+	int col = sorting->o.sort, c = 0;
+	double vx, vy;
+
+	if (col == COL_USER)
+		c = strcmp(top_user(x->uid), top_user(y->uid));
+	else if (col == COL_CMD)
+		c = strcmp(x->comm, y->comm);
+	else if (col == COL_PID)
+		c = x->pid < y->pid ? -1 : x->pid > y->pid;
+	else {
+		vx = colval(x, col);
+		vy = colval(y, col);
+		c = vx < vy ? 1 : vx > vy ? -1 : 0;	/* biggest first */
+	}
+	if (sorting->o.reverse)
+		c = -c;
+	if (c == 0)
+		c = x->pid < y->pid ? -1 : x->pid > y->pid;
+	if (c == 0)
+		c = strcmp(x->exe, y->exe);
+	return c;
+}
+
+static void
+saved(struct trow *r)
+{
+	uint64_t ab = r->tot[V_AB], fl = r->tot[V_FL], wc = r->tot[V_WC];
+
+	r->saved = wc == 0 ? -1 : ab > fl ? 100.0 * (double)(ab - fl) /
+	    (double)wc : 0;
+}
+
+void
+top_rows(struct top *t)
+{
+	struct trow *r, *nr;
+	size_t i, j, n = 0;
+	int k, active;
+
+	free(t->rows);
+	t->rows = NULL;
+	t->nrows = 0;
+	if (t->nprocs == 0 ||
+	    (r = calloc(t->nprocs, sizeof(*r))) == NULL)
+		return;
+	for (i = 0; i < t->nprocs; i++) {
+		const struct tproc *p = &t->procs[i];
+
+		if (!selected(t, p))
+			continue;
+		for (active = 0, k = 0; k < NV; k++) {
+			uint64_t acc = p->cur[k] > p->base[k] ?
+			    p->cur[k] - p->base[k] : 0;
+
+			if (k == V_KW)		/* not shown; not "activity" */
+				continue;
+			active |= t->o.accum ? acc > 0 : p->rate[k] > 0;
+		}
+		if (t->o.only && !active)
+			continue;
+		nr = NULL;
+		if (t->o.byexe)
+			for (j = 0; j < n; j++)
+				if (strcmp(r[j].exe, p->exe) == 0)
+					nr = &r[j];
+		if (nr == NULL) {
+			nr = &r[n++];
+			nr->pid = t->o.byexe ? 0 : p->pid;
+			nr->uid = p->uid;
+			nr->comm = p->comm;
+			nr->exe = p->exe;
+		}
+		nr->nproc++;
+		for (k = 0; k < NV; k++) {
+			uint64_t acc = p->cur[k] > p->base[k] ?
+			    p->cur[k] - p->base[k] : 0;
+
+			nr->tot[k] += t->o.accum ? acc : p->cur[k];
+			nr->val[k] += t->o.accum ? (double)acc : p->rate[k];
+			nr->rate[k] += p->rate[k];
+		}
+		for (k = 0; k < TOP_HIST; k++)
+			nr->hist[k] += p->hist[k];
+	}
+	for (j = 0; j < n; j++) {
+		saved(&r[j]);
+		if (t->o.byexe) {	/* the exe's name stands for it */
+			const char *b = strrchr(r[j].exe, '/');
+
+			r[j].comm = b != NULL && b[1] != '\0' ? b + 1 :
+			    r[j].exe[0] != '\0' ? r[j].exe : r[j].comm;
+		}
+	}
+	sorting = t;
+	qsort(r, n, sizeof(*r), cmprow);
+	t->rows = r;
+	t->nrows = n;
+}
+
+void
+top_free(struct top *t)
+{
+	free(t->rows);
+	free(t->procs);
+	t->rows = NULL;
+	t->procs = NULL;
+	t->nrows = t->nprocs = t->capprocs = 0;
+}
