@@ -9,7 +9,7 @@ WARN	= -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -Icommon
 SAN	?=
 
-PKGS_COLLECTOR = sqlite3 libbsd
+PKGS_COLLECTOR = sqlite3 libbsd libmicrohttpd
 PKGS_TOOLS     = libbsd ncursesw
 
 SHIM_SRC	= $(wildcard shim/*.c)

@@ -32,6 +32,8 @@ struct agg {
 	struct uidcount	*uids;
 	size_t		 nuids, capuids;
 	struct agg_stats st;
+	agg_observe_fn	 observe;	/* told of every change of cur */
+	void		*octx;
 };
 
 uint64_t
@@ -59,6 +61,21 @@ keyslot(const struct agg *a, pid_t pid, uint64_t st, uint64_t ins)
 	uint64_t k[3] = { (uint64_t)pid, st, ins };
 
 	return (size_t)(hash64(k, sizeof(k)) & (a->ntab - 1));
+}
+
+void
+agg_set_observer(struct agg *a, agg_observe_fn fn, void *ctx)
+{
+	a->observe = fn;
+	a->octx = ctx;
+}
+
+/* Tell the observer how cur moved (old = cur before the change). */
+static void
+observe(struct agg *a, const struct image *im, const uint64_t old[NPC])
+{
+	if (a->observe != NULL)
+		a->observe(a->octx, im, old);
 }
 
 struct agg *
@@ -338,9 +355,9 @@ apply_row(struct afile *f, const struct iw_file *r, uint32_t seq)
 }
 
 static void
-sample_kio(struct image *im)
+sample_kio(struct agg *a, struct image *im)
 {
-	uint64_t st, rb, wb;
+	uint64_t st, rb, wb, old[NPC];
 
 	if (proc_start_ticks(im->pid, &st) != 0 || st != im->start_ticks)
 		return;
@@ -353,10 +370,12 @@ sample_kio(struct image *im)
 		im->kio_init = 1;
 		return;
 	}
+	memcpy(old, im->cur, sizeof(old));
 	if (rb > im->cur[C_KREAD_BYTES])
 		im->cur[C_KREAD_BYTES] = rb;
 	if (wb > im->cur[C_KWRITE_BYTES])
 		im->cur[C_KWRITE_BYTES] = wb;
+	observe(a, im, old);
 }
 
 int
@@ -368,6 +387,7 @@ agg_ingest(struct agg *a, const struct dec_msg *m, pid_t pid, uid_t uid,
 	struct dec_row r;
 	size_t off = 0;
 	int err = AG_OK, any = 0;
+	uint64_t old[NPC];
 
 	im = find(a, pid, m->h.start_ticks, m->h.image_ns);
 	if (im == NULL) {
@@ -390,9 +410,11 @@ agg_ingest(struct agg *a, const struct dec_msg *m, pid_t pid, uid_t uid,
 			return AG_STALE;
 		}
 		im->proc_seq = m->h.seq;
+		memcpy(old, im->cur, sizeof(old));
 		apply_proc(im, &m->proc);
+		observe(a, im, old);
 		if (im->state == IW_END)
-			sample_kio(im);
+			sample_kio(a, im);
 		return AG_OK;
 	}
 	while (dec_row(m, &off, &r)) {
@@ -470,7 +492,7 @@ agg_sample_kio(struct agg *a, time_t since)
 
 	for (im = a->head; im != NULL; im = im->next)
 		if (im->state != IW_END && im->last_seen >= since)
-			sample_kio(im);
+			sample_kio(a, im);
 }
 
 void

@@ -93,10 +93,17 @@ struct agg_stats {
 struct agg;
 typedef int (*agg_lookup_fn)(void *ctx, struct agg *, struct image *);
 
-struct agg;
+/*
+ * Told after every change of an image's cur counters (a report applied, a
+ * /proc/PID/io sample); old is cur before the change.  Used by the
+ * metrics (metrics.c) to keep per-executable totals that outlive images.
+ */
+typedef void (*agg_observe_fn)(void *ctx, const struct image *,
+		    const uint64_t old[NPC]);
 
 struct agg	*agg_new(const struct agg_limits *, agg_lookup_fn, void *ctx);
 void		 agg_free(struct agg *);
+void		 agg_set_observer(struct agg *, agg_observe_fn, void *ctx);
 int		 agg_ingest(struct agg *, const struct dec_msg *, pid_t, uid_t,
 		    gid_t, time_t now);
 struct image	*agg_first(struct agg *);

@@ -28,6 +28,9 @@ struct config {
 	int		 shared;	/* let every uid send and query */
 	struct agg_limits lim;
 	int		 max_pages;
+	const char	*http;		/* --http ADDR:PORT, NULL = off */
+	int		 http_any;	/* allow non-loopback addresses */
+	int		 metrics_top;	/* executables with own series */
 };
 
 struct ingest_stats {
@@ -55,6 +58,7 @@ struct ioshimd {
 	int		 nqclients;	/* connected query clients */
 	uint64_t	 queries;
 	uint64_t	 query_errors;
+	uint64_t	 http_requests;
 	time_t		 stale_after;
 };
 

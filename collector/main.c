@@ -5,6 +5,8 @@
  * open window and exit; SIGHUP: ignored), the ingest socket, the query
  * socket and its clients, and a timeout at the next window boundary, when
  * the window is written to SQLite (collector_flush) and retention runs.
+ * With --http, libmicrohttpd's epoll descriptor is polled too and
+ * MHD_run() is called from this loop (http.c): still one thread.
  */
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -25,8 +27,10 @@
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 
+#include "http.h"
 #include "ioshimd.h"
 #include "log.h"
+#include "metrics.h"
 
 struct ioshimd D;
 
@@ -38,7 +42,9 @@ usage(int code)
 	    "               [--keep-minutes DAYS] [--keep-hours DAYS]\n"
 	    "               [--foreground] [--pidfile PATH] [--shared]\n"
 	    "               [--max-procs-per-uid N] [--max-files N]"
-	    " [--max-images N]\n");
+	    " [--max-images N]\n"
+	    "               [--http ADDR:PORT [--http-any]]"
+	    " [--metrics-top N]\n");
 	exit(code);
 }
 
@@ -172,7 +178,7 @@ signal_fd(void)
 	return fd;
 }
 
-#define NFIX	3
+#define NFIX	4
 #define MAXPFD	(NFIX + 64)
 
 static void
@@ -200,6 +206,10 @@ run(int sfd, int ifd, int cfd)
 		p[1].events = POLLIN;
 		p[2].fd = cfd;
 		p[2].events = POLLIN;
+		p[3].fd = http_fd();	/* -1 (ignored by poll) if off */
+		p[3].events = POLLIN;
+		p[3].revents = 0;
+		http_timeout(&timeout);
 		n = NFIX + ctl_pollfds(p + NFIX, MAXPFD - NFIX);
 		if (poll(p, (nfds_t)n, timeout) == -1) {
 			if (errno == EINTR)
@@ -212,6 +222,8 @@ run(int sfd, int ifd, int cfd)
 		if (p[2].revents & POLLIN)
 			ctl_accept(cfd);
 		ctl_events(p + NFIX, n - NFIX);
+		/* Always: it also closes connections that timed out. */
+		http_run();
 		if (p[0].revents & POLLIN) {
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) &&
 			    si.ssi_signo != SIGHUP) {
@@ -242,6 +254,9 @@ main(int argc, char **argv)
 		{ "max-files", required_argument, NULL, 'F' },
 		{ "max-images", required_argument, NULL, 'I' },
 		{ "max-db-pages", required_argument, NULL, 'P' },
+		{ "http", required_argument, NULL, 'T' },
+		{ "http-any", no_argument, NULL, 'A' },
+		{ "metrics-top", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -249,7 +264,7 @@ main(int argc, char **argv)
 	struct store_opts so;
 	struct pidfh *pfh;
 	pid_t other;
-	char *ctl;
+	char *ctl, herr[512];
 	int ch, ifd, cfd, sfd, smode;
 
 	D.cfg.window = 60;
@@ -258,6 +273,7 @@ main(int argc, char **argv)
 	D.cfg.lim.max_images = 16384;
 	D.cfg.lim.max_per_uid = 4096;
 	D.cfg.lim.max_files = 256;
+	D.cfg.metrics_top = METRICS_TOP_DEFAULT;
 	while ((ch = getopt_long(argc, argv, "s:d:w:fp:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': D.cfg.sock = optarg; break;
@@ -285,6 +301,11 @@ main(int argc, char **argv)
 		case 'P': D.cfg.max_pages = (int)num("--max-db-pages", optarg,
 			    1, INT_MAX);
 			break;
+		case 'T': D.cfg.http = optarg; break;
+		case 'A': D.cfg.http_any = 1; break;
+		case 'N': D.cfg.metrics_top = (int)num("--metrics-top", optarg,
+			    1, METRICS_TOP_MAX);
+			break;
 		case 'V': puts("ioshimd " IOSHIMD_VERSION); return 0;
 		case 'h': usage(0); break;
 		default: usage(2);
@@ -292,6 +313,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
+	if (D.cfg.http_any && D.cfg.http == NULL)
+		errx(2, "--http-any needs --http ADDR:PORT");
 	defaults(&D.cfg);
 	D.euid = geteuid();
 	D.started = time(NULL);
@@ -313,6 +336,15 @@ main(int argc, char **argv)
 	ctl = xasprintf("%s%s", D.cfg.sock, ".ctl");
 	if ((cfd = ctl_open(ctl, smode)) == -1)
 		err(1, "query socket %s", ctl);
+	/* Listen before daemon(): errors reach the terminal.  No thread is
+	 * started (external polling), so crossing fork is safe. */
+	if (D.cfg.http != NULL &&
+	    http_start(D.cfg.http, D.cfg.http_any, herr, sizeof(herr)) != 0) {
+		(void)unlink(D.cfg.sock);
+		(void)unlink(ctl);
+		pidfile_remove(pfh);
+		errx(1, "--http: %s", herr);
+	}
 	/* Fork before SQLite is opened: a connection must not cross fork. */
 	if (!D.cfg.foreground && daemon(0, 0) == -1)
 		err(1, "daemon");
@@ -334,17 +366,29 @@ main(int argc, char **argv)
 		logx(LOG_ERR, "out of memory");
 		goto out;
 	}
+	if (metrics_init(D.cfg.metrics_top) != 0) {
+		logx(LOG_ERR, "out of memory");
+		agg_free(D.agg);
+		D.agg = NULL;
+		goto out;
+	}
+	agg_set_observer(D.agg, metrics_observe, NULL);
+	if (D.cfg.http != NULL)
+		logx(LOG_INFO, "serving /metrics and /health on http://%s%s",
+		    D.cfg.http, D.cfg.http_any ? " (any address allowed)" : "");
 	window_reset(time(NULL));
 	logx(LOG_INFO, "listening on %s (queries on %s), database %s, "
 	    "window %d s", D.cfg.sock, ctl, D.cfg.db, D.cfg.window);
 	run(sfd, ifd, cfd);
 out:
+	http_stop();
 	ctl_closeall();
 	close(ifd);
 	close(cfd);
 	(void)unlink(D.cfg.sock);
 	(void)unlink(ctl);
 	agg_free(D.agg);
+	metrics_free();
 	store_close(D.st);
 	pidfile_remove(pfh);
 	free(ctl);

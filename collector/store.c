@@ -975,6 +975,20 @@ store_maintain(struct store *s, time_t now)
 }
 
 void
+store_stats(struct store *s, struct store_stats *o)
+{
+	o->ok = s->ok;
+	o->diskfull = s->diskfull;
+	o->windows = s->windows;
+	o->rows = s->rows;
+	o->failures = s->failures;
+	o->checkpoints = s->ckpts;
+	o->db_bytes = db_bytes(s);
+	o->wal_bytes = wal_bytes(s);
+	o->commit_ms_last = s->commit_last;
+}
+
+void
 store_health(struct store *s, struct jbuf *j)
 {
 	int64_t wal = wal_bytes(s);

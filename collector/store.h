@@ -52,6 +52,14 @@ void		 store_maintain(struct store *, time_t now);
 int		 store_checkpoint(struct store *, const char *mode,
 		    struct ckpt_info *);
 void		 store_health(struct store *, struct jbuf *);
+/* The figures of health for the metrics (metrics.c). */
+struct store_stats {
+	int		 ok, diskfull;
+	uint64_t	 windows, rows, failures, checkpoints;
+	int64_t		 db_bytes, wal_bytes;
+	double		 commit_ms_last;
+};
+void		 store_stats(struct store *, struct store_stats *);
 int		 store_ok(const struct store *);
 uint64_t	 store_windows(const struct store *);
 int64_t		 store_rolled_upto(const struct store *);

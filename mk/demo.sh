@@ -87,12 +87,24 @@ PY
 if [ -n "$cpid" ]; then
 	sleep 3
 	if "$ioshim" top --help >/dev/null 2>&1; then
-		say "ioshim top -b -n 3"
+		say "ioshim top -b -n 3 -a, while the logger runs again"
+		IOSHIM_INTERVAL_MS=200 "$ioshim" run -- $py "$d/app.py" \
+		    "$d/live.log" &
+		wpid=$!
+		sleep 1
 		"$ioshim" top --socket "$d/ioshimd.sock" -b -n 3 -d 1 -a
+		wait $wpid
+		sleep 2.5	# the collector stores its 2 s window
 	fi
 	if "$ioshim" report --help >/dev/null 2>&1; then
-		say "ioshim report"
-		"$ioshim" report --socket "$d/ioshimd.sock" --since 10m
+		say "ioshim report --by exe --svg"
+		"$ioshim" report --socket "$d/ioshimd.sock" --since 10m --by exe \
+		    --svg "$d/writes.svg"
+		if command -v rsvg-convert >/dev/null; then
+			rsvg-convert -o "$d/writes.png" "$d/writes.svg" &&
+			    cp "$d/writes.png" "${TMPDIR:-/tmp}/ioshim-demo-writes.png" &&
+			    echo "chart as PNG: ${TMPDIR:-/tmp}/ioshim-demo-writes.png"
+		fi
 	fi
 	say "ioshim health"
 	"$ioshim" health --socket "$d/ioshimd.sock"

@@ -223,6 +223,7 @@ fd_classify(int fd, const char *path)
 		flags |= FD_PEER;
 	e = FDE_MAKE(cls, flags, file, buf);
 	fd_store(fd, e);
+	worker_ensure();
 	errno = saved;
 	return e;
 }

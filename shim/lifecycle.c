@@ -436,6 +436,19 @@ quick_exit(int code)
 	__builtin_unreachable();
 }
 
+/*
+ * The main thread leaves with pthread_exit: the process ends when its last
+ * thread does, and the worker must not be the one that keeps it alive.
+ */
+EXPORT void
+pthread_exit(void *ret)
+{
+	if (shim_ready && syscall(SYS_gettid) == getpid())
+		worker_main_gone();
+	real.pthread_exit(ret);
+	__builtin_unreachable();
+}
+
 static int (*program_main)(int, char **, char **);
 
 static int
@@ -479,6 +492,7 @@ lifecycle_init(void)
 	n = readlink("/proc/self/exe", image_exe, sizeof(image_exe) - 1);
 	image_exe[n > 0 ? n : 0] = '\0';
 	new_image();
+	send_init();
 	signals_init();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }

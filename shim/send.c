@@ -3,12 +3,14 @@
  * counters as datagrams to ioshimd, every IOSHIM_INTERVAL_MS from the
  * worker thread and once more when the image ends.
  *
- * One socket, non-blocking, O_CLOEXEC, moved to a high fd number and
- * marked as the shim's in the fd table.  Before each use it is checked to
- * still be the same socket (a program may close fds behind libc's back),
- * and it is made again after fork, after the program took its fd number,
- * and when the collector went away.  A missing collector costs one failed
- * connect or send per interval.
+ * One socket, non-blocking, O_CLOEXEC, made in the constructor (while the
+ * process has one thread), moved to a high fd number and marked as the
+ * shim's in the fd table.  A forked child keeps using it (the kernel
+ * stamps each datagram with the sender's pid).  Before each use it is
+ * checked to still be the same socket; when the program closed it behind
+ * libc's back or took its number with dup2, the image stops sending.  When
+ * the collector goes away the same socket is connected again later: a
+ * missing collector costs one failed connect or send per interval.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 
 static int sock = -1;
 static ino_t sock_ino;
+static int connected;		/* sock is connected to the collector */
 static uint32_t seq;
 static atomic_flag send_lock = ATOMIC_FLAG_INIT;
 static union {
@@ -59,18 +62,27 @@ sock_valid(void)
 	    st.st_ino == sock_ino && S_ISSOCK(st.st_mode);
 }
 
-static void
-sock_close(void)
+/* (Re)connect the socket to the collector; 0 when connected. */
+static int
+sock_connect(void)
 {
-	if (sock >= 0) {
-		fd_forget(sock);
-		syscall(SYS_close, sock);
-	}
-	sock = -1;
+	struct sockaddr_un sa;
+
+	if (sock_path(&sa) != 0 ||
+	    syscall(SYS_connect, sock, &sa, sizeof(sa)) != 0)
+		return -1;
+	connected = 1;
+	return 0;
 }
 
-static int
-sock_open(void)
+/*
+ * Make the socket.  Called only while the process has one thread (the
+ * constructor), because socket() takes the lowest free fd for a moment
+ * before the socket moves to its high number: another thread opening a
+ * file then would get a different number than without the shim.
+ */
+void
+send_init(void)
 {
 	struct sockaddr_un sa;
 	struct rlimit rl;
@@ -79,10 +91,10 @@ sock_open(void)
 	int s, hi;
 
 	if (sock_path(&sa) != 0)
-		return -1;
+		return;
 	s = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
-		return -1;
+		return;
 	/* high-numbered, out of the program's way */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
 		lo = (long)rl.rlim_cur / 2;
@@ -91,15 +103,14 @@ sock_open(void)
 		syscall(SYS_close, s);
 		s = hi;
 	}
-	if (syscall(SYS_connect, s, &sa, sizeof(sa)) != 0 ||
-	    RAW_FSTATAT(s, "", &st, AT_EMPTY_PATH) != 0) {
+	if (RAW_FSTATAT(s, "", &st, AT_EMPTY_PATH) != 0) {
 		syscall(SYS_close, s);
-		return -1;
+		return;
 	}
 	sock = s;
 	sock_ino = st.st_ino;
 	fd_store(s, FDE_MAKE(IW_SOCKET, FD_KNOWN | FD_SHIM, FILE_NONE, BUF_NONE));
-	return 0;
+	sock_connect();
 }
 
 static void
@@ -122,7 +133,7 @@ xmit(size_t len)
 	    NULL, 0);
 
 	if (r < 0 && errno != EAGAIN && errno != ENOBUFS) {
-		sock_close();	/* collector gone: reconnect next time */
+		connected = 0;	/* collector gone: connect again next time */
 		return -1;
 	}
 	return 0;
@@ -178,7 +189,7 @@ send_files(void)
 	uint64_t act;
 
 	msg.files.count = 0;
-	for (i = 0; i < n && sock >= 0; i++) {
+	for (i = 0; i < n && connected; i++) {
 		f = &files[i];
 		act = activity(f);
 		if (act == f->sent_sum)
@@ -211,7 +222,7 @@ send_files(void)
 		msg.files.count++;
 		off += row;
 	}
-	if (msg.files.count > 0 && sock >= 0) {
+	if (msg.files.count > 0 && connected) {
 		fill_hdr(&msg.files.h, IW_FILES, off);
 		xmit(off);
 	}
@@ -227,29 +238,25 @@ send_tick(int final, int reason, int code)
 	while (atomic_flag_test_and_set(&send_lock))
 		if (++spins > 1000000)
 			return;		/* never wait for ever, not even at exit */
-	if (!sock_valid()) {
-		if (sock >= 0) {
-			fd_forget(sock);	/* not ours any more: leave it */
-			sock = -1;
-		}
-		sock_open();
+	if (sock >= 0 && !sock_valid()) {
+		/* closed behind libc's back, or taken: never touch it again */
+		fd_forget(sock);
+		sock = -1;
 	}
-	if (sock >= 0) {
+	if (sock >= 0 && (connected || sock_connect() == 0)) {
 		send_files();
-		if (sock >= 0)
+		if (connected)
 			send_proc(final, reason, code);
 	}
 	atomic_flag_clear(&send_lock);
 	errno = saved;
 }
 
-/* Is sending configured at all (for starting the worker)? */
+/* Is there a socket to send on (for starting the worker)? */
 HIDDEN int
 send_wanted(void)
 {
-	struct sockaddr_un sa;
-
-	return sock_path(&sa) == 0;
+	return sock >= 0;
 }
 
 int
@@ -258,7 +265,7 @@ send_owns_fd(int fd)
 	return sock >= 0 && fd == sock;
 }
 
-/* The program took our fd number (dup2 onto it): forget it. */
+/* The program took our fd number (dup2 onto it): stop sending. */
 void
 send_drop_fd(void)
 {
@@ -270,8 +277,11 @@ send_drop_fd(void)
 void
 send_after_fork_child(void)
 {
-	/* the child has its own image: a fresh socket, a fresh sequence */
-	sock_close();
+	/*
+	 * The child keeps the inherited socket: the kernel stamps each
+	 * datagram with the sender's own pid.  A fresh sequence for the
+	 * child's image.
+	 */
 	seq = 0;
 	atomic_flag_clear(&send_lock);
 }

@@ -181,6 +181,7 @@
 	    void (*)(void), void (*)(void), void (*)(void), void *)) \
 	X(_Exit, void, (int)) \
 	X(quick_exit, void, (int)) \
+	X(pthread_exit, void, (void *)) \
 	X(sigaction, int, (int, const struct sigaction *, struct sigaction *)) \
 	X(signal, sighandler_t, (int, sighandler_t)) \
 	X(bsd_signal, sighandler_t, (int, sighandler_t))
@@ -419,10 +420,13 @@ HIDDEN void	send_tick(int final, int reason, int code);
 HIDDEN void	send_after_fork_child(void);
 HIDDEN int	send_owns_fd(int fd);
 HIDDEN void	send_drop_fd(void);
+HIDDEN void	send_init(void);		/* constructor: make the socket */
 
 /* worker.c - the background thread: age flushes and periodic sends. */
 HIDDEN void	worker_kick(void);
+HIDDEN void	worker_ensure(void);		/* start it if sending */
 HIDDEN void	worker_after_fork_child(void);
+HIDDEN void	worker_main_gone(void);	/* main called pthread_exit */
 
 /* lifecycle.c */
 HIDDEN void	image_end(int reason, int code);

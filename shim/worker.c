@@ -7,7 +7,10 @@
  * program's threads.  It sleeps on a futex while there is nothing to do.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -20,6 +23,31 @@
 HIDDEN int send_wanted(void);
 
 static atomic_int started;
+static atomic_int main_gone;	/* the main thread called pthread_exit */
+
+/* Threads in the process, from field 20 of /proc/self/stat; 0 unknown. */
+static long
+nthreads(void)
+{
+	char buf[1024], *p;
+	ssize_t n;
+	int fd, field;
+
+	fd = shim_raw_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	for (field = 2; *p && field < 20; p++)
+		if (*p == ' ')
+			field++;
+	return strtol(p, NULL, 10);
+}
 static _Atomic uint32_t kicks;	/* futex word: bumped to wake the worker */
 
 static void
@@ -58,6 +86,13 @@ worker_main(void *arg)
 			wait = cfg.flush_ns / 4 + 1;
 		if (sending && (wait == 0 || next_send - now < wait))
 			wait = next_send > now ? next_send - now : 1;
+		if (atomic_load(&main_gone)) {
+			/* as glibc does when the last thread ends */
+			if (nthreads() == 1)
+				exit(0);
+			if (wait == 0 || wait > 20000000)
+				wait = 20000000;
+		}
 		sleep_on(seen, wait);
 	}
 	return NULL;
@@ -97,8 +132,25 @@ worker_kick(void)
 	syscall(SYS_futex, &kicks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
+/* Periodic sends need the worker even where nothing is coalesced. */
+void
+worker_ensure(void)
+{
+	if (unlikely(!atomic_load(&started)) && send_wanted())
+		start();
+}
+
 void
 worker_after_fork_child(void)
 {
 	atomic_store(&started, 0);
+	atomic_store(&main_gone, 0);
+}
+
+void
+worker_main_gone(void)
+{
+	atomic_store(&main_gone, 1);
+	if (atomic_load(&started))
+		worker_kick();
 }

@@ -24,6 +24,7 @@ struct chart {
 	int		 ns;		/* series */
 	struct series	 s[CHART_SERIES];
 	double		*saved;		/* write calls saved per second, per bucket */
+	int		 zoomed;	/* cut to the span with activity */
 };
 
 /* report_svg.c: fetch the top executables' history and draw FILE. */

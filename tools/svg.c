@@ -19,8 +19,8 @@
 #define PX1	700
 #define PY0	70
 #define PY1	400
-#define SY0	450		/* savings strip */
-#define SY1	520
+#define SY0	478		/* savings strip */
+#define SY1	548
 #define LX	730		/* legend */
 
 static const char *const colors[CHART_SERIES] = {
@@ -100,20 +100,32 @@ xaxis(FILE *f, const struct chart *c)
 	}
 	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
 	    "class=\"label\">time (local; one point per %llds)</text>\n",
-	    (PX0 + PX1) / 2, PY1 + 40, (long long)c->step);
+	    (PX0 + PX1) / 2, PY1 + 38, (long long)c->step);
 }
 
 static double
 yaxis(FILE *f, double max)
 {
-	double top = nice(max > 0 ? max : 1), y, v;
+	static const char units[] = "BKMGTPE";
+	double unit = 1, top, y, v;
+	int u = 0;
 	char lab[32];
 	int i;
 
+	/* Round in 1024-based units; every label in the same unit. */
+	while (max / unit >= 1000 && u < 6) {
+		unit *= 1024;
+		u++;
+	}
+	top = nice(max > 0 ? max / unit : 1) * unit;
 	for (i = 0; i <= 5; i++) {
 		v = top * i / 5;
 		y = PY1 - (double)(PY1 - PY0) * i / 5;
-		u_rate(lab, sizeof(lab), v, 0);
+		if (i == 0)
+			snprintf(lab, sizeof(lab), "0");
+		else
+			snprintf(lab, sizeof(lab), "%g%c/s", v / unit,
+			    units[u]);
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
 		    "class=\"grid\"/>\n", PX0, y, PX1, y);
 		fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s"
@@ -129,7 +141,7 @@ yaxis(FILE *f, double max)
 static void
 areas(FILE *f, const struct chart *c, double top)
 {
-	double lower[4096], upper[4096], x, hw = 0;
+	double lower[4096], upper[4096];
 	int s, i, nb = c->nb < 4096 ? c->nb : 4096;
 
 	for (i = 0; i < nb; i++)
@@ -137,8 +149,8 @@ areas(FILE *f, const struct chart *c, double top)
 	for (s = 0; s < c->ns; s++) {
 		for (i = 0; i < nb; i++)
 			upper[i] = lower[i] + c->s[s].rate[i];
-		fprintf(f, "<path fill=\"%s\" fill-opacity=\"0.85\" stroke=\"%s\" "
-		    "stroke-width=\"1\" d=\"", colors[s], colors[s]);
+		fprintf(f, "<path fill=\"%s\" fill-opacity=\"0.9\" stroke=\"white\" "
+		    "stroke-width=\"0.6\" d=\"", colors[s]);
 		/* Each bucket is a flat step from its start to its end. */
 		for (i = 0; i < nb; i++) {
 			double x0 = xpos(c, (double)(c->from + i * c->step));
@@ -166,8 +178,6 @@ areas(FILE *f, const struct chart *c, double top)
 		for (i = 0; i < nb; i++)
 			lower[i] = upper[i];
 	}
-	(void)x;
-	(void)hw;
 }
 
 /* Write calls saved by coalescing, per second: a bar strip. */
@@ -281,8 +291,9 @@ svg_write(const char *file, const struct chart *c)
 	fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H);
 	fprintf(f, "<text x=\"%d\" y=\"30\" class=\"title\">Disk writes by "
 	    "executable (stacked)</text>\n", PX0);
-	fprintf(f, "<text x=\"%d\" y=\"50\" class=\"label\">%s to %s, %s "
-	    "written by the top %d</text>\n", PX0, a, b, tot, c->ns);
+	fprintf(f, "<text x=\"%d\" y=\"50\" class=\"label\">%s to %s%s, %s "
+	    "written by the top %d</text>\n", PX0, a, b, c->zoomed ?
+	    " (zoomed to the writes)" : "", tot, c->ns);
 	if (max > 0) {
 		max = yaxis(f, max);
 		areas(f, c, max);

@@ -11,7 +11,6 @@
 #include <sys/mman.h>
 
 #include <curses.h>
-#include <bsd/string.h>
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
@@ -20,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <bsd/string.h>
 
 #include "client.h"
 #include "jv.h"
@@ -110,11 +111,18 @@ too_small(void)
 	snprintf(msg, sizeof(msg), "Terminal too small (%dx%d): ioshim top "
 	    "needs at least %d columns and 6 lines. Widen it, or use "
 	    "'ioshim top -b'. q quits.", COLS, LINES, top_minwidth());
-	/* Wrap at the screen's width. */
+	/* Wrap at blanks, at the screen's width. */
 	for (p = msg; *p != '\0' && y < LINES; y++) {
+		while (*p == ' ')
+			p++;
 		len = (int)strlen(p);
-		if (len > w)
-			len = w;
+		if (len > w) {
+			int cut = w;
+
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			len = cut > 0 ? cut : w;
+		}
 		mvaddnstr(y, 0, p, len);
 		p += len;
 	}
@@ -295,7 +303,6 @@ static int
 key_list(struct view *v, int ch)
 {
 	struct top *t = v->t;
-	size_t n;
 
 	v->msg[0] = '\0';
 	switch (ch) {
@@ -374,8 +381,6 @@ key_list(struct view *v, int ch)
 	case KEY_RESIZE:
 		return 0;
 	default:
-		n = 0;
-		(void)n;
 		return 0;
 	}
 	top_rows(t);

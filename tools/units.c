@@ -7,7 +7,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <bsd/libutil.h>
 #include <bsd/stdlib.h>
 
 #include "units.h"
@@ -15,7 +14,8 @@
 void
 u_bytes(char *buf, size_t sz, double v, int kib)
 {
-	char tmp[16];
+	static const char units[] = "BKMGTPE";
+	int u = 0;
 
 	if (v < 0)
 		v = 0;
@@ -27,10 +27,15 @@ u_bytes(char *buf, size_t sz, double v, int kib)
 		snprintf(buf, sz, "<1B");
 		return;
 	}
-	if (humanize_number(tmp, 6, (int64_t)(v + 0.5), "", HN_AUTOSCALE,
-	    HN_B | HN_DECIMAL | HN_NOSPACE) == -1)
-		snprintf(tmp, sizeof(tmp), "%.0f", v);
-	snprintf(buf, sz, "%s", tmp);
+	/* Like humanize_number(3), but "1.3M" rather than "1374K". */
+	while (v >= 1000 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	if (u > 0 && v < 9.95)
+		snprintf(buf, sz, "%.1f%c", v, units[u]);
+	else
+		snprintf(buf, sz, "%.0f%c", v, units[u]);
 }
 
 void

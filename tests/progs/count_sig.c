@@ -20,7 +20,7 @@
 #include <sys/time.h>
 
 static int logfd, hfd;
-static volatile sig_atomic_t calls, hbytes;
+static volatile long calls, hbytes;
 
 static void
 handler(int sig)
@@ -28,11 +28,12 @@ handler(int sig)
 	int saved = errno;
 
 	(void)sig;
+	/* handlers nest (SIGALRM lands inside the SIGUSR1 one): atomic adds */
 	if (write(logfd, "H\n", 2) == 2)
-		hbytes += 2;
+		__atomic_fetch_add(&hbytes, 2, __ATOMIC_RELAXED);
 	if (write(hfd, "tick from handler\n", 18) == 18)
-		hbytes += 18;
-	calls++;
+		__atomic_fetch_add(&hbytes, 18, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&calls, 1, __ATOMIC_RELAXED);
 	errno = saved;
 }
 

@@ -3,6 +3,7 @@
  * common/wire.h (good ones with known totals, and bad ones on purpose).
  *
  *   wire_send SOCK stream IMAGES MSGS INTERVAL_MS FILES [noend] [seed=N]
+ *	[exes=N]
  *	IMAGES images (this pid, distinct image_ns), each sending MSGS
  *	cumulative reports (IW_PROC + IW_FILES with FILES rows), then an
  *	IW_END report (unless "noend").  Prints the totals it sent as
@@ -164,7 +165,7 @@ send_files(struct img *im, int nfiles, int first)
 static int
 stream(int argc, char **argv)
 {
-	int nimg, nmsg, ms, nfiles, end = 1, i, k, f;
+	int nimg, nmsg, ms, nfiles, end = 1, i, k, f, nexe = 3;
 	struct img *im;
 	uint64_t t_dwb = 0, t_dw = 0, t_drb = 0, t_swb = 0, t_fs = 0, t_abs = 0;
 	uint64_t t_fwb = 0, t_fw = 0;
@@ -180,6 +181,9 @@ stream(int argc, char **argv)
 			end = 0;
 		else if (strncmp(argv[i], "seed=", 5) == 0)
 			lcg = strtoull(argv[i] + 5, NULL, 10);
+		else if (strncmp(argv[i], "exes=", 5) == 0 &&
+		    (nexe = atoi(argv[i] + 5)) < 1)
+			nexe = 1;	/* distinct /usr/bin/wire-N names */
 	}
 	if (nfiles > 64)
 		nfiles = 64;
@@ -190,7 +194,7 @@ stream(int argc, char **argv)
 		im[i].p.ppid = (uint32_t)getppid();
 		snprintf(im[i].p.comm, sizeof(im[i].p.comm), "wire%d", i % 3);
 		snprintf(im[i].p.exe, sizeof(im[i].p.exe), "/usr/bin/wire-%d",
-		    i % 3);
+		    i % nexe);
 	}
 	for (k = 0; k < nmsg; k++) {
 		for (i = 0; i < nimg; i++) {
