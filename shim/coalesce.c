@@ -451,10 +451,10 @@ count_absorbed(fdent_t e, size_t n, int calls)
 	unsigned f = FDE_FILE(e), c = FDE_CLASS(e);
 
 	if (calls) {
-		CTR_ADD(&pc.cls[c][C_WRITES], 1);
-		CTR_ADD(&pc.co_absorbed, 1);
+		CLS_ADD(c, C_WRITES, 1);
+		ctr_add(&tctr()->co_absorbed, 1);
 	}
-	CTR_ADD(&pc.cls[c][C_WBYTES], n);
+	CLS_ADD(c, C_WBYTES, n);
 	if (f != FILE_NONE) {
 		if (calls) {
 			CTR_ADD(&files[f].writes, 1);

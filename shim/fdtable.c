@@ -213,7 +213,8 @@ fd_classify(int fd, const char *path)
 		pbuf[len] = '\0';
 	} else if (path != NULL || cls <= IW_MEMFS)
 		len = fd_path(fd, pbuf, sizeof(pbuf));
-	if (len > 0 && !(S_ISDIR(st.st_mode)))
+	/* rows are for files: regular files and block devices */
+	if (len > 0 && cls <= IW_MEMFS && !S_ISDIR(st.st_mode))
 		file = file_row_for(pbuf, len, cls);
 	if ((flags & FD_APPEND) && S_ISREG(st.st_mode) && cls == IW_DISK)
 		buf = (unsigned)co_eligible(fd, len ? pbuf : NULL, fl, &st);

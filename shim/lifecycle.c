@@ -492,6 +492,7 @@ lifecycle_init(void)
 	n = readlink("/proc/self/exe", image_exe, sizeof(image_exe) - 1);
 	image_exe[n > 0 ? n : 0] = '\0';
 	new_image();
+	counters_init();
 	send_init();
 	signals_init();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);

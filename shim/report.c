@@ -167,7 +167,7 @@ static const char *const reason_names[IW_NREASON] = {
 };
 
 static void
-put_classes(struct out *o)
+put_classes(struct out *o, const struct proc_totals *pt)
 {
 	int c;
 
@@ -176,23 +176,23 @@ put_classes(struct out *o)
 	for (c = 0; c < IW_NCLASS; c++) {
 		key(o, class_names[c]);
 		put(o, "{", 1);
-		kv(o, "read_bytes", pc.cls[c][C_RBYTES], 1);
-		kv(o, "write_bytes", pc.cls[c][C_WBYTES], 1);
-		kv(o, "reads", pc.cls[c][C_READS], 1);
-		kv(o, "writes", pc.cls[c][C_WRITES], 0);
+		kv(o, "read_bytes", pt->cls[c][C_RBYTES], 1);
+		kv(o, "write_bytes", pt->cls[c][C_WBYTES], 1);
+		kv(o, "reads", pt->cls[c][C_READS], 1);
+		kv(o, "writes", pt->cls[c][C_WRITES], 0);
 		put(o, c + 1 < IW_NCLASS ? "}," : "}", c + 1 < IW_NCLASS ? 2 : 1);
 	}
 	put(o, "},", 2);
 }
 
 static void
-put_coalesce(struct out *o)
+put_coalesce(struct out *o, const struct proc_totals *pt)
 {
 	int r;
 
 	key(o, "coalesce");
 	put(o, "{", 1);
-	kv(o, "writes_absorbed", pc.co_absorbed, 1);
+	kv(o, "writes_absorbed", pt->co_absorbed, 1);
 	kv(o, "syscalls", pc.co_syscalls, 1);
 	kv(o, "bytes", pc.co_bytes, 1);
 	key(o, "reasons");
@@ -259,6 +259,7 @@ void
 report_write(int reason, int code)
 {
 	char comm[IW_COMM_MAX + 1] = "";
+	struct proc_totals pt;
 	int fd;
 
 	if (cfg.report[0] == '\0')
@@ -299,10 +300,11 @@ report_write(int reason, int code)
 			put_u64(&rec, (uint64_t)code);
 		put(&rec, ",", 1);
 	}
-	put_classes(&rec);
+	proc_totals(&pt);
+	put_classes(&rec, &pt);
 	kv(&rec, "opens", pc.opens, 1);
 	kv(&rec, "fsyncs", pc.fsyncs, 1);
-	put_coalesce(&rec);
+	put_coalesce(&rec, &pt);
 	put_files(&rec);
 	put(&rec, "}\n", 2);
 	out_flush(&rec);

@@ -143,6 +143,7 @@ static void
 send_proc(int final, int reason, int code)
 {
 	struct iw_proc *p = &msg.proc;
+	struct proc_totals pt;
 	int c, r;
 
 	memset(p, 0, sizeof(*p));
@@ -152,13 +153,14 @@ send_proc(int final, int reason, int code)
 	p->end_code = code;
 	p->opens = pc.opens;
 	p->fsyncs = pc.fsyncs;
+	proc_totals(&pt);
 	for (c = 0; c < IW_NCLASS; c++) {
-		p->cls[c].read_bytes = pc.cls[c][C_RBYTES];
-		p->cls[c].write_bytes = pc.cls[c][C_WBYTES];
-		p->cls[c].reads = pc.cls[c][C_READS];
-		p->cls[c].writes = pc.cls[c][C_WRITES];
+		p->cls[c].read_bytes = pt.cls[c][C_RBYTES];
+		p->cls[c].write_bytes = pt.cls[c][C_WBYTES];
+		p->cls[c].reads = pt.cls[c][C_READS];
+		p->cls[c].writes = pt.cls[c][C_WRITES];
 	}
-	p->co.writes_absorbed = pc.co_absorbed;
+	p->co.writes_absorbed = pt.co_absorbed;
 	p->co.syscalls = pc.co_syscalls;
 	p->co.bytes = pc.co_bytes;
 	p->co.errors = pc.co_errors;

@@ -297,13 +297,57 @@ struct file_row {
 	const char	*path;		/* in the path arena, NUL-terminated */
 };
 
+/* Process counters changed rarely, or under the coalescer's lock. */
 struct proc_ctr {
-	_Atomic uint64_t cls[IW_NCLASS][4];	/* read_bytes, write_bytes, reads, writes */
 	_Atomic uint64_t opens, fsyncs;
-	_Atomic uint64_t co_absorbed, co_syscalls, co_bytes, co_errors;
+	_Atomic uint64_t co_syscalls, co_bytes, co_errors;
 	_Atomic uint64_t co_reasons[IW_NREASON];
 };
 enum { C_RBYTES, C_WBYTES, C_READS, C_WRITES };
+
+/*
+ * The hot counters live in one block per thread, so counting a call is a
+ * plain add to memory no other thread writes.  Readers (report, send) sum
+ * the blocks; a thread's block is folded into a "retired" one when it
+ * exits, under a sequence counter the readers check.
+ */
+struct tctr {
+	uint64_t	cls[IW_NCLASS][4];	/* read_bytes, write_bytes, reads, writes */
+	uint64_t	co_absorbed;
+	struct tctr	*next;			/* every block ever made */
+	_Atomic int	live;			/* owned by a running thread */
+};
+struct proc_totals {
+	uint64_t	cls[IW_NCLASS][4];
+	uint64_t	co_absorbed;
+};
+HIDDEN extern __thread struct tctr *my_tctr;
+HIDDEN struct tctr *tctr_attach(void);
+HIDDEN void	proc_totals(struct proc_totals *);
+
+static inline struct tctr *
+tctr(void)
+{
+	struct tctr *t = my_tctr;
+
+	return likely(t != NULL) ? t : tctr_attach();
+}
+
+/*
+ * Add to this thread's counter.  On x86-64 one add instruction: a signal
+ * handler on this thread cannot split it, and no other thread writes the
+ * word, so no lock prefix is needed.  Elsewhere a relaxed atomic add.
+ */
+static inline void
+ctr_add(uint64_t *p, uint64_t v)
+{
+#if defined(__x86_64__)
+	__asm__ volatile("addq %1, %0" : "+m"(*p) : "r"(v));
+#else
+	__atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+#endif
+}
+#define CLS_ADD(c, k, v)	ctr_add(&tctr()->cls[c][k], (uint64_t)(v))
 
 #define FILES_MAX	1024		/* rows; row 0 is "(other)" */
 HIDDEN extern struct proc_ctr pc;
@@ -312,6 +356,7 @@ HIDDEN extern _Atomic unsigned files_used;
 
 HIDDEN unsigned	file_row_for(const char *path, size_t len, unsigned cls);
 HIDDEN void	counters_reset(void);
+HIDDEN void	counters_init(void);
 
 #define CTR_ADD(p, n)	atomic_fetch_add_explicit((p), (n), memory_order_relaxed)
 
@@ -327,10 +372,11 @@ static inline void
 count_read(fdent_t e, ssize_t r)
 {
 	unsigned c = FDE_CLASS(e), f = FDE_FILE(e);
+	struct tctr *t = tctr();
 
-	CTR_ADD(&pc.cls[c][C_READS], 1);
+	ctr_add(&t->cls[c][C_READS], 1);
 	if (r > 0)
-		CTR_ADD(&pc.cls[c][C_RBYTES], (uint64_t)r);
+		ctr_add(&t->cls[c][C_RBYTES], (uint64_t)r);
 	if (f != FILE_NONE) {
 		CTR_ADD(&files[f].reads, 1);
 		if (r > 0)
@@ -343,10 +389,11 @@ static inline void
 count_write(fdent_t e, ssize_t r, uint64_t ns)
 {
 	unsigned c = FDE_CLASS(e), f = FDE_FILE(e);
+	struct tctr *t = tctr();
 
-	CTR_ADD(&pc.cls[c][C_WRITES], 1);
+	ctr_add(&t->cls[c][C_WRITES], 1);
 	if (r > 0)
-		CTR_ADD(&pc.cls[c][C_WBYTES], (uint64_t)r);
+		ctr_add(&t->cls[c][C_WBYTES], (uint64_t)r);
 	if (f != FILE_NONE) {
 		CTR_ADD(&files[f].writes, 1);
 		CTR_ADD(&files[f].write_sizes[size_bucket(r > 0 ? (size_t)r : 0)], 1);

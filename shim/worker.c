@@ -8,6 +8,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +29,16 @@ HIDDEN int send_wanted(void);
 static atomic_int started;
 static atomic_int main_gone;	/* the main thread called pthread_exit */
 
-/* Threads in the process, from field 20 of /proc/self/stat; 0 unknown. */
+/*
+ * Live threads in the process, from field 20 of /proc/self/stat, less the
+ * main thread once it is a zombie (field 3 is then Z); 0 when unknown.
+ */
 static long
 nthreads(void)
 {
 	char buf[1024], *p;
 	ssize_t n;
-	int fd, field;
+	int fd, field, zombie;
 
 	fd = shim_raw_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -41,12 +48,13 @@ nthreads(void)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
+	if ((p = strrchr(buf, ')')) == NULL || p[1] == '\0')
 		return 0;
+	zombie = p[2] == 'Z';
 	for (field = 2; *p && field < 20; p++)
 		if (*p == ' ')
 			field++;
-	return strtol(p, NULL, 10);
+	return strtol(p, NULL, 10) - zombie;
 }
 static _Atomic uint32_t kicks;	/* futex word: bumped to wake the worker */
 

@@ -85,14 +85,14 @@ acct_write_end(struct acct *a, size_t added, int calls)
 	if (!(a->e & FD_KNOWN))
 		return;
 	if (calls) {
-		CTR_ADD(&pc.cls[c][C_WRITES], 1);
+		CLS_ADD(c, C_WRITES, 1);
 		if (fr != FILE_NONE) {
 			CTR_ADD(&files[fr].writes, 1);
 			CTR_ADD(&files[fr].write_sizes[size_bucket(added)], 1);
 		}
 	}
 	if (out > 0) {
-		CTR_ADD(&pc.cls[c][C_WBYTES], (uint64_t)out);
+		CLS_ADD(c, C_WBYTES, (uint64_t)out);
 		if (fr != FILE_NONE)
 			CTR_ADD(&files[fr].write_bytes, (uint64_t)out);
 	}
@@ -108,9 +108,9 @@ acct_read_end(struct acct *a, size_t consumed)
 
 	if (!(a->e & FD_KNOWN))
 		return;
-	CTR_ADD(&pc.cls[c][C_READS], 1);
+	CLS_ADD(c, C_READS, 1);
 	if (in > 0)
-		CTR_ADD(&pc.cls[c][C_RBYTES], (uint64_t)in);
+		CLS_ADD(c, C_RBYTES, (uint64_t)in);
 	if (fr != FILE_NONE) {
 		CTR_ADD(&files[fr].reads, 1);
 		if (in > 0)
@@ -644,7 +644,7 @@ fclose(FILE *f)
 	if ((e & FD_KNOWN) && pend > 0 && r == 0) {
 		c = FDE_CLASS(e);
 		fr = FDE_FILE(e);
-		CTR_ADD(&pc.cls[c][C_WBYTES], pend);
+		CLS_ADD(c, C_WBYTES, pend);
 		if (fr != FILE_NONE)
 			CTR_ADD(&files[fr].write_bytes, pend);
 	}

@@ -20,8 +20,9 @@ export IOSHIM_FLUSH_MS=60000
 one() {
 	mode=$1
 	rm -f "$T/b.log" "$T/s.log" "$T/s.rep"
-	LOGF=$T/b.log "$X" "$T/b.log" "$mode" 2>/dev/null; bst=$?
-	LOGF=$T/s.log shimmed "$T/s.rep" "$X" "$T/s.log" "$mode" 2>/dev/null; sst=$?
+	LOGF=$T/b.log timeout -s KILL 30 "$X" "$T/b.log" "$mode" 2>/dev/null; bst=$?
+	LOGF=$T/s.log timeout -s KILL 30 env IOSHIM_REPORT="$T/s.rep" LD_PRELOAD="$SHIM" \
+	    "$X" "$T/s.log" "$mode" 2>/dev/null; sst=$?
 	[ "$bst" = "$sst" ] || fail "$mode: exit status $sst under the shim, $bst without"
 	cmp -s "$T/b.log" "$T/s.log" || { diff "$T/b.log" "$T/s.log" | head >&2; fail "$mode: log differs"; }
 	a=$(csum "$T/s.rep" writes_absorbed)
@@ -39,7 +40,7 @@ killed() {
 	sig=$1 pre=$2
 	rm -f "$T/$pre.log" "$T/$pre.ready" "$T/$pre.rep"
 	if [ "$pre" = s ]; then
-		shimmed "$T/s.rep" "$X" "$T/s.log" wait "$T/s.ready" &
+		env IOSHIM_REPORT="$T/s.rep" LD_PRELOAD="$SHIM" "$X" "$T/s.log" wait "$T/s.ready" &
 	else
 		"$X" "$T/b.log" wait "$T/b.ready" &
 	fi

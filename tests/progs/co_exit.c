@@ -166,11 +166,15 @@ main(int argc, char **argv)
 	if (!strcmp(m, "segv"))
 		*(volatile int *)(long)argc = 1;
 	if (!strcmp(m, "fpe")) {
-		volatile int z = 0;
+		volatile int z = 0, one = 1, q;
 
-		return 1 / z;
+		q = one / z;
+		return q;
 	}
 	if (!strcmp(m, "wait")) {	/* killed by another process */
+		/* a background job of a script starts with SIGINT ignored */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		ready(argc > 3 ? argv[3] : "/dev/null");
 		for (;;)
 			pause();

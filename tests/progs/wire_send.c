@@ -404,6 +404,9 @@ main(int argc, char **argv)
 		im.p.cls[IW_DISK].write_bytes = 777;
 		send_proc(&im, 0);
 		printf("1\n");
+		/* stay alive until the collector has read our /proc/PID/stat:
+		 * a sender that is gone cannot be checked, and is let through */
+		sleep(1);
 		return 0;
 	}
 	if (strcmp(argv[2], "hold") == 0 && argc > 3) {

@@ -1,0 +1,27 @@
+#!/bin/sh
+# t-coalesce-sighandler.sh - signal handlers (SIGALRM from a 50us interval
+# timer, SIGUSR1 from another thread) write() to the coalesced log while
+# the main thread and another thread append to it: no deadlock (timeout
+# 60), every line of every writer present once, intact, in order.  Run
+# with the default buffer and with a 4 KiB one (flushes inside the
+# interrupted appends), and without the shim as the reference.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/progs/co_lib.sh"
+S=$(prog co_sig)
+N=50000
+run() {	# run NAME [env...]
+	name=$1; shift
+	rm -f "$T/$name.log"
+	spec=$(timeout -s KILL 60 env "$@" "$S" "$T/$name.log" $N) ||
+		fail "$name: exit status $? (137: deadlocked, killed after 60 s)"
+	echo "# $name: $spec"
+	case $spec in *" a:0 "*|*" u:0") fail "$name: a handler never ran ($spec)";; esac
+	lines_check "$T/$name.log" $spec
+}
+run plain
+run shim IOSHIM_REPORT="$T/s.rep" LD_PRELOAD="$SHIM"
+run shim-4k IOSHIM_BUFFER_KB=4 IOSHIM_REPORT="$T/s4.rep" LD_PRELOAD="$SHIM"
+run shim-4k-mem IOSHIM_BUFFER_KB=4 IOSHIM_MEM_KB=8 IOSHIM_FLUSH_MS=1 LD_PRELOAD="$SHIM"
+a=$(csum "$T/s.rep" writes_absorbed)
+[ "$a" -gt "$N" ] || fail "shim: only $a writes absorbed"
+echo "ok: $a writes absorbed; signal-path flushes: $(csum "$T/s.rep" reasons.signal) / $(csum "$T/s4.rep" reasons.signal)"
