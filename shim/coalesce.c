@@ -67,6 +67,8 @@ static const char *prio_word[NPRIO];
 static size_t prio_len[NPRIO];
 static int nprio;
 static unsigned char prio_first[256];
+static char letters[NPRIO];		/* distinct first letters */
+static int nletters;
 static char prio_store[sizeof(cfg.flush_on)];
 
 static pid_t
@@ -122,26 +124,36 @@ prio_init(void)
 	    p = strtok_r(NULL, ":", &save)) {
 		prio_word[nprio] = p;
 		prio_len[nprio] = strlen(p);
+		if (!prio_first[(unsigned char)*p])
+			letters[nletters++] = *p;
 		prio_first[(unsigned char)*p] = 1;
 		nprio++;
 	}
 }
 
-/* Does p[0..n) hold one of the IOSHIM_FLUSH_ON words? */
+/*
+ * Does p[0..n) hold one of the IOSHIM_FLUSH_ON words?  One memchr pass per
+ * distinct first letter (vectorised by libc), and a compare only where
+ * that letter is found and the next one matches too.
+ */
 static int
 has_prio(const char *p, size_t n)
 {
-	size_t i;
-	int k;
+	const char *q, *end = p + n;
+	int k, l;
 
-	for (i = 0; i < n; i++) {
-		if (likely(!prio_first[(unsigned char)p[i]]))
-			continue;
-		for (k = 0; k < nprio; k++)
-			if (prio_len[k] <= n - i &&
-			    memcmp(p + i, prio_word[k], prio_len[k]) == 0)
-				return 1;
-	}
+	for (l = 0; l < nletters; l++)
+		for (q = memchr(p, letters[l], n); q != NULL;
+		    q = memchr(q + 1, letters[l], (size_t)(end - q - 1))) {
+			for (k = 0; k < nprio; k++)
+				if (prio_word[k][0] == letters[l] &&
+				    prio_len[k] <= (size_t)(end - q) &&
+				    (prio_len[k] == 1 || q[1] == prio_word[k][1]) &&
+				    memcmp(q, prio_word[k], prio_len[k]) == 0)
+					return 1;
+			if (q + 1 >= end)
+				break;
+		}
 	return 0;
 }
 
@@ -230,19 +242,28 @@ co_ref(unsigned bi)
 	unlock();
 }
 
-/* Write p[0..n) to fd completely, through EINTR and short writes. */
+/*
+ * Write p[0..n) to fd completely, through EINTR and short writes.  When
+ * the filesystem is full, smaller writes are tried before giving up, so
+ * as many bytes reach the file as the program's own small appends would
+ * have put there (a large write can fail where small ones still fit).
+ */
 static ssize_t
 write_all(int fd, const char *p, size_t n, int *err)
 {
-	size_t done = 0;
+	size_t done = 0, lim = n;
 	ssize_t r;
 
 	while (done < n) {
-		r = real.write(fd, p + done, n - done);
+		r = real.write(fd, p + done, n - done < lim ? n - done : lim);
 		CTR_ADD(&pc.co_syscalls, 1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if ((errno == ENOSPC || errno == EDQUOT) && lim > 64) {
+				lim = (n - done < lim ? n - done : lim) / 4;
+				continue;
+			}
 			*err = errno;
 			break;
 		}
@@ -270,18 +291,26 @@ flush_buf(struct cobuf *b, int reason, int cut)
 	int err = 0, saved = errno;
 	const char *nl;
 
+	if (ST_LEN(atomic_load(&b->state)) == 0)
+		return 0;
+	/*
+	 * Signals are blocked before the state is read: a handler that
+	 * wrote the committed bytes itself (reentrant_write) between the
+	 * read and the write here would have them written twice.
+	 */
+	block_all(&old);
 	s = atomic_load(&b->state);
 	len = ST_LEN(s);
-	if (len == 0)
-		return 0;
-	if (b->fd < 0) {
-		b->err = b->err ? b->err : EBADF;
-		return -1;
+	if (len == 0 || b->fd < 0) {
+		if (len)
+			b->err = b->err ? b->err : EBADF;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		errno = saved;
+		return len ? -1 : 0;
 	}
 	n = len;
 	if (cut && (nl = memrchr(b->data, '\n', len)) != NULL)
 		n = (uint32_t)(nl - b->data) + 1;
-	block_all(&old);
 	t0 = shim_now_ns();
 	done = write_all(b->fd, b->data, n, &err);
 	if (b->file != FILE_NONE) {
@@ -411,7 +440,11 @@ append(struct cobuf *b, const char *p, size_t n, int *err)
 		b->first_ns = shim_now_ns();
 	if (co_held == 0)
 		worker_kick();
-	co_held += n;
+	/* plain add under the lock: a handler's concurrent subtraction
+	 * can only be lost upward, which costs a needless check, never a byte */
+	atomic_store_explicit(&co_held,
+	    atomic_load_explicit(&co_held, memory_order_relaxed) + n,
+	    memory_order_relaxed);
 	return 0;
 failed:
 	*err = b->err ? b->err : EIO;
@@ -457,7 +490,6 @@ count_absorbed(fdent_t e, size_t n, int calls)
 	CLS_ADD(c, C_WBYTES, n);
 	if (f != FILE_NONE) {
 		if (calls) {
-			CTR_ADD(&files[f].writes, 1);
 			CTR_ADD(&files[f].absorbed, 1);
 			CTR_ADD(&files[f].write_sizes[size_bucket(n)], 1);
 		}

@@ -125,7 +125,6 @@ counters_reset(void)
 		atomic_store(&files[i].read_bytes, 0);
 		atomic_store(&files[i].write_bytes, 0);
 		atomic_store(&files[i].reads, 0);
-		atomic_store(&files[i].writes, 0);
 		atomic_store(&files[i].fsyncs, 0);
 		atomic_store(&files[i].write_ns, 0);
 		atomic_store(&files[i].fsync_ns, 0);

@@ -25,6 +25,8 @@
 
 HIDDEN _Atomic(fdent_t *) fdt_dir[FDT_CHUNKS];
 
+static void dir_forget(int lo, int hi);
+
 static fdent_t *
 chunk(unsigned u, int create)
 {
@@ -52,6 +54,8 @@ fd_store(int fd, fdent_t e)
 
 	if (u >= FDT_CHUNK * FDT_CHUNKS || (c = chunk(u, 1)) == NULL)
 		return;
+	if (FDE_CLASS(__atomic_load_n(&c[u & (FDT_CHUNK - 1)], __ATOMIC_RELAXED)) <= IW_MEMFS)
+		dir_forget(fd, fd);
 	__atomic_store_n(&c[u & (FDT_CHUNK - 1)], e, __ATOMIC_RELAXED);
 }
 
@@ -63,6 +67,8 @@ fd_forget(int fd)
 
 	if (u >= FDT_CHUNK * FDT_CHUNKS || (c = chunk(u, 0)) == NULL)
 		return;
+	if (FDE_CLASS(__atomic_load_n(&c[u & (FDT_CHUNK - 1)], __ATOMIC_RELAXED)) <= IW_MEMFS)
+		dir_forget(fd, fd);
 	__atomic_store_n(&c[u & (FDT_CHUNK - 1)], 0, __ATOMIC_RELAXED);
 }
 
@@ -72,6 +78,7 @@ fd_forget_range(unsigned lo, unsigned hi)
 	unsigned u;
 	fdent_t *c = NULL;
 
+	dir_forget((int)(lo > INT_MAX ? INT_MAX : lo), (int)(hi > INT_MAX ? INT_MAX : hi));
 	if (hi >= FDT_CHUNK * FDT_CHUNKS)
 		hi = FDT_CHUNK * FDT_CHUNKS - 1;
 	for (u = lo; u <= hi && u >= lo; u++) {
@@ -185,14 +192,88 @@ fd_path(int fd, char *buf, size_t size)
 }
 
 /*
+ * Paths of directory fds, so a file opened relative to one (openat, as tar
+ * and find do) is named without asking the kernel.  Small and lossy: a
+ * miss costs one readlink.
+ */
+#define DIRCACHE 8
+static struct {
+	int	fd;			/* -1 empty */
+	size_t	len;
+	char	path[PATH_MAX];
+} dircache[DIRCACHE] = { [0 ... DIRCACHE - 1] = { .fd = -1 } };
+static atomic_flag dir_lock = ATOMIC_FLAG_INIT;
+static unsigned dir_next;
+
+static int
+dir_lock_try(void)
+{
+	return !atomic_flag_test_and_set(&dir_lock);	/* never wait: lossy */
+}
+
+static void
+dir_forget(int lo, int hi)
+{
+	int i;
+
+	if (!dir_lock_try())
+		return;
+	for (i = 0; i < DIRCACHE; i++)
+		if (dircache[i].fd >= lo && dircache[i].fd <= hi)
+			dircache[i].fd = -1;
+	atomic_flag_clear(&dir_lock);
+}
+
+static void
+dir_remember(int fd, const char *path, size_t len)
+{
+	unsigned i;
+
+	if (!dir_lock_try())
+		return;
+	i = dir_next++ % DIRCACHE;
+	memcpy(dircache[i].path, path, len + 1);
+	dircache[i].len = len;
+	dircache[i].fd = fd;
+	atomic_flag_clear(&dir_lock);
+}
+
+/* dir's path + "/" + rel into buf; the length, 0 when unknown. */
+static size_t
+dir_join(int dirfd, const char *rel, char *buf, size_t size)
+{
+	size_t len = 0, rl;
+	int i;
+
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
+	rl = strlen(rel);
+	if (!dir_lock_try())
+		return 0;
+	for (i = 0; i < DIRCACHE; i++)
+		if (dircache[i].fd == dirfd && dircache[i].len + rl + 2 <= size) {
+			len = dircache[i].len;
+			memcpy(buf, dircache[i].path, len);
+			if (len == 0 || buf[len - 1] != '/')
+				buf[len++] = '/';
+			memcpy(buf + len, rel, rl + 1);
+			len += rl;
+			break;
+		}
+	atomic_flag_clear(&dir_lock);
+	return len;
+}
+
+/*
  * Classify fd and cache the result.  path is the name the program opened
- * it by, or NULL for an fd seen first in a read or write (inherited, or
- * made by socket(), pipe(), accept(), ...).  errno is preserved.
+ * it by (relative to dirfd), or NULL for an fd seen first in a read or
+ * write (inherited, or made by socket(), pipe(), accept(), ...); oflags
+ * its open flags, or -1 when not known.  errno is preserved.
  */
 fdent_t
-fd_classify(int fd, const char *path)
+fd_classify_open(int fd, int dirfd, const char *path, int oflags)
 {
-	int saved = errno, fl;
+	int saved = errno, fl = oflags;
 	struct stat st;
 	unsigned cls, flags = FD_KNOWN, file = FILE_NONE, buf = BUF_NONE;
 	char pbuf[PATH_MAX];
@@ -204,17 +285,23 @@ fd_classify(int fd, const char *path)
 		return FDE_MAKE(IW_OTHER, 0, FILE_NONE, BUF_NONE);
 	}
 	cls = class_of(fd, &st);
-	fl = real.fcntl(fd, F_GETFL);
+	if (fl == -1)
+		fl = real.fcntl(fd, F_GETFL);
 	if (fl != -1 && (fl & O_APPEND))
 		flags |= FD_APPEND;
-	if (path != NULL && path[0] == '/') {
-		len = strnlen(path, sizeof(pbuf) - 1);
-		memcpy(pbuf, path, len);
-		pbuf[len] = '\0';
-	} else if (path != NULL || cls <= IW_MEMFS)
-		len = fd_path(fd, pbuf, sizeof(pbuf));
+	if (cls <= IW_MEMFS) {
+		/* files and directories have names worth knowing */
+		if (path != NULL && path[0] == '/') {
+			len = strnlen(path, sizeof(pbuf) - 1);
+			memcpy(pbuf, path, len);
+			pbuf[len] = '\0';
+		} else if (path != NULL && path[0] != '\0' && dirfd != AT_FDCWD)
+			len = dir_join(dirfd, path, pbuf, sizeof(pbuf));
+		if (len == 0)
+			len = fd_path(fd, pbuf, sizeof(pbuf));
+	}
 	/* rows are for files: regular files and block devices */
-	if (len > 0 && cls <= IW_MEMFS && !S_ISDIR(st.st_mode))
+	if (len > 0 && !S_ISDIR(st.st_mode))
 		file = file_row_for(pbuf, len, cls);
 	if ((flags & FD_APPEND) && S_ISREG(st.st_mode) && cls == IW_DISK)
 		buf = (unsigned)co_eligible(fd, len ? pbuf : NULL, fl, &st);
@@ -224,6 +311,8 @@ fd_classify(int fd, const char *path)
 		flags |= FD_PEER;
 	e = FDE_MAKE(cls, flags, file, buf);
 	fd_store(fd, e);
+	if (len > 0 && S_ISDIR(st.st_mode))
+		dir_remember(fd, pbuf, len);
 	worker_ensure();
 	errno = saved;
 	return e;

@@ -207,7 +207,7 @@ put_coalesce(struct out *o, const struct proc_totals *pt)
 static int
 row_active(const struct file_row *f)
 {
-	return f->opens || f->reads || f->writes || f->fsyncs;
+	return f->opens || f->reads || row_writes(f) || f->fsyncs;
 }
 
 static void
@@ -235,7 +235,7 @@ put_files(struct out *o)
 		kv(o, "read_bytes", f->read_bytes, 1);
 		kv(o, "write_bytes", f->write_bytes, 1);
 		kv(o, "reads", f->reads, 1);
-		kv(o, "writes", f->writes, 1);
+		kv(o, "writes", row_writes(f), 1);
 		kv(o, "fsyncs", f->fsyncs, 1);
 		kv(o, "write_ns", f->write_ns, 1);
 		kv(o, "fsync_ns", f->fsync_ns, 1);

@@ -177,7 +177,7 @@ send_proc(int final, int reason, int code)
 static uint64_t
 activity(const struct file_row *f)
 {
-	return f->opens + f->reads + f->writes + f->fsyncs + f->absorbed;
+	return f->opens + f->reads + row_writes(f) + f->fsyncs + f->absorbed;
 }
 
 /* Rows that changed since the last send, packed into few datagrams. */
@@ -211,7 +211,7 @@ send_files(void)
 		w->read_bytes = f->read_bytes;
 		w->write_bytes = f->write_bytes;
 		w->reads = f->reads;
-		w->writes = f->writes;
+		w->writes = row_writes(f);
 		w->fsyncs = f->fsyncs;
 		w->write_ns = f->write_ns;
 		w->fsync_ns = f->fsync_ns;

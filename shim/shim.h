@@ -241,7 +241,8 @@ typedef uint64_t fdent_t;
 #define FILE_NONE	0xffff
 #define BUF_NONE	0xffff
 
-HIDDEN fdent_t	fd_classify(int fd, const char *path);
+HIDDEN fdent_t	fd_classify_open(int fd, int dirfd, const char *path, int oflags);
+#define fd_classify(fd, path)	fd_classify_open(fd, -100 /* AT_FDCWD */, path, -1)
 HIDDEN void	fd_store(int fd, fdent_t e);
 HIDDEN void	fd_forget(int fd);
 HIDDEN void	fd_forget_range(unsigned lo, unsigned hi);
@@ -288,9 +289,9 @@ fd_peek(int fd)
 
 /* counters.c - per process and per file counters. */
 struct file_row {
-	_Atomic uint64_t opens, read_bytes, write_bytes, reads, writes;
+	_Atomic uint64_t opens, read_bytes, write_bytes, reads;
 	_Atomic uint64_t fsyncs, write_ns, fsync_ns, absorbed, flushes;
-	_Atomic uint64_t write_sizes[IW_NSIZES];
+	_Atomic uint64_t write_sizes[IW_NSIZES];	/* their sum is the write calls */
 	uint64_t	sent_sum;	/* send.c: activity at the last send */
 	uint16_t	path_len;
 	uint8_t		cls;
@@ -354,6 +355,18 @@ HIDDEN extern struct proc_ctr pc;
 HIDDEN extern struct file_row files[FILES_MAX];
 HIDDEN extern _Atomic unsigned files_used;
 
+/* A row's write calls: every one is in exactly one size bucket. */
+static inline uint64_t
+row_writes(const struct file_row *f)
+{
+	uint64_t n = 0;
+	unsigned b;
+
+	for (b = 0; b < IW_NSIZES; b++)
+		n += f->write_sizes[b];
+	return n;
+}
+
 HIDDEN unsigned	file_row_for(const char *path, size_t len, unsigned cls);
 HIDDEN void	counters_reset(void);
 HIDDEN void	counters_init(void);
@@ -395,7 +408,6 @@ count_write(fdent_t e, ssize_t r, uint64_t ns)
 	if (r > 0)
 		ctr_add(&t->cls[c][C_WBYTES], (uint64_t)r);
 	if (f != FILE_NONE) {
-		CTR_ADD(&files[f].writes, 1);
 		CTR_ADD(&files[f].write_sizes[size_bucket(r > 0 ? (size_t)r : 0)], 1);
 		if (r > 0)
 			CTR_ADD(&files[f].write_bytes, (uint64_t)r);

@@ -21,14 +21,14 @@
 #define NEEDS_MODE(fl) (((fl) & O_CREAT) || ((fl) & __O_TMPFILE) == __O_TMPFILE)
 
 static int
-opened(int fd, const char *path)
+opened(int fd, int dirfd, const char *path, int oflags)
 {
 	fdent_t e;
 	unsigned f;
 
 	if (fd < 0)
 		return fd;
-	e = fd_classify(fd, path);
+	e = fd_classify_open(fd, dirfd, path, oflags);
 	CTR_ADD(&pc.opens, 1);
 	if ((f = FDE_FILE(e)) != FILE_NONE)
 		CTR_ADD(&files[f].opens, 1);
@@ -49,7 +49,7 @@ name(const char *path, int flags, ...)					\
 	}								\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, flags, mode);		\
-	return opened(real.name(path, flags, mode), path);		\
+	return opened(real.name(path, flags, mode), AT_FDCWD, path, flags); \
 }
 OPEN(open)
 OPEN(open64)
@@ -68,8 +68,7 @@ name(int dirfd, const char *path, int flags, ...)			\
 	}								\
 	if (unlikely(!shim_ready))					\
 		return (int)syscall(SYS_openat, dirfd, path, flags, mode); \
-	return opened(real.name(dirfd, path, flags, mode),		\
-	    dirfd == AT_FDCWD || path[0] == '/' ? path : "");		\
+	return opened(real.name(dirfd, path, flags, mode), dirfd, path, flags); \
 }
 OPENAT(openat)
 OPENAT(openat64)
@@ -80,7 +79,8 @@ name(const char *path, mode_t mode)					\
 {									\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); \
-	return opened(real.name(path, mode), path);			\
+	return opened(real.name(path, mode), AT_FDCWD, path,		\
+	    O_CREAT | O_WRONLY | O_TRUNC);				\
 }
 CREAT(creat)
 CREAT(creat64)
@@ -92,7 +92,7 @@ name(const char *path, int flags)					\
 {									\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, flags, 0);			\
-	return opened(real.name(path, flags), path);			\
+	return opened(real.name(path, flags), AT_FDCWD, path, flags);	\
 }
 OPEN2(__open_2)
 OPEN2(__open64_2)
@@ -103,8 +103,7 @@ name(int dirfd, const char *path, int flags)				\
 {									\
 	if (unlikely(!shim_ready))					\
 		return (int)syscall(SYS_openat, dirfd, path, flags, 0);	\
-	return opened(real.name(dirfd, path, flags),			\
-	    dirfd == AT_FDCWD || path[0] == '/' ? path : "");		\
+	return opened(real.name(dirfd, path, flags), dirfd, path, flags); \
 }
 OPENAT2(__openat_2)
 OPENAT2(__openat64_2)

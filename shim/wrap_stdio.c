@@ -87,7 +87,6 @@ acct_write_end(struct acct *a, size_t added, int calls)
 	if (calls) {
 		CLS_ADD(c, C_WRITES, 1);
 		if (fr != FILE_NONE) {
-			CTR_ADD(&files[fr].writes, 1);
 			CTR_ADD(&files[fr].write_sizes[size_bucket(added)], 1);
 		}
 	}

@@ -1,0 +1,71 @@
+#!/bin/sh
+# t-coalesce-flush.sh - when held bytes reach the file, seen by another
+# process while the writer is still alive:
+#  - an ordinary line is held (IOSHIM_FLUSH_MS=60000): the control case;
+#  - a line with ERROR (and a custom IOSHIM_FLUSH_ON word) is in the file
+#    at once, with the lines before it;
+#  - after fsync / fdatasync return, the bytes are in the file;
+#  - an idle program's bytes arrive within IOSHIM_FLUSH_MS plus a margin
+#    (age flush by the background thread), counted as reasons.age;
+#  - 64 logs with IOSHIM_MEM_KB=16: reasons.memory > 0, nothing lost.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/progs/co_lib.sh"
+F=$(prog co_flush)
+M=$(prog co_many)
+PID=
+trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf "$T"' EXIT
+
+# start NAME HOLD_MS OP...: run co_flush in the background under the shim,
+# wait until it has done its writes.
+start() {
+	name=$1 hold=$2; shift 2
+	rm -f "$T/$name.log" "$T/$name.ready"
+	env IOSHIM_REPORT="$T/$name.rep" LD_PRELOAD="$SHIM" "$F" "$T/$name.log" "$T/$name.ready" "$hold" "$@" &
+	PID=$!
+	i=0; while [ ! -e "$T/$name.ready" ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i+1)); done
+	[ -e "$T/$name.ready" ] || fail "$name: writer did not get ready"
+}
+finish() { kill $PID 2>/dev/null; wait $PID 2>/dev/null; PID=; }
+size() { if [ -e "$1" ]; then wc -c <"$1"; else echo 0; fi; }
+
+export IOSHIM_FLUSH_MS=60000
+start held 3000 "w:info just a line" "w:another ordinary line"
+eq "held: bytes in the file while the writer lives" "$(size "$T/held.log")" 0
+finish
+
+start prio 3000 "w:info first" "w:ERROR something broke" "w:info after"
+eq "priority: the ERROR line and all before it, at once" "$(cat "$T/prio.log")" "info first
+ERROR something broke"
+finish
+
+IOSHIM_FLUSH_ON=WARN:crit start custom 3000 "w:one" "w:ERROR not a flush word now" "w:a WARN here" "w:tail"
+eq "IOSHIM_FLUSH_ON=WARN:crit" "$(cat "$T/custom.log")" "one
+ERROR not a flush word now
+a WARN here"
+finish
+
+start fsync 3000 "w:before fsync 1" "w:before fsync 2" fsync "w:after"
+eq "fsync: bytes in the file once it returns" "$(cat "$T/fsync.log")" "before fsync 1
+before fsync 2"
+finish
+start fdatasync 3000 "w:x1" fdatasync
+eq "fdatasync" "$(cat "$T/fdatasync.log")" "x1"
+finish
+
+# age: 1000 ms; the bytes must be held at first and appear within 4 s
+IOSHIM_FLUSH_MS=1000 start age 6000 "w:idle line"
+held=$(size "$T/age.log")
+i=0; while [ "$(size "$T/age.log")" = 0 ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i+1)); done
+eq "age: idle bytes reached the file (held at first: $held bytes)" "$(cat "$T/age.log")" "idle line"
+echo "# age flush after ~$((i * 20)) ms of polling"
+finish
+eq "age: reasons.age" "$(csum "$T/age.rep" reasons.age)" 1
+
+# memory bound
+mkdir -p "$T/many"
+IOSHIM_MEM_KB=16 shimmed "$T/many.rep" "$M" "$T/many" 64 300 || fail "co_many failed"
+m=$(csum "$T/many.rep" reasons.memory)
+[ "$m" -gt 0 ] || fail "memory: no memory flushes with IOSHIM_MEM_KB=16"
+echo "ok: memory: $m memory flushes"
+for j in $(seq 0 63); do lines_check "$T/many/log.$j" f$j:300 >/dev/null; done
+echo "ok: memory: 64 logs complete, in order"
