@@ -51,6 +51,7 @@ struct cobuf {
 	_Atomic uint64_t state;		/* generation << 32 | length */
 	uint64_t	first_ns;	/* when the oldest byte came; 0 = empty */
 	int		err;		/* flush error not yet told */
+	unsigned	ihash;		/* inode_hash(dev, ino) */
 };
 
 static struct cobuf bufs[NBUF];
@@ -219,6 +220,7 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 		i = freeslot;
 		bufs[i].dev = st->st_dev;
 		bufs[i].ino = st->st_ino;
+		bufs[i].ihash = inode_hash(st->st_dev, st->st_ino);
 		bufs[i].fd = -1;
 		bufs[i].file = FILE_NONE;
 		bufs[i].err = 0;
@@ -682,11 +684,19 @@ co_flush_inode(dev_t dev, ino_t ino)
 }
 
 void
-co_flush_peer(int fd)
+co_flush_peer(int fd, unsigned ihash)
 {
 	struct stat st;
+	unsigned i;
 	int saved = errno;
 
+	/* only when a buffer of a file with the same hash holds bytes */
+	for (i = 0; i < nbufs; i++)
+		if (bufs[i].refs && bufs[i].ihash == ihash &&
+		    ST_LEN(atomic_load(&bufs[i].state)))
+			break;
+	if (i == nbufs)
+		return;
 	if (real.fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		co_flush_inode(st.st_dev, st.st_ino);
 	errno = saved;

@@ -310,6 +310,8 @@ fd_classify_open(int fd, int dirfd, const char *path, int oflags)
 	else if (S_ISREG(st.st_mode) && cls == IW_DISK)
 		flags |= FD_PEER;
 	e = FDE_MAKE(cls, flags, file, buf);
+	if (flags & FD_PEER)
+		e = FDE_WITH_IHASH(e, inode_hash(st.st_dev, st.st_ino));
 	fd_store(fd, e);
 	if (len > 0 && S_ISDIR(st.st_mode))
 		dir_remember(fd, pbuf, len);

@@ -235,6 +235,17 @@ typedef uint64_t fdent_t;
 #define FDE_FLAGS(e)	((unsigned)(e) & 0xff)
 #define FDE_FILE(e)	((unsigned)((e) >> 16) & 0xffff)
 #define FDE_BUF(e)	((unsigned)((e) >> 32) & 0xffff)
+#define FDE_IHASH(e)	((unsigned)((e) >> 48) & 0xffff)	/* FD_PEER: file id hash */
+#define FDE_WITH_IHASH(e, h)	((e) | (fdent_t)((h) & 0xffff) << 48)
+
+/* A 16-bit hash of a file's identity, to skip files with nothing held. */
+static inline unsigned
+inode_hash(dev_t dev, ino_t ino)
+{
+	uint64_t x = (uint64_t)ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)dev;
+
+	return (unsigned)(x >> 48) & 0xffff;
+}
 #define FDE_MAKE(cls, flags, file, buf) \
 	((fdent_t)(flags) | (fdent_t)(cls) << 8 | (fdent_t)(file) << 16 | \
 	 (fdent_t)(buf) << 32)
@@ -442,7 +453,7 @@ HIDDEN int	co_flush_inode(dev_t dev, ino_t ino);
 HIDDEN void	co_age_flush(void);			/* worker: age and retries */
 HIDDEN extern _Atomic uint64_t co_held;			/* bytes buffered now */
 HIDDEN extern volatile int shim_ending;			/* image ended: no buffering */
-HIDDEN void	co_flush_peer(int fd);			/* flush fd's file by inode */
+HIDDEN void	co_flush_peer(int fd, unsigned ihash);	/* flush fd's file by inode */
 
 /*
  * Another fd (read-only, or not O_APPEND) on a file whose appends may be
@@ -453,7 +464,7 @@ static inline void
 co_peer_point(int fd, fdent_t e)
 {
 	if (unlikely(FDE_FLAGS(e) & FD_PEER) && unlikely(co_held != 0))
-		co_flush_peer(fd);
+		co_flush_peer(fd, FDE_IHASH(e));
 }
 
 /* Flush fd's buffered bytes before an operation that must see them. */
