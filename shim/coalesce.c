@@ -509,7 +509,7 @@ co_write_ex(int fd, fdent_t e, const void *p, size_t n, int calls)
 
 	if (n == 0 && !calls)
 		return 0;
-	if (unlikely(shim_ending || bi >= NBUF)) {
+	if (unlikely(bi >= NBUF)) {
 		r = real.write(fd, p, n);
 		count_write(e, r, 0);
 		return r;
@@ -523,13 +523,33 @@ co_write_ex(int fd, fdent_t e, const void *p, size_t n, int calls)
 	lock();
 	b->fd = fd;
 	b->file = FDE_FILE(e);
+	if (unlikely(shim_ending)) {
+		/* the image is ending: what is held first, then this, directly */
+		flush_buf(b, IW_R_EXIT, 0);
+		r = real.write(fd, p, n);
+		unlock();
+		count_write(e, r, 0);
+		return r;
+	}
 	if (b->err) {
+		/*
+		 * A flush failed.  Try the held bytes again first: when they
+		 * now all reach the file (the program made room, say), this
+		 * write goes on as it would without the shim instead of
+		 * failing with an error whose bytes are no longer at stake.
+		 */
 		err = b->err;
 		b->err = 0;
-		unlock();
-		count_write(e, -1, 0);
-		errno = err;
-		return -1;
+		if (flush_buf(b, IW_R_SIZE, 0) != 0 ||
+		    ST_LEN(atomic_load(&b->state)) != 0) {
+			err = b->err ? b->err : err;
+			b->err = 0;
+			unlock();
+			count_write(e, -1, 0);
+			errno = err;
+			return -1;
+		}
+		err = 0;
 	}
 	rc = append(b, p, n, &err);
 	if (rc == 1) {
@@ -653,7 +673,7 @@ flush_all_locked(int reason)
 void
 co_flush_all(int reason)
 {
-	if (co_held == 0)
+	if (co_held == 0 && !shim_ending)
 		return;
 	if (lock_mine()) {
 		co_signal_flush();
@@ -733,7 +753,7 @@ co_signal_flush(void)
 	pid_t me = tid(), free_ = 0;
 	int mine = lock_mine();
 
-	if (co_held == 0)
+	if (co_held == 0 && !shim_ending)
 		return;
 	for (spins = 0; !mine && spins < 2000000; spins++) {
 		free_ = 0;
@@ -773,7 +793,22 @@ co_parent_fork(void)
 void
 co_after_fork_child(void)
 {
+	unsigned i;
+	uint64_t s;
+
 	fork_locked = 0;
 	my_tid = 0;
 	atomic_store(&owner, 0);
+	/*
+	 * Bytes still held here (a flush before the fork failed, or _Fork
+	 * raced an append) are the parent's to write: the child writing
+	 * them too would put them in the file twice.
+	 */
+	for (i = 0; i < nbufs; i++) {
+		s = atomic_load(&bufs[i].state);
+		if (ST_LEN(s))
+			atomic_store(&bufs[i].state, ST_MAKE(ST_GEN(s) + 1, 0));
+		bufs[i].first_ns = 0;
+	}
+	co_held = 0;
 }

@@ -76,11 +76,16 @@ image_end(int reason, int code)
 {
 	if (atomic_exchange(&ended, 1))
 		return;
+	/*
+	 * Ending first, then the flush: an append another thread makes
+	 * meanwhile is either flushed here or, seeing shim_ending under the
+	 * coalescer's lock, written straight through; none is left held.
+	 */
+	shim_ending = 1;
 	if (reason == IW_END_SIGNAL)
 		co_signal_flush();
 	else
 		co_flush_all(reason == IW_END_EXEC ? IW_R_EXEC : IW_R_EXIT);
-	shim_ending = 1;
 	report_write(reason, code);
 	send_tick(1, reason, code);
 }

@@ -7,7 +7,9 @@
 #        without the shim; nothing is dropped silently.
 # retry: the program frees space when told ENOSPC and goes on; under the
 #        shim the held bytes are kept and retried: the file is complete
-#        and identical to the unshimmed run's.
+#        and identical to the unshimmed run's.  Also with the room made
+#        by a forked child while the parent holds unwritten bytes: the
+#        child must not write the parent's held bytes (no duplicates).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/progs/co_lib.sh"
 P=$(prog co_nospc)
@@ -57,19 +59,21 @@ echo "ok: $e flush errors counted"
 
 # retry: 250 KiB more than fits (the error reaches a write under the
 # shim), and 20 KiB more (it reaches the fsync)
-for pre in b s b2 s2; do
+for pre in b s b2 s2 bf sf; do
 	fresh "$T/m"
 	dd if=/dev/zero of="$T/m/fill" bs=1k count=300 status=none
 	avail=$(df -k --output=avail "$T/m" | tail -n 1)
 	case $pre in
 	*2) n=$((cap + 200));;	# cap: lines that fit, from the first run
+	*f) n=$((cap + 2500));;
 	*) n=$(( (avail + 250) * 1024 / 100 ));;
 	esac
-	if [ ${pre%2} = b ]; then
-		out=$("$P" "$T/m/app.log" $n retry "$T/m/fill")
-	else
-		out=$(IOSHIM_FLUSH_MS=60000 shimmed "$T/r.rep" "$P" "$T/m/app.log" $n retry "$T/m/fill")
-	fi
+	how=retry
+	case $pre in *f) how=fork;; esac
+	case $pre in
+	b*) out=$("$P" "$T/m/app.log" $n $how "$T/m/fill");;
+	*) out=$(IOSHIM_FLUSH_MS=60000 shimmed "$T/r.rep" "$P" "$T/m/app.log" $n $how "$T/m/fill");;
+	esac
 	echo "# $pre: $n lines: $out"
 	[ "$(val freed "$out")" -gt 0 ] || fail "$pre: the filesystem never filled"
 	eq "$pre: lines accepted" "$(val lines "$out")" $n
@@ -81,3 +85,4 @@ for pre in b s b2 s2; do
 done
 same_file "retry after ENOSPC on write" "$T/rb.log" "$T/rs.log"
 same_file "retry after ENOSPC on fsync" "$T/rb2.log" "$T/rs2.log"
+same_file "retry after a forked child made room" "$T/rbf.log" "$T/rsf.log"

@@ -110,3 +110,24 @@ prove() {
 	[ "$_a" -ge "$_min" ] || fail "$_w: only $_a writes absorbed, want >= $_min"
 	echo "ok: $_w: $_a writes absorbed"
 }
+
+# prefix_check LOG: lines "TAG SEQ xxx" (any tags); each writer's lines are
+# intact and a gapless run 0, 1, 2, ... (the last line may be cut short
+# only if the log does not end in a newline).
+prefix_check() {
+	$PY - "$1" <<'PY'
+import sys, re, collections
+d = open(sys.argv[1], 'rb').read()
+seen = collections.defaultdict(list)
+pat = re.compile(rb'^(\S+) (\d{6}) (x+)$')
+for l in d.split(b'\n')[:-1]:
+    m = pat.match(l)
+    if not m or len(m.group(3)) != 20 + int(m.group(2)) % 37:
+        sys.exit('torn line %r' % l[:80])
+    seen[m.group(1)].append(int(m.group(2)))
+for t, s in seen.items():
+    if s != list(range(len(s))):
+        i = next(i for i in range(len(s)) if s[i] != i)
+        sys.exit('writer %s: line %d missing or out of place (next seen %d)' % (t.decode(), i, s[i]))
+PY
+}

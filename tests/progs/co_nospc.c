@@ -6,6 +6,8 @@
  * retry: on ENOSPC (from write or fsync) remove FILLER once to make room
  *        and go on with the same bytes, as a careful program does; all N
  *        lines must end up in the file.
+ * fork:  like retry, but the room is made by a forked child, which
+ *        removes FILLER and exits (exit(0)).
  * Short writes are completed.  Prints "lines=L werr=E fsync=E close=E
  * freed=F" (errno values, 0 for none; L lines fully accepted).
  */
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 int
 main(int argc, char **argv)
@@ -27,7 +30,7 @@ main(int argc, char **argv)
 	if (argc < 4)
 		return 2;
 	n = atoi(argv[2]);
-	retry = strcmp(argv[3], "retry") == 0;
+	retry = strcmp(argv[3], "stop") != 0;
 	fd = open(argv[1], O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (fd < 0)
 		return 1;
@@ -40,7 +43,18 @@ main(int argc, char **argv)
 			if (!werr)
 				werr = errno;
 			if (retry && errno == ENOSPC && !freed && argc > 4) {
-				unlink(argv[4]);
+				if (strcmp(argv[3], "fork") == 0) {
+					pid_t pid = fork();
+					int st;
+
+					if (pid == 0) {
+						unlink(argv[4]);
+						exit(0);
+					}
+					if (pid < 0 || waitpid(pid, &st, 0) != pid || st != 0)
+						return 1;
+				} else
+					unlink(argv[4]);
 				freed = i + 1;
 				r = 0;
 				continue;
