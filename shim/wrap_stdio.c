@@ -120,8 +120,9 @@ acct_read_end(struct acct *a, size_t consumed)
 static inline int
 coalesced(FILE *f)
 {
+	/* fd_get: a FILE's fd may be seen here first (stdout) */
 	return f->_fileno >= 0 &&
-	    (FDE_FLAGS(fd_peek(f->_fileno)) & FD_COALESCE) != 0;
+	    (FDE_FLAGS(fd_get(f->_fileno)) & FD_COALESCE) != 0;
 }
 
 /*
