@@ -52,6 +52,9 @@ struct cobuf {
 	uint64_t	first_ns;	/* when the oldest byte came; 0 = empty */
 	int		err;		/* flush error not yet told */
 	unsigned	ihash;		/* inode_hash(dev, ino) */
+	/* the file row's counters of held appends, added under the lock
+	 * and folded into the row (atomics) at each flush: fold() */
+	uint64_t	p_absorbed, p_bytes, p_sizes[IW_NSIZES];
 };
 
 static struct cobuf bufs[NBUF];
@@ -234,6 +237,8 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 		bufs[i].ihash = inode_hash(st->st_dev, st->st_ino);
 		bufs[i].fd = -1;
 		bufs[i].file = FILE_NONE;
+		bufs[i].p_absorbed = bufs[i].p_bytes = 0;
+		memset(bufs[i].p_sizes, 0, sizeof(bufs[i].p_sizes));
 		bufs[i].err = 0;
 		bufs[i].first_ns = 0;
 	}
@@ -289,6 +294,27 @@ write_all(int fd, const char *p, size_t n, int *err)
 	return (ssize_t)done;
 }
 
+/* Move b's pending per-file counts into its file row.  Lock held. */
+static void
+fold(struct cobuf *b)
+{
+	struct file_row *f;
+	unsigned k;
+
+	if (b->file < FILES_MAX) {
+		f = &files[b->file];
+		if (b->p_absorbed)
+			CTR_ADD(&f->absorbed, b->p_absorbed);
+		if (b->p_bytes)
+			CTR_ADD(&f->write_bytes, b->p_bytes);
+		for (k = 0; k < IW_NSIZES; k++)
+			if (b->p_sizes[k])
+				CTR_ADD(&f->write_sizes[k], b->p_sizes[k]);
+	}
+	b->p_absorbed = b->p_bytes = 0;
+	memset(b->p_sizes, 0, sizeof(b->p_sizes));
+}
+
 /*
  * Write a buffer's bytes (up to its last newline when cut).  The lock is
  * held, or the caller is a signal handler on the lock's own thread.
@@ -304,6 +330,7 @@ flush_buf(struct cobuf *b, int reason, int cut)
 	int err = 0, saved = errno;
 	const char *nl;
 
+	fold(b);
 	if (ST_LEN(atomic_load(&b->state)) == 0)
 		return 0;
 	/*
@@ -494,23 +521,17 @@ reentrant_write(struct cobuf *b, int fd, const void *p, size_t n)
 	return r;
 }
 
+/* The process's counts of an absorbed write (the row's wait in the buffer). */
 static void
 count_absorbed(fdent_t e, size_t n, int calls)
 {
-	unsigned f = FDE_FILE(e), c = FDE_CLASS(e);
+	unsigned c = FDE_CLASS(e);
 
 	if (calls) {
 		CLS_ADD(c, C_WRITES, 1);
 		ctr_add(&tctr()->co_absorbed, 1);
 	}
 	CLS_ADD(c, C_WBYTES, n);
-	if (f != FILE_NONE) {
-		if (calls) {
-			CTR_ADD(&files[f].absorbed, 1);
-			CTR_ADD(&files[f].write_sizes[size_bucket(n)], 1);
-		}
-		CTR_ADD(&files[f].write_bytes, n);
-	}
 }
 
 ssize_t
@@ -536,7 +557,10 @@ co_write_ex(int fd, fdent_t e, const void *p, size_t n, int calls)
 	}
 	lock();
 	b->fd = fd;
-	b->file = FDE_FILE(e);
+	if (unlikely(b->file != FDE_FILE(e))) {
+		fold(b);	/* pending counts belong to the old row */
+		b->file = FDE_FILE(e);
+	}
 	if (unlikely(shim_ending)) {
 		/* the image is ending: what is held first, then this, directly */
 		flush_buf(b, IW_R_EXIT, 0);
@@ -579,6 +603,12 @@ co_write_ex(int fd, fdent_t e, const void *p, size_t n, int calls)
 		errno = err;
 		return -1;
 	}
+	/* the row's counts wait in the buffer: no atomics per append */
+	if (calls) {
+		ctr_add(&b->p_absorbed, 1);
+		ctr_add(&b->p_sizes[size_bucket(n)], 1);
+	}
+	ctr_add(&b->p_bytes, n);
 	if (prio)
 		flush_buf(b, IW_R_PRIORITY, 0);
 	else if (ST_LEN(atomic_load(&b->state)) >= cfg.buffer_bytes)
@@ -663,6 +693,7 @@ co_release(int fd)
 	if (b->fd == fd)
 		b->fd = -1;
 	if (b->refs == 0) {
+		fold(b);
 		/* bytes a failed flush left behind go with the last fd;
 		 * the error was told to the program by close */
 		co_held -= ST_LEN(atomic_load(&b->state));
@@ -679,8 +710,8 @@ flush_all_locked(int reason)
 	unsigned i;
 
 	for (i = 0; i < nbufs; i++)
-		if (bufs[i].refs && ST_LEN(atomic_load(&bufs[i].state)))
-			flush_buf(&bufs[i], reason, 0);
+		if (bufs[i].refs)
+			flush_buf(&bufs[i], reason, 0);	/* folds counts too */
 }
 
 void
@@ -739,17 +770,22 @@ co_flush_peer(int fd, unsigned ihash)
 void
 co_age_flush(void)
 {
-	uint64_t now = shim_now_ns();
+	uint64_t now;
 	unsigned i;
 	struct cobuf *b;
 
 	if (co_held == 0)
 		return;
 	lock();
+	/* the time after the lock: an append that held it set a later first_ns */
+	now = shim_now_ns();
 	for (i = 0; i < nbufs; i++) {
 		b = &bufs[i];
-		if (b->refs && b->first_ns && now - b->first_ns >= cfg.flush_ns)
+		if (b->refs && b->first_ns && now >= b->first_ns &&
+		    now - b->first_ns >= cfg.flush_ns)
 			flush_buf(b, IW_R_AGE, 0);
+		else if (b->refs)
+			fold(b);	/* the collector sees counts within a tick */
 	}
 	unlock();
 }
@@ -775,8 +811,8 @@ co_signal_flush(void)
 		sched_yield();
 	}
 	for (i = 0; i < nbufs; i++)
-		if (bufs[i].refs && ST_LEN(atomic_load(&bufs[i].state)))
-			flush_buf(&bufs[i], IW_R_SIGNAL, 0);
+		if (bufs[i].refs)
+			flush_buf(&bufs[i], IW_R_SIGNAL, 0);	/* folds counts too */
 	if (!mine && atomic_load(&owner) == me)
 		unlock();
 }
@@ -822,6 +858,8 @@ co_after_fork_child(void)
 		if (ST_LEN(s))
 			atomic_store(&bufs[i].state, ST_MAKE(ST_GEN(s) + 1, 0));
 		bufs[i].first_ns = 0;
+		bufs[i].p_absorbed = bufs[i].p_bytes = 0;	/* the parent's */
+		memset(bufs[i].p_sizes, 0, sizeof(bufs[i].p_sizes));
 	}
 	co_held = 0;
 }
