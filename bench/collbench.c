@@ -6,6 +6,11 @@
  *	seq rising) back to back for SECONDS, then an IW_END.  Sends are
  *	non-blocking, as the shim's are: a full socket queue is a drop at the
  *	sender.  Prints sent= send_drops= secs=.
+ *   collbench rate SOCK SENDERS SECONDS RATE
+ *	as ingest, but paced: together the SENDERS send RATE messages/s
+ *	(each wakes every millisecond, phases staggered, and sends what is
+ *	due), alternating IW_PROC and IW_FILES (two file rows) reports as a
+ *	shim that writes to files does.  Prints sent= send_drops= secs=.
  *   collbench hold SOCK PROCS SECONDS COLLECTOR_PID
  *	PROCS processes report once a second (as a shim does) for SECONDS;
  *	just before they end, prints the collector's rss_kb= (VmRSS), then
@@ -136,6 +141,108 @@ child(const char *path, uint64_t deadline, uint64_t period_ns, struct shared *sh
 	_exit(0);
 }
 
+/* One paced child: rate_each messages/s until deadline, ticks of 1 ms. */
+static void
+child_rate(const char *path, uint64_t t0, uint64_t deadline, double rate_each,
+    uint64_t phase_ns, struct shared *sh)
+{
+	static const char *fpath[2] = { "/var/log/collbench/app.log",
+	    "/var/lib/collbench/state.db" };
+	struct sockaddr_un sa;
+	struct iw_proc m;
+	union { struct iw_files f; unsigned char b[1024]; } fm;
+	struct iw_file *row[2];
+	uint64_t sent = 0, drops = 0, due, t, next = t0 + phase_ns;
+	size_t off, len[2];
+	struct timespec ts;
+	int fd = dgram(path, &sa), i, end = 0;
+	uint32_t seq = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.h.magic = IW_MAGIC;
+	m.h.version = IW_VERSION;
+	m.h.type = IW_PROC;
+	m.h.length = sizeof(m);
+	m.h.start_ticks = start_ticks();
+	m.h.image_ns = now_ns(CLOCK_REALTIME);
+	m.ppid = (uint32_t)getppid();
+	snprintf(m.comm, sizeof(m.comm), "collbench");
+	snprintf(m.exe, sizeof(m.exe), "/usr/bin/collbench-%d", (int)(getpid() % 50));
+	memset(&fm, 0, sizeof(fm));
+	fm.f.h = m.h;
+	fm.f.h.type = IW_FILES;
+	fm.f.count = 2;
+	off = sizeof(fm.f);
+	for (i = 0; i < 2; i++) {
+		row[i] = (struct iw_file *)(fm.b + off);
+		len[i] = strlen(fpath[i]);
+		row[i]->path_len = (uint16_t)len[i];
+		row[i]->cls = IW_DISK;
+		memcpy((char *)(row[i] + 1), fpath[i], len[i]);
+		off += IW_ROW_SIZE(len[i]);
+	}
+	fm.f.h.length = (uint32_t)off;
+	for (;;) {
+		ts.tv_sec = (time_t)(next / 1000000000u);
+		ts.tv_nsec = (long)(next % 1000000000u);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		next += 1000000u;
+		t = now_ns(CLOCK_MONOTONIC);
+		if (t >= deadline) {
+			t = deadline;
+			end = 1;
+		}
+		due = (uint64_t)((double)(t - t0) / 1e9 * rate_each);
+		while (sent + drops < due) {
+			ssize_t r;
+
+			seq++;
+			if (seq & 1) {
+				m.h.seq = seq;
+				m.h.sent_ns = now_ns(CLOCK_REALTIME);
+				m.cls[IW_DISK].writes += 100;
+				m.cls[IW_DISK].write_bytes += 10000;
+				m.co.writes_absorbed += 99;
+				m.co.syscalls += 1;
+				r = sendto(fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL,
+				    (struct sockaddr *)&sa, sizeof(sa));
+				r = r == (ssize_t)sizeof(m);
+			} else {
+				fm.f.h.seq = seq;
+				fm.f.h.sent_ns = now_ns(CLOCK_REALTIME);
+				for (i = 0; i < 2; i++) {
+					row[i]->writes += 50;
+					row[i]->write_bytes += 5000;
+					row[i]->absorbed += 49;
+					row[i]->flushes += 1;
+				}
+				r = sendto(fd, &fm, fm.f.h.length, MSG_DONTWAIT |
+				    MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa));
+				r = r == (ssize_t)fm.f.h.length;
+			}
+			if (r)
+				sent++;
+			else
+				drops++;
+		}
+		if (end)
+			break;
+	}
+	m.h.seq = ++seq;
+	m.state = IW_END;
+	m.end_reason = IW_END_EXIT;
+	m.h.sent_ns = now_ns(CLOCK_REALTIME);
+	if (sendto(fd, &m, sizeof(m), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	    sizeof(sa)) == (ssize_t)sizeof(m))
+		sent++;
+	else
+		drops++;
+	__atomic_fetch_add(&sh->sent, sent, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sh->drops, drops, __ATOMIC_RELAXED);
+	_exit(0);
+}
+
 static long
 rss_kb(const char *pid)
 {
@@ -154,7 +261,7 @@ rss_kb(const char *pid)
 }
 
 static int
-load(int argc, char **argv, int hold)
+load(int argc, char **argv, int hold, double rate)
 {
 	long procs = atol(argv[3]), i;
 	double secs = atof(argv[4]);
@@ -173,6 +280,10 @@ load(int argc, char **argv, int hold)
 	for (i = 0; i < procs; i++) {
 		if ((pid = fork()) < 0)
 			return perror("fork"), 1;
+		if (pid == 0 && rate > 0)
+			child_rate(argv[2], t0 + 50000000u, deadline + 50000000u,
+			    rate / (double)procs, (uint64_t)i * 1000000u /
+			    (uint64_t)procs, sh);
 		if (pid == 0)
 			child(argv[2], deadline, hold ? 1000000000u : 0, sh);
 	}
@@ -250,12 +361,15 @@ main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	if (argc >= 5 && strcmp(argv[1], "ingest") == 0)
-		return load(argc, argv, 0);
+		return load(argc, argv, 0, 0);
+	if (argc >= 6 && strcmp(argv[1], "rate") == 0)
+		return load(argc, argv, 0, atof(argv[5]));
 	if (argc >= 6 && strcmp(argv[1], "hold") == 0)
-		return load(argc, argv, 1);
+		return load(argc, argv, 1, 0);
 	if (argc == 5 && strcmp(argv[1], "query") == 0)
 		return query(argv[2], atol(argv[3]), argv[4]);
 	fprintf(stderr, "usage: collbench ingest SOCK SENDERS SECONDS\n"
+	    "       collbench rate SOCK SENDERS SECONDS RATE\n"
 	    "       collbench hold SOCK PROCS SECONDS COLLECTOR_PID\n"
 	    "       collbench query CTLSOCK N REQUEST\n");
 	return 2;

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdalign.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -54,6 +55,71 @@ unix_addr(struct sockaddr_un *sun, const char *path)
 	return 0;
 }
 
+/*
+ * The kernel queues at most net.unix.max_dgram_qlen datagrams (Debian's
+ * default: 10) on an AF_UNIX datagram socket; further non-blocking sends
+ * fail with EAGAIN, i.e. the shims' reports are dropped as soon as the
+ * collector is off the CPU for a moment.  The limit is copied into a
+ * socket when it is created and cannot be changed on the socket, so where
+ * ioshimd may (root), it raises the sysctl to QLEN just around socket(2)
+ * and puts the old value back at once: only this socket gets the deep
+ * queue.  Queued datagrams are charged to the senders' send buffers.
+ */
+#define QLEN		4096
+#define QLEN_SYSCTL	"/proc/sys/net/unix/max_dgram_qlen"
+
+static long
+qlen_get(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(QLEN_SYSCTL, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+static int
+qlen_set(long v)
+{
+	char buf[32];
+	int fd, len, ok;
+
+	if ((fd = open(QLEN_SYSCTL, O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	len = snprintf(buf, sizeof(buf), "%ld\n", v);
+	ok = write(fd, buf, (size_t)len) == len;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static int
+dgram_socket(void)
+{
+	long old = qlen_get();
+	int fd, raised = 0, e;
+
+	if (old >= 0 && old < QLEN && qlen_set(QLEN) == 0)
+		raised = 1;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	e = errno;
+	if (raised && qlen_set(old) == -1)
+		logx(LOG_WARNING, "cannot restore %s to %ld: %s", QLEN_SYSCTL,
+		    old, strerror(errno));
+	if (old >= 0 && old < QLEN && !raised)
+		logx(LOG_NOTICE, "ingest queue: %ld datagrams (%s); reports "
+		    "are dropped when more are waiting (raise it to %d, or "
+		    "run ioshimd as root)", old, QLEN_SYSCTL, QLEN);
+	errno = e;
+	return fd;
+}
+
 int
 ingest_open(const char *path, int mode)
 {
@@ -62,12 +128,12 @@ ingest_open(const char *path, int mode)
 
 	if (unix_addr(&sun, path) == -1)
 		return -1;
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
+	if ((fd = dgram_socket()) == -1)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == -1)
 		goto fail;
-	/* A deep receive queue absorbs bursts; FORCE works for root only. */
+	/* Not what bounds an AF_UNIX datagram queue (see dgram_socket());
+	 * kept as headroom.  FORCE works for root only. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	(void)unlink(path);

@@ -219,9 +219,12 @@ run(int sfd, int ifd, int cfd)
 		}
 		if (p[1].revents & POLLIN)
 			(void)ingest_read(ifd);
+		/* Clients first: slots of clients that hung up are freed
+		 * before new connections are accepted (else a burst of
+		 * connections that close at once makes the next one "busy"). */
+		ctl_events(p + NFIX, n - NFIX);
 		if (p[2].revents & POLLIN)
 			ctl_accept(cfd);
-		ctl_events(p + NFIX, n - NFIX);
 		/* Always: it also closes connections that timed out. */
 		http_run();
 		if (p[0].revents & POLLIN) {

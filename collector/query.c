@@ -324,16 +324,31 @@ a_top_live(struct jbuf *j, const struct request *rq, uid_t client)
 /* ---- ranges from SQLite ---- */
 
 /*
- * The FROM clause for rows in [from, to): whole rolled-up hours from the
- * hourly table, the rest from the 1-minute table.  Binds ?1..?4.
+ * The FROM clause for rows in [from, to): whole rolled-up hours [h0, h1)
+ * from the hourly table, the edges [from, h0) and [h1, to) from the
+ * 1-minute table.  Each part is one range of the tables' (ts, ...) primary
+ * key, so a 7-day range reads ~168 hourly rows per image and at most two
+ * hours of minute rows, never the minute rows of the middle.  Binds
+ * ?1..?4 = from, to, h0, h1.
  */
 static void
 range_src(char *buf, size_t sz, const char *minute, const char *hour,
     const char *colsel)
 {
-	snprintf(buf, sz, "(SELECT %s FROM %s WHERE ts >= ?1 AND ts < ?2"
-	    " AND NOT (ts >= ?3 AND ts < ?4) UNION ALL SELECT %s FROM %s"
-	    " WHERE ts >= ?3 AND ts < ?4)", colsel, minute, colsel, hour);
+	snprintf(buf, sz, "(SELECT %s FROM %s WHERE ts >= ?1 AND ts < ?3"
+	    " UNION ALL SELECT %s FROM %s WHERE ts >= ?4 AND ts < ?2"
+	    " UNION ALL SELECT %s FROM %s WHERE ts >= ?3 AND ts < ?4)",
+	    colsel, minute, colsel, minute, colsel, hour);
+}
+
+/* PRAGMA mmap_size while a range query runs: no read(2) per 1 KiB page,
+ * and nothing of the file stays mapped (nor in RSS) afterwards. */
+static void
+range_mmap(int on)
+{
+	(void)sqlite3_exec(store_db(D.st), !on ? "PRAGMA mmap_size=0" :
+	    sizeof(void *) >= 8 ? "PRAGMA mmap_size=2147418112" :
+	    "PRAGMA mmap_size=268435456", NULL, NULL, NULL);
 }
 
 static void
@@ -345,60 +360,483 @@ bind_range(sqlite3_stmt *st, int64_t from, int64_t to)
 	if (h1 > r)
 		h1 = r;
 	if (h0 >= h1)
-		h0 = h1 = 0;		/* no hourly part */
+		h0 = h1 = to;		/* no hourly part: all from minutes */
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
 	sqlite3_bind_int64(st, 3, h0);
 	sqlite3_bind_int64(st, 4, h1);
 }
 
+/*
+ * Ranking a range in two steps.  Summing every counter of every row is
+ * what makes a long range slow: 7 days of 500 processes are ~84,000
+ * hourly rows plus up to ~60,000 minute rows at the edges, 30 counters
+ * each.  Step 1 (top_pick) reads only the image and the sort counter of
+ * each row and sums them per image in a hash table; step 2 (top_sum)
+ * sums all counters of the chosen images only (the best `limit`
+ * processes, or every image of the best `limit` executables), read over
+ * the (image, ts) indexes; if it cannot, the same step is done in SQL.
+ * The reply is the one summing everything would give (ties may come in
+ * another order).  by=file, and ranges with more than PICK_MAX images,
+ * take the one-step query.
+ */
+#define PICK_MAX	100000
+
+struct isum {
+	int64_t		 image;		/* 0: empty slot (ids start at 1) */
+	double		 v;
+	char		*exe;		/* by=exe */
+};
+
+struct imap {
+	struct isum	*a;
+	size_t		 cap, n;
+};
+
+static size_t
+ihash(int64_t id, size_t cap)
+{
+	return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ULL) >> 32) &
+	    (cap - 1);
+}
+
+static int
+imap_add(struct imap *m, int64_t image, double v)
+{
+	struct isum *na;
+	size_t i, k, nc;
+
+	if (image == 0)
+		return 0;
+	if (2 * (m->n + 1) > m->cap) {
+		if (m->n >= PICK_MAX)
+			return -1;
+		nc = m->cap ? m->cap * 2 : 1024;
+		if ((na = calloc(nc, sizeof(*na))) == NULL)
+			return -1;
+		for (k = 0; k < m->cap; k++) {
+			if (m->a[k].image == 0)
+				continue;
+			for (i = ihash(m->a[k].image, nc); na[i].image != 0;
+			    i = (i + 1) & (nc - 1))
+				;
+			na[i] = m->a[k];
+		}
+		free(m->a);
+		m->a = na;
+		m->cap = nc;
+	}
+	for (i = ihash(image, m->cap); m->a[i].image != 0 &&
+	    m->a[i].image != image; i = (i + 1) & (m->cap - 1))
+		;
+	if (m->a[i].image == 0) {
+		m->a[i].image = image;
+		m->n++;
+	}
+	m->a[i].v += v;
+	return 0;
+}
+
+static int
+cmp_isum_v(const void *a, const void *b)
+{
+	const struct isum *x = *(const struct isum *const *)a;
+	const struct isum *y = *(const struct isum *const *)b;
+
+	return x->v < y->v ? 1 : x->v > y->v ? -1 : 0;
+}
+
+static int
+cmp_isum_exe(const void *a, const void *b)
+{
+	const struct isum *x = *(const struct isum *const *)a;
+	const struct isum *y = *(const struct isum *const *)b;
+
+	return strcmp(x->exe, y->exe);
+}
+
+struct egroup {
+	size_t		 first, n;
+	double		 v;
+};
+
+static int
+cmp_egroup(const void *a, const void *b)
+{
+	const struct egroup *x = a, *y = b;
+
+	return x->v < y->v ? 1 : x->v > y->v ? -1 : 0;
+}
+
+/* Step 1: the ids of the images to sum in full, as "1,5,9" in *out
+ * (malloc'd); -1: use the one-step query. */
+static int
+top_pick(const struct request *rq, uid_t client, char **out)
+{
+	char src[4096], sql[4608], colsel[256];
+	struct imap m = { NULL, 0, 0 };
+	struct isum **e = NULL;
+	struct egroup *g = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t i, n = 0, ng = 0, k, len = 0;
+	const char *t;
+	char *buf = NULL;
+	int rc, ret = -1;
+
+	snprintf(colsel, sizeof(colsel), "image%s, %s", client == 0 ? "" :
+	    ", uid", pc_names[rq->sort]);
+	range_src(src, sizeof(src), "proc_min", "proc_hour", colsel);
+	snprintf(sql, sizeof(sql), "SELECT x.image, x.%s FROM %s AS x%s",
+	    pc_names[rq->sort], src, client == 0 ? "" : " WHERE x.uid = ?5");
+	if (sqlite3_prepare_v2(store_db(D.st), sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	bind_range(st, rq->from, rq->to);
+	if (client != 0)
+		sqlite3_bind_int64(st, 5, (int64_t)client);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (imap_add(&m, sqlite3_column_int64(st, 0),
+		    sqlite3_column_double(st, 1)) != 0)
+			break;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto out;
+	if (m.n > 0 && (e = calloc(m.n, sizeof(*e))) == NULL)
+		goto out;
+	for (i = 0; i < m.cap; i++)
+		if (m.a[i].image != 0)
+			e[n++] = &m.a[i];
+	if (rq->by == BY_PROCESS) {
+		qsort(e, n, sizeof(*e), cmp_isum_v);
+		if (n > (size_t)rq->limit)
+			n = (size_t)rq->limit;
+	} else {
+		/* by=exe: group the images by executable, keep the best. */
+		if (sqlite3_prepare_v2(store_db(D.st), "SELECT exe FROM images"
+		    " WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		for (i = 0; i < n; i++) {
+			sqlite3_bind_int64(st, 1, e[i]->image);
+			t = sqlite3_step(st) == SQLITE_ROW ?
+			    (const char *)sqlite3_column_text(st, 0) : NULL;
+			e[i]->exe = strdup(t != NULL ? t : "");
+			sqlite3_reset(st);
+			if (e[i]->exe == NULL)
+				goto out;
+		}
+		qsort(e, n, sizeof(*e), cmp_isum_exe);
+		if (n > 0 && (g = calloc(n, sizeof(*g))) == NULL)
+			goto out;
+		for (i = 0; i < n; i++) {
+			if (i == 0 || strcmp(e[i]->exe, e[i - 1]->exe) != 0)
+				g[ng++].first = i;
+			g[ng - 1].n++;
+			g[ng - 1].v += e[i]->v;
+		}
+		qsort(g, ng, sizeof(*g), cmp_egroup);
+		if (ng > (size_t)rq->limit)
+			ng = (size_t)rq->limit;
+	}
+	if ((buf = malloc(n * 21 + 2)) == NULL)
+		goto out;
+	buf[0] = '0';		/* no image has id 0: never an empty list */
+	buf[1] = '\0';
+	len = 1;
+	if (rq->by == BY_PROCESS)
+		for (i = 0; i < n; i++)
+			len += (size_t)sprintf(buf + len, ",%" PRId64,
+			    e[i]->image);
+	else
+		for (k = 0; k < ng; k++)	/* every image of the best */
+			for (i = g[k].first; i < g[k].first + g[k].n; i++)
+				len += (size_t)sprintf(buf + len, ",%" PRId64,
+				    e[i]->image);
+	*out = buf;
+	buf = NULL;
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	for (i = 0; i < m.cap; i++)
+		free(m.a[i].exe);
+	free(m.a);
+	free(e);
+	free(g);
+	free(buf);
+	return ret;
+}
+
+/* Step 2 in C: the counters of the chosen images, summed per image (and
+ * by=exe per executable) from plain rows; SQLite's aggregates cost about
+ * twice as much per counter.  0: answered; -1: nothing written, use SQL. */
+struct tsum {
+	int64_t		 image;
+	char		*exe;
+	int64_t		 pid, uid, nimg;
+	char		*comm;
+	double		 v[NPC];
+};
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int	tsum_sort;	/* counter the qsort below compares */
+static int	tsum_byexe;	/* ties: by exe name, else by image id */
+
+static int
+cmp_tsum(const void *a, const void *b)
+{
+	const struct tsum *x = a, *y = b;
+
+	if (x->v[tsum_sort] != y->v[tsum_sort])
+		return x->v[tsum_sort] < y->v[tsum_sort] ? 1 : -1;
+	return tsum_byexe ? strcmp(x->exe, y->exe) :
+	    cmp_i64(&x->image, &y->image);
+}
+
+static int
+cmp_tsum_exe(const void *a, const void *b)
+{
+	return strcmp(((const struct tsum *)a)->exe,
+	    ((const struct tsum *)b)->exe);
+}
+
+static int
+top_sum(struct jbuf *j, const struct request *rq, uid_t client,
+    const char *pick)
+{
+	char *sql = NULL, cols[4096], tmp[256];
+	int64_t *ids = NULL, id, *hit;
+	struct tsum *t = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0, i, k, nt, sz;
+	const char *p, *txt;
+	char *end;
+	int b, c, rc, ret = -1;
+
+	for (p = pick, n = 1; *p != '\0'; p++)
+		n += *p == ',';
+	if ((ids = calloc(n, sizeof(*ids))) == NULL ||
+	    (t = calloc(n, sizeof(*t))) == NULL)
+		goto out;
+	for (p = pick, n = 0; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		id = strtoll(p, &end, 10);
+		if (end == p)
+			goto out;
+		if (id != 0)
+			ids[n++] = id;
+	}
+	qsort(ids, n, sizeof(*ids), cmp_i64);
+	for (i = 0; i < n; i++)
+		t[i].image = ids[i];
+	cols[0] = '\0';
+	for (c = 0; c < NPC; c++) {
+		snprintf(tmp, sizeof(tmp), ", %s", pc_names[c]);
+		strlcat(cols, tmp, sizeof(cols));
+	}
+	sz = strlen(cols) + strlen(pick) + 1024;
+	if ((sql = malloc(sz)) == NULL)
+		goto out;
+	/* Three statements, not one UNION ALL: a compound query copies
+	 * every column of every row once more. */
+	for (b = 0; b < 3; b++) {
+		snprintf(sql, sz, "SELECT image%s FROM %s WHERE ts >= %s AND"
+		    " ts < %s AND image IN (%s) AND (?5 < 0 OR uid = ?5)", cols,
+		    b < 2 ? "proc_min" : "proc_hour", b == 0 ? "?1" :
+		    b == 1 ? "?4" : "?3", b == 0 ? "?3" : b == 1 ? "?2" : "?4",
+		    pick);
+		if (sqlite3_prepare_v2(store_db(D.st), sql, -1, &st, NULL) !=
+		    SQLITE_OK)
+			goto out;
+		bind_range(st, rq->from, rq->to);
+		sqlite3_bind_int64(st, 5, client == 0 ? -1 : (int64_t)client);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			id = sqlite3_column_int64(st, 0);
+			if ((hit = bsearch(&id, ids, n, sizeof(*ids),
+			    cmp_i64)) == NULL)
+				continue;
+			k = (size_t)(hit - ids);
+			for (c = 0; c < NPC; c++)
+				t[k].v[c] += (double)sqlite3_column_int64(st,
+				    1 + c);
+			t[k].nimg = 1;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc != SQLITE_DONE)
+			goto out;
+	}
+	/* Names of the images that had rows. */
+	if (sqlite3_prepare_v2(store_db(D.st), "SELECT pid, uid, comm, exe"
+	    " FROM images WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0, nt = 0; i < n; i++) {
+		if (t[i].nimg == 0)
+			continue;
+		t[nt] = t[i];
+		sqlite3_bind_int64(st, 1, t[nt].image);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			t[nt].pid = sqlite3_column_int64(st, 0);
+			t[nt].uid = sqlite3_column_int64(st, 1);
+			txt = (const char *)sqlite3_column_text(st, 2);
+			t[nt].comm = strdup(txt != NULL ? txt : "");
+			txt = (const char *)sqlite3_column_text(st, 3);
+			t[nt].exe = strdup(txt != NULL ? txt : "");
+		} else {	/* no image row: the SQL join drops it too */
+			sqlite3_reset(st);
+			continue;
+		}
+		sqlite3_reset(st);
+		if (t[nt].comm == NULL || t[nt].exe == NULL) {
+			nt++;
+			goto out_t;
+		}
+		nt++;
+	}
+	n = nt;
+	if (rq->by == BY_EXE) {
+		/* Sum the images of each executable into its first one. */
+		qsort(t, n, sizeof(*t), cmp_tsum_exe);
+		for (i = 0, nt = 0; i < n; i++) {
+			if (nt > 0 && strcmp(t[i].exe, t[nt - 1].exe) == 0) {
+				for (c = 0; c < NPC; c++)
+					t[nt - 1].v[c] += t[i].v[c];
+				t[nt - 1].nimg++;
+				free(t[i].exe);
+				free(t[i].comm);
+				continue;
+			}
+			t[nt++] = t[i];
+		}
+		n = nt;
+	}
+	tsum_sort = rq->sort;
+	tsum_byexe = rq->by == BY_EXE;
+	qsort(t, n, sizeof(*t), cmp_tsum);
+	if (n > (size_t)rq->limit)
+		nt = (size_t)rq->limit;
+	else
+		nt = n;
+	jb_obj(j);
+	jb_kstr(j, "top", rq->by == BY_EXE ? "exe" : "process");
+	jb_kbool(j, "live", 0);
+	jb_ki64(j, "from", rq->from);
+	jb_ki64(j, "to", rq->to);
+	jb_kstr(j, "sort", pc_names[rq->sort]);
+	jb_key(j, "rows");
+	jb_arr(j);
+	for (i = 0; i < nt; i++) {
+		jb_obj(j);
+		if (rq->by == BY_PROCESS) {
+			jb_ki64(j, "pid", t[i].pid);
+			jb_ki64(j, "uid", t[i].uid);
+			jb_kstr(j, "comm", t[i].comm);
+			jb_kstr(j, "exe", t[i].exe);
+		} else {
+			jb_kstr(j, "exe", t[i].exe);
+			jb_ki64(j, "processes", t[i].nimg);
+		}
+		for (c = 0; c < NPC; c++)
+			jb_ku64(j, pc_names[c], (uint64_t)t[i].v[c]);
+		jb_endobj(j);
+	}
+	jb_endarr(j);
+	jb_endobj(j);
+	ret = 0;
+out_t:
+	for (i = 0; i < n; i++) {
+		free(t[i].exe);
+		free(t[i].comm);
+	}
+out:
+	sqlite3_finalize(st);
+	free(sql);
+	free(ids);
+	free(t);
+	return ret;
+}
+
 static void
 a_top_range(struct jbuf *j, const struct request *rq, uid_t client)
 {
-	char sql[32768], src[16384], colsel[4096], tmp[256];
+	char colsel[4096], tmp[256], *pick = NULL, *src = NULL, *sql = NULL;
 	const char *const *names = rq->by == BY_FILE ? fc_names : pc_names;
 	int nc = rq->by == BY_FILE ? NFC : NPC, c, rc, k;
+	size_t srcsz, sqlsz;
 	sqlite3_stmt *st;
 
-	snprintf(colsel, sizeof(colsel), "image, uid%s",
-	    rq->by == BY_FILE ? ", path, cls" : "");
-	for (c = 0; c < nc; c++) {
-		snprintf(tmp, sizeof(tmp), ", %s", names[c]);
-		strlcat(colsel, tmp, sizeof(colsel));
+	range_mmap(1);
+	if (rq->by != BY_FILE && top_pick(rq, client, &pick) != 0)
+		pick = NULL;
+	if (pick != NULL && top_sum(j, rq, client, pick) == 0)
+		goto out;
+	srcsz = 16384 + (pick != NULL ? 3 * strlen(pick) : 0);
+	sqlsz = srcsz + 16384;
+	if ((src = malloc(srcsz)) == NULL || (sql = malloc(sqlsz)) == NULL) {
+		err_reply(j, "out of memory");
+		goto out;
 	}
-	if (rq->by == BY_FILE)
-		range_src(src, sizeof(src), "file_min", "file_hour", colsel);
-	else
-		range_src(src, sizeof(src), "proc_min", "proc_hour", colsel);
+	if (pick != NULL) {
+		/* Step 2: each branch summed per image, chosen images only. */
+		snprintf(colsel, sizeof(colsel), "image, min(uid) AS uid");
+		for (c = 0; c < nc; c++) {
+			snprintf(tmp, sizeof(tmp), ", total(%s) AS %s", names[c],
+			    names[c]);
+			strlcat(colsel, tmp, sizeof(colsel));
+		}
+		snprintf(src, srcsz, "(SELECT %s FROM proc_min WHERE ts >= ?1"
+		    " AND ts < ?3 AND image IN (%s) AND (?5 < 0 OR uid = ?5)"
+		    " GROUP BY image UNION ALL SELECT %s FROM proc_min WHERE"
+		    " ts >= ?4 AND ts < ?2 AND image IN (%s) AND (?5 < 0 OR"
+		    " uid = ?5) GROUP BY image UNION ALL SELECT %s FROM"
+		    " proc_hour WHERE ts >= ?3 AND ts < ?4 AND image IN (%s)"
+		    " AND (?5 < 0 OR uid = ?5) GROUP BY image)", colsel, pick,
+		    colsel, pick, colsel, pick);
+	} else {
+		snprintf(colsel, sizeof(colsel), "image, uid%s",
+		    rq->by == BY_FILE ? ", path, cls" : "");
+		for (c = 0; c < nc; c++) {
+			snprintf(tmp, sizeof(tmp), ", %s", names[c]);
+			strlcat(colsel, tmp, sizeof(colsel));
+		}
+		if (rq->by == BY_FILE)
+			range_src(src, srcsz, "file_min", "file_hour", colsel);
+		else
+			range_src(src, srcsz, "proc_min", "proc_hour", colsel);
+	}
 	if (rq->by == BY_PROCESS)
-		snprintf(sql, sizeof(sql), "SELECT i.pid, i.uid, i.comm, i.exe,"
+		snprintf(sql, sqlsz, "SELECT i.pid, i.uid, i.comm, i.exe,"
 		    " 1");
 	else if (rq->by == BY_EXE)
-		snprintf(sql, sizeof(sql), "SELECT 0, 0, '', i.exe,"
+		snprintf(sql, sqlsz, "SELECT 0, 0, '', i.exe,"
 		    " count(DISTINCT x.image)");
 	else
-		snprintf(sql, sizeof(sql), "SELECT 0, max(x.cls), '', p.path,"
+		snprintf(sql, sqlsz, "SELECT 0, max(x.cls), '', p.path,"
 		    " count(DISTINCT x.image)");
 	for (c = 0; c < nc; c++) {
 		snprintf(tmp, sizeof(tmp), ", total(x.%s)", names[c]);
-		strlcat(sql, tmp, sizeof(sql));
+		strlcat(sql, tmp, sqlsz);
 	}
-	strlcat(sql, " FROM ", sizeof(sql));
-	strlcat(sql, src, sizeof(sql));
-	strlcat(sql, " AS x JOIN images i ON i.id = x.image", sizeof(sql));
+	strlcat(sql, " FROM ", sqlsz);
+	strlcat(sql, src, sqlsz);
+	strlcat(sql, " AS x JOIN images i ON i.id = x.image", sqlsz);
 	if (rq->by == BY_FILE)
-		strlcat(sql, " JOIN paths p ON p.id = x.path", sizeof(sql));
-	strlcat(sql, " WHERE (?5 < 0 OR x.uid = ?5)", sizeof(sql));
+		strlcat(sql, " JOIN paths p ON p.id = x.path", sqlsz);
+	strlcat(sql, " WHERE (?5 < 0 OR x.uid = ?5)", sqlsz);
 	strlcat(sql, rq->by == BY_PROCESS ? " GROUP BY x.image" :
 	    rq->by == BY_EXE ? " GROUP BY i.exe" : " GROUP BY x.path",
-	    sizeof(sql));
+	    sqlsz);
 	snprintf(tmp, sizeof(tmp), " ORDER BY total(x.%s) DESC LIMIT ?6",
 	    names[rq->sort]);
-	strlcat(sql, tmp, sizeof(sql));
+	strlcat(sql, tmp, sqlsz);
 	if (sqlite3_prepare_v2(store_db(D.st), sql, -1, &st, NULL) !=
 	    SQLITE_OK) {
 		err_reply(j, sqlite3_errmsg(store_db(D.st)));
-		return;
+		goto out;
 	}
 	bind_range(st, rq->from, rq->to);
 	sqlite3_bind_int64(st, 5, client == 0 ? -1 : (int64_t)client);
@@ -439,6 +877,11 @@ a_top_range(struct jbuf *j, const struct request *rq, uid_t client)
 	if (rc != SQLITE_DONE)
 		err_reply(j, sqlite3_errmsg(store_db(D.st)));
 	sqlite3_finalize(st);
+out:
+	range_mmap(0);
+	free(pick);
+	free(src);
+	free(sql);
 }
 
 /* ---- process / files ---- */

@@ -1,6 +1,6 @@
 #!/bin/sh
 # t-count-signal.sh - a program whose signal handler (an interval timer
-# every 100 us, and raise()) write()s to a log the main loop appends to as
+# every 1 ms, and raise()) write()s to a log the main loop appends to as
 # well, and to a file of its own (tests/progs/count_sig.c).  With
 # coalescing off: bytes and calls per class equal strace's count of the
 # same run.  With coalescing on (both files are O_APPEND, so the coalescer
