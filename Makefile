@@ -80,8 +80,8 @@ check: deps
 check-asan: deps
 	$(MAKE) clean
 	$(MAKE) all SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" CFLAGS="-O1 -g"
-	IOSHIM_ASAN=1 sh tests/run
-	$(MAKE) clean
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    IOSHIM_ASAN=1 sh tests/run; rc=$$?; $(MAKE) clean; $(MAKE) all; exit $$rc
 
 demo: deps all
 	sh mk/demo.sh
