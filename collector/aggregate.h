@@ -24,6 +24,7 @@ struct afile {
 	uint16_t	 plen;
 	uint8_t		 cls;
 	uint8_t		 loaded;	/* base came from the database */
+	uint8_t		 stored;	/* has a file_state row */
 	uint32_t	 seq;		/* largest seq applied to this row */
 	int64_t		 path_id;	/* paths.id, 0 = not known yet */
 	uint32_t	 id_gen;	/* flush that assigned path_id */
@@ -52,6 +53,9 @@ struct image {
 	int		 meta_dirty;	/* comm/exe/state to be stored */
 	time_t		 first_seen;
 	time_t		 last_seen;
+	time_t		 db_last_ts;	/* images.last_ts stored, 0 = unknown */
+	int64_t		 snap_ts;	/* images.base_ts stored, 0 = none */
+	int		 unsnap;	/* rows stored after the snapshot */
 	char		 comm[IW_COMM_MAX];
 	char		 exe[IW_EXE_MAX];
 	uint64_t	 cur[NPC];

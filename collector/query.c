@@ -934,7 +934,8 @@ a_process(struct jbuf *j, const struct request *rq, uid_t client)
 	}
 	if (sqlite3_prepare_v2(store_db(D.st), "SELECT pid, ppid, uid, gid,"
 	    " comm, exe, start_ticks, image_ns, state, end_reason, end_code,"
-	    " seq, first_ts, last_ts, base FROM images WHERE pid = ?1 AND"
+	    " seq, first_ts, last_ts, base, id, base_ts FROM images"
+	    " WHERE pid = ?1 AND"
 	    " (?2 < 0 OR uid = ?2) ORDER BY image_ns DESC, start_ticks DESC"
 	    " LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
 		err_reply(j, sqlite3_errmsg(store_db(D.st)));
@@ -953,6 +954,14 @@ a_process(struct jbuf *j, const struct request *rq, uid_t client)
 		memcpy(base, sqlite3_column_blob(st, 14),
 		    (size_t)sqlite3_column_bytes(st, 14) < sizeof(base) ?
 		    (size_t)sqlite3_column_bytes(st, 14) : sizeof(base));
+	/* base is a snapshot: add the windows stored after it. */
+	if (sqlite3_column_type(st, 16) != SQLITE_NULL &&
+	    store_replay_proc(D.st, sqlite3_column_int64(st, 15),
+	    sqlite3_column_int64(st, 16), base) != 0) {
+		sqlite3_finalize(st);
+		err_reply(j, sqlite3_errmsg(store_db(D.st)));
+		return;
+	}
 	jb_obj(j);
 	jb_kbool(j, "live", 0);
 	jb_ki64(j, "pid", sqlite3_column_int64(st, 0));

@@ -5,10 +5,14 @@
  * store_maintain() runs PASSIVE checkpoints on its own schedule and
  * escalates to RESTART and TRUNCATE when the WAL grows past a bound.  Each
  * window is written in one transaction with prepared statements.  The
- * cumulative counters already stored are kept per image (images.base) and
- * per file (file_state.base) in the same transaction, so after kill -9 the
- * next cumulative report of a still-running process yields exactly the
- * counts that were not stored yet.
+ * cumulative counters already stored are a snapshot per image (images.base)
+ * and per file (file_state.base) covering the rows with ts <= images.base_ts,
+ * plus the rows stored after it: store_lookup() adds those back, so after
+ * kill -9 the next cumulative report of a still-running process yields
+ * exactly the counts that were not stored yet.  The snapshot is rewritten
+ * only when an image's row changes anyway, hourly, once after activity
+ * stops, and when a window would reuse its ts; a steady window inserts its
+ * rows and touches nothing else (docs/collector.md, "Its own writes").
  *
  * Tables (schema version in PRAGMA user_version, see migrate()):
  *   images      one row per process image (pid, start_ticks, image_ns)
@@ -36,6 +40,9 @@
 #include "store.h"
 
 #define CLAMP_MAX	((int64_t)1 << 48)
+/* The images row (last_ts, base snapshot) of a live image is rewritten at
+ * least this often; in between its windows only insert rows. */
+#define SNAP_EVERY	3600
 
 enum {
 	S_IMG_FIND, S_IMG_FILES, S_IMG_INS, S_IMG_UPD, S_PATH_SEL, S_PATH_INS,
@@ -187,7 +194,13 @@ migrate(sqlite3 *db)
 		if (exec(db, sql) != SQLITE_OK)
 			goto fail;
 	}
-	/* Later versions: if (v < 2) { ALTER TABLE ... } and so on. */
+	if (v < 2) {
+		/* Version 2: base covers rows with ts <= base_ts (NULL: all). */
+		if (exec(db, "ALTER TABLE images ADD COLUMN base_ts INTEGER")
+		    != SQLITE_OK)
+			goto fail;
+	}
+	/* Later versions: if (v < 3) { ALTER TABLE ... } and so on. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA);
 	if (exec(db, sql) != SQLITE_OK || exec(db, "COMMIT") != SQLITE_OK)
 		goto fail;
@@ -265,7 +278,7 @@ prepare(struct store *s)
 {
 	char sql[8192], set[4096];
 	static const char *fixed[NSTMT] = {
-		[S_IMG_FIND] = "SELECT id, seq, state, base FROM images"
+		[S_IMG_FIND] = "SELECT id, seq, state, base, base_ts FROM images"
 		    " WHERE pid = ?1 AND start_ticks = ?2 AND image_ns = ?3",
 		[S_IMG_FILES] = "SELECT p.path, f.cls, f.seq, f.base, f.path"
 		    " FROM file_state f JOIN paths p ON p.id = f.path"
@@ -278,7 +291,8 @@ prepare(struct store *s)
 		    " last_ts = excluded.last_ts RETURNING id",
 		[S_IMG_UPD] = "UPDATE images SET ppid = ?1, comm = ?2,"
 		    " exe = ?3, last_ts = ?4, state = ?5, end_reason = ?6,"
-		    " end_code = ?7, seq = ?8, base = ?9 WHERE id = ?10",
+		    " end_code = ?7, seq = ?8, base = ?9, base_ts = ?11"
+		    " WHERE id = ?10",
 		[S_PATH_SEL] = "SELECT id FROM paths WHERE path = ?1",
 		[S_PATH_INS] = "INSERT INTO paths(path) VALUES(?1)",
 		[S_FSTATE] = "INSERT INTO file_state(image, path, cls, seq,"
@@ -508,6 +522,68 @@ unpack(const void *blob, int len, uint64_t *v, int n)
 }
 
 int
+store_replay_proc(struct store *s, int64_t image, int64_t base_ts,
+    uint64_t v[NPC])
+{
+	char sql[4096];
+	sqlite3_stmt *st;
+	int c, rc;
+
+	strlcpy(sql, "SELECT count(*)", sizeof(sql));
+	cols(sql, sizeof(sql), pc_names, NPC, ", sum(%s)");
+	strlcat(sql, " FROM proc_min WHERE image = ?1 AND ts > ?2",
+	    sizeof(sql));
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, image);
+	sqlite3_bind_int64(st, 2, base_ts);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		for (c = 0; c < NPC; c++)
+			v[c] += (uint64_t)sqlite3_column_int64(st, 1 + c);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * Add the rows stored after the snapshot (ts > base_ts) of image im to the
+ * bases just loaded.  Every row's deltas were cur - base when stored, so
+ * snapshot plus replay is the cumulative state the rows account for.
+ */
+static int
+replay(struct store *s, struct image *im, int64_t base_ts)
+{
+	char sql[4096];
+	sqlite3_stmt *st;
+	uint32_t i;
+	int64_t pid;
+	int c, rc;
+
+	if (store_replay_proc(s, im->db_id, base_ts, im->base) != 0)
+		return -1;
+	strlcpy(sql, "SELECT path", sizeof(sql));
+	cols(sql, sizeof(sql), fc_names, NFC, ", sum(%s)");
+	strlcat(sql, " FROM file_min WHERE image = ?1 AND ts > ?2"
+	    " GROUP BY path", sizeof(sql));
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, im->db_id);
+	sqlite3_bind_int64(st, 2, base_ts);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		pid = sqlite3_column_int64(st, 0);
+		for (i = 0; i < im->nfiles; i++)
+			if (im->files[i].path_id == pid)
+				break;
+		if (i == im->nfiles)
+			continue;	/* over the bound on files */
+		for (c = 0; c < NFC; c++)
+			im->files[i].base[c] +=
+			    (uint64_t)sqlite3_column_int64(st, 1 + c);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
 store_lookup(void *ctx, struct agg *a, struct image *im)
 {
 	struct store *s = ctx;
@@ -515,6 +591,8 @@ store_lookup(void *ctx, struct agg *a, struct image *im)
 	struct afile *f;
 	const char *p;
 	int found = 0;
+	int64_t base_ts = -1;
+	uint32_t i;
 
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, im->pid);
@@ -528,9 +606,8 @@ store_lookup(void *ctx, struct agg *a, struct image *im)
 		im->state = (uint16_t)sqlite3_column_int(st, 2);
 		unpack(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3),
 		    im->base, NPC);
-		memcpy(im->cur, im->base, sizeof(im->cur));
-		im->kio_init = im->base[C_KREAD_BYTES] != 0 ||
-		    im->base[C_KWRITE_BYTES] != 0;
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+			base_ts = sqlite3_column_int64(st, 4);
 	}
 	sqlite3_reset(st);
 	if (!found)
@@ -547,11 +624,24 @@ store_lookup(void *ctx, struct agg *a, struct image *im)
 		f->seq = (uint32_t)sqlite3_column_int64(fs, 2);
 		unpack(sqlite3_column_blob(fs, 3), sqlite3_column_bytes(fs, 3),
 		    f->base, NFC);
-		memcpy(f->cur, f->base, sizeof(f->cur));
 		f->path_id = sqlite3_column_int64(fs, 4);
 		f->loaded = 1;
+		f->stored = 1;
 	}
 	sqlite3_reset(fs);
+	if (base_ts >= 0 && replay(s, im, base_ts) != 0) {
+		logx(LOG_ERR, "cannot read the windows of image pid %d: %s",
+		    (int)im->pid, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	memcpy(im->cur, im->base, sizeof(im->cur));
+	for (i = 0; i < im->nfiles; i++)
+		memcpy(im->files[i].cur, im->files[i].base,
+		    sizeof(im->files[i].cur));
+	im->kio_init = im->base[C_KREAD_BYTES] != 0 ||
+	    im->base[C_KWRITE_BYTES] != 0;
+	im->snap_ts = base_ts;
+	im->unsnap = 1;		/* write a fresh snapshot at the next flush */
 	logx(LOG_DEBUG, "resumed image pid %d (id %" PRId64 ", %u files)",
 	    (int)im->pid, im->db_id, im->nfiles);
 	return 0;
@@ -593,14 +683,36 @@ path_id(struct store *s, struct afile *f)
 	return SQLITE_OK;
 }
 
+/* 1 = this window rewrites the image's snapshot (images row, file_state). */
+static int
+need_snapshot(const struct image *im, int64_t ts, time_t now)
+{
+	uint32_t i;
+
+	if (im->meta_dirty || im->state == IW_END || im->db_last_ts == 0 ||
+	    now < im->db_last_ts || now - im->db_last_ts >= SNAP_EVERY ||
+	    ts <= im->snap_ts)
+		return 1;
+	if (!img_has_delta(im))
+		return im->unsnap;	/* activity stopped: settle it */
+	for (i = 0; i < im->nfiles; i++)
+		if (!im->files[i].stored && file_has_delta(&im->files[i]))
+			return 1;	/* a new file needs its file_state row */
+	return 0;
+}
+
 static int
 flush_image(struct store *s, struct image *im, int64_t ts, time_t now)
 {
 	sqlite3_stmt *st;
 	uint64_t newbase[NPC];
+	int64_t snap_ts;
 	uint32_t i;
-	int rc, c, n, pdelta = 0;
+	int rc, c, n, pdelta = 0, snap;
 
+	snap = need_snapshot(im, ts, now);
+	/* Never move base_ts back: rows up to the old one are in newbase. */
+	snap_ts = ts > im->snap_ts ? ts : im->snap_ts;
 	for (c = 0; c < NPC; c++) {
 		newbase[c] = im->cur[c] > im->base[c] ? im->cur[c] : im->base[c];
 		if (im->cur[c] > im->base[c])
@@ -631,20 +743,24 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now)
 			return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
 		im->id_gen = s->gen;
 	}
-	/* Always refresh the row: base, seq, state, names. */
-	st = s->st[S_IMG_UPD];
-	sqlite3_bind_int64(st, 1, im->ppid);
-	sqlite3_bind_text(st, 2, im->comm, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, im->exe, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int(st, 5, im->state);
-	sqlite3_bind_int(st, 6, im->end_reason);
-	sqlite3_bind_int(st, 7, im->end_code);
-	sqlite3_bind_int64(st, 8, im->proc_seq);
-	sqlite3_bind_blob(st, 9, newbase, sizeof(newbase), SQLITE_STATIC);
-	sqlite3_bind_int64(st, 10, im->db_id);
-	if ((rc = step_done(st)) != SQLITE_OK)
-		return rc;
+	if (snap) {
+		/* The snapshot: base, seq, state, names, last_ts. */
+		st = s->st[S_IMG_UPD];
+		sqlite3_bind_int64(st, 1, im->ppid);
+		sqlite3_bind_text(st, 2, im->comm, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, im->exe, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, now);
+		sqlite3_bind_int(st, 5, im->state);
+		sqlite3_bind_int(st, 6, im->end_reason);
+		sqlite3_bind_int(st, 7, im->end_code);
+		sqlite3_bind_int64(st, 8, im->proc_seq);
+		sqlite3_bind_blob(st, 9, newbase, sizeof(newbase),
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 10, im->db_id);
+		sqlite3_bind_int64(st, 11, snap_ts);
+		if ((rc = step_done(st)) != SQLITE_OK)
+			return rc;
+	}
 	if (pdelta) {
 		st = s->st[S_PMIN];
 		sqlite3_bind_int64(st, 1, ts);
@@ -661,23 +777,23 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now)
 		struct afile *f = &im->files[i];
 		uint64_t fb[NFC];
 
-		if (!file_has_delta(f))
-			continue;
-		if ((rc = path_id(s, f)) != SQLITE_OK)
-			return rc;
-		st = s->st[S_FMIN];
-		sqlite3_bind_int64(st, 1, ts);
-		sqlite3_bind_int64(st, 2, im->db_id);
-		sqlite3_bind_int64(st, 3, f->path_id);
-		sqlite3_bind_int64(st, 4, im->uid);
-		sqlite3_bind_int(st, 5, f->cls);
-		for (n = 0; n < NFC; n++)
-			sqlite3_bind_int64(st, 6 + n,
-			    store_clamp(dlt(f->cur[n], f->base[n])));
-		if ((rc = step_done(st)) != SQLITE_OK)
-			return rc;
-		s->rows++;
-		if (im->state == IW_END)
+		if (file_has_delta(f)) {
+			if ((rc = path_id(s, f)) != SQLITE_OK)
+				return rc;
+			st = s->st[S_FMIN];
+			sqlite3_bind_int64(st, 1, ts);
+			sqlite3_bind_int64(st, 2, im->db_id);
+			sqlite3_bind_int64(st, 3, f->path_id);
+			sqlite3_bind_int64(st, 4, im->uid);
+			sqlite3_bind_int(st, 5, f->cls);
+			for (n = 0; n < NFC; n++)
+				sqlite3_bind_int64(st, 6 + n,
+				    store_clamp(dlt(f->cur[n], f->base[n])));
+			if ((rc = step_done(st)) != SQLITE_OK)
+				return rc;
+			s->rows++;
+		}
+		if (!snap || im->state == IW_END || f->path_id == 0)
 			continue;
 		for (n = 0; n < NFC; n++)
 			fb[n] = f->cur[n] > f->base[n] ? f->cur[n] : f->base[n];
@@ -689,6 +805,7 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now)
 		sqlite3_bind_blob(st, 5, fb, sizeof(fb), SQLITE_TRANSIENT);
 		if ((rc = step_done(st)) != SQLITE_OK)
 			return rc;
+		f->stored = 1;
 	}
 	if (im->state == IW_END) {
 		st = s->st[S_FSTATE_DEL];
@@ -696,6 +813,12 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now)
 		if ((rc = step_done(st)) != SQLITE_OK)
 			return rc;
 	}
+	/* forget_ids() undoes these if the transaction rolls back. */
+	if (snap) {
+		im->db_last_ts = now;
+		im->snap_ts = snap_ts;
+	}
+	im->unsnap = !snap;
 	return SQLITE_OK;
 }
 
@@ -707,12 +830,16 @@ forget_ids(struct store *s, struct agg *a)
 	uint32_t i;
 
 	for (im = agg_first(a); im != NULL; im = agg_next(im)) {
+		im->db_last_ts = 0;	/* next flush writes a snapshot */
+		im->unsnap = 1;
 		if (im->db_id != 0 && im->id_gen == s->gen)
 			im->db_id = 0;
 		for (i = 0; i < im->nfiles; i++)
 			if (im->files[i].path_id != 0 &&
-			    im->files[i].id_gen == s->gen)
+			    im->files[i].id_gen == s->gen) {
 				im->files[i].path_id = 0;
+				im->files[i].stored = 0;
+			}
 	}
 }
 
@@ -728,7 +855,7 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 	if (s->pending_since == 0 || ts < s->pending_since)
 		s->pending_since = ts;
 	for (im = agg_first(a); im != NULL; im = agg_next(im))
-		if (img_has_delta(im) || im->meta_dirty) {
+		if (img_has_delta(im) || im->meta_dirty || im->unsnap) {
 			any = 1;
 			break;
 		}
@@ -745,7 +872,7 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	for (im = agg_first(a); rc == SQLITE_OK && im != NULL;
 	    im = agg_next(im))
-		if (img_has_delta(im) || im->meta_dirty)
+		if (img_has_delta(im) || im->meta_dirty || im->unsnap)
 			rc = flush_image(s, im, s->pending_since, now);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);

@@ -12,7 +12,7 @@
 #include "aggregate.h"
 #include "json.h"
 
-#define STORE_SCHEMA	1
+#define STORE_SCHEMA	2
 
 struct store_opts {
 	const char	*path;
@@ -39,6 +39,9 @@ void		 store_close(struct store *);
 sqlite3		*store_db(struct store *);
 /* agg_lookup_fn: load a stored image's base counters and file rows. */
 int		 store_lookup(void *ctx, struct agg *, struct image *);
+/* Add the proc_min deltas of image stored after base_ts to v. */
+int		 store_replay_proc(struct store *, int64_t image,
+		    int64_t base_ts, uint64_t v[NPC]);
 /*
  * Write the pending deltas of all images as the window starting at ts, in
  * one transaction; on success agg_flushed() is called.  0 ok, -1 failed

@@ -26,11 +26,13 @@ val() { sed -n "s/^$1=//p" "$2"; }
 sq() { sqlite3 "$DB" "$1"; }
 
 start_d
-# ~4 s of reports from 3 images with files, 20 ms apart, then END.
-"$SEND" "$S" stream 3 200 20 4 >"$T/tot" &
+# ~12 s of reports from 3 images with files, 20 ms apart, then END.  Each
+# round spans windows (2 s) stored after the image's base snapshot, which a
+# restart must add back (images.base_ts).
+"$SEND" "$S" stream 3 600 20 4 >"$T/tot" &
 SPID=$!
 for round in 1 2 3; do
-	sleep 1
+	sleep 3
 	kill -9 $DPID; wait $DPID 2>/dev/null; DPID=
 	note "killed collector (round $round)"
 	eq "quick_check after kill $round" "$(sq 'PRAGMA quick_check')" ok
