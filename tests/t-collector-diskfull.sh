@@ -3,26 +3,7 @@
 # collector keeps counting in memory, says "disk_full" in health, and when
 # space returns it stores everything, exactly.  Needs root (tmpfs mount).
 . "$(dirname "$0")/lib.sh"
-[ -x "$IOSHIMD" ] || skip "collector/ioshimd not built"
-IOSHIM=${IOSHIM_TOOL:-$IOSHIM}
-[ -x "$IOSHIM" ] || skip "tools/ioshim not built"
-command -v sqlite3 >/dev/null || skip "no sqlite3 CLI"
-SEND=$(prog wire_send)
-S=$T/s.sock DB=$T/ioshim.db DPID=
-trap '[ -n "$DPID" ] && kill -9 $DPID 2>/dev/null; rm -rf "$T"' EXIT
-start_d() {
-	"$IOSHIMD" --foreground --socket "$S" --db "$DB" --window 2 "$@" 2>>"$T/d.log" &
-	DPID=$!
-	i=0; while [ ! -S "$S.ctl" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-	[ -S "$S.ctl" ] || { cat "$T/d.log"; fail "ioshimd did not start"; }
-}
-stop_d() {
-	kill -TERM $DPID; wait $DPID; rc=$?; DPID=
-	[ $rc -eq 0 ] || { tail -n 30 "$T/d.log"; fail "ioshimd exited with status $rc"; }
-}
-q() { "$IOSHIM" query --socket "$S" "$@"; }
-val() { sed -n "s/^$1=//p" "$2"; }
-sq() { sqlite3 "$DB" "$1"; }
+. "$TOP/tests/collector_lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root for a small tmpfs"
 mkdir "$T/small"
 mount -t tmpfs -o size=1m tmpfs "$T/small" 2>/dev/null || skip "cannot mount tmpfs"
