@@ -162,3 +162,34 @@ ready_signal(void)
 	syscall(SYS_write, (int)fd, "1", 1);
 	syscall(SYS_close, (int)fd);
 }
+
+/*
+ * Field n (as numbered in proc(5), n >= 3) of /proc/self/stat, as a
+ * number; *state gets field 3 (R, S, Z, ...) when not NULL.  0 when the
+ * file cannot be read.  Raw system calls: safe anywhere.
+ */
+uint64_t
+proc_stat_field(int n, char *state)
+{
+	char buf[1024], *p;
+	ssize_t len;
+	int fd, field;
+
+	fd = shim_raw_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	len = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	/* the command name (field 2) may hold spaces: start after its ")" */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] == '\0')
+		return 0;
+	if (state != NULL)
+		*state = p[2];
+	for (field = 2; *p && field < n; p++)
+		if (*p == ' ')
+			field++;
+	return strtoull(p, NULL, 10);
+}

@@ -42,25 +42,7 @@ static atomic_flag sig_lock = ATOMIC_FLAG_INIT;
 static uint64_t
 read_start_ticks(void)
 {
-	char buf[1024], *p;
-	ssize_t n;
-	int fd, field;
-
-	fd = shim_raw_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
-	syscall(SYS_close, fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
-		return 0;
-	/* after ")" comes field 3 */
-	for (field = 2; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	return strtoull(p, NULL, 10);
+	return proc_stat_field(22, NULL);
 }
 
 static void

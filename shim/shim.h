@@ -218,6 +218,7 @@ HIDDEN void	shim_init(void);
 HIDDEN int	shim_raw_open(const char *, int, mode_t);
 HIDDEN uint64_t	shim_now_ns(void);		/* CLOCK_MONOTONIC */
 HIDDEN uint64_t	shim_wall_ns(void);		/* CLOCK_REALTIME */
+HIDDEN uint64_t	proc_stat_field(int n, char *state);	/* /proc/self/stat */
 
 /*
  * fdtable.c - what each descriptor is, cached.  An entry packs the class,

@@ -36,25 +36,10 @@ static atomic_int main_gone;	/* the main thread called pthread_exit */
 static long
 nthreads(void)
 {
-	char buf[1024], *p;
-	ssize_t n;
-	int fd, field, zombie;
+	char state = 0;
+	long n = (long)proc_stat_field(20, &state);
 
-	fd = shim_raw_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
-	syscall(SYS_close, fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL || p[1] == '\0')
-		return 0;
-	zombie = p[2] == 'Z';
-	for (field = 2; *p && field < 20; p++)
-		if (*p == ' ')
-			field++;
-	return strtol(p, NULL, 10) - zombie;
+	return n - (state == 'Z');
 }
 static _Atomic uint32_t kicks;	/* futex word: bumped to wake the worker */
 
