@@ -48,8 +48,8 @@ usage(FILE *f)
 }
 
 /* A request whose reply is parsed; NULL (message printed) on failure. */
-static struct jv *
-ask(const char *sockopt, const char *req)
+struct jv *
+report_ask(const char *sockopt, const char *req)
 {
 	struct jv *v;
 	char *reply;
@@ -370,13 +370,13 @@ cmd_report(int argc, char **argv)
 	/* Every executable: the totals line, and --by class. */
 	snprintf(req, sizeof(req), "top by=exe from=%lld to=%lld limit=1000",
 	    (long long)f, (long long)t);
-	if ((all = ask(sockopt, req)) == NULL)
+	if ((all = report_ask(sockopt, req)) == NULL)
 		return 1;
 	if (by == BY_PROCESS || by == BY_FILE) {
 		snprintf(req, sizeof(req), "top by=%s from=%lld to=%lld "
 		    "limit=%d sort=%s", bynames[by], (long long)f, (long long)t,
 		    limit, by == BY_FILE ? "write_bytes" : "disk_write_bytes");
-		if ((top = ask(sockopt, req)) == NULL)
+		if ((top = report_ask(sockopt, req)) == NULL)
 			goto out;
 	}
 	rows = jv_get(by == BY_EXE || by == BY_CLASS ? all : top, "rows");

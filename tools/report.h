@@ -8,6 +8,11 @@
 
 #include <stdint.h>
 
+struct jv;
+
+/* Send one request; the parsed reply, or NULL (a message printed). */
+struct jv	*report_ask(const char *sockopt, const char *req);
+
 #define CHART_SERIES	8
 
 struct series {

@@ -13,26 +13,6 @@
 #include "jv.h"
 #include "report.h"
 
-static struct jv *
-ask(const char *sockopt, const char *req)
-{
-	struct jv *v;
-	char *reply;
-
-	if (client_request(sockopt, req, &reply) != 0)
-		return NULL;
-	v = jv_parse(reply);
-	free(reply);
-	if (v == NULL)
-		warnx("report: unreadable reply from the collector");
-	else if (jv_error(v) != NULL) {
-		warnx("report: collector: %s", jv_error(v));
-		jv_free(v);
-		v = NULL;
-	}
-	return v;
-}
-
 /* Bucket width: about 120 buckets, a multiple of the collector's window. */
 static int64_t
 pick_step(const char *sockopt, int64_t range)
@@ -40,7 +20,7 @@ pick_step(const char *sockopt, int64_t range)
 	struct jv *h;
 	int64_t w = 60, step;
 
-	if ((h = ask(sockopt, "health")) != NULL) {
+	if ((h = report_ask(sockopt, "health")) != NULL) {
 		if (jv_num(h, "window_s") >= 1)
 			w = (int64_t)jv_num(h, "window_s");
 		jv_free(h);
@@ -87,7 +67,7 @@ fill(const char *sockopt, struct chart *c, int64_t from, int64_t to,
 	snprintf(req, sizeof(req), "top by=exe from=%lld to=%lld limit=%d "
 	    "sort=disk_write_bytes", (long long)from, (long long)to,
 	    limit < CHART_SERIES ? limit : CHART_SERIES);
-	if ((top = ask(sockopt, req)) == NULL)
+	if ((top = report_ask(sockopt, req)) == NULL)
 		return -1;
 	rows = jv_get(top, "rows");
 	for (i = 0; rows != NULL && i < rows->n && c->ns < CHART_SERIES; i++) {
@@ -106,7 +86,7 @@ fill(const char *sockopt, struct chart *c, int64_t from, int64_t to,
 		    "step=%lld fields=disk_write_bytes,disk_writes,memfs_writes,"
 		    "absorbed,flush_syscalls", exe, (long long)c->from,
 		    (long long)to, (long long)c->step);
-		if ((h = ask(sockopt, req)) == NULL) {
+		if ((h = report_ask(sockopt, req)) == NULL) {
 			jv_free(top);
 			return -1;
 		}
