@@ -65,17 +65,6 @@ static __thread pid_t my_tid;
 HIDDEN _Atomic uint64_t co_held;
 HIDDEN volatile int shim_ending;
 
-/* IOSHIM_FLUSH_ON, split once. */
-#define NPRIO	16
-static const char *prio_word[NPRIO];
-static size_t prio_len[NPRIO];
-static int nprio;
-static unsigned char prio_first[256];
-static char letters[NPRIO + 1];		/* distinct first letters, a C string */
-
-static int nletters;
-static char prio_store[sizeof(cfg.flush_on)];
-
 static pid_t
 tid(void)
 {
@@ -89,7 +78,6 @@ lock(void)
 {
 	pid_t me = tid(), free_ = 0;
 	unsigned spins = 0;
-
 	while (!atomic_compare_exchange_weak_explicit(&owner, &free_, me,
 	    memory_order_acquire, memory_order_relaxed)) {
 		free_ = 0;
@@ -117,59 +105,6 @@ block_all(sigset_t *old)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, old);
-}
-
-static void
-prio_init(void)
-{
-	char *p, *save = NULL;
-
-	strcpy(prio_store, cfg.flush_on);
-	for (p = strtok_r(prio_store, ":", &save); p && nprio < NPRIO;
-	    p = strtok_r(NULL, ":", &save)) {
-		prio_word[nprio] = p;
-		prio_len[nprio] = strlen(p);
-		if (!prio_first[(unsigned char)*p])
-			letters[nletters++] = *p;
-		prio_first[(unsigned char)*p] = 1;
-		nprio++;
-	}
-}
-
-/* Does one of the IOSHIM_FLUSH_ON words start at q (end is the limit)? */
-static int
-prio_at(const char *q, const char *end)
-{
-	int k;
-
-	for (k = 0; k < nprio; k++)
-		if (prio_word[k][0] == q[0] && prio_len[k] <= (size_t)(end - q) &&
-		    (prio_len[k] < 2 || prio_word[k][1] == q[1]) &&
-		    memcmp(q, prio_word[k], prio_len[k]) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * Does q[0..n) hold one of the IOSHIM_FLUSH_ON words?  q[n] must be a NUL
- * (the buffer keeps one after the bytes appended): strcspn then finds the
- * next first letter of a word, 16 bytes per instruction where libc can
- * (SSE4.2), and only there are the words compared.
- */
-static int
-has_prio(const char *q, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		i += strcspn(q + i, letters);
-		if (i >= n)
-			break;
-		if (q[i] != '\0' && prio_at(q + i, q + n))
-			return 1;
-		i++;		/* past the letter, or past a NUL in the data */
-	}
-	return 0;
 }
 
 static int
@@ -215,7 +150,7 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 	if (lock_mine())
 		return BUF_NONE;	/* a signal handler opening a log */
 	lock();
-	if (nprio == 0 && cfg.flush_on[0])
+	if (!prio_on && cfg.flush_on[0])
 		prio_init();
 	for (i = 0; i < nbufs; i++) {
 		if (bufs[i].refs == 0) {
@@ -461,20 +396,20 @@ append(struct cobuf *b, const char *p, size_t n, int *err, int *prio)
 	for (;;) {
 		s = atomic_load(&b->state);
 		len = ST_LEN(s);
-		/* room for the bytes and a NUL after them (has_prio) */
-		if ((size_t)len + n >= b->cap && grow(b, (uint32_t)n + 1) != 0) {
+		if ((size_t)len + n > b->cap && grow(b, (uint32_t)n) != 0) {
 			/* full: make room by writing, cut at a newline */
 			if (flush_buf(b, len + n > cfg.buffer_bytes ? IW_R_SIZE :
 			    IW_R_MEMORY, 1) != 0)
 				goto failed;
-			if (ST_LEN(atomic_load(&b->state)) + n >= b->cap &&
+			if (ST_LEN(atomic_load(&b->state)) + n > b->cap &&
 			    flush_buf(b, IW_R_SIZE, 0) != 0)
 				goto failed;
 			continue;
 		}
-		memcpy(b->data + len, p, n);
-		b->data[len + n] = '\0';
-		*prio = nprio && has_prio(b->data + len, n);
+		if (prio_on)
+			*prio = prio_copy(b->data + len, p, n);
+		else
+			memcpy(b->data + len, p, n);
 		if (atomic_compare_exchange_strong(&b->state, &s,
 		    ST_MAKE(ST_GEN(s), len + n)))
 			break;

@@ -435,6 +435,13 @@ timed_class(fdent_t e)
 	return FDE_CLASS(e) <= IW_MEMFS && FDE_FILE(e) != FILE_NONE;
 }
 
+/* prio.c - the IOSHIM_FLUSH_ON words in appended bytes. */
+
+HIDDEN extern int prio_on;	/* there are words to look for */
+HIDDEN void	prio_init(void);
+/* copy n bytes to dst; 1 when they hold a word */
+HIDDEN int	prio_copy(char *dst, const char *src, size_t n);
+
 /* coalesce.c - gathering appends to log files. */
 
 HIDDEN int	co_eligible(int fd, const char *path, int flags, const struct stat *st);

@@ -29,7 +29,7 @@ prog() {
 	mkdir -p "$TOP/tests/bin"
 	src=$TOP/tests/progs/$1.c bin=$TOP/tests/bin/$1
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-		cc -O1 -g -Wall -Wextra -D_GNU_SOURCE -o "$bin" "$src" -lpthread || fail "cannot build $1"
+		cc -O1 -g -Wall -Wextra -D_GNU_SOURCE -I"$TOP/common" -o "$bin" "$src" -lpthread || fail "cannot build $1"
 	fi
 	echo "$bin"
 }

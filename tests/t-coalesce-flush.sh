@@ -44,6 +44,18 @@ ERROR not a flush word now
 a WARN here"
 finish
 
+# long lines go through the vector search: a word across a 32-byte edge,
+# and one that ends the line
+pad=$(printf '%030d' 0)
+start long 3000 "w:$pad info nothing to see here, a long ordinary line of text" \
+    "w:$pad CRIT" "w:info after"
+eq "priority: a word across a vector edge" "$(cat "$T/long.log")" "$pad info nothing to see here, a long ordinary line of text
+$pad CRIT"
+finish
+start edge 3000 "w:$(printf '%-29s' info)CRIT: now" "w:info after"
+eq "priority: a word across bytes 29..33" "$(cat "$T/edge.log")" "$(printf '%-29s' info)CRIT: now"
+finish
+
 start fsync 3000 "w:before fsync 1" "w:before fsync 2" fsync "w:after"
 eq "fsync: bytes in the file once it returns" "$(cat "$T/fsync.log")" "before fsync 1
 before fsync 2"
