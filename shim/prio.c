@@ -40,7 +40,7 @@ static int nfirst;
  * (one bit per distinct first letter, the ninth shares the first's bit) */
 static unsigned char lo_tbl[16], hi_tbl[16];
 static char store[sizeof(cfg.flush_on)];
-static int (*copy_fn)(char *, const char *, size_t);
+HIDDEN int (*prio_copy)(char *, const char *, size_t);
 
 HIDDEN int prio_on;
 
@@ -77,35 +77,49 @@ prio_init(void)
 			}
 		nword++;
 	}
-	copy_fn = copy_vec;
+	prio_copy = copy_vec;
 #ifdef PRIO_X86
 	__builtin_cpu_init();	/* we may run before libgcc's constructor */
 	if (__builtin_cpu_supports("ssse3"))
-		copy_fn = copy_ssse3;
+		prio_copy = copy_ssse3;
 	if (__builtin_cpu_supports("avx2"))
-		copy_fn = copy_avx2;
+		prio_copy = copy_avx2;
 #endif
 	prio_on = nword > 0;
 }
 
 /*
- * Is a word at one of the positions marked in bits, counted from src + off
- * (the whole append is src[0..n))?
+ * Of the candidate positions in bits (counted from src + off), those
+ * where the next byte can follow the first letter: usually none, without
+ * a call.  The last byte of the append has no next byte and stays.
  */
+static inline uint32_t
+pairs(const char *src, size_t n, size_t off, uint32_t bits)
+{
+	uint32_t left = bits;
+	const unsigned char *q;
+	unsigned k;
+
+	for (; bits != 0; bits &= bits - 1) {
+		q = (const unsigned char *)src + off + __builtin_ctz(bits);
+		if (q + 1 == (const unsigned char *)src + n)
+			continue;
+		k = (unsigned)q[0] << 8 | q[1];
+		if (!(pair[k >> 3] & (1u << (k & 7))))
+			left &= ~(1u << __builtin_ctz(bits));
+	}
+	return left;
+}
+
+/* Is a word at one of the positions in bits (counted from src + off)? */
 static int
 check(const char *src, size_t n, size_t off, uint32_t bits)
 {
 	const char *q, *end = src + n;
-	unsigned k;
 	int i;
 
 	for (; bits != 0; bits &= bits - 1) {
 		q = src + off + __builtin_ctz(bits);
-		if (q + 1 < end) {
-			k = (unsigned)(unsigned char)q[0] << 8 | (unsigned char)q[1];
-			if (!(pair[k >> 3] & (1u << (k & 7))))
-				continue;
-		}
 		for (i = 0; i < nword; i++)
 			if (wlen[i] <= (size_t)(end - q) && word[i][0] == q[0] &&
 			    memcmp(q, word[i], wlen[i]) == 0)
@@ -146,6 +160,7 @@ copy_short(char *dst, const char *src, size_t n)
 			STORE(dst + i_, x_);				\
 			bits_ = CAND(x_);				\
 			if (unlikely(bits_ != 0) &&			\
+			    (bits_ = pairs(src, n, i_, bits_)) != 0 &&	\
 			    check(src, n, i_, bits_))			\
 				goto hit;				\
 		}							\
@@ -156,6 +171,7 @@ copy_short(char *dst, const char *src, size_t n)
 			bits_ = CAND(x_) &				\
 			    (uint32_t)(~0ull << ((W) - n % (W)));	\
 			if (unlikely(bits_ != 0) &&			\
+			    (bits_ = pairs(src, n, i_, bits_)) != 0 &&	\
 			    check(src, n, i_, bits_))			\
 				goto hit;				\
 		}							\
@@ -246,13 +262,3 @@ copy_avx2(char *dst, const char *src, size_t n)
 	COPY_LOOP(32, __m256i, LD256, ST256, CAND256);
 }
 #endif
-
-/*
- * Copy src[0..n) to dst and tell whether the bytes hold a word.  Nothing
- * is read or written past n.
- */
-int
-prio_copy(char *dst, const char *src, size_t n)
-{
-	return copy_fn(dst, src, n);
-}

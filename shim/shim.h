@@ -439,8 +439,9 @@ timed_class(fdent_t e)
 
 HIDDEN extern int prio_on;	/* there are words to look for */
 HIDDEN void	prio_init(void);
-/* copy n bytes to dst; 1 when they hold a word */
-HIDDEN int	prio_copy(char *dst, const char *src, size_t n);
+/* copy n bytes from src to dst, reading and writing nothing past them;
+ * 1 when they hold a word (the best variant for this CPU) */
+HIDDEN extern int (*prio_copy)(char *dst, const char *src, size_t n);
 
 /* coalesce.c - gathering appends to log files. */
 

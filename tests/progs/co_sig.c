@@ -3,7 +3,10 @@
  * to.  SIGALRM comes from a fast interval timer, SIGUSR1 from a second
  * thread (pthread_kill on the main thread), while the main thread and a
  * third writer thread append their own lines.
- * usage: co_sig PATH N
+ * usage: co_sig PATH N [SLOW]
+ * With SLOW, the writer thread appends one line every 200 us while the
+ * main thread writes its N: the main thread mostly appends alone, and the
+ * lock changes hands between its appends now and then.
  * Lines are "TAG SEQ xxx\n" (see co_lib.sh lines_check); tags m (main),
  * t (thread), a (SIGALRM handler), u (SIGUSR1 handler).  Prints the spec
  * "m:N t:N a:K u:K" of what was written.
@@ -18,7 +21,7 @@
 #include <unistd.h>
 #include <sys/time.h>
 
-static int fd, n;
+static int fd, n, slow, nt;
 static volatile sig_atomic_t na, nu, stop;
 static pthread_t main_thread;
 
@@ -77,8 +80,16 @@ writer(void *arg)
 {
 	int i;
 
+	if (slow) {
+		for (nt = 0; !stop; nt++) {
+			put('t', nt);
+			usleep(200);
+		}
+		return arg;
+	}
 	for (i = 0; i < n; i++)
 		put('t', i);
+	nt = n;
 	return arg;
 }
 
@@ -101,9 +112,10 @@ main(int argc, char **argv)
 	sigset_t set;
 	int i;
 
-	if (argc != 3)
+	if (argc != 3 && argc != 4)
 		return 2;
 	n = atoi(argv[2]);
+	slow = argc == 4;
 	fd = open(argv[1], O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (fd < 0)
 		return 1;
@@ -131,6 +143,6 @@ main(int argc, char **argv)
 	stop = 1;
 	pthread_join(w, NULL);
 	pthread_join(k, NULL);
-	printf("m:%d t:%d a:%d u:%d\n", n, n, (int)na, (int)nu);
+	printf("m:%d t:%d a:%d u:%d\n", n, nt, (int)na, (int)nu);
 	return close(fd) != 0;
 }
