@@ -217,12 +217,15 @@ for fig, label, n in LOGS:
                 note=note)
         else:
             row(3, fig + "_wall_" + v, "%s %s: wall" % (label, vl), w, "s", note=note)
+    # the issue sets the wall-time targets for the write() appends; the
+    # stdio and python loggers are measured beside them, without targets
+    wt = fig == "log_write"
     r = ratio(fig, "shim", "none")
     row(3, fig + "_ratio", "  %s: wall with shim / without" % label, r, "x",
-        ("<=", 0.2, "≤ 0.2"))
+        ("<=", 0.2, "≤ 0.2") if wt else None)
     r = ratio(fig, "shim", "buffered")
     row(3, fig + "_vsbuf", "  %s: wall with shim / in-process buffered" % label, r,
-        "x", ("<=", 2.0, "≤ 2"))
+        "x", ("<=", 2.0, "≤ 2") if wt else None)
     r = ratio(fig, "shim", "tmpfs")
     row(3, fig + "_vstmpfs", "  %s: wall with shim (disk) / without on tmpfs" % label,
         r, "x")
@@ -364,14 +367,19 @@ for k in P.get("scale_k", "").split():
     n = float(P.get("scale_n", "0"))
     r = ratio(fig, "shim", "none")
     row(7, fig + "_ratio", "%s log files round robin (%d appends): wall with shim / without"
-        % (k, n), r, "x", ("<=", 0.2, "≤ 0.2"),
+        % (k, n), r, "x", None,
         note="per append with shim %s, without %s" % (
             fmt(med([x / n for x in vals(fig, "shim", "wall_ns")]) if n else None, "ns"),
             fmt(med([x / n for x in vals(fig, "none", "wall_ns")]) if n else None, "ns")))
+    # IOSHIM_MEM_KB (default 4096) shared by k files allows at most
+    # mem/k bytes per write: the best cut it leaves, beside the figure
+    best = 100.0 * (1 - 100.0 / (4096 * 1024 / int(k))) if int(k) > 0 else 100.0
     c = cut(fig, "shim", "none")
     row(7, fig + "_cut", "  %s files: write syscalls cut" % k, c, "%",
         (">=", 99.0, "≥ 99 %"),
-        origin_cmp(med(c), ">=", 95.0, "90–95% fewer disk writes"))
+        origin_cmp(med(c), ">=", 95.0, "90–95% fewer disk writes"),
+        note="the default memory bound allows at most %.2f %%" % best
+        if best < 99.0 else "")
 
 # Output --------------------------------------------------------------------
 def cells(r):
