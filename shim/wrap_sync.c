@@ -65,8 +65,13 @@ name decl								\
 }
 FSYNC(fsync, (int fd), (SYS_fsync, fd), (fd))
 FSYNC(fdatasync, (int fd), (SYS_fdatasync, fd), (fd))
+#ifdef SYS_sync_file_range
+#define SFR_EARLY	(SYS_sync_file_range, fd, off, n, fl)
+#else	/* 32-bit arm: the flags moved ahead so the 64-bit halves pair up */
+#define SFR_EARLY	(SYS_sync_file_range2, fd, fl, off, n)
+#endif
 FSYNC(sync_file_range, (int fd, off64_t off, off64_t n, unsigned int fl),
-    (SYS_sync_file_range, fd, off, n, fl), (fd, off, n, fl))
+    SFR_EARLY, (fd, off, n, fl))
 
 EXPORT int
 syncfs(int fd)
