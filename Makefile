@@ -24,7 +24,7 @@ ifneq ($(COLL_SRC),)
 ALL += collector/ioshimd
 endif
 
-.PHONY: all deps check check-asan demo bench bench-smoke install clean fuzz
+.PHONY: all deps check check-asan check-tsan demo bench bench-smoke install clean fuzz
 
 all: $(ALL)
 
@@ -84,6 +84,35 @@ check-asan: deps
 	$(MAKE) all SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" CFLAGS="-O1 -g"
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    IOSHIM_ASAN=1 sh tests/run; rc=$$?; $(MAKE) clean; $(MAKE) all; exit $$rc
+
+# ThreadSanitizer where threads meet: the shim built with -fsanitize=thread
+# into its own directory (the normal build is untouched), threaded test
+# programs built with it too, run by tests/tsan/run with libtsan and the
+# TSan shim preloaded; any TSan report fails.  docs/shim.md says more.
+# gcc: its libtsan is a shared library, which tests/tsan/run preloads.
+TSAN_CC		= gcc
+TSAN_DIR	= tests/bin/tsan
+TSAN_FLAGS	= -fsanitize=thread -O1 -g -fno-omit-frame-pointer
+TSAN_PROGS	= $(TSAN_DIR)/co_conc $(TSAN_DIR)/co_exitrace $(TSAN_DIR)/tsan_mix $(TSAN_DIR)/tsan_sig
+
+$(TSAN_DIR)/%.o: shim/%.c shim/*.h common/wire.h
+	@mkdir -p $(TSAN_DIR)
+	$(TSAN_CC) $(CPPFLAGS) $(TSAN_FLAGS) $(WARN) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c -o $@ $<
+
+$(TSAN_DIR)/libioshim-tsan.so: $(SHIM_SRC:shim/%.c=$(TSAN_DIR)/%.o)
+	$(TSAN_CC) -fsanitize=thread -shared -o $@ $^ -ldl -lpthread -Wl,-z,now -Wl,--no-undefined
+
+$(TSAN_DIR)/%: tests/progs/%.c
+	@mkdir -p $(TSAN_DIR)
+	$(TSAN_CC) $(TSAN_FLAGS) $(WARN) -D_GNU_SOURCE -o $@ $< -lpthread
+
+$(TSAN_DIR)/%: tests/tsan/%.c
+	@mkdir -p $(TSAN_DIR)
+	$(TSAN_CC) $(TSAN_FLAGS) $(WARN) -D_GNU_SOURCE -o $@ $< -lpthread
+
+check-tsan: deps
+	$(MAKE) all $(TSAN_DIR)/libioshim-tsan.so $(TSAN_PROGS)
+	sh tests/tsan/run
 
 demo: deps all
 	sh mk/demo.sh

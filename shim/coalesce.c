@@ -61,7 +61,7 @@ static struct cobuf bufs[NBUF];
 static _Atomic unsigned nbufs;		/* slots ever used */
 static size_t mem_used;			/* sum of caps */
 HIDDEN _Atomic uint64_t co_held;
-HIDDEN volatile int shim_ending;
+HIDDEN _Atomic int shim_ending;
 
 static _Atomic pid_t owner;		/* tid holding the lock, 0 = free */
 static __thread pid_t my_tid;
@@ -423,7 +423,15 @@ append(struct cobuf *b, const char *p, size_t n, int *err, int *prio)
 	for (;;) {
 		s = atomic_load(&b->state);
 		len = ST_LEN(s);
-		if ((size_t)len + n > b->cap && grow(b, (uint32_t)n) != 0) {
+		if ((size_t)len + n > b->cap) {
+			/*
+			 * After growing, read the state again: a signal
+			 * handler on this thread may have written the held
+			 * bytes meanwhile (reentrant_write), and grow() saw
+			 * the length it left, not len.
+			 */
+			if (grow(b, (uint32_t)n) == 0)
+				continue;
 			/* full: make room by writing, cut at a newline */
 			if (flush_buf(b, len + n > cfg.buffer_bytes ? IW_R_SIZE :
 			    IW_R_MEMORY, 1) != 0)

@@ -211,8 +211,13 @@ add_block(struct tctr *to, const struct tctr *from, int atomic)
 static void
 zero_block(struct tctr *t)
 {
-	memset(t->cls, 0, sizeof(t->cls));
-	t->co_absorbed = 0;
+	unsigned c, k;
+
+	/* word by word, atomic: proc_totals may be reading (fold_seq) */
+	for (c = 0; c < IW_NCLASS; c++)
+		for (k = 0; k < 4; k++)
+			__atomic_store_n(&t->cls[c][k], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->co_absorbed, 0, __ATOMIC_RELAXED);
 }
 
 /* A thread ends: its counts move to the retired block. */

@@ -11,6 +11,7 @@
  * exactly as it would have (same signal, core if any).  The program still
  * sees SIG_DFL when it asks, and its own handlers replace the shim's.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -129,14 +130,37 @@ sig_lock_take(void)
 		;
 }
 
-EXPORT int
+/*
+ * Until the constructor has run, a call goes to the next sigaction as it
+ * is: it may come from another runtime's start-up (ThreadSanitizer's sets
+ * its handlers before any constructor, through our sigaction), when no
+ * shim code can run yet, not even instrumented code in a sanitizer build,
+ * hence NO_TSAN.  signals_init() looks at every disposition when the shim
+ * starts anyway.
+ */
+static int shim_sigaction(int, const struct sigaction *, struct sigaction *);
+
+EXPORT NO_TSAN int
 sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	static real_sigaction_t early;
+
+	if (likely(shim_ready))
+		return shim_sigaction(sig, act, old);
+	if (early == NULL &&
+	    (early = (real_sigaction_t)dlsym(RTLD_NEXT, "sigaction")) == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return early(sig, act, old);
+}
+
+static __attribute__((noinline)) int
+shim_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	struct sigaction prev;
 	int r, was_ours, dfl;
 
-	if (unlikely(!shim_ready))
-		shim_init();
 	if (sig <= 0 || sig >= NSIG_MAX || !fatal[sig])
 		return real.sigaction(sig, act, old);
 	sig_lock_take();

@@ -33,6 +33,17 @@
 #define EXPORT		__attribute__((visibility("default")))
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
+/* not instrumented in a ThreadSanitizer build (runs before TSan can) */
+#if defined(__SANITIZE_THREAD__)
+#define NO_TSAN		__attribute__((no_sanitize_thread))
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NO_TSAN		__attribute__((disable_sanitizer_instrumentation))
+#endif
+#endif
+#ifndef NO_TSAN
+#define NO_TSAN
+#endif
 
 /*
  * The real functions, each resolved once with dlsym(RTLD_NEXT) so other
@@ -349,13 +360,14 @@ tctr(void)
 /*
  * Add to this thread's counter.  On x86-64 one add instruction: a signal
  * handler on this thread cannot split it, and no other thread writes the
- * word, so no lock prefix is needed.  Elsewhere a relaxed atomic add.
+ * word, so no lock prefix is needed.  Elsewhere (and under TSan, which
+ * does not see inside asm) a relaxed atomic add.
  */
 static inline void
 ctr_add(uint64_t *p, uint64_t v)
 {
-#if defined(__x86_64__)
-	__asm__ volatile("addq %1, %0" : "+m"(*p) : "r"(v));
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+	__asm__ volatile("addq %1, %0" : "+m"(*p) : "er"(v));
 #else
 	__atomic_fetch_add(p, v, __ATOMIC_RELAXED);
 #endif
@@ -461,7 +473,7 @@ HIDDEN void	co_parent_fork(void);
 HIDDEN int	co_flush_inode(dev_t dev, ino_t ino);
 HIDDEN void	co_age_flush(void);			/* worker: age and retries */
 HIDDEN extern _Atomic uint64_t co_held;			/* bytes buffered now */
-HIDDEN extern volatile int shim_ending;			/* image ended: no buffering */
+HIDDEN extern _Atomic int shim_ending;			/* image ended: no buffering */
 HIDDEN void	co_flush_peer(int fd, unsigned ihash);	/* flush fd's file by inode */
 
 /*
