@@ -56,15 +56,21 @@ struct acct {
 	fdent_t		e;
 	size_t		pend, avail;
 	uint64_t	t0;
+	int		lk;	/* we took f's lock */
 };
 
 /*
  * Start accounting a call on f that adds up to n bytes (SIZE_MAX: it
- * writes the buffer out).
+ * writes the buffer out).  Unless the caller holds f's lock (the
+ * _unlocked calls: the program does), take it until the pointers are
+ * read again: another thread's call on f in between would be counted
+ * twice.  The real call takes it again (it is recursive); ~5 ns.
  */
 static inline void
-acct_begin(struct acct *a, FILE *f, size_t n)
+acct_begin(struct acct *a, FILE *f, size_t n, int locked)
 {
+	if ((a->lk = !locked))
+		flockfile(f);
 	a->f = f;
 	a->e = f->_fileno >= 0 ? fd_get(f->_fileno) : 0;
 	a->pend = wpend(f);
@@ -82,6 +88,8 @@ acct_write_end(struct acct *a, size_t added, int calls)
 	ssize_t out = (ssize_t)(a->pend + added) - (ssize_t)after;
 	unsigned c = FDE_CLASS(a->e), fr = FDE_FILE(a->e);
 
+	if (a->lk)
+		funlockfile(a->f);
 	if (!(a->e & FD_KNOWN))
 		return;
 	if (calls) {
@@ -105,6 +113,8 @@ acct_read_end(struct acct *a, size_t consumed)
 	ssize_t in = (ssize_t)ravail(a->f) - (ssize_t)a->avail + (ssize_t)consumed;
 	unsigned c = FDE_CLASS(a->e), fr = FDE_FILE(a->e);
 
+	if (a->lk)
+		funlockfile(a->f);
 	if (!(a->e & FD_KNOWN))
 		return;
 	CLS_ADD(c, C_READS, 1);
@@ -195,7 +205,7 @@ name(const void *p, size_t size, size_t n, FILE *f)			\
 		shim_init();						\
 	if (unlikely(coalesced(f)))					\
 		return co_put(f, p, size * n, locked) ? 0 : n;		\
-	acct_begin(&a, f, size * n);					\
+	acct_begin(&a, f, size * n, locked);				\
 	r = real.name(p, size, n, f);					\
 	acct_write_end(&a, r * size, 1);				\
 	return r;							\
@@ -214,7 +224,7 @@ name(const char *s, FILE *f)						\
 		shim_init();						\
 	if (unlikely(coalesced(f)))					\
 		return co_put(f, s, strlen(s), locked) ? EOF : 1;	\
-	acct_begin(&a, f, strlen(s));					\
+	acct_begin(&a, f, strlen(s), locked);				\
 	r = real.name(s, f);						\
 	acct_write_end(&a, r >= 0 ? strlen(s) : 0, 1);			\
 	return r;							\
@@ -234,7 +244,7 @@ name(int c, FILE *f)							\
 		shim_init();						\
 	if (unlikely(coalesced(f)))					\
 		return co_put(f, &ch, 1, locked) ? EOF : ch;		\
-	acct_begin(&a, f, 1);						\
+	acct_begin(&a, f, 1, locked);					\
 	r = real.name(c, f);						\
 	acct_write_end(&a, r != EOF, 1);				\
 	return r;							\
@@ -272,7 +282,7 @@ puts(const char *s)
 		funlockfile(stdout);
 		return r;
 	}
-	acct_begin(&a, stdout, strlen(s) + 1);
+	acct_begin(&a, stdout, strlen(s) + 1, 0);
 	r = real.puts(s);
 	acct_write_end(&a, r >= 0 ? strlen(s) + 1 : 0, 1);
 	return r;
@@ -288,7 +298,7 @@ putw(int w, FILE *f)
 		shim_init();
 	if (unlikely(coalesced(f)))
 		return co_put(f, &w, sizeof(w), 0) ? EOF : 0;
-	acct_begin(&a, f, sizeof(w));
+	acct_begin(&a, f, sizeof(w), 0);
 	r = real.putw(w, f);
 	acct_write_end(&a, r == 0 ? sizeof(w) : 0, 1);
 	return r;
@@ -309,7 +319,7 @@ __overflow(FILE *f, int c)
 			return EOF;
 		return c == EOF ? 0 : ch;
 	}
-	acct_begin(&a, f, SIZE_MAX);
+	acct_begin(&a, f, SIZE_MAX, 1);	/* glibc's putc or the program holds f */
 	r = real.__overflow(f, c);
 	acct_write_end(&a, c != EOF && r != EOF, 1);
 	return r;
@@ -356,7 +366,7 @@ do_vfprintf(FILE *f, int flag, const char *fmt, va_list ap)
 		shim_init();
 	if (unlikely(coalesced(f)))
 		return co_vprintf(f, flag, fmt, ap);
-	acct_begin(&a, f, 512);
+	acct_begin(&a, f, 512, 0);
 	r = flag >= 0 ? real.__vfprintf_chk(f, flag, fmt, ap) : real.vfprintf(f, fmt, ap);
 	acct_write_end(&a, r > 0 ? (size_t)r : 0, 1);
 	return r;
@@ -510,7 +520,7 @@ name decl								\
 	if (unlikely(!shim_ready))					\
 		shim_init();						\
 	co_settle(f, IW_R_READ, locked);				\
-	acct_begin(&a, f, 0);						\
+	acct_begin(&a, f, 0, locked);					\
 	r = real.name args;						\
 	acct_read_end(&a, consumed);					\
 	return r;							\
@@ -559,7 +569,7 @@ flush_one(FILE *f, int locked)
 			funlockfile(f);
 		return r ? EOF : 0;
 	}
-	acct_begin(&a, f, SIZE_MAX);
+	acct_begin(&a, f, SIZE_MAX, locked);
 	r = locked ? real.fflush_unlocked(f) : real.fflush(f);
 	flush_end(&a);
 	return r;
@@ -739,7 +749,7 @@ name decl								\
 	if (unlikely(!shim_ready))					\
 		shim_init();						\
 	co_settle(f, IW_R_READ, 0);					\
-	acct_begin(&a, f, SIZE_MAX);					\
+	acct_begin(&a, f, SIZE_MAX, 0);					\
 	r = real.name args;						\
 	flush_end(&a);							\
 	return r;							\
@@ -763,7 +773,7 @@ rewind(FILE *f)
 	if (unlikely(!shim_ready))
 		shim_init();
 	co_settle(f, IW_R_READ, 0);
-	acct_begin(&a, f, SIZE_MAX);
+	acct_begin(&a, f, SIZE_MAX, 0);
 	real.rewind(f);
 	flush_end(&a);
 }
