@@ -24,7 +24,7 @@ ifneq ($(COLL_SRC),)
 ALL += collector/ioshimd
 endif
 
-.PHONY: all deps check check-asan check-tsan demo bench bench-smoke install clean fuzz
+.PHONY: all deps check check-asan check-tsan check-cross demo bench bench-smoke install clean fuzz
 
 all: $(ALL)
 
@@ -113,6 +113,12 @@ $(TSAN_DIR)/%: tests/tsan/%.c
 check-tsan: deps
 	$(MAKE) all $(TSAN_DIR)/libioshim-tsan.so $(TSAN_PROGS)
 	sh tests/tsan/run
+
+# The shim for the boards users run it on: cross-built for arm64 and
+# 32-bit arm with the same -Werror flags, checked under qemu-user.
+check-cross:
+	@sh mk/deps.sh cross
+	sh tests/cross/run.sh
 
 demo: deps all
 	sh mk/demo.sh
