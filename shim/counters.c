@@ -24,20 +24,33 @@ HIDDEN _Atomic unsigned files_used;
 
 static char paths[PATHS_BYTES];
 static size_t paths_used;
-static uint16_t hash[HASH_SLOTS];	/* row index + 1; 0 = empty */
+/*
+ * Open addressing: an entry is the row index + 1 (0 = empty) in its low
+ * 16 bits and 16 other bits of the path's hash above, so a probe that
+ * meets another path rarely has to touch that row and its path (past
+ * 1024 rows every new path probes, and each touch is a cache miss).
+ */
+static uint32_t hash[HASH_SLOTS];
 static atomic_flag table_lock = ATOMIC_FLAG_INIT;
 static __thread int in_table;	/* this thread holds table_lock */
 
 static const char other_name[] = "(other)";
 
+/* Eight bytes a step: paths are hashed at every open. */
 static uint32_t
 hash_path(const char *p, size_t len)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
 
-	while (len--)
-		h = (h ^ (unsigned char)*p++) * 16777619u;
-	return h;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, p, len);
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h ^ h >> 29);
 }
 
 static void
@@ -84,10 +97,11 @@ file_row_for(const char *path, size_t len, unsigned cls)
 		init_other();
 	h = hash_path(path, len);
 	for (i = h % HASH_SLOTS;; i = (i + 1) % HASH_SLOTS) {
-		row = hash[i];
-		if (row == 0)
+		if (hash[i] == 0)
 			break;
-		row--;
+		if ((hash[i] ^ h) >> 16 != 0)
+			continue;		/* another path */
+		row = (hash[i] & 0xffff) - 1;
 		if (files[row].path_len == len && memcmp(files[row].path, path, len) == 0)
 			goto out;
 	}
@@ -102,7 +116,7 @@ file_row_for(const char *path, size_t len, unsigned cls)
 	files[row].path_len = (uint16_t)len;
 	files[row].cls = (uint8_t)cls;
 	paths_used += len + 1;
-	hash[i] = (uint16_t)(row + 1);
+	hash[i] = (h & 0xffff0000u) | (row + 1);
 	atomic_store(&files_used, row + 1);
 out:
 	unlock();
@@ -120,6 +134,7 @@ counters_reset(void)
 
 	memset((void *)&pc, 0, sizeof(pc));
 	tctr_reset();
+	fd_pending_reset();
 	for (i = 0; i < n; i++) {
 		atomic_store(&files[i].opens, 0);
 		atomic_store(&files[i].read_bytes, 0);

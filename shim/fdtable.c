@@ -1,8 +1,8 @@
 /*
  * fdtable.c - what each file descriptor is: its class, its per-file row,
- * its coalescing buffer.  Classified once (fstat, and fstatfs once per
- * filesystem), cached in a table that grows in chunks as fds appear, and
- * forgotten when the fd is closed or replaced.
+ * its coalescing buffer.  Classified once (fstat, often the program's own,
+ * and fstatfs once per filesystem), cached in a table that grows in chunks
+ * as fds appear, and forgotten when the fd is closed or replaced.
  *
  * The table is two-level: a fixed directory of FDT_CHUNKS pointers to
  * chunks of FDT_CHUNK entries, each mapped with mmap on first use, so its
@@ -27,14 +27,26 @@ HIDDEN _Atomic(fdent_t *) fdt_dir[FDT_CHUNKS];
 
 static void dir_forget(int lo, int hi);
 
-static fdent_t *
+static fdent_t *chunk_new(unsigned u);
+
+/* The chunk holding fd u; made when create is set and it is missing. */
+static inline fdent_t *
 chunk(unsigned u, int create)
 {
-	_Atomic(fdent_t *) *slot = &fdt_dir[u >> FDT_CHUNK_BITS];
-	fdent_t *c = atomic_load(slot), *expect = NULL;
+	fdent_t *c = atomic_load_explicit(&fdt_dir[u >> FDT_CHUNK_BITS],
+	    memory_order_acquire);
 
-	if (c != NULL || !create || real.mmap == NULL)
-		return c;
+	return likely(c != NULL) || !create ? c : chunk_new(u);
+}
+
+static fdent_t *
+chunk_new(unsigned u)
+{
+	_Atomic(fdent_t *) *slot = &fdt_dir[u >> FDT_CHUNK_BITS];
+	fdent_t *c, *expect = NULL;
+
+	if (real.mmap == NULL)
+		return NULL;
 	c = real.mmap(NULL, FDT_CHUNK * sizeof(fdent_t), PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (c == MAP_FAILED)
@@ -46,28 +58,37 @@ chunk(unsigned u, int create)
 	return c;
 }
 
+static void pend_free(unsigned slot);
+
 void
 fd_store(int fd, fdent_t e)
 {
 	unsigned u = (unsigned)fd;
-	fdent_t *c = NULL;
+	fdent_t *c = NULL, old;
 
 	if (u >= FDT_CHUNK * FDT_CHUNKS || (c = chunk(u, 1)) == NULL)
 		return;
-	if (FDE_CLASS(__atomic_load_n(&c[u & (FDT_CHUNK - 1)], __ATOMIC_RELAXED)) <= IW_MEMFS)
+	old = __atomic_load_n(&c[u & (FDT_CHUNK - 1)], __ATOMIC_RELAXED);
+	__atomic_store_n(&c[u & (FDT_CHUNK - 1)], e, __ATOMIC_RELEASE);
+	if (unlikely(old & FD_PENDING))		/* stale: closed unseen */
+		pend_free(FDE_FILE(old));
+	if (unlikely(old & FD_DIR))
 		dir_forget(fd, fd);
-	__atomic_store_n(&c[u & (FDT_CHUNK - 1)], e, __ATOMIC_RELAXED);
 }
 
+/* fd is closed or replaced: a pending open is counted first. */
 void
 fd_forget(int fd)
 {
 	unsigned u = (unsigned)fd;
-	fdent_t *c = NULL;
+	fdent_t *c = NULL, old;
 
 	if (u >= FDT_CHUNK * FDT_CHUNKS || (c = chunk(u, 0)) == NULL)
 		return;
-	if (FDE_CLASS(__atomic_load_n(&c[u & (FDT_CHUNK - 1)], __ATOMIC_RELAXED)) <= IW_MEMFS)
+	old = __atomic_load_n(&c[u & (FDT_CHUNK - 1)], __ATOMIC_RELAXED);
+	if (unlikely(old & FD_PENDING))
+		old = fd_resolve(fd, NULL);
+	if (unlikely(old & FD_DIR))
 		dir_forget(fd, fd);
 	__atomic_store_n(&c[u & (FDT_CHUNK - 1)], 0, __ATOMIC_RELAXED);
 }
@@ -89,6 +110,9 @@ fd_forget_range(unsigned lo, unsigned hi)
 				continue;
 			}
 		}
+		if (unlikely(__atomic_load_n(&c[u & (FDT_CHUNK - 1)],
+		    __ATOMIC_RELAXED) & FD_PENDING))
+			fd_resolve((int)u, NULL);
 		__atomic_store_n(&c[u & (FDT_CHUNK - 1)], 0, __ATOMIC_RELAXED);
 	}
 }
@@ -194,14 +218,13 @@ fd_path(int fd, char *buf, size_t size)
 /*
  * Paths of directory fds, so a file opened relative to one (openat, as tar
  * and find do) is named without asking the kernel.  Small and lossy: a
- * miss costs one readlink.
+ * miss costs one readlink.  The fds are kept apart from the paths so a
+ * lookup touches one page, and as fd + 1 so the table starts zeroed.
  */
 #define DIRCACHE 8
-static struct {
-	int	fd;			/* -1 empty */
-	size_t	len;
-	char	path[PATH_MAX];
-} dircache[DIRCACHE] = { [0 ... DIRCACHE - 1] = { .fd = -1 } };
+static int dir_fd1[DIRCACHE];		/* fd + 1; 0 empty */
+static size_t dir_len[DIRCACHE];
+static char dir_path[DIRCACHE][PATH_MAX];
 static atomic_flag dir_lock = ATOMIC_FLAG_INIT;
 static unsigned dir_next;
 
@@ -219,11 +242,12 @@ dir_forget(int lo, int hi)
 	if (!dir_lock_try())
 		return;
 	for (i = 0; i < DIRCACHE; i++)
-		if (dircache[i].fd >= lo && dircache[i].fd <= hi)
-			dircache[i].fd = -1;
+		if (dir_fd1[i] - 1 >= lo && dir_fd1[i] - 1 <= hi)
+			dir_fd1[i] = 0;
 	atomic_flag_clear(&dir_lock);
 }
 
+/* A free entry first (closed dirs leave one), else the oldest. */
 static void
 dir_remember(int fd, const char *path, size_t len)
 {
@@ -231,10 +255,13 @@ dir_remember(int fd, const char *path, size_t len)
 
 	if (!dir_lock_try())
 		return;
-	i = dir_next++ % DIRCACHE;
-	memcpy(dircache[i].path, path, len + 1);
-	dircache[i].len = len;
-	dircache[i].fd = fd;
+	for (i = 0; i < DIRCACHE && dir_fd1[i] != 0; i++)
+		;
+	if (i == DIRCACHE)
+		i = dir_next++ % DIRCACHE;
+	memcpy(dir_path[i], path, len + 1);
+	dir_len[i] = len;
+	dir_fd1[i] = fd + 1;
 	atomic_flag_clear(&dir_lock);
 }
 
@@ -251,9 +278,10 @@ dir_join(int dirfd, const char *rel, char *buf, size_t size)
 	if (!dir_lock_try())
 		return 0;
 	for (i = 0; i < DIRCACHE; i++)
-		if (dircache[i].fd == dirfd && dircache[i].len + rl + 2 <= size) {
-			len = dircache[i].len;
-			memcpy(buf, dircache[i].path, len);
+		if ((unsigned)dir_fd1[i] == (unsigned)dirfd + 1 &&
+		    dir_len[i] + rl + 2 <= size) {
+			len = dir_len[i];
+			memcpy(buf, dir_path[i], len);
 			if (len == 0 || buf[len - 1] != '/')
 				buf[len++] = '/';
 			memcpy(buf + len, rel, rl + 1);
@@ -265,59 +293,209 @@ dir_join(int dirfd, const char *rel, char *buf, size_t size)
 }
 
 /*
- * Classify fd and cache the result.  path is the name the program opened
- * it by (relative to dirfd), or NULL for an fd seen first in a read or
- * write (inherited, or made by socket(), pipe(), accept(), ...); oflags
+ * The entry of fd, whose stat is st, stored in the table.  pbuf (PATH_MAX
+ * bytes) holds its absolute path when len > 0; otherwise the kernel's name
+ * is read into it when the fd is a file.  fl: open flags, or -1.
+ */
+static fdent_t
+classify(int fd, const struct stat *st, char *pbuf, size_t len, int fl)
+{
+	unsigned cls, flags = FD_KNOWN, file = FILE_NONE, buf = BUF_NONE;
+	fdent_t e;
+
+	cls = class_of(fd, st);
+	if (fl == -1)
+		fl = real.fcntl(fd, F_GETFL);
+	if (fl != -1 && (fl & O_APPEND))
+		flags |= FD_APPEND;
+	/* files and directories have names worth knowing */
+	if (cls > IW_MEMFS)
+		len = 0;
+	else if (len == 0)
+		len = fd_path(fd, pbuf, PATH_MAX);
+	/* rows are for files: regular files and block devices */
+	if (len > 0 && !S_ISDIR(st->st_mode))
+		file = file_row_for(pbuf, len, cls);
+	if ((flags & FD_APPEND) && S_ISREG(st->st_mode) && cls == IW_DISK)
+		buf = (unsigned)co_eligible(fd, len ? pbuf : NULL, fl, st);
+	if (buf != BUF_NONE)
+		flags |= FD_COALESCE;
+	else if (S_ISREG(st->st_mode) && cls == IW_DISK)
+		flags |= FD_PEER;
+	if (len > 0 && S_ISDIR(st->st_mode))
+		flags |= FD_DIR;
+	e = FDE_MAKE(cls, flags, file, buf);
+	if (flags & FD_PEER)
+		e = FDE_WITH_IHASH(e, inode_hash(st->st_dev, st->st_ino));
+	fd_store(fd, e);
+	if (flags & FD_DIR)
+		dir_remember(fd, pbuf, len);
+	worker_ensure();
+	return e;
+}
+
+/* path (relative to dirfd) made absolute in buf; 0 when unknown. */
+static size_t
+abs_path(int dirfd, const char *path, char *buf)
+{
+	size_t len = 0;
+
+	if (path != NULL && path[0] == '/') {
+		len = strnlen(path, PATH_MAX - 1);
+		memcpy(buf, path, len);
+		buf[len] = '\0';
+	} else if (path != NULL && path[0] != '\0' && dirfd != AT_FDCWD) {
+		fd_peek(dirfd);		/* a pending dir: learn its path */
+		len = dir_join(dirfd, path, buf, PATH_MAX);
+	}
+	return len;
+}
+
+/*
+ * Classify fd now and cache the result.  path is the name the program
+ * opened it by (relative to dirfd), or NULL for an fd seen first in a read
+ * or write (inherited, or made by socket(), pipe(), accept(), ...); oflags
  * its open flags, or -1 when not known.  errno is preserved.
  */
 fdent_t
 fd_classify_open(int fd, int dirfd, const char *path, int oflags)
 {
-	int saved = errno, fl = oflags;
+	int saved = errno;
 	struct stat st;
-	unsigned cls, flags = FD_KNOWN, file = FILE_NONE, buf = BUF_NONE;
 	char pbuf[PATH_MAX];
-	size_t len = 0;
 	fdent_t e;
 
+	if (path == NULL && (fd_raw(fd) & FD_PENDING))
+		return fd_resolve(fd, NULL);
 	if (!shim_ready || real.fstat == NULL || real.fstat(fd, &st) != 0) {
 		errno = saved;
 		return FDE_MAKE(IW_OTHER, 0, FILE_NONE, BUF_NONE);
 	}
-	cls = class_of(fd, &st);
-	if (fl == -1)
-		fl = real.fcntl(fd, F_GETFL);
-	if (fl != -1 && (fl & O_APPEND))
-		flags |= FD_APPEND;
-	if (cls <= IW_MEMFS) {
-		/* files and directories have names worth knowing */
-		if (path != NULL && path[0] == '/') {
-			len = strnlen(path, sizeof(pbuf) - 1);
-			memcpy(pbuf, path, len);
-			pbuf[len] = '\0';
-		} else if (path != NULL && path[0] != '\0' && dirfd != AT_FDCWD)
-			len = dir_join(dirfd, path, pbuf, sizeof(pbuf));
-		if (len == 0)
-			len = fd_path(fd, pbuf, sizeof(pbuf));
-	}
-	/* rows are for files: regular files and block devices */
-	if (len > 0 && !S_ISDIR(st.st_mode))
-		file = file_row_for(pbuf, len, cls);
-	if ((flags & FD_APPEND) && S_ISREG(st.st_mode) && cls == IW_DISK)
-		buf = (unsigned)co_eligible(fd, len ? pbuf : NULL, fl, &st);
-	if (buf != BUF_NONE)
-		flags |= FD_COALESCE;
-	else if (S_ISREG(st.st_mode) && cls == IW_DISK)
-		flags |= FD_PEER;
-	e = FDE_MAKE(cls, flags, file, buf);
-	if (flags & FD_PEER)
-		e = FDE_WITH_IHASH(e, inode_hash(st.st_dev, st.st_ino));
-	fd_store(fd, e);
-	if (len > 0 && S_ISDIR(st.st_mode))
-		dir_remember(fd, pbuf, len);
-	worker_ensure();
+	e = classify(fd, &st, pbuf, abs_path(dirfd, path, pbuf), oflags);
 	errno = saved;
 	return e;
+}
+
+/*
+ * Opens are classified lazily: most programs fstat or read what they
+ * open (tar, cp, find do both), and the program's own fstat answers what
+ * the shim would ask.  An fd opened and not yet classified is "pending":
+ * its table word has FD_PENDING and the index of a slot that holds its
+ * path and open flags.  The first of these finishes it (fd_resolve): the
+ * program's fstat or fstatat(fd, ""), any read or write, close, dup,
+ * anything that looks at the fd's entry, and the end of the image.  The
+ * file row's open is counted then; the process's at the open itself.
+ * O_APPEND opens (log files: the coalescer decides at once) and opens
+ * when every slot is taken are classified at once.
+ */
+#define PEND_SLOTS	32
+enum { SLOT_FREE, SLOT_FILLING, SLOT_PENDING };
+static _Atomic int pend_state[PEND_SLOTS];	/* apart: a scan reads 1 page */
+static struct {
+	int		fd, oflags;
+	unsigned	gen;		/* pend_gen at the open */
+	size_t		len;
+	char		path[PATH_MAX];
+} pend[PEND_SLOTS];
+static unsigned pend_gen;		/* new process or image */
+
+static void
+pend_free(unsigned slot)
+{
+	if (slot < PEND_SLOTS)
+		atomic_store_explicit(&pend_state[slot], SLOT_FREE,
+		    memory_order_release);
+}
+
+/* fd was just opened: make it pending.  0 when it must be classified now. */
+int
+fd_defer(int fd, int dirfd, const char *path, int oflags)
+{
+	unsigned u = (unsigned)fd, i;
+	int free_ = SLOT_FREE;
+
+	if ((oflags & O_APPEND) || u >= FDT_CHUNK * FDT_CHUNKS ||
+	    chunk(u, 1) == NULL)
+		return 0;
+	for (i = 0; i < PEND_SLOTS; i++, free_ = SLOT_FREE)
+		if (atomic_load_explicit(&pend_state[i],
+		    memory_order_relaxed) == SLOT_FREE &&
+		    atomic_compare_exchange_strong(&pend_state[i], &free_,
+		    SLOT_FILLING))
+			break;
+	if (i == PEND_SLOTS)
+		return 0;
+	pend[i].fd = fd;
+	pend[i].oflags = oflags;
+	pend[i].gen = pend_gen;
+	pend[i].len = abs_path(dirfd, path, pend[i].path);
+	atomic_store_explicit(&pend_state[i], SLOT_PENDING,
+	    memory_order_release);
+	fd_store(fd, FDE_MAKE(0, FD_PENDING, i, BUF_NONE));
+	return 1;
+}
+
+/*
+ * Finish a pending fd: classify it from st (the program's own fstat of
+ * it) or, when st is NULL, from an fstat of the shim's, and count its
+ * open in its file row.  Returns the entry.  A caller that finds another
+ * finishing it (a thread, or the code a signal handler interrupted)
+ * classifies it itself, without the slot's path.  errno is preserved.
+ */
+fdent_t
+fd_resolve(int fd, const struct stat *st)
+{
+	unsigned u = (unsigned)fd, slot;
+	fdent_t *c, old;
+	struct stat sb;
+	int saved = errno;
+	fdent_t e = FDE_MAKE(IW_OTHER, 0, FILE_NONE, BUF_NONE);
+
+	if (u >= FDT_CHUNK * FDT_CHUNKS || (c = chunk(u, 0)) == NULL)
+		return e;
+	old = __atomic_load_n(&c[u & (FDT_CHUNK - 1)], __ATOMIC_ACQUIRE);
+	if (!(old & FD_PENDING))
+		return (old & FD_KNOWN) ? old :
+		    fd_classify_open(fd, AT_FDCWD, NULL, -1);
+	if (!__atomic_compare_exchange_n(&c[u & (FDT_CHUNK - 1)], &old, 0, 0,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return fd_classify_open(fd, AT_FDCWD, NULL, -1);
+	slot = FDE_FILE(old);
+	if (st == NULL && real.fstat(fd, &sb) == 0)
+		st = &sb;
+	if (st != NULL && slot < PEND_SLOTS) {
+		e = classify(fd, st, pend[slot].path, pend[slot].len,
+		    pend[slot].oflags);
+		if (pend[slot].gen == pend_gen && FDE_FILE(e) != FILE_NONE)
+			CTR_ADD(&files[FDE_FILE(e)].opens, 1);
+	}
+	pend_free(slot);
+	errno = saved;
+	return e;
+}
+
+/* Every pending fd of this image, finished: its report counts them. */
+void
+fd_resolve_all(void)
+{
+	unsigned i;
+	int fd;
+
+	for (i = 0; i < PEND_SLOTS; i++) {
+		if (atomic_load_explicit(&pend_state[i],
+		    memory_order_acquire) != SLOT_PENDING)
+			continue;
+		fd = pend[i].fd;
+		if ((fd_raw(fd) & FD_PENDING) && FDE_FILE(fd_raw(fd)) == i)
+			fd_resolve(fd, NULL);
+	}
+}
+
+/* A forked child or a new image: pending opens were counted before. */
+void
+fd_pending_reset(void)
+{
+	pend_gen++;
 }
 
 /* dup2(from, to) and friends: to becomes what from is, without the shim flag. */

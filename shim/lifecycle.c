@@ -65,6 +65,7 @@ image_end(int reason, int code)
 	 * coalescer's lock, written straight through; none is left held.
 	 */
 	shim_ending = 1;
+	fd_resolve_all();	/* opens not yet classified, into their rows */
 	if (reason == IW_END_SIGNAL)
 		co_signal_flush();
 	else

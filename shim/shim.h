@@ -241,6 +241,9 @@ HIDDEN uint64_t	proc_stat_field(int n, char *state);	/* /proc/self/stat */
 #define FD_SHIM		0x08	/* one of the shim's own descriptors */
 #define FD_PEER		0x10	/* a regular disk file fd not coalesced: its
 				 * file may have bytes in the coalescer */
+#define FD_DIR		0x20	/* a directory: its path may be cached */
+#define FD_PENDING	0x40	/* opened, not yet classified (FD_KNOWN is
+				 * clear; FDE_FILE is its pending slot) */
 
 typedef uint64_t fdent_t;
 #define FDE_CLASS(e)	((unsigned)((e) >> 8) & 0xff)
@@ -265,6 +268,10 @@ inode_hash(dev_t dev, ino_t ino)
 #define BUF_NONE	0xffff
 
 HIDDEN fdent_t	fd_classify_open(int fd, int dirfd, const char *path, int oflags);
+HIDDEN int	fd_defer(int fd, int dirfd, const char *path, int oflags);
+HIDDEN fdent_t	fd_resolve(int fd, const struct stat *st);
+HIDDEN void	fd_resolve_all(void);		/* before a report */
+HIDDEN void	fd_pending_reset(void);		/* counts start again */
 #define fd_classify(fd, path)	fd_classify_open(fd, -100 /* AT_FDCWD */, path, -1)
 HIDDEN void	fd_store(int fd, fdent_t e);
 HIDDEN void	fd_forget(int fd);
@@ -296,9 +303,9 @@ fd_get(int fd)
 	return fd_classify(fd, NULL);
 }
 
-/* The cached entry for fd, 0 when unknown; never classifies. */
+/* The table's word for fd as it is, 0 when none. */
 static inline fdent_t
-fd_peek(int fd)
+fd_raw(int fd)
 {
 	unsigned u = (unsigned)fd;
 	fdent_t *c;
@@ -308,6 +315,18 @@ fd_peek(int fd)
 	c = atomic_load_explicit(&fdt_dir[u >> FDT_CHUNK_BITS],
 	    memory_order_acquire);
 	return c ? __atomic_load_n(&c[u & (FDT_CHUNK - 1)], __ATOMIC_RELAXED) : 0;
+}
+
+/*
+ * The cached entry for fd, 0 when unknown; never classifies an fd it has
+ * not seen, but finishes one opened and not yet classified.
+ */
+static inline fdent_t
+fd_peek(int fd)
+{
+	fdent_t e = fd_raw(fd);
+
+	return unlikely(e & FD_PENDING) ? fd_resolve(fd, NULL) : e;
 }
 
 /* counters.c - per process and per file counters. */

@@ -4,12 +4,14 @@
  * that must see a file's coalesced bytes (lseek, ftruncate, fallocate,
  * the stat family, mmap).
  *
- * Opens classify the new fd and count it; closes forget it.  The shim's
+ * Opens count the new fd and leave it to be classified lazily (fdtable.c),
+ * from the program's own fstat when it makes one; closes forget it.  The shim's
  * own fds are protected: closing one answers EBADF and leaves it open,
  * dup2 onto one takes it away from the shim (it reopens elsewhere).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 #include <linux/close_range.h>
 #include <sys/sysmacros.h>
@@ -20,6 +22,7 @@
 
 #define NEEDS_MODE(fl) (((fl) & O_CREAT) || ((fl) & __O_TMPFILE) == __O_TMPFILE)
 
+/* Count an open; the fd is classified later when it can be (fdtable.c). */
 static int
 opened(int fd, int dirfd, const char *path, int oflags)
 {
@@ -28,8 +31,10 @@ opened(int fd, int dirfd, const char *path, int oflags)
 
 	if (fd < 0)
 		return fd;
-	e = fd_classify_open(fd, dirfd, path, oflags);
 	CTR_ADD(&pc.opens, 1);
+	if (fd_defer(fd, dirfd, path, oflags))
+		return fd;
+	e = fd_classify_open(fd, dirfd, path, oflags);
 	if ((f = FDE_FILE(e)) != FILE_NONE)
 		CTR_ADD(&files[f].opens, 1);
 	return fd;
@@ -357,10 +362,53 @@ VISIBLE(int, posix_fallocate, (int fd, off_t off, off_t len), (fd, off, len),
     (int)syscall(SYS_fallocate, fd, 0, off, len) == 0 ? 0 : errno)
 VISIBLE(int, posix_fallocate64, (int fd, off64_t off, off64_t len), (fd, off, len),
     (int)syscall(SYS_fallocate, fd, 0, off, len) == 0 ? 0 : errno)
-VISIBLE(int, fstat, (int fd, struct stat *st), (fd, st),
-    RAW_FSTATAT(fd, "", st, AT_EMPTY_PATH))
-VISIBLE(int, fstat64, (int fd, struct stat64 *st), (fd, st),
-    RAW_FSTATAT(fd, "", st, AT_EMPTY_PATH))
+
+/*
+ * The stat an fd opened and not yet classified (fdtable.c) is classified
+ * with: the program's own, copied so the 32-bit ABIs' struct stat64 fits.
+ */
+#define RESOLVE_FROM(fd, st) do {					\
+	struct stat s_;							\
+									\
+	memset(&s_, 0, sizeof(s_));					\
+	s_.st_mode = (st)->st_mode;					\
+	s_.st_dev = (st)->st_dev;					\
+	s_.st_ino = (ino_t)(st)->st_ino;				\
+	fd_resolve(fd, &s_);						\
+} while (0)
+
+/*
+ * fstat of a pending fd: classify it from the program's answer (no stat
+ * of the shim's own); held appends of its file are written before the
+ * answer is returned, as co_sync_point does, and the stat taken again.
+ */
+#define FSTAT(name, sttype)						\
+EXPORT int								\
+name(int fd, sttype *st)						\
+{									\
+	fdent_t e;							\
+	int r;								\
+									\
+	if (unlikely(!shim_ready))					\
+		return RAW_FSTATAT(fd, "", st, AT_EMPTY_PATH);		\
+	if (likely(!(fd_raw(fd) & FD_PENDING))) {			\
+		co_sync_point(fd, IW_R_READ);				\
+		return real.name(fd, st);				\
+	}								\
+	r = real.name(fd, st);						\
+	if (r == 0) {							\
+		RESOLVE_FROM(fd, st);					\
+		e = fd_raw(fd);						\
+		if (unlikely(FDE_FLAGS(e) & FD_PEER) &&			\
+		    unlikely(co_held != 0)) {				\
+			co_flush_peer(fd, FDE_IHASH(e));		\
+			r = real.name(fd, st);				\
+		}							\
+	}								\
+	return r;							\
+}
+FSTAT(fstat, struct stat)
+FSTAT(fstat64, struct stat64)
 
 EXPORT void *
 mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -382,12 +430,25 @@ mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 	return real.mmap64(addr, len, prot, flags, fd, off);
 }
 
+/* fstatat(fd, "", st, AT_EMPTY_PATH) is fstat(fd): it can classify fd. */
+/* glibc declares the path nonnull; a program may pass NULL all the same. */
+static int
+empty_path(const char *p)
+{
+	return p != NULL && p[0] == '\0';
+}
+#define EMPTY_AT(fd, path, st, fl)					\
+	do {								\
+		if (((fl) & AT_EMPTY_PATH) && empty_path(path) &&	\
+		    (fd_raw(fd) & FD_PENDING))				\
+			RESOLVE_FROM(fd, st);				\
+	} while (0)
+
 /*
  * stat by name: when the coalescer holds bytes of the file named, write
  * them and ask again, so the size the program sees includes them.
  */
-
-#define STATP(name, sttype, decl, args, raw)				\
+#define STATP(name, sttype, decl, args, raw, after)			\
 EXPORT int								\
 name decl								\
 {									\
@@ -398,18 +459,22 @@ name decl								\
 	r = real.name args;						\
 	if (r == 0 && co_flush_inode(st->st_dev, st->st_ino))		\
 		r = real.name args;					\
+	if (r == 0)							\
+		after;							\
 	return r;							\
 }
 STATP(stat, struct stat, (const char *path, struct stat *st), (path, st),
-    RAW_FSTATAT(AT_FDCWD, path, st, 0))
+    RAW_FSTATAT(AT_FDCWD, path, st, 0), (void)0)
 STATP(stat64, struct stat64, (const char *path, struct stat64 *st), (path, st),
-    RAW_FSTATAT(AT_FDCWD, path, st, 0))
+    RAW_FSTATAT(AT_FDCWD, path, st, 0), (void)0)
 STATP(lstat, struct stat, (const char *path, struct stat *st), (path, st),
-    RAW_FSTATAT(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW))
+    RAW_FSTATAT(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW), (void)0)
 STATP(fstatat, struct stat, (int dirfd, const char *path, struct stat *st, int fl),
-    (dirfd, path, st, fl), RAW_FSTATAT(dirfd, path, st, fl))
+    (dirfd, path, st, fl), RAW_FSTATAT(dirfd, path, st, fl),
+    EMPTY_AT(dirfd, path, st, fl))
 STATP(fstatat64, struct stat64, (int dirfd, const char *path, struct stat64 *st, int fl),
-    (dirfd, path, st, fl), RAW_FSTATAT(dirfd, path, st, fl))
+    (dirfd, path, st, fl), RAW_FSTATAT(dirfd, path, st, fl),
+    EMPTY_AT(dirfd, path, st, fl))
 
 EXPORT int
 statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)

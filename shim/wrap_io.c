@@ -49,8 +49,55 @@ ebadf(void)
 		}							\
 	} while (0)
 
-EXPORT ssize_t
-read(int fd, void *buf, size_t n)
+/*
+ * The fast path, for the calls a program makes in a loop (read, and the
+ * socket calls): an fd whose entry is known, is not the shim's, holds no
+ * coalescer or peer flag and has no file row (sockets, pipes, terminals,
+ * devices never do), on a thread that already has its counter block.
+ * Then only the address of this thread's counters for the fd's class
+ * lives across the call.  Anything else (and every call before init,
+ * when no entry is known) goes to the full wrapper, NAME_slow.
+ */
+#define FAST_WANT	((unsigned)FILE_NONE << 16 | FD_KNOWN)
+#define FAST_MASK(flags) \
+	((unsigned)FILE_NONE << 16 | FD_KNOWN | FD_SHIM | (flags))
+
+static inline uint64_t *
+fast_ctr(fdent_t e, unsigned mask)
+{
+	struct tctr *t = my_tctr;
+
+	if (likely(((unsigned)e & mask) == FAST_WANT) && likely(t != NULL))
+		return t->cls[FDE_CLASS(e)];
+	return NULL;
+}
+
+/* One call of r bytes (r may be -1) into counters k: calls, then bytes. */
+static inline void
+fast_count(uint64_t *k, int calls, int bytes, ssize_t r)
+{
+	ctr_add(&k[calls], 1);
+	if (r > 0)
+		ctr_add(&k[bytes], (uint64_t)r);
+}
+
+#define FAST(ret, name, decl, args, mask, calls, bytes)		\
+EXPORT ret								\
+name decl								\
+{									\
+	uint64_t *k = fast_ctr(fd_raw(fd), mask);			\
+	ret r;								\
+									\
+	if (unlikely(k == NULL))					\
+		return name##_slow args;				\
+	r = real.name args;						\
+	fast_count(k, calls, bytes, r);					\
+	return r;							\
+}
+#define SLOW	static __attribute__((noinline))
+
+SLOW ssize_t
+read_slow(int fd, void *buf, size_t n)
 {
 	fdent_t e;
 	ssize_t r;
@@ -63,9 +110,11 @@ read(int fd, void *buf, size_t n)
 	count_read(e, r);
 	return r;
 }
+FAST(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n),
+    FAST_MASK(FD_COALESCE | FD_PEER), C_READS, C_RBYTES)
 
-EXPORT ssize_t
-write(int fd, const void *buf, size_t n)
+SLOW ssize_t
+write_slow(int fd, const void *buf, size_t n)
 {
 	fdent_t e;
 	ssize_t r;
@@ -82,6 +131,24 @@ write(int fd, const void *buf, size_t n)
 	}
 	TIMED_WRITE(e, r, real.write(fd, buf, n));
 	return r;
+}
+
+/* write: the fast path, and a coalesced append straight to the coalescer. */
+EXPORT ssize_t
+write(int fd, const void *buf, size_t n)
+{
+	fdent_t e = fd_raw(fd);
+	uint64_t *k = fast_ctr(e, FAST_MASK(FD_COALESCE | FD_PEER));
+	ssize_t r;
+
+	if (likely(k != NULL)) {
+		r = real.write(fd, buf, n);
+		fast_count(k, C_WRITES, C_WBYTES, r);
+		return r;
+	}
+	if ((e & (FD_KNOWN | FD_COALESCE)) == (FD_KNOWN | FD_COALESCE))
+		return co_write(fd, e, buf, n);
+	return write_slow(fd, buf, n);
 }
 
 #define PREAD(name, offt)						\
@@ -198,8 +265,8 @@ PWRITEV(pwritev2, SYS_pwritev2, off_t, COMMA int flags, COMMA flags)
 PWRITEV(pwritev64v2, SYS_pwritev2, off64_t, COMMA int flags, COMMA flags)
 
 /* Sockets. */
-EXPORT ssize_t
-send(int fd, const void *buf, size_t n, int flags)
+SLOW ssize_t
+send_slow(int fd, const void *buf, size_t n, int flags)
 {
 	fdent_t e;
 	ssize_t r;
@@ -213,9 +280,11 @@ send(int fd, const void *buf, size_t n, int flags)
 	count_write(e, r, 0);
 	return r;
 }
+FAST(ssize_t, send, (int fd, const void *buf, size_t n, int flags),
+    (fd, buf, n, flags), FAST_MASK(0), C_WRITES, C_WBYTES)
 
-EXPORT ssize_t
-sendto(int fd, const void *buf, size_t n, int flags,
+SLOW ssize_t
+sendto_slow(int fd, const void *buf, size_t n, int flags,
     const struct sockaddr *to, socklen_t tolen)
 {
 	fdent_t e;
@@ -230,9 +299,12 @@ sendto(int fd, const void *buf, size_t n, int flags,
 	count_write(e, r, 0);
 	return r;
 }
+FAST(ssize_t, sendto, (int fd, const void *buf, size_t n, int flags,
+    const struct sockaddr *to, socklen_t tolen),
+    (fd, buf, n, flags, to, tolen), FAST_MASK(0), C_WRITES, C_WBYTES)
 
-EXPORT ssize_t
-sendmsg(int fd, const struct msghdr *msg, int flags)
+SLOW ssize_t
+sendmsg_slow(int fd, const struct msghdr *msg, int flags)
 {
 	fdent_t e;
 	ssize_t r;
@@ -246,6 +318,8 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 	count_write(e, r, 0);
 	return r;
 }
+FAST(ssize_t, sendmsg, (int fd, const struct msghdr *msg, int flags),
+    (fd, msg, flags), FAST_MASK(0), C_WRITES, C_WBYTES)
 
 EXPORT int
 sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
@@ -266,8 +340,8 @@ sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 	return r;
 }
 
-EXPORT ssize_t
-recv(int fd, void *buf, size_t n, int flags)
+SLOW ssize_t
+recv_slow(int fd, void *buf, size_t n, int flags)
 {
 	fdent_t e;
 	ssize_t r;
@@ -281,9 +355,11 @@ recv(int fd, void *buf, size_t n, int flags)
 	count_read(e, r);
 	return r;
 }
+FAST(ssize_t, recv, (int fd, void *buf, size_t n, int flags),
+    (fd, buf, n, flags), FAST_MASK(0), C_READS, C_RBYTES)
 
-EXPORT ssize_t
-recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+SLOW ssize_t
+recvfrom_slow(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
     socklen_t *fromlen)
 {
 	fdent_t e;
@@ -298,9 +374,12 @@ recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
 	count_read(e, r);
 	return r;
 }
+FAST(ssize_t, recvfrom, (int fd, void *buf, size_t n, int flags,
+    struct sockaddr *from, socklen_t *fromlen),
+    (fd, buf, n, flags, from, fromlen), FAST_MASK(0), C_READS, C_RBYTES)
 
-EXPORT ssize_t
-recvmsg(int fd, struct msghdr *msg, int flags)
+SLOW ssize_t
+recvmsg_slow(int fd, struct msghdr *msg, int flags)
 {
 	fdent_t e;
 	ssize_t r;
@@ -314,6 +393,8 @@ recvmsg(int fd, struct msghdr *msg, int flags)
 	count_read(e, r);
 	return r;
 }
+FAST(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags),
+    (fd, msg, flags), FAST_MASK(0), C_READS, C_RBYTES)
 
 EXPORT int
 recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
