@@ -16,6 +16,9 @@ FILES_PER_PROC files (default 1):
   proc_hour, file_hour
              the hourly rollup of every complete hour, made with the same
              SQL as the collector's retain() (sum, count, max per counter)
+  exe_min, exe_hour
+             proc_min and proc_hour summed per window (hour), executable
+             and uid, as the collector stores them
   meta       rolled_upto = the current hour, as after the collector's own
              rollups
 
@@ -30,7 +33,18 @@ import sqlite3
 import sys
 import time
 
-STORE_SCHEMA = 1
+
+
+def store_schema():
+    """STORE_SCHEMA of collector/store.h: the version ioshimd creates."""
+    h = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                     "collector", "store.h")
+    with open(h) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 3 and w[:2] == ["#define", "STORE_SCHEMA"]:
+                return int(w[2])
+    sys.exit("colldb: no STORE_SCHEMA in %s" % h)
 
 
 def main():
@@ -41,6 +55,7 @@ def main():
     t_start = time.monotonic()
     db = sqlite3.connect(path, isolation_level=None)
     v = db.execute("PRAGMA user_version").fetchall()[0][0]
+    STORE_SCHEMA = store_schema()
     if v != STORE_SCHEMA:
         sys.exit("colldb: schema version %d, expected %d (create the "
                  "database with collector/ioshimd first)" % (v, STORE_SCHEMA))
@@ -122,6 +137,14 @@ def main():
                       key, extra, ", ".join("sum(%s)" % c for c in cols),
                       ", ".join("max(%s)" % c for c in cols),
                       tab, h0, h1, key))
+    # Per executable and uid (schema 3), as the collector's migrate() fills
+    # them from the rows above and store_flush()/retain() keep them.
+    for tab, src in (("exe_min", "proc_min"), ("exe_hour", "proc_hour")):
+        db.execute("INSERT INTO %s(ts, exe, uid, %s) SELECT x.ts,"
+                   " coalesce(i.exe, ''), x.uid, %s FROM %s x JOIN images i"
+                   " ON i.id = x.image GROUP BY 1, 2, 3"
+                   % (tab, ", ".join(pcols),
+                      ", ".join("sum(x.%s)" % c for c in pcols), src))
     db.execute("INSERT INTO meta VALUES('rolled_upto', ?) ON CONFLICT(key)"
                " DO UPDATE SET value = excluded.value", (h1,))
     db.execute("COMMIT")

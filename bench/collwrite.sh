@@ -10,7 +10,11 @@
 # ioshimd and of the plain logger at t=WARM s and t=WARM+SECONDS and
 # prints both per hour.  Goal: ioshimd below the plain logger.  WARM=65
 # leaves out the first window, which stores the new images and every file
-# python read at start-up: the steady state.
+# python read at start-up: the steady state.  ioshimd stores steady windows
+# in batches (--stage, default 300 s) and rolls up and checkpoints hourly,
+# so SECONDS of 900 or 3600 measure what it writes in the long run; 180 s
+# may hold no batch at all (docs/collector.md, "The collector's own
+# writes").
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-180}

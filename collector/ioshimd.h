@@ -31,6 +31,7 @@ struct config {
 	const char	*http;		/* --http ADDR:PORT, NULL = off */
 	int		 http_any;	/* allow non-loopback addresses */
 	int		 metrics_top;	/* executables with own series */
+	int		 stage_secs;	/* --stage: steady windows in memory */
 };
 
 struct ingest_stats {

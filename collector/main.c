@@ -44,7 +44,7 @@ usage(int code)
 	    "               [--max-procs-per-uid N] [--max-files N]"
 	    " [--max-images N]\n"
 	    "               [--http ADDR:PORT [--http-any]]"
-	    " [--metrics-top N]\n");
+	    " [--metrics-top N] [--stage SECONDS]\n");
 	exit(code);
 }
 
@@ -143,7 +143,8 @@ collector_flush(int boundary)
 
 	agg_sample_kio(D.agg, (time_t)D.win_start - D.cfg.window);
 	agg_pending(D.agg, pend);
-	rc = store_flush(D.st, D.agg, D.win_start, now, D.stale_after);
+	rc = store_flush(D.st, D.agg, D.win_start, now, D.stale_after,
+	    !boundary);
 	if (rc == 0)
 		for (c = 0; c < NPC; c++)
 			D.winacc[c] += pend[c];
@@ -260,6 +261,7 @@ main(int argc, char **argv)
 		{ "http", required_argument, NULL, 'T' },
 		{ "http-any", no_argument, NULL, 'A' },
 		{ "metrics-top", required_argument, NULL, 'N' },
+		{ "stage", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -277,11 +279,14 @@ main(int argc, char **argv)
 	D.cfg.lim.max_per_uid = 4096;
 	D.cfg.lim.max_files = 256;
 	D.cfg.metrics_top = METRICS_TOP_DEFAULT;
+	D.cfg.stage_secs = 300;
 	while ((ch = getopt_long(argc, argv, "s:d:w:fp:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': D.cfg.sock = optarg; break;
 		case 'd': D.cfg.db = optarg; break;
 		case 'w': D.cfg.window = (int)num("--window", optarg, 1, 3600);
+			break;
+		case 'G': D.cfg.stage_secs = (int)num("--stage", optarg, 0, 3600);
 			break;
 		case 'm': D.cfg.keep_minutes = (int)num("--keep-minutes", optarg,
 			    0, 36500);
@@ -359,7 +364,8 @@ main(int argc, char **argv)
 	so.keep_minutes = D.cfg.keep_minutes;
 	so.keep_hours = D.cfg.keep_hours;
 	so.wal_bound = 8u << 20;
-	so.ckpt_secs = 600;
+	so.ckpt_secs = 3600;	/* docs/collector.md, "Its own writes" */
+	so.stage_secs = D.cfg.stage_secs;
 	so.max_pages = D.cfg.max_pages;
 	if ((D.st = store_open(&so)) == NULL) {
 		logx(LOG_ERR, "cannot open the database %s", D.cfg.db);

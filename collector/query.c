@@ -371,21 +371,21 @@ bind_range(sqlite3_stmt *st, int64_t from, int64_t to)
  * Ranking a range in two steps.  Summing every counter of every row is
  * what makes a long range slow: 7 days of 500 processes are ~84,000
  * hourly rows plus up to ~60,000 minute rows at the edges, 30 counters
- * each.  Step 1 (top_pick) reads only the image and the sort counter of
- * each row and sums them per image in a hash table; step 2 (top_sum)
- * sums all counters of the chosen images only (the best `limit`
- * processes, or every image of the best `limit` executables), read over
- * the (image, ts) indexes; if it cannot, the same step is done in SQL.
- * The reply is the one summing everything would give (ties may come in
- * another order).  by=file, and ranges with more than PICK_MAX images,
- * take the one-step query.
+ * each.  Step 1 reads only the key and the sort counter of each row and
+ * sums them in a hash table; step 2 sums all counters of the chosen keys
+ * only.  by=process (top_pick, top_sum): the images, step 2 over the best
+ * `limit` images.  by=exe (top_exe): the per-executable tables, exe_hour
+ * for whole hours and exe_min for the edges (one row per hour or window,
+ * executable and uid).  The
+ * reply is the one summing everything would give (ties may come in
+ * another order).  by=file, and ranges with more than PICK_MAX images or
+ * executables, take the one-step query.
  */
 #define PICK_MAX	100000
 
 struct isum {
 	int64_t		 image;		/* 0: empty slot (ids start at 1) */
 	double		 v;
-	char		*exe;		/* by=exe */
 };
 
 struct imap {
@@ -400,20 +400,20 @@ ihash(int64_t id, size_t cap)
 	    (cap - 1);
 }
 
-static int
-imap_add(struct imap *m, int64_t image, double v)
+/* The slot of image, added (v 0) if absent; NULL: out of memory or more
+ * than PICK_MAX images. */
+static struct isum *
+imap_get(struct imap *m, int64_t image)
 {
 	struct isum *na;
 	size_t i, k, nc;
 
-	if (image == 0)
-		return 0;
 	if (2 * (m->n + 1) > m->cap) {
 		if (m->n >= PICK_MAX)
-			return -1;
+			return NULL;
 		nc = m->cap ? m->cap * 2 : 1024;
 		if ((na = calloc(nc, sizeof(*na))) == NULL)
-			return -1;
+			return NULL;
 		for (k = 0; k < m->cap; k++) {
 			if (m->a[k].image == 0)
 				continue;
@@ -433,8 +433,35 @@ imap_add(struct imap *m, int64_t image, double v)
 		m->a[i].image = image;
 		m->n++;
 	}
-	m->a[i].v += v;
+	return &m->a[i];
+}
+
+static int
+imap_add(struct imap *m, int64_t image, double v)
+{
+	struct isum *e;
+
+	if (image == 0)
+		return 0;
+	if ((e = imap_get(m, image)) == NULL)
+		return -1;
+	e->v += v;
 	return 0;
+}
+
+/* The slot of image if present, else NULL. */
+static const struct isum *
+imap_find(const struct imap *m, int64_t image)
+{
+	size_t i;
+
+	if (m->cap == 0)
+		return NULL;
+	for (i = ihash(image, m->cap); m->a[i].image != 0;
+	    i = (i + 1) & (m->cap - 1))
+		if (m->a[i].image == image)
+			return &m->a[i];
+	return NULL;
 }
 
 static int
@@ -446,26 +473,11 @@ cmp_isum_v(const void *a, const void *b)
 	return x->v < y->v ? 1 : x->v > y->v ? -1 : 0;
 }
 
-static int
-cmp_isum_exe(const void *a, const void *b)
+/* Append ",ID" to buf at *len (room for 21 bytes each). */
+static void
+id_cat(char *buf, size_t *len, int64_t id)
 {
-	const struct isum *x = *(const struct isum *const *)a;
-	const struct isum *y = *(const struct isum *const *)b;
-
-	return strcmp(x->exe, y->exe);
-}
-
-struct egroup {
-	size_t		 first, n;
-	double		 v;
-};
-
-static int
-cmp_egroup(const void *a, const void *b)
-{
-	const struct egroup *x = a, *y = b;
-
-	return x->v < y->v ? 1 : x->v > y->v ? -1 : 0;
+	*len += (size_t)sprintf(buf + *len, ",%" PRId64, id);
 }
 
 /* Step 1: the ids of the images to sum in full, as "1,5,9" in *out
@@ -476,10 +488,8 @@ top_pick(const struct request *rq, uid_t client, char **out)
 	char src[4096], sql[4608], colsel[256];
 	struct imap m = { NULL, 0, 0 };
 	struct isum **e = NULL;
-	struct egroup *g = NULL;
 	sqlite3_stmt *st = NULL;
-	size_t i, n = 0, ng = 0, k, len = 0;
-	const char *t;
+	size_t i, n = 0, len = 0;
 	char *buf = NULL;
 	int rc, ret = -1;
 
@@ -498,7 +508,6 @@ top_pick(const struct request *rq, uid_t client, char **out)
 		    sqlite3_column_double(st, 1)) != 0)
 			break;
 	sqlite3_finalize(st);
-	st = NULL;
 	if (rc != SQLITE_DONE)
 		goto out;
 	if (m.n > 0 && (e = calloc(m.n, sizeof(*e))) == NULL)
@@ -506,73 +515,33 @@ top_pick(const struct request *rq, uid_t client, char **out)
 	for (i = 0; i < m.cap; i++)
 		if (m.a[i].image != 0)
 			e[n++] = &m.a[i];
-	if (rq->by == BY_PROCESS) {
-		qsort(e, n, sizeof(*e), cmp_isum_v);
-		if (n > (size_t)rq->limit)
-			n = (size_t)rq->limit;
-	} else {
-		/* by=exe: group the images by executable, keep the best. */
-		if (sqlite3_prepare_v2(store_db(D.st), "SELECT exe FROM images"
-		    " WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-			goto out;
-		for (i = 0; i < n; i++) {
-			sqlite3_bind_int64(st, 1, e[i]->image);
-			t = sqlite3_step(st) == SQLITE_ROW ?
-			    (const char *)sqlite3_column_text(st, 0) : NULL;
-			e[i]->exe = strdup(t != NULL ? t : "");
-			sqlite3_reset(st);
-			if (e[i]->exe == NULL)
-				goto out;
-		}
-		qsort(e, n, sizeof(*e), cmp_isum_exe);
-		if (n > 0 && (g = calloc(n, sizeof(*g))) == NULL)
-			goto out;
-		for (i = 0; i < n; i++) {
-			if (i == 0 || strcmp(e[i]->exe, e[i - 1]->exe) != 0)
-				g[ng++].first = i;
-			g[ng - 1].n++;
-			g[ng - 1].v += e[i]->v;
-		}
-		qsort(g, ng, sizeof(*g), cmp_egroup);
-		if (ng > (size_t)rq->limit)
-			ng = (size_t)rq->limit;
-	}
+	qsort(e, n, sizeof(*e), cmp_isum_v);
+	if (n > (size_t)rq->limit)
+		n = (size_t)rq->limit;
 	if ((buf = malloc(n * 21 + 2)) == NULL)
 		goto out;
 	buf[0] = '0';		/* no image has id 0: never an empty list */
 	buf[1] = '\0';
 	len = 1;
-	if (rq->by == BY_PROCESS)
-		for (i = 0; i < n; i++)
-			len += (size_t)sprintf(buf + len, ",%" PRId64,
-			    e[i]->image);
-	else
-		for (k = 0; k < ng; k++)	/* every image of the best */
-			for (i = g[k].first; i < g[k].first + g[k].n; i++)
-				len += (size_t)sprintf(buf + len, ",%" PRId64,
-				    e[i]->image);
+	for (i = 0; i < n; i++)
+		id_cat(buf, &len, e[i]->image);
 	*out = buf;
-	buf = NULL;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
-	for (i = 0; i < m.cap; i++)
-		free(m.a[i].exe);
 	free(m.a);
 	free(e);
-	free(g);
-	free(buf);
 	return ret;
 }
 
-/* Step 2 in C: the counters of the chosen images, summed per image (and
- * by=exe per executable) from plain rows; SQLite's aggregates cost about
- * twice as much per counter.  0: answered; -1: nothing written, use SQL. */
+/* Step 2 in C: the counters of the chosen images, summed per image from
+ * plain rows; SQLite's aggregates cost about twice as much per counter.
+ * 0: answered; -1: nothing written, use SQL. */
 struct tsum {
 	int64_t		 image;
-	char		*exe;
+	char		*exe;		/* by=exe: the key */
 	int64_t		 pid, uid, nimg;
 	char		*comm;
+	int		 chosen;	/* top_exe: among the best */
 	double		 v[NPC];
 };
 
@@ -599,17 +568,113 @@ cmp_tsum(const void *a, const void *b)
 }
 
 static int
-cmp_tsum_exe(const void *a, const void *b)
+cmp_tsump(const void *a, const void *b)
 {
-	return strcmp(((const struct tsum *)a)->exe,
-	    ((const struct tsum *)b)->exe);
+	return cmp_tsum(*(const struct tsum *const *)a,
+	    *(const struct tsum *const *)b);
+}
+
+/* The reply of top over a range, up to the opened "rows" array. */
+static void
+range_head(struct jbuf *j, const struct request *rq,
+    const char *const *names)
+{
+	jb_obj(j);
+	jb_kstr(j, "top", rq->by == BY_FILE ? "file" : rq->by == BY_EXE ?
+	    "exe" : "process");
+	jb_kbool(j, "live", 0);
+	jb_ki64(j, "from", rq->from);
+	jb_ki64(j, "to", rq->to);
+	jb_kstr(j, "sort", names[rq->sort]);
+	jb_key(j, "rows");
+	jb_arr(j);
+}
+
+/* Sort t[0..n) and write the best rq->limit as the reply. */
+static void
+tsum_reply(struct jbuf *j, const struct request *rq, struct tsum *t,
+    size_t n)
+{
+	size_t i;
+	int c;
+
+	tsum_sort = rq->sort;
+	tsum_byexe = rq->by == BY_EXE;
+	qsort(t, n, sizeof(*t), cmp_tsum);
+	if (n > (size_t)rq->limit)
+		n = (size_t)rq->limit;
+	range_head(j, rq, pc_names);
+	for (i = 0; i < n; i++) {
+		jb_obj(j);
+		if (rq->by == BY_PROCESS) {
+			jb_ki64(j, "pid", t[i].pid);
+			jb_ki64(j, "uid", t[i].uid);
+			jb_kstr(j, "comm", t[i].comm);
+			jb_kstr(j, "exe", t[i].exe);
+		} else {
+			jb_kstr(j, "exe", t[i].exe);
+			jb_ki64(j, "processes", t[i].nimg);
+		}
+		for (c = 0; c < NPC; c++)
+			jb_ku64(j, pc_names[c], (uint64_t)t[i].v[c]);
+		jb_endobj(j);
+	}
+	jb_endarr(j);
+	jb_endobj(j);
+}
+
+/* ", c1, c2, ..." of every process counter. */
+static void
+pc_list(char *buf, size_t sz)
+{
+	char tmp[256];
+	int c;
+
+	buf[0] = '\0';
+	for (c = 0; c < NPC; c++) {
+		snprintf(tmp, sizeof(tmp), ", %s", pc_names[c]);
+		strlcat(buf, tmp, sz);
+	}
+}
+
+/* The SQL of one part of a range (see range_src()), the keys in `in`
+ * only: b = 0 [from, h0), 1 [h1, to) of the minute table, 2 [h0, h1) of
+ * the hourly table. */
+static void
+part_sql(char *sql, size_t sz, int b, const char *key, const char *cols,
+    const char *minute, const char *hour, const char *in)
+{
+	snprintf(sql, sz, "SELECT %s%s FROM %s WHERE ts >= %s AND ts < %s AND"
+	    " %s IN (%s) AND (?5 < 0 OR uid = ?5)", key, cols, b < 2 ?
+	    minute : hour, b == 0 ? "?1" : b == 1 ? "?4" : "?3",
+	    b == 0 ? "?3" : b == 1 ? "?2" : "?4", key, in);
+}
+
+/*
+ * Like part_sql() for the 1-minute edges (b = 0, 1) of top_sum: the few
+ * chosen images by primary-key seeks, (ts, image) for every stored window
+ * of the edge, found one seek at a time (the 1-minute tables have no
+ * (image, ts) index since schema 3), instead of reading the rows of every
+ * image.
+ */
+static void
+edge_sql(char *sql, size_t sz, int b, const char *cols, const char *in)
+{
+	const char *lo = b == 0 ? "?1" : "?4", *hi = b == 0 ? "?3" : "?2";
+
+	snprintf(sql, sz, "WITH RECURSIVE w(ts) AS (SELECT (SELECT min(ts)"
+	    " FROM proc_min WHERE ts >= %s) UNION ALL SELECT (SELECT min(ts)"
+	    " FROM proc_min WHERE ts > w.ts) FROM w WHERE w.ts < %s)"
+	    " SELECT m.image%s FROM w JOIN proc_min m ON m.ts = w.ts AND"
+	    " m.image IN (%s) WHERE w.ts < %s AND (?5 < 0 OR m.uid = ?5)",
+	    lo, hi, cols, in, hi);
 }
 
 static int
 top_sum(struct jbuf *j, const struct request *rq, uid_t client,
     const char *pick)
 {
-	char *sql = NULL, cols[4096], tmp[256];
+	char *sql = NULL, cols[4096];
 	int64_t *ids = NULL, id, *hit;
 	struct tsum *t = NULL;
 	sqlite3_stmt *st = NULL;
@@ -633,22 +698,18 @@ top_sum(struct jbuf *j, const struct request *rq, uid_t client,
 	qsort(ids, n, sizeof(*ids), cmp_i64);
 	for (i = 0; i < n; i++)
 		t[i].image = ids[i];
-	cols[0] = '\0';
-	for (c = 0; c < NPC; c++) {
-		snprintf(tmp, sizeof(tmp), ", %s", pc_names[c]);
-		strlcat(cols, tmp, sizeof(cols));
-	}
+	pc_list(cols, sizeof(cols));
 	sz = strlen(cols) + strlen(pick) + 1024;
 	if ((sql = malloc(sz)) == NULL)
 		goto out;
 	/* Three statements, not one UNION ALL: a compound query copies
 	 * every column of every row once more. */
 	for (b = 0; b < 3; b++) {
-		snprintf(sql, sz, "SELECT image%s FROM %s WHERE ts >= %s AND"
-		    " ts < %s AND image IN (%s) AND (?5 < 0 OR uid = ?5)", cols,
-		    b < 2 ? "proc_min" : "proc_hour", b == 0 ? "?1" :
-		    b == 1 ? "?4" : "?3", b == 0 ? "?3" : b == 1 ? "?2" : "?4",
-		    pick);
+		if (b < 2)
+			edge_sql(sql, sz, b, cols, pick);
+		else
+			part_sql(sql, sz, b, "image", cols, "proc_min",
+			    "proc_hour", pick);
 		if (sqlite3_prepare_v2(store_db(D.st), sql, -1, &st, NULL) !=
 		    SQLITE_OK)
 			goto out;
@@ -691,64 +752,14 @@ top_sum(struct jbuf *j, const struct request *rq, uid_t client,
 			continue;
 		}
 		sqlite3_reset(st);
-		if (t[nt].comm == NULL || t[nt].exe == NULL) {
-			nt++;
-			goto out_t;
-		}
 		nt++;
+		if (t[nt - 1].comm == NULL || t[nt - 1].exe == NULL)
+			goto out_t;
 	}
-	n = nt;
-	if (rq->by == BY_EXE) {
-		/* Sum the images of each executable into its first one. */
-		qsort(t, n, sizeof(*t), cmp_tsum_exe);
-		for (i = 0, nt = 0; i < n; i++) {
-			if (nt > 0 && strcmp(t[i].exe, t[nt - 1].exe) == 0) {
-				for (c = 0; c < NPC; c++)
-					t[nt - 1].v[c] += t[i].v[c];
-				t[nt - 1].nimg++;
-				free(t[i].exe);
-				free(t[i].comm);
-				continue;
-			}
-			t[nt++] = t[i];
-		}
-		n = nt;
-	}
-	tsum_sort = rq->sort;
-	tsum_byexe = rq->by == BY_EXE;
-	qsort(t, n, sizeof(*t), cmp_tsum);
-	if (n > (size_t)rq->limit)
-		nt = (size_t)rq->limit;
-	else
-		nt = n;
-	jb_obj(j);
-	jb_kstr(j, "top", rq->by == BY_EXE ? "exe" : "process");
-	jb_kbool(j, "live", 0);
-	jb_ki64(j, "from", rq->from);
-	jb_ki64(j, "to", rq->to);
-	jb_kstr(j, "sort", pc_names[rq->sort]);
-	jb_key(j, "rows");
-	jb_arr(j);
-	for (i = 0; i < nt; i++) {
-		jb_obj(j);
-		if (rq->by == BY_PROCESS) {
-			jb_ki64(j, "pid", t[i].pid);
-			jb_ki64(j, "uid", t[i].uid);
-			jb_kstr(j, "comm", t[i].comm);
-			jb_kstr(j, "exe", t[i].exe);
-		} else {
-			jb_kstr(j, "exe", t[i].exe);
-			jb_ki64(j, "processes", t[i].nimg);
-		}
-		for (c = 0; c < NPC; c++)
-			jb_ku64(j, pc_names[c], (uint64_t)t[i].v[c]);
-		jb_endobj(j);
-	}
-	jb_endarr(j);
-	jb_endobj(j);
+	tsum_reply(j, rq, t, nt);
 	ret = 0;
 out_t:
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < nt; i++) {
 		free(t[i].exe);
 		free(t[i].comm);
 	}
@@ -757,6 +768,237 @@ out:
 	free(sql);
 	free(ids);
 	free(t);
+	return ret;
+}
+
+/* The executables of top_exe: tsum rows in a hash table by name. */
+struct emap {
+	struct tsum	*t;		/* in the order they were added */
+	long		*h;		/* slots: index in t, or -1 */
+	size_t		 n, cap;	/* cap: slots, a power of 2 */
+};
+
+static size_t
+shash(const char *s, size_t cap)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h & (cap - 1);
+}
+
+/* The index of exe in m->t, or -1. */
+static long
+emap_find(const struct emap *m, const char *exe)
+{
+	size_t i;
+
+	if (m->cap == 0)
+		return -1;
+	for (i = shash(exe, m->cap); m->h[i] != -1;
+	    i = (i + 1) & (m->cap - 1))
+		if (strcmp(m->t[m->h[i]].exe, exe) == 0)
+			return m->h[i];
+	return -1;
+}
+
+/* The index of exe in m->t, added if absent (which may move m->t); -1: no
+ * memory or too many. */
+static long
+emap_get(struct emap *m, const char *exe)
+{
+	struct tsum *nt;
+	long *nh;
+	size_t i, k, nc;
+	long g;
+
+	if ((g = emap_find(m, exe)) >= 0)
+		return g;
+	if (2 * (m->n + 1) > m->cap) {
+		if (m->n >= PICK_MAX)
+			return -1;
+		nc = m->cap ? m->cap * 2 : 256;
+		if ((nh = malloc(nc * sizeof(*nh))) == NULL)
+			return -1;
+		if ((nt = reallocarray(m->t, nc / 2, sizeof(*nt))) == NULL) {
+			free(nh);
+			return -1;
+		}
+		m->t = nt;
+		for (i = 0; i < nc; i++)
+			nh[i] = -1;
+		for (k = 0; k < m->n; k++) {
+			for (i = shash(m->t[k].exe, nc); nh[i] != -1;
+			    i = (i + 1) & (nc - 1))
+				;
+			nh[i] = (long)k;
+		}
+		free(m->h);
+		m->h = nh;
+		m->cap = nc;
+	}
+	for (i = shash(exe, m->cap); m->h[i] != -1;
+	    i = (i + 1) & (m->cap - 1))
+		;
+	memset(&m->t[m->n], 0, sizeof(m->t[m->n]));
+	if ((m->t[m->n].exe = strdup(exe)) == NULL)
+		return -1;
+	m->h[i] = (long)m->n;
+	return (long)m->n++;
+}
+
+/*
+ * top by=exe over a range, from the per-executable tables (exe_min for the
+ * edges, exe_hour for whole hours; range_src()).  Step 1: the sort counter
+ * per executable; step 2: every counter of the best `limit` only; then
+ * "processes", their images with rows in the range (the one-step query's
+ * count(DISTINCT image)): at the edges from the image column of proc_min,
+ * for whole hours one proc_hour seek per image of those executables.
+ * 0: answered; -1: nothing written, use the one-step query.
+ */
+static int
+top_exe(struct jbuf *j, const struct request *rq, uid_t client)
+{
+	char sql[16384], src[4096], cols[4096], colsel[256], *in = NULL;
+	struct emap em = { NULL, NULL, 0, 0 };
+	struct imap m = { NULL, 0, 0 };
+	struct tsum **r = NULL, *best = NULL;
+	struct isum *e;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = store_db(D.st);
+	size_t i, nb = 0, len;
+	const char *t;
+	long g;
+	int b, c, rc, ret = -1;
+
+	/* Step 1. */
+	snprintf(colsel, sizeof(colsel), "exe, uid, %s", pc_names[rq->sort]);
+	range_src(src, sizeof(src), "exe_min", "exe_hour", colsel);
+	snprintf(sql, sizeof(sql), "SELECT x.exe, x.%s FROM %s AS x WHERE"
+	    " (?5 < 0 OR x.uid = ?5)", pc_names[rq->sort], src);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	bind_range(st, rq->from, rq->to);
+	sqlite3_bind_int64(st, 5, client == 0 ? -1 : (int64_t)client);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(st, 0);
+		if ((g = emap_get(&em, t != NULL ? t : "")) < 0)
+			break;
+		em.t[g].v[rq->sort] += sqlite3_column_double(st, 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto out;
+	/* The best executables; step 2 starts their sums afresh. */
+	if (em.n > 0 && (r = calloc(em.n, sizeof(*r))) == NULL)
+		goto out;
+	for (i = 0; i < em.n; i++)
+		r[i] = &em.t[i];
+	tsum_sort = rq->sort;
+	tsum_byexe = 1;
+	qsort(r, em.n, sizeof(*r), cmp_tsump);
+	nb = em.n < (size_t)rq->limit ? em.n : (size_t)rq->limit;
+	for (i = 0; i < nb; i++) {
+		memset(r[i]->v, 0, sizeof(r[i]->v));
+		r[i]->chosen = 1;
+	}
+	/* Step 2: exe IN (?6, ?7, ...), the chosen. */
+	pc_list(cols, sizeof(cols));
+	len = nb * 8 + 16;
+	if ((in = malloc(len)) == NULL)
+		goto out;
+	strlcpy(in, "NULL", len);
+	for (i = 0; i < nb; i++)
+		snprintf(in + strlen(in), len - strlen(in), ", ?%zu", i + 6);
+	for (b = 0; b < 3; b++) {
+		part_sql(sql, sizeof(sql), b, "exe", cols, "exe_min",
+		    "exe_hour", in);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		bind_range(st, rq->from, rq->to);
+		sqlite3_bind_int64(st, 5, client == 0 ? -1 : (int64_t)client);
+		for (i = 0; i < nb; i++)
+			sqlite3_bind_text(st, (int)i + 6, r[i]->exe, -1,
+			    SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			t = (const char *)sqlite3_column_text(st, 0);
+			if ((g = emap_find(&em, t != NULL ? t : "")) < 0)
+				continue;
+			for (c = 0; c < NPC; c++)
+				em.t[g].v[c] +=
+				    (double)sqlite3_column_int64(st, 1 + c);
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc != SQLITE_DONE)
+			goto out;
+	}
+	/* Processes at the edges: the images with minute rows. */
+	if (sqlite3_prepare_v2(db, "SELECT image FROM proc_min WHERE ts >= ?1"
+	    " AND ts < ?3 AND (?5 < 0 OR uid = ?5) UNION ALL SELECT image FROM"
+	    " proc_min WHERE ts >= ?4 AND ts < ?2 AND (?5 < 0 OR uid = ?5)",
+	    -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	bind_range(st, rq->from, rq->to);
+	sqlite3_bind_int64(st, 5, client == 0 ? -1 : (int64_t)client);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (imap_add(&m, sqlite3_column_int64(st, 0), 1) != 0)
+			break;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE || sqlite3_prepare_v2(db, "SELECT exe FROM"
+	    " images WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < m.cap; i++) {
+		e = &m.a[i];
+		if (e->image == 0)
+			continue;
+		sqlite3_bind_int64(st, 1, e->image);
+		if (sqlite3_step(st) == SQLITE_ROW &&	/* else: as the join */
+		    (t = (const char *)sqlite3_column_text(st, 0)) != NULL &&
+		    (g = emap_find(&em, t)) >= 0 && em.t[g].chosen)
+			em.t[g].nimg++;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* Processes in whole hours: those with hourly rows and no edge rows. */
+	if (sqlite3_prepare_v2(db, "SELECT i.id FROM images i WHERE"
+	    " i.exe = ?6 AND EXISTS (SELECT 1 FROM proc_hour h WHERE"
+	    " h.image = i.id AND h.ts >= ?3 AND h.ts < ?4 AND (?5 < 0 OR"
+	    " h.uid = ?5))", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < nb; i++) {
+		bind_range(st, rq->from, rq->to);
+		sqlite3_bind_int64(st, 5, client == 0 ? -1 : (int64_t)client);
+		sqlite3_bind_text(st, 6, r[i]->exe, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			if (imap_find(&m, sqlite3_column_int64(st, 0)) == NULL)
+				r[i]->nimg++;
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((best = calloc(nb + 1, sizeof(*best))) == NULL)
+		goto out;
+	for (i = 0; i < nb; i++)
+		best[i] = *r[i];
+	tsum_reply(j, rq, best, nb);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	for (i = 0; i < em.n; i++)
+		free(em.t[i].exe);
+	free(em.t);
+	free(em.h);
+	free(m.a);
+	free(r);
+	free(best);
+	free(in);
 	return ret;
 }
 
@@ -769,8 +1011,11 @@ a_top_range(struct jbuf *j, const struct request *rq, uid_t client)
 	size_t srcsz, sqlsz;
 	sqlite3_stmt *st;
 
+	(void)store_commit_staged(D.st);	/* ranges see staged windows */
 	range_mmap(1);
-	if (rq->by != BY_FILE && top_pick(rq, client, &pick) != 0)
+	if (rq->by == BY_EXE && top_exe(j, rq, client) == 0)
+		goto out;
+	if (rq->by == BY_PROCESS && top_pick(rq, client, &pick) != 0)
 		pick = NULL;
 	if (pick != NULL && top_sum(j, rq, client, pick) == 0)
 		goto out;
@@ -841,15 +1086,7 @@ a_top_range(struct jbuf *j, const struct request *rq, uid_t client)
 	bind_range(st, rq->from, rq->to);
 	sqlite3_bind_int64(st, 5, client == 0 ? -1 : (int64_t)client);
 	sqlite3_bind_int(st, 6, rq->limit);
-	jb_obj(j);
-	jb_kstr(j, "top", rq->by == BY_FILE ? "file" : rq->by == BY_EXE ?
-	    "exe" : "process");
-	jb_kbool(j, "live", 0);
-	jb_ki64(j, "from", rq->from);
-	jb_ki64(j, "to", rq->to);
-	jb_kstr(j, "sort", names[rq->sort]);
-	jb_key(j, "rows");
-	jb_arr(j);
+	range_head(j, rq, names);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		jb_obj(j);
 		if (rq->by == BY_PROCESS) {
@@ -932,6 +1169,7 @@ a_process(struct jbuf *j, const struct request *rq, uid_t client)
 		jb_endobj(j);
 		return;
 	}
+	(void)store_commit_staged(D.st);
 	if (sqlite3_prepare_v2(store_db(D.st), "SELECT pid, ppid, uid, gid,"
 	    " comm, exe, start_ticks, image_ns, state, end_reason, end_code,"
 	    " seq, first_ts, last_ts, base, id, base_ts FROM images"
@@ -957,7 +1195,8 @@ a_process(struct jbuf *j, const struct request *rq, uid_t client)
 	/* base is a snapshot: add the windows stored after it. */
 	if (sqlite3_column_type(st, 16) != SQLITE_NULL &&
 	    store_replay_proc(D.st, sqlite3_column_int64(st, 15),
-	    sqlite3_column_int64(st, 16), base) != 0) {
+	    sqlite3_column_int64(st, 16),
+	    store_snap_until(sqlite3_column_int64(st, 13)), base) != 0) {
 		sqlite3_finalize(st);
 		err_reply(j, sqlite3_errmsg(store_db(D.st)));
 		return;
@@ -1054,6 +1293,7 @@ a_files(struct jbuf *j, const struct request *rq, uid_t client)
 		return;
 	}
 	/* Ended images: sum the stored rows of the newest image of PID. */
+	(void)store_commit_staged(D.st);
 	if (sqlite3_prepare_v2(store_db(D.st), "SELECT 1 FROM images WHERE"
 	    " pid = ?1 AND (?2 < 0 OR uid = ?2)", -1, &st, NULL) != SQLITE_OK) {
 		err_reply(j, sqlite3_errmsg(store_db(D.st)));
@@ -1152,17 +1392,23 @@ a_history(struct jbuf *j, const struct request *rq, uid_t client)
 		err_reply(j, "too many points: raise step= or narrow the range");
 		return;
 	}
+	(void)store_commit_staged(D.st);
 	snprintf(sql, sizeof(sql), "SELECT x.ts / %lld * %lld AS b",
 	    (long long)step, (long long)step);
 	for (c = 0; c < nf; c++) {
 		snprintf(tmp, sizeof(tmp), ", total(x.%s)", pc_names[fields[c]]);
 		strlcat(sql, tmp, sizeof(sql));
 	}
-	snprintf(tmp, sizeof(tmp), " FROM %s x JOIN images i ON i.id = x.image"
-	    " WHERE x.ts >= ?1 AND x.ts < ?2 AND (?3 < 0 OR x.uid = ?3)",
-	    hourly ? "proc_hour" : "proc_min");
+	/* exe=: the per-executable tables, one row per window or hour. */
+	if (rq->pid >= 0)
+		snprintf(tmp, sizeof(tmp), " FROM %s x JOIN images i ON"
+		    " i.id = x.image WHERE i.pid = ?4 AND", hourly ?
+		    "proc_hour" : "proc_min");
+	else
+		snprintf(tmp, sizeof(tmp), " FROM %s x WHERE x.exe = ?4 AND",
+		    hourly ? "exe_hour" : "exe_min");
 	strlcat(sql, tmp, sizeof(sql));
-	strlcat(sql, rq->pid >= 0 ? " AND i.pid = ?4" : " AND i.exe = ?4",
+	strlcat(sql, " x.ts >= ?1 AND x.ts < ?2 AND (?3 < 0 OR x.uid = ?3)",
 	    sizeof(sql));
 	strlcat(sql, " GROUP BY b ORDER BY b", sizeof(sql));
 	if (sqlite3_prepare_v2(store_db(D.st), sql, -1, &st, NULL) !=

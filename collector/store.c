@@ -16,12 +16,14 @@
  *
  * Tables (schema version in PRAGMA user_version, see migrate()):
  *   images      one row per process image (pid, start_ticks, image_ns)
- *   paths       interned file paths
+ *   paths       interned file paths (last_ts: last hour rolled up)
  *   file_state  stored cumulative file counters of live images
  *   proc_min    per window and image: deltas        (ts, image)
  *   file_min    per window, image and file: deltas  (ts, image, path)
  *   proc_hour   hourly rollup: n, sums, maxima
  *   file_hour   hourly rollup of file_min
+ *   exe_min     per window, executable and uid: sums of proc_min
+ *   exe_hour    hourly rollup of exe_min
  *   meta        key/value (rolled_upto)
  */
 #include <sys/stat.h>
@@ -44,9 +46,17 @@
  * least this often; in between its windows only insert rows. */
 #define SNAP_EVERY	3600
 
+/* The key columns of the 1-minute tables, before the counters. */
+#define PMIN_KEYS	"ts, image, uid"
+#define FMIN_KEYS	"ts, image, path, uid, cls"
+#define EMIN_KEYS	"ts, exe, uid"
+/* At most this many rows wait in the staging tables. */
+#define STAGE_ROWS_MAX	50000
+
 enum {
 	S_IMG_FIND, S_IMG_FILES, S_IMG_INS, S_IMG_UPD, S_PATH_SEL, S_PATH_INS,
-	S_PMIN, S_FMIN, S_FSTATE, S_FSTATE_DEL, NSTMT
+	S_PMIN, S_FMIN, S_EMIN, S_PMIN_T, S_FMIN_T, S_EMIN_T, S_FSTATE,
+	S_FSTATE_DEL, NSTMT
 };
 
 struct store {
@@ -68,6 +78,8 @@ struct store {
 	uint64_t	 ckpts;
 	struct ckpt_info last;
 	int		 page_size;
+	uint64_t	 staged;	/* rows in the staging tables */
+	time_t		 staged_since;	/* when the first of them came */
 };
 
 static double
@@ -110,6 +122,80 @@ cols(char *buf, size_t sz, const char *const *names, int n, const char *fmt)
 		snprintf(buf + len, sz - len, fmt, names[i], names[i], names[i]);
 		len = strlen(buf);
 	}
+}
+
+/* "CREATE [TEMP] TABLE head, counter columns, PRIMARY KEY(pk)". */
+static void
+table_sql(char *sql, size_t sz, const char *head, const char *const *names,
+    int n, const char *pk)
+{
+	strlcat(sql, head, sz);
+	cols(sql, sz, names, n, ", %s INTEGER NOT NULL DEFAULT 0");
+	strlcat(sql, ", PRIMARY KEY(", sz);
+	strlcat(sql, pk, sz);
+	strlcat(sql, ")) WITHOUT ROWID;", sz);
+}
+
+/*
+ * An upsert that adds counters: INSERT INTO table(keys, counters) VALUES
+ * (?, ...) or, with src, SELECT keys, counters FROM src; on a conflict on
+ * pk, set1 and counter = counter + excluded.counter.
+ */
+static void
+upsert_sql(char *sql, size_t sz, const char *table, const char *keys,
+    int nkeys, const char *src, const char *pk, const char *set1,
+    const char *const *names, int n)
+{
+	int i;
+
+	snprintf(sql, sz, "INSERT INTO %s(%s", table, keys);
+	cols(sql, sz, names, n, ", %s");
+	if (src == NULL) {
+		strlcat(sql, ") VALUES(?", sz);
+		for (i = 1; i < nkeys + n; i++)
+			strlcat(sql, ", ?", sz);
+	} else {
+		strlcat(sql, ") SELECT ", sz);
+		strlcat(sql, keys, sz);
+		cols(sql, sz, names, n, ", %s");
+		strlcat(sql, " FROM ", sz);
+		strlcat(sql, src, sz);
+		strlcat(sql, " WHERE 1", sz);	/* else ON parses as a join */
+	}
+	strlcat(sql, src == NULL ? ") ON CONFLICT(" : " ON CONFLICT(", sz);
+	strlcat(sql, pk, sz);
+	strlcat(sql, ") DO UPDATE SET ", sz);
+	strlcat(sql, set1, sz);
+	cols(sql, sz, names, n, ", %s = %s + excluded.%s");
+}
+
+/*
+ * The rows of proc_min or proc_hour (from) matching where, summed per
+ * executable, uid and ts (tsexpr: "x.ts" or an hour), as a subquery with
+ * the columns of exe_min and exe_hour.
+ */
+static void
+exe_src(char *buf, size_t sz, const char *tsexpr, const char *from,
+    const char *where)
+{
+	snprintf(buf, sz, "(SELECT %s AS ts, coalesce(i.exe, '') AS exe,"
+	    " x.uid AS uid", tsexpr);
+	cols(buf, sz, pc_names, NPC, ", sum(x.%s) AS %s");
+	snprintf(buf + strlen(buf), sz - strlen(buf), " FROM %s x JOIN images"
+	    " i ON i.id = x.image WHERE %s GROUP BY 1, 2, 3)", from, where);
+}
+
+/* Add the rows of from matching where to exe table to, per executable. */
+static int
+exe_fill(sqlite3 *db, const char *to, const char *tsexpr, const char *from,
+    const char *where)
+{
+	char sql[16384], src[8192];
+
+	exe_src(src, sizeof(src), tsexpr, from, where);
+	upsert_sql(sql, sizeof(sql), to, EMIN_KEYS, 3, src, "ts, exe, uid",
+	    "uid = excluded.uid", pc_names, NPC);
+	return exec(db, sql);
 }
 
 static int
@@ -200,7 +286,40 @@ migrate(sqlite3 *db)
 		    != SQLITE_OK)
 			goto fail;
 	}
-	/* Later versions: if (v < 3) { ALTER TABLE ... } and so on. */
+	if (v < 3) {
+		/*
+		 * Version 3: no (image, ts) indexes on the 1-minute tables:
+		 * each window's rows landed on one index leaf per image,
+		 * the pages a steady window dirtied most (replay() seeks
+		 * the primary key instead).  exe_min and exe_hour: the
+		 * process counters per window (hour) summed per executable
+		 * and uid, so that top by=exe and history exe= over days
+		 * read ~50 rows a window or hour, not one per image; filled
+		 * here from the stored rows, then by store_flush() and
+		 * retain().
+		 */
+		sql[0] = '\0';
+		table_sql(sql, sizeof(sql), "DROP INDEX IF EXISTS proc_min_image;"
+		    "DROP INDEX IF EXISTS file_min_image;"
+		    "CREATE TABLE exe_min(ts INTEGER NOT NULL, exe TEXT NOT NULL,"
+		    " uid INTEGER NOT NULL", pc_names, NPC, "ts, exe, uid");
+		table_sql(sql, sizeof(sql), "CREATE TABLE exe_hour(ts INTEGER NOT"
+		    " NULL, exe TEXT NOT NULL, uid INTEGER NOT NULL", pc_names,
+		    NPC, "ts, exe, uid");
+		/* paths.last_ts: the end of the last hour rolled up with the
+		 * path (retain()); unknown paths count as used now. */
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
+		    "ALTER TABLE paths ADD COLUMN last_ts INTEGER;"
+		    "UPDATE paths SET last_ts = %lld;"
+		    "CREATE INDEX paths_last ON paths(last_ts);",
+		    (long long)time(NULL));
+		if (exec(db, sql) != SQLITE_OK ||
+		    exe_fill(db, "exe_min", "x.ts", "proc_min", "1") !=
+		    SQLITE_OK || exe_fill(db, "exe_hour", "x.ts", "proc_hour",
+		    "1") != SQLITE_OK)
+			goto fail;
+	}
+	/* Later versions: if (v < 4) { ALTER TABLE ... } and so on. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA);
 	if (exec(db, sql) != SQLITE_OK || exec(db, "COMMIT") != SQLITE_OK)
 		goto fail;
@@ -276,9 +395,10 @@ move_aside(const char *path, const char *why)
 static int
 prepare(struct store *s)
 {
-	char sql[8192], set[4096];
+	char sql[8192];
 	static const char *fixed[NSTMT] = {
-		[S_IMG_FIND] = "SELECT id, seq, state, base, base_ts FROM images"
+		[S_IMG_FIND] = "SELECT id, seq, state, base, base_ts, last_ts"
+		    " FROM images"
 		    " WHERE pid = ?1 AND start_ticks = ?2 AND image_ns = ?3",
 		[S_IMG_FILES] = "SELECT p.path, f.cls, f.seq, f.base, f.path"
 		    " FROM file_state f JOIN paths p ON p.id = f.path"
@@ -294,44 +414,30 @@ prepare(struct store *s)
 		    " end_code = ?7, seq = ?8, base = ?9, base_ts = ?11"
 		    " WHERE id = ?10",
 		[S_PATH_SEL] = "SELECT id FROM paths WHERE path = ?1",
-		[S_PATH_INS] = "INSERT INTO paths(path) VALUES(?1)",
+		[S_PATH_INS] = "INSERT INTO paths(path, last_ts) VALUES(?1, ?2)",
 		[S_FSTATE] = "INSERT INTO file_state(image, path, cls, seq,"
 		    " base) VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(image, path)"
 		    " DO UPDATE SET cls = excluded.cls, seq = excluded.seq,"
 		    " base = excluded.base",
 		[S_FSTATE_DEL] = "DELETE FROM file_state WHERE image = ?1",
 	};
-	int i, n;
+	int i;
 
 	for (i = 0; i < NSTMT; i++) {
 		if (fixed[i] != NULL) {
 			strlcpy(sql, fixed[i], sizeof(sql));
-		} else if (i == S_PMIN) {
-			strlcpy(sql, "INSERT INTO proc_min(ts, image, uid",
-			    sizeof(sql));
-			cols(sql, sizeof(sql), pc_names, NPC, ", %s");
-			strlcat(sql, ") VALUES(?, ?, ?", sizeof(sql));
-			for (n = 0; n < NPC; n++)
-				strlcat(sql, ", ?", sizeof(sql));
-			strlcat(sql, ") ON CONFLICT(ts, image) DO UPDATE SET"
-			    " uid = excluded.uid", sizeof(sql));
-			set[0] = '\0';
-			cols(set, sizeof(set), pc_names, NPC,
-			    ", %s = %s + excluded.%s");
-			strlcat(sql, set, sizeof(sql));
-		} else if (i == S_FMIN) {
-			strlcpy(sql, "INSERT INTO file_min(ts, image, path, uid,"
-			    " cls", sizeof(sql));
-			cols(sql, sizeof(sql), fc_names, NFC, ", %s");
-			strlcat(sql, ") VALUES(?, ?, ?, ?, ?", sizeof(sql));
-			for (n = 0; n < NFC; n++)
-				strlcat(sql, ", ?", sizeof(sql));
-			strlcat(sql, ") ON CONFLICT(ts, image, path) DO UPDATE"
-			    " SET cls = excluded.cls", sizeof(sql));
-			set[0] = '\0';
-			cols(set, sizeof(set), fc_names, NFC,
-			    ", %s = %s + excluded.%s");
-			strlcat(sql, set, sizeof(sql));
+		} else if (i == S_PMIN || i == S_PMIN_T) {
+			upsert_sql(sql, sizeof(sql), i == S_PMIN ? "proc_min" :
+			    "proc_stage", PMIN_KEYS, 3, NULL, "ts, image",
+			    "uid = excluded.uid", pc_names, NPC);
+		} else if (i == S_FMIN || i == S_FMIN_T) {
+			upsert_sql(sql, sizeof(sql), i == S_FMIN ? "file_min" :
+			    "file_stage", FMIN_KEYS, 5, NULL, "ts, image, path",
+			    "cls = excluded.cls", fc_names, NFC);
+		} else {
+			upsert_sql(sql, sizeof(sql), i == S_EMIN ? "exe_min" :
+			    "exe_stage", EMIN_KEYS, 3, NULL, "ts, exe, uid",
+			    "uid = excluded.uid", pc_names, NPC);
 		}
 		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
 		    &s->st[i], NULL) != SQLITE_OK) {
@@ -340,6 +446,74 @@ prepare(struct store *s)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The staging tables: steady windows are written here, in memory
+ * (temp_store=MEMORY), and go to proc_min/file_min in one transaction with
+ * the next window that needs the database anyway, at most stage_secs
+ * later (docs/collector.md, "Its own writes").
+ */
+static int
+stage_tables(sqlite3 *db)
+{
+	char sql[8192];
+
+	sql[0] = '\0';
+	table_sql(sql, sizeof(sql), "CREATE TEMP TABLE proc_stage(ts INTEGER"
+	    " NOT NULL, image INTEGER NOT NULL, uid INTEGER NOT NULL",
+	    pc_names, NPC, "ts, image");
+	table_sql(sql, sizeof(sql), "CREATE TEMP TABLE file_stage(ts INTEGER"
+	    " NOT NULL, image INTEGER NOT NULL, path INTEGER NOT NULL,"
+	    " uid INTEGER NOT NULL, cls INTEGER NOT NULL", fc_names, NFC,
+	    "ts, image, path");
+	table_sql(sql, sizeof(sql), "CREATE TEMP TABLE exe_stage(ts INTEGER"
+	    " NOT NULL, exe TEXT NOT NULL, uid INTEGER NOT NULL", pc_names,
+	    NPC, "ts, exe, uid");
+	return exec(db, sql) == SQLITE_OK ? 0 : -1;
+}
+
+/* Move the staged rows to the 1-minute tables, inside a transaction. */
+static int
+move_staged(struct store *s)
+{
+	char sql[8192];
+	int rc;
+
+	if (s->staged == 0)
+		return SQLITE_OK;
+	upsert_sql(sql, sizeof(sql), "proc_min", PMIN_KEYS, 3, "proc_stage",
+	    "ts, image", "uid = excluded.uid", pc_names, NPC);
+	if ((rc = exec(s->db, sql)) != SQLITE_OK)
+		return rc;
+	upsert_sql(sql, sizeof(sql), "file_min", FMIN_KEYS, 5, "file_stage",
+	    "ts, image, path", "cls = excluded.cls", fc_names, NFC);
+	if ((rc = exec(s->db, sql)) != SQLITE_OK)
+		return rc;
+	upsert_sql(sql, sizeof(sql), "exe_min", EMIN_KEYS, 3, "exe_stage",
+	    "ts, exe, uid", "uid = excluded.uid", pc_names, NPC);
+	if ((rc = exec(s->db, sql)) != SQLITE_OK)
+		return rc;
+	return exec(s->db, "DELETE FROM proc_stage; DELETE FROM file_stage;"
+	    " DELETE FROM exe_stage;");
+}
+
+int
+store_commit_staged(struct store *s)
+{
+	int rc;
+
+	if (s->staged == 0)
+		return 0;
+	if ((rc = exec(s->db, "BEGIN IMMEDIATE")) == SQLITE_OK &&
+	    (rc = move_staged(s)) == SQLITE_OK &&
+	    (rc = exec(s->db, "COMMIT")) == SQLITE_OK) {
+		s->staged = 0;
+		s->staged_since = 0;
+		return 0;
+	}
+	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 static int64_t
@@ -455,7 +629,8 @@ store_open(const struct store_opts *o)
 		    "a local file system?)", s->path);
 		goto fail;
 	}
-	if (migrate(s->db) != 0 || prepare(s) != 0)
+	if (migrate(s->db) != 0 || stage_tables(s->db) != 0 ||
+	    prepare(s) != 0)
 		goto fail;
 	s->page_size = pragma_int(s->db, "PRAGMA page_size");
 	s->rolled_upto = meta_get(s->db, "rolled_upto", time(NULL) / 3600 * 3600);
@@ -476,6 +651,9 @@ store_close(struct store *s)
 	for (i = 0; i < NSTMT; i++)
 		sqlite3_finalize(s->st[i]);
 	if (s->db != NULL) {
+		if (store_commit_staged(s) != 0)
+			logx(LOG_ERR, "cannot store the staged windows: %s",
+			    sqlite3_errmsg(s->db));
 		/* A last PASSIVE checkpoint keeps the WAL short for the next
 		 * start; closing the last connection does the rest. */
 		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
@@ -521,22 +699,47 @@ unpack(const void *blob, int len, uint64_t *v, int n)
 	memcpy(v, blob, (size_t)len);
 }
 
+/*
+ * The windows of table stored after a snapshot, as a WITH clause "w(ts)":
+ * every distinct ts in (?2, ?3], found by one primary-key seek each (the
+ * 1-minute tables have no (image, ts) index since schema 3).  Rows after a
+ * snapshot are only written while images.last_ts (the snapshot's time) is
+ * less than SNAP_EVERY old, and a window's ts is never after its flush
+ * time, so ?3 = last_ts + 2 * SNAP_EVERY bounds them with a margin: an
+ * image idle since an old snapshot costs a few seeks, not days of rows.
+ */
+static void
+after_snap(char *sql, size_t sz, const char *table)
+{
+	snprintf(sql, sz, "WITH RECURSIVE w(ts) AS (SELECT (SELECT min(ts)"
+	    " FROM %s WHERE ts > ?2) UNION ALL SELECT (SELECT min(ts) FROM %s"
+	    " WHERE ts > w.ts) FROM w WHERE w.ts <= ?3) ", table, table);
+}
+
+int64_t
+store_snap_until(int64_t last_ts)
+{
+	return last_ts + 2 * SNAP_EVERY;
+}
+
 int
 store_replay_proc(struct store *s, int64_t image, int64_t base_ts,
-    uint64_t v[NPC])
+    int64_t until, uint64_t v[NPC])
 {
 	char sql[4096];
 	sqlite3_stmt *st;
 	int c, rc;
 
-	strlcpy(sql, "SELECT count(*)", sizeof(sql));
-	cols(sql, sizeof(sql), pc_names, NPC, ", sum(%s)");
-	strlcat(sql, " FROM proc_min WHERE image = ?1 AND ts > ?2",
-	    sizeof(sql));
+	after_snap(sql, sizeof(sql), "proc_min");
+	strlcat(sql, "SELECT count(*)", sizeof(sql));
+	cols(sql, sizeof(sql), pc_names, NPC, ", sum(m.%s)");
+	strlcat(sql, " FROM w JOIN proc_min m ON m.ts = w.ts AND"
+	    " m.image = ?1", sizeof(sql));
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, image);
 	sqlite3_bind_int64(st, 2, base_ts);
+	sqlite3_bind_int64(st, 3, until);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		for (c = 0; c < NPC; c++)
 			v[c] += (uint64_t)sqlite3_column_int64(st, 1 + c);
@@ -550,7 +753,7 @@ store_replay_proc(struct store *s, int64_t image, int64_t base_ts,
  * snapshot plus replay is the cumulative state the rows account for.
  */
 static int
-replay(struct store *s, struct image *im, int64_t base_ts)
+replay(struct store *s, struct image *im, int64_t base_ts, int64_t until)
 {
 	char sql[4096];
 	sqlite3_stmt *st;
@@ -558,16 +761,18 @@ replay(struct store *s, struct image *im, int64_t base_ts)
 	int64_t pid;
 	int c, rc;
 
-	if (store_replay_proc(s, im->db_id, base_ts, im->base) != 0)
+	if (store_replay_proc(s, im->db_id, base_ts, until, im->base) != 0)
 		return -1;
-	strlcpy(sql, "SELECT path", sizeof(sql));
-	cols(sql, sizeof(sql), fc_names, NFC, ", sum(%s)");
-	strlcat(sql, " FROM file_min WHERE image = ?1 AND ts > ?2"
-	    " GROUP BY path", sizeof(sql));
+	after_snap(sql, sizeof(sql), "file_min");
+	strlcat(sql, "SELECT f.path", sizeof(sql));
+	cols(sql, sizeof(sql), fc_names, NFC, ", sum(f.%s)");
+	strlcat(sql, " FROM w JOIN file_min f ON f.ts = w.ts AND"
+	    " f.image = ?1 GROUP BY f.path", sizeof(sql));
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, im->db_id);
 	sqlite3_bind_int64(st, 2, base_ts);
+	sqlite3_bind_int64(st, 3, until);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		pid = sqlite3_column_int64(st, 0);
 		for (i = 0; i < im->nfiles; i++)
@@ -591,7 +796,7 @@ store_lookup(void *ctx, struct agg *a, struct image *im)
 	struct afile *f;
 	const char *p;
 	int found = 0;
-	int64_t base_ts = -1;
+	int64_t base_ts = -1, until = 0;
 	uint32_t i;
 
 	sqlite3_reset(st);
@@ -608,10 +813,14 @@ store_lookup(void *ctx, struct agg *a, struct image *im)
 		    im->base, NPC);
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
 			base_ts = sqlite3_column_int64(st, 4);
+		until = store_snap_until(sqlite3_column_int64(st, 5));
 	}
 	sqlite3_reset(st);
 	if (!found)
 		return 0;
+	/* Its rows may wait in the staging tables (only fakes come back). */
+	if (store_commit_staged(s) != 0)
+		return -1;
 	sqlite3_reset(fs);
 	sqlite3_bind_int64(fs, 1, im->db_id);
 	while (sqlite3_step(fs) == SQLITE_ROW) {
@@ -629,7 +838,7 @@ store_lookup(void *ctx, struct agg *a, struct image *im)
 		f->stored = 1;
 	}
 	sqlite3_reset(fs);
-	if (base_ts >= 0 && replay(s, im, base_ts) != 0) {
+	if (base_ts >= 0 && replay(s, im, base_ts, until) != 0) {
 		logx(LOG_ERR, "cannot read the windows of image pid %d: %s",
 		    (int)im->pid, sqlite3_errmsg(s->db));
 		return -1;
@@ -657,7 +866,7 @@ step_done(sqlite3_stmt *st)
 }
 
 static int
-path_id(struct store *s, struct afile *f)
+path_id(struct store *s, struct afile *f, time_t now)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -676,6 +885,7 @@ path_id(struct store *s, struct afile *f)
 		return rc;
 	st = s->st[S_PATH_INS];
 	sqlite3_bind_text(st, 1, f->path, f->plen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
 	if ((rc = step_done(st)) != SQLITE_OK)
 		return rc;
 	f->path_id = sqlite3_last_insert_rowid(s->db);
@@ -683,14 +893,19 @@ path_id(struct store *s, struct afile *f)
 	return SQLITE_OK;
 }
 
-/* 1 = this window rewrites the image's snapshot (images row, file_state). */
+/*
+ * 1 = this window rewrites the image's snapshot (images row, file_state).
+ * early: seconds before the hourly one is due that it is taken anyway (a
+ * window that goes to the database brings the hourly snapshots due before
+ * the next such window forward, so that they do not each need one).
+ */
 static int
-need_snapshot(const struct image *im, int64_t ts, time_t now)
+need_snapshot(const struct image *im, int64_t ts, time_t now, int early)
 {
 	uint32_t i;
 
 	if (im->meta_dirty || im->state == IW_END || im->db_last_ts == 0 ||
-	    now < im->db_last_ts || now - im->db_last_ts >= SNAP_EVERY ||
+	    now < im->db_last_ts || now - im->db_last_ts >= SNAP_EVERY - early ||
 	    ts <= im->snap_ts)
 		return 1;
 	if (!img_has_delta(im))
@@ -701,8 +916,30 @@ need_snapshot(const struct image *im, int64_t ts, time_t now)
 	return 0;
 }
 
+/* 1 = a steady window: only rows to insert, no snapshot, no new ids. */
 static int
-flush_image(struct store *s, struct image *im, int64_t ts, time_t now)
+steady(struct agg *a, int64_t ts, time_t now)
+{
+	struct image *im;
+	uint32_t i;
+
+	for (im = agg_first(a); im != NULL; im = agg_next(im)) {
+		if (!img_has_delta(im) && !im->meta_dirty && !im->unsnap)
+			continue;
+		if (im->db_id == 0 || need_snapshot(im, ts, now, 0))
+			return 0;
+		for (i = 0; i < im->nfiles; i++)
+			if (im->files[i].path_id == 0 &&
+			    file_has_delta(&im->files[i]))
+				return 0;
+	}
+	return 1;
+}
+
+/* stage: write the rows to the staging tables (a steady window). */
+static int
+flush_image(struct store *s, struct image *im, int64_t ts, time_t now,
+    int stage)
 {
 	sqlite3_stmt *st;
 	uint64_t newbase[NPC];
@@ -710,7 +947,7 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now)
 	uint32_t i;
 	int rc, c, n, pdelta = 0, snap;
 
-	snap = need_snapshot(im, ts, now);
+	snap = !stage && need_snapshot(im, ts, now, s->o.stage_secs);
 	/* Never move base_ts back: rows up to the old one are in newbase. */
 	snap_ts = ts > im->snap_ts ? ts : im->snap_ts;
 	for (c = 0; c < NPC; c++) {
@@ -762,7 +999,7 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now)
 			return rc;
 	}
 	if (pdelta) {
-		st = s->st[S_PMIN];
+		st = s->st[stage ? S_PMIN_T : S_PMIN];
 		sqlite3_bind_int64(st, 1, ts);
 		sqlite3_bind_int64(st, 2, im->db_id);
 		sqlite3_bind_int64(st, 3, im->uid);
@@ -778,9 +1015,9 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now)
 		uint64_t fb[NFC];
 
 		if (file_has_delta(f)) {
-			if ((rc = path_id(s, f)) != SQLITE_OK)
+			if ((rc = path_id(s, f, now)) != SQLITE_OK)
 				return rc;
-			st = s->st[S_FMIN];
+			st = s->st[stage ? S_FMIN_T : S_FMIN];
 			sqlite3_bind_int64(st, 1, ts);
 			sqlite3_bind_int64(st, 2, im->db_id);
 			sqlite3_bind_int64(st, 3, f->path_id);
@@ -822,6 +1059,56 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now)
 	return SQLITE_OK;
 }
 
+static int
+cmp_exe_uid(const void *a, const void *b)
+{
+	const struct image *x = *(const struct image *const *)a;
+	const struct image *y = *(const struct image *const *)b;
+	int c = strcmp(x->exe, y->exe);
+
+	return c != 0 ? c : x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/*
+ * The window's exe_min rows: the proc_min rows flush_image() just wrote
+ * (base is advanced only after the commit), summed per executable and
+ * uid.
+ */
+static int
+flush_exes(struct store *s, struct agg *a, int64_t ts, int stage)
+{
+	struct image *im, **v;
+	sqlite3_stmt *st = s->st[stage ? S_EMIN_T : S_EMIN];
+	uint64_t sum[NPC];
+	size_t n = 0, i, k;
+	int c, rc = SQLITE_OK;
+
+	if ((v = reallocarray(NULL, agg_count(a) + 1, sizeof(*v))) == NULL)
+		return SQLITE_NOMEM;
+	for (im = agg_first(a); im != NULL; im = agg_next(im))
+		for (c = 0; c < NPC; c++)
+			if (im->db_id != 0 && im->cur[c] > im->base[c]) {
+				v[n++] = im;	/* it has a proc_min row */
+				break;
+			}
+	qsort(v, n, sizeof(*v), cmp_exe_uid);
+	for (i = 0; i < n && rc == SQLITE_OK; i = k) {
+		memset(sum, 0, sizeof(sum));
+		for (k = i; k < n && cmp_exe_uid(&v[i], &v[k]) == 0; k++)
+			for (c = 0; c < NPC; c++)
+				sum[c] += (uint64_t)store_clamp(dlt(v[k]->cur[c],
+				    v[k]->base[c]));
+		sqlite3_bind_int64(st, 1, ts);
+		sqlite3_bind_text(st, 2, v[i]->exe, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, v[i]->uid);
+		for (c = 0; c < NPC; c++)
+			sqlite3_bind_int64(st, 4 + c, (int64_t)sum[c]);
+		rc = step_done(st);
+	}
+	free(v);
+	return rc;
+}
+
 /* Undo ids handed out by a transaction that rolled back. */
 static void
 forget_ids(struct store *s, struct agg *a)
@@ -845,11 +1132,12 @@ forget_ids(struct store *s, struct agg *a)
 
 int
 store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
-    time_t stale_after)
+    time_t stale_after, int force)
 {
 	struct image *im;
 	double t0, ms;
-	int rc = SQLITE_OK, any = 0;
+	uint64_t rows0 = s->rows;
+	int rc = SQLITE_OK, any = 0, stage, due;
 	int syserr;
 
 	if (s->pending_since == 0 || ts < s->pending_since)
@@ -859,21 +1147,38 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 			any = 1;
 			break;
 		}
+	due = s->staged > 0 && (force || now < s->staged_since ||
+	    now - s->staged_since >= s->o.stage_secs ||
+	    s->staged >= STAGE_ROWS_MAX);
 	if (!any) {
-		/* Nothing to write: no transaction, no disk writes. */
+		/* Nothing to write: no transaction, no disk writes (but the
+		 * staged windows when they are due). */
+		if (due && store_commit_staged(s) != 0) {
+			s->failures++;
+			return -1;
+		}
 		agg_flushed(a, now, stale_after);
 		s->pending_since = 0;
 		s->ok = 1;
 		s->diskfull = 0;
 		return 0;
 	}
+	/* A steady window is staged (its own transaction, in memory, the
+	 * database untouched) unless the staged rows are due. */
+	stage = !force && !due && s->o.stage_secs > 0 &&
+	    steady(a, s->pending_since, now);
 	s->gen++;
 	t0 = now_ms();
-	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	rc = sqlite3_exec(s->db, stage ? "BEGIN" : "BEGIN IMMEDIATE", NULL,
+	    NULL, NULL);
+	if (rc == SQLITE_OK && !stage)
+		rc = move_staged(s);
 	for (im = agg_first(a); rc == SQLITE_OK && im != NULL;
 	    im = agg_next(im))
 		if (img_has_delta(im) || im->meta_dirty || im->unsnap)
-			rc = flush_image(s, im, s->pending_since, now);
+			rc = flush_image(s, im, s->pending_since, now, stage);
+	if (rc == SQLITE_OK)
+		rc = flush_exes(s, a, s->pending_since, stage);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -890,7 +1195,16 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 		s->diskfull = (rc & 0xff) == SQLITE_FULL || syserr == ENOSPC ||
 		    syserr == EDQUOT;
 		s->failures++;
+		s->rows = rows0;
 		return -1;
+	}
+	if (stage) {
+		if (s->staged == 0)
+			s->staged_since = now;
+		s->staged += s->rows - rows0;
+	} else {
+		s->staged = 0;
+		s->staged_since = 0;
 	}
 	ms = now_ms() - t0;
 	s->commit_last = ms;
@@ -961,15 +1275,18 @@ store_checkpoint(struct store *s, const char *mode, struct ckpt_info *ci)
 static int
 retain(struct store *s, time_t now)
 {
-	char sql[16384], buf[8192];
+	char sql[16384], buf[8192], where[128];
 	int64_t w0 = now / 3600 * 3600, h, minutes_cut, hours_cut, first;
 	int changes = 0;
 	sqlite3_stmt *st;
 
 	minutes_cut = now - (int64_t)s->o.keep_minutes * 86400;
 	hours_cut = now - (int64_t)s->o.keep_hours * 86400;
-	/* Rollup: the next complete hour that has minute rows. */
+	/* Rollup: the next complete hour that has minute rows (staged rows
+	 * of it go to the database first). */
 	if (s->rolled_upto < w0) {
+		if (store_commit_staged(s) != 0)
+			return -1;
 		first = -1;
 		if (sqlite3_prepare_v2(s->db, "SELECT min(ts) FROM proc_min"
 		    " WHERE ts >= ?1", -1, &st, NULL) == SQLITE_OK) {
@@ -1009,6 +1326,22 @@ retain(struct store *s, time_t now)
 			if (exec(s->db, sql) != SQLITE_OK)
 				goto fail;
 			changes += sqlite3_changes(s->db);
+			/* The same hour per executable (schema 3), from
+			 * proc_min, as the queries join images. */
+			snprintf(buf, sizeof(buf), "%lld", (long long)h);
+			snprintf(where, sizeof(where), "x.ts >= %lld AND x.ts"
+			    " < %lld", (long long)h, (long long)h + 3600);
+			if (exe_fill(s->db, "exe_hour", buf, "proc_min",
+			    where) != SQLITE_OK)
+				goto fail;
+			snprintf(sql, sizeof(sql), "UPDATE paths SET last_ts ="
+			    " %lld WHERE id IN (SELECT path FROM file_min WHERE"
+			    " ts >= %lld AND ts < %lld) AND coalesce(last_ts, 0)"
+			    " < %lld",
+			    (long long)h + 3600, (long long)h, (long long)h + 3600,
+			    (long long)h + 3600);
+			if (exec(s->db, sql) != SQLITE_OK)
+				goto fail;
 			snprintf(sql, sizeof(sql), "INSERT INTO file_hour(ts,"
 			    " image, path, uid, cls, n");
 			cols(sql, sizeof(sql), fc_names, NFC, ", %s");
@@ -1058,18 +1391,38 @@ retain(struct store *s, time_t now)
 	    " (SELECT min(ts) FROM proc_min) + 600);"
 	    "DELETE FROM file_min WHERE ts < min(%lld,"
 	    " (SELECT min(ts) FROM file_min) + 600);"
+	    "DELETE FROM exe_min WHERE ts < min(%lld,"
+	    " (SELECT min(ts) FROM exe_min) + 600);"
 	    "DELETE FROM proc_hour WHERE ts < min(%lld,"
 	    " (SELECT min(ts) FROM proc_hour) + 86400);"
 	    "DELETE FROM file_hour WHERE ts < min(%lld,"
 	    " (SELECT min(ts) FROM file_hour) + 86400);"
+	    "DELETE FROM exe_hour WHERE ts < min(%lld,"
+	    " (SELECT min(ts) FROM exe_hour) + 86400);"
 	    "DELETE FROM file_state WHERE image IN (SELECT f.image FROM"
 	    " file_state f JOIN images i ON i.id = f.image"
 	    " WHERE i.last_ts < %lld LIMIT 1000);"
 	    "DELETE FROM images WHERE id IN (SELECT id FROM images"
-	    " WHERE last_ts < %lld LIMIT 500);",
+	    " WHERE last_ts < %lld LIMIT 500);"
+	    /* Paths no row refers to any more: last used (rolled up) before
+	     * both retention cuts, once no older rows are left, and not in
+	     * file_state, the staged rows or the hours not rolled up yet. */
+	    "DELETE FROM paths WHERE id IN (SELECT id FROM paths"
+	    " WHERE last_ts < %lld AND last_ts < %lld"
+	    " AND coalesce((SELECT min(ts) FROM file_hour), %lld) >= %lld"
+	    " AND coalesce((SELECT min(ts) FROM file_min), %lld) >= %lld"
+	    " AND id NOT IN (SELECT path FROM file_state)"
+	    " AND id NOT IN (SELECT path FROM file_stage)"
+	    " AND id NOT IN (SELECT path FROM file_min WHERE ts >= %lld)"
+	    " ORDER BY last_ts LIMIT 100);",
 	    (long long)minutes_cut, (long long)minutes_cut,
+	    (long long)minutes_cut,
+	    (long long)hours_cut, (long long)hours_cut, (long long)hours_cut,
+	    (long long)minutes_cut, (long long)hours_cut,
+	    (long long)hours_cut, (long long)minutes_cut,
 	    (long long)hours_cut, (long long)hours_cut,
-	    (long long)minutes_cut, (long long)hours_cut);
+	    (long long)minutes_cut, (long long)minutes_cut,
+	    (long long)s->rolled_upto);
 	if (exec(s->db, sql) != SQLITE_OK)
 		goto fail;
 	changes = sqlite3_changes(s->db);
@@ -1139,6 +1492,8 @@ store_health(struct store *s, struct jbuf *j)
 	jb_kdbl(j, "commit_ms_avg", s->windows ? s->commit_sum / s->windows :
 	    0.0);
 	jb_ki64(j, "rolled_upto", s->rolled_upto);
+	jb_ku64(j, "staged_rows", s->staged);
+	jb_ki64(j, "staged_since", s->staged_since);
 	jb_ku64(j, "checkpoints", s->ckpts);
 	jb_key(j, "last_checkpoint");
 	jb_obj(j);

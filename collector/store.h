@@ -12,7 +12,7 @@
 #include "aggregate.h"
 #include "json.h"
 
-#define STORE_SCHEMA	2
+#define STORE_SCHEMA	3
 
 struct store_opts {
 	const char	*path;
@@ -20,6 +20,9 @@ struct store_opts {
 	int		 keep_hours;	/* days of hourly rows */
 	uint64_t	 wal_bound;	/* escalate checkpoints above this */
 	int		 ckpt_secs;	/* PASSIVE checkpoint at least this often */
+	int		 stage_secs;	/* steady windows wait in memory up to
+					   this long (0: each window goes to
+					   the database at once) */
 	int		 max_pages;	/* 0 = no limit (PRAGMA max_page_count) */
 };
 
@@ -39,16 +42,22 @@ void		 store_close(struct store *);
 sqlite3		*store_db(struct store *);
 /* agg_lookup_fn: load a stored image's base counters and file rows. */
 int		 store_lookup(void *ctx, struct agg *, struct image *);
-/* Add the proc_min deltas of image stored after base_ts to v. */
+/* Add the proc_min deltas of image stored after its snapshot (ts >
+ * base_ts) to v; until = store_snap_until(images.last_ts). */
 int		 store_replay_proc(struct store *, int64_t image,
-		    int64_t base_ts, uint64_t v[NPC]);
+		    int64_t base_ts, int64_t until, uint64_t v[NPC]);
+int64_t		 store_snap_until(int64_t last_ts);
 /*
  * Write the pending deltas of all images as the window starting at ts, in
  * one transaction; on success agg_flushed() is called.  0 ok, -1 failed
- * (counts stay in memory and go into the next flush).
+ * (counts stay in memory and go into the next flush).  A steady window is
+ * staged in memory unless force is set (see stage_secs); force also
+ * stores the staged windows.
  */
 int		 store_flush(struct store *, struct agg *, int64_t ts, time_t now,
-		    time_t stale_after);
+		    time_t stale_after, int force);
+/* Store the staged windows now (queries call it first); 0 ok. */
+int		 store_commit_staged(struct store *);
 /* Rollup, retention and checkpoints, a small batch at a time. */
 void		 store_maintain(struct store *, time_t now);
 /* mode: "passive", "full", "restart", "truncate". */

@@ -1,0 +1,64 @@
+#!/bin/sh
+# t-collector-migrate.sh - a database of schema 2 (as ioshimd 0a06b9f..
+# left it) is migrated to schema 3 in place at start: the 1-minute
+# (image, ts) indexes go, exe_hour is filled from proc_hour, nothing else
+# changes, and top by=exe over a range (exe_hour for whole hours, proc_min
+# for the rest) gives the sums and process counts of the stored rows.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/collector_lib.sh"
+
+# A schema-3 database made by ioshimd, turned back into schema 2 exactly:
+# schema 3 only dropped two indexes, added exe_min and exe_hour and
+# paths.last_ts.
+start_d
+stop_d
+now=$(date +%s)
+H=$(( now / 3600 * 3600 ))
+sq "DROP TABLE exe_hour; DROP TABLE exe_min; DROP INDEX paths_last;
+  ALTER TABLE paths DROP COLUMN last_ts;
+  CREATE INDEX proc_min_image ON proc_min(image, ts);
+  CREATE INDEX file_min_image ON file_min(image, ts);
+  PRAGMA user_version = 2;
+  INSERT INTO images(id, pid, start_ticks, image_ns, uid, gid, exe, first_ts, last_ts, state) VALUES
+    (1, 4001, 1, 1, 0, 0, '/usr/bin/alpha', $H - 7200, $now, 1),
+    (2, 4002, 1, 1, 1000, 1000, '/usr/bin/alpha', $H - 7200, $now, 1),
+    (3, 4003, 1, 1, 0, 0, '/usr/bin/beta', $H - 7200, $now, 1),
+    (4, 4004, 1, 1, 0, 0, '/usr/bin/alpha', $H, $now, 1);
+  INSERT INTO proc_hour(ts, image, uid, n, disk_write_bytes, fsyncs) VALUES
+    ($H - 7200, 1, 0, 60, 100, 1), ($H - 7200, 2, 1000, 60, 200, 0),
+    ($H - 3600, 1, 0, 60, 300, 2), ($H - 7200, 3, 0, 60, 1000, 5);
+  INSERT INTO proc_min(ts, image, uid, disk_write_bytes, fsyncs) VALUES
+    ($H, 1, 0, 7, 0), ($H, 3, 0, 1, 0), ($H, 4, 0, 5, 0);
+  INSERT INTO paths(id, path) VALUES (1, '/var/log/alpha.log');
+  UPDATE meta SET value = $H WHERE key = 'rolled_upto';"
+eq "schema 2 planted" "$(sq 'PRAGMA user_version')" 2
+start_d
+grep -q "migrated from schema 2 to 3" "$T/d.log" || fail "no migration logged: $(cat "$T/d.log")"
+eq "schema" "$(sq 'PRAGMA user_version')" 3
+eq "1-minute indexes dropped" "$(sq "SELECT count(*) FROM sqlite_master WHERE name IN ('proc_min_image', 'file_min_image')")" 0
+eq "exe_hour filled from proc_hour" "$(sq "SELECT group_concat((ts - $H) || ' ' || exe || ' ' || uid || ' ' || disk_write_bytes || ' ' || fsyncs, ', ') FROM (SELECT * FROM exe_hour ORDER BY ts, exe, uid)")" \
+    "-7200 /usr/bin/alpha 0 100 1, -7200 /usr/bin/alpha 1000 200 0, -7200 /usr/bin/beta 0 1000 5, -3600 /usr/bin/alpha 0 300 2"
+eq "proc_hour kept" "$(sq 'SELECT count(*), total(disk_write_bytes) FROM proc_hour')" "4|1600.0"
+eq "proc_min kept" "$(sq 'SELECT count(*) FROM proc_min')" 3
+eq "paths.last_ts set" "$(sq 'SELECT count(*) FROM paths WHERE last_ts IS NULL')" 0
+eq "health schema" "$(q health | python3 -c 'import json, sys; print(json.load(sys.stdin)["db"]["schema"])')" 3
+q top by=exe from=$(( H - 7200 )) to=$(( now + 60 )) >"$T/top.json" || fail "top by=exe failed"
+eq "top by=exe: exe, processes, disk bytes, fsyncs" \
+    "$(json "$T/top.json" '[(x["exe"], x["processes"], x["disk_write_bytes"], x["fsyncs"]) for x in r[0]["rows"]]')" \
+    "[('/usr/bin/beta', 1, 1001, 5), ('/usr/bin/alpha', 3, 612, 3)]"
+# Only whole hours: exe_hour alone; only the open hour: proc_min alone.
+q top by=exe from=$(( H - 7200 )) to=$(( H - 3600 )) >"$T/top2.json" || fail "top by=exe failed"
+eq "top by=exe, one hour" "$(json "$T/top2.json" '[(x["exe"], x["processes"], x["disk_write_bytes"]) for x in r[0]["rows"]]')" \
+    "[('/usr/bin/beta', 1, 1000), ('/usr/bin/alpha', 2, 300)]"
+q top by=exe limit=1 from=$H to=$(( now + 60 )) >"$T/top3.json" || fail "top by=exe failed"
+eq "top by=exe, minutes, limit 1" "$(json "$T/top3.json" '[(x["exe"], x["processes"], x["disk_write_bytes"]) for x in r[0]["rows"]]')" \
+    "[('/usr/bin/alpha', 2, 12)]"
+stop_d
+
+# A second start finds schema 3 and migrates nothing.
+: >"$T/d.log"
+start_d
+stop_d
+grep -q migrated "$T/d.log" && fail "migrated twice"
+eq "quick_check" "$(sq 'PRAGMA quick_check')" ok
+exit 0
