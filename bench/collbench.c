@@ -82,6 +82,24 @@ dgram(const char *path, struct sockaddr_un *sa)
 	return fd;
 }
 
+/* A sender's last report (IW_END), its tallies added up, and its exit. */
+static void
+finish(int fd, const struct sockaddr_un *sa, struct iw_proc *m, uint64_t sent,
+    uint64_t drops, struct shared *sh)
+{
+	m->state = IW_END;
+	m->end_reason = IW_END_EXIT;
+	m->h.sent_ns = now_ns(CLOCK_REALTIME);
+	if (sendto(fd, m, sizeof(*m), MSG_NOSIGNAL, (const struct sockaddr *)sa,
+	    sizeof(*sa)) == (ssize_t)sizeof(*m))
+		sent++;
+	else
+		drops++;
+	__atomic_fetch_add(&sh->sent, sent, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sh->drops, drops, __ATOMIC_RELAXED);
+	_exit(0);
+}
+
 /* One child: report as one image until deadline (CLOCK_MONOTONIC ns). */
 static void
 child(const char *path, uint64_t deadline, uint64_t period_ns, struct shared *sh)
@@ -127,18 +145,7 @@ child(const char *path, uint64_t deadline, uint64_t period_ns, struct shared *sh
 			drops++;
 	}
 	m.h.seq++;
-	m.state = IW_END;
-	m.end_reason = IW_END_EXIT;
-	m.h.sent_ns = now_ns(CLOCK_REALTIME);
-	/* the end report is worth waiting for */
-	if (sendto(fd, &m, sizeof(m), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-	    sizeof(sa)) == (ssize_t)sizeof(m))
-		sent++;
-	else
-		drops++;
-	__atomic_fetch_add(&sh->sent, sent, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&sh->drops, drops, __ATOMIC_RELAXED);
-	_exit(0);
+	finish(fd, &sa, &m, sent, drops, sh);
 }
 
 /* One paced child: rate_each messages/s until deadline, ticks of 1 ms. */
@@ -230,17 +237,7 @@ child_rate(const char *path, uint64_t t0, uint64_t deadline, double rate_each,
 			break;
 	}
 	m.h.seq = ++seq;
-	m.state = IW_END;
-	m.end_reason = IW_END_EXIT;
-	m.h.sent_ns = now_ns(CLOCK_REALTIME);
-	if (sendto(fd, &m, sizeof(m), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-	    sizeof(sa)) == (ssize_t)sizeof(m))
-		sent++;
-	else
-		drops++;
-	__atomic_fetch_add(&sh->sent, sent, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&sh->drops, drops, __ATOMIC_RELAXED);
-	_exit(0);
+	finish(fd, &sa, &m, sent, drops, sh);
 }
 
 static long

@@ -13,24 +13,16 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "co_line.h"
+
 static const char *path;
 static int shared_fd, nlines;
-
-static int
-fmt_line(char *b, const char *tag, int seq)
-{
-	int n = sprintf(b, "%s %06d ", tag, seq), k = 20 + seq % 37;
-
-	memset(b + n, 'x', (size_t)k);
-	b[n + k] = '\n';
-	return n + k + 1;
-}
 
 static int
 put(int fd, const char *tag, int seq)
 {
 	char line[256];
-	int len = fmt_line(line, tag, seq);
+	int len = co_line(line, tag, seq);
 
 	return write(fd, line, (size_t)len) == len ? 0 : -1;
 }

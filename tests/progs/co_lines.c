@@ -11,15 +11,7 @@
 #include <unistd.h>
 #include <sys/uio.h>
 
-static int
-fmt_line(char *b, const char *tag, int seq)
-{
-	int n = sprintf(b, "%s %06d ", tag, seq), k = 20 + seq % 37;
-
-	memset(b + n, 'x', (size_t)k);
-	b[n + k] = '\n';
-	return n + k + 1;
-}
+#include "co_line.h"
 
 int
 main(int argc, char **argv)
@@ -48,7 +40,7 @@ main(int argc, char **argv)
 		}
 	}
 	for (i = 0; i < n; i++) {
-		len = fmt_line(line, argv[2], i);
+		len = co_line(line, argv[2], i);
 		if (f != NULL) {
 			if (fprintf(f, "%.*s", len, line) != len || fflush(f) != 0) {
 				perror("fprintf");

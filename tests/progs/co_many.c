@@ -10,15 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int
-fmt_line(char *b, const char *tag, int seq)
-{
-	int n = sprintf(b, "%s %06d ", tag, seq), k = 20 + seq % 37;
-
-	memset(b + n, 'x', (size_t)k);
-	b[n + k] = '\n';
-	return n + k + 1;
-}
+#include "co_line.h"
 
 int
 main(int argc, char **argv)
@@ -40,7 +32,7 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		for (j = 0; j < k; j++) {
 			snprintf(tag, sizeof(tag), "f%d", j);
-			len = fmt_line(line, tag, i);
+			len = co_line(line, tag, i);
 			if (write(fd[j], line, (size_t)len) != len)
 				return 1;
 		}

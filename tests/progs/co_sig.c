@@ -21,33 +21,18 @@
 #include <unistd.h>
 #include <sys/time.h>
 
+#include "co_line.h"
+
 static int fd, n, slow, nt;
 static volatile sig_atomic_t na, nu, stop;
 static pthread_t main_thread;
-
-/* async-signal-safe line formatting */
-static int
-fmt_line(char *b, char tag, int seq)
-{
-	int i, k = 20 + seq % 37, len = 0;
-
-	b[len++] = tag;
-	b[len++] = ' ';
-	for (i = 5; i >= 0; i--, seq /= 10)
-		b[len + i] = (char)('0' + seq % 10);
-	len += 6;
-	b[len++] = ' ';
-	memset(b + len, 'x', (size_t)k);
-	len += k;
-	b[len++] = '\n';
-	return len;
-}
 
 static void
 put(char tag, int seq)
 {
 	char b[128];
-	int len = fmt_line(b, tag, seq);
+	char t[2] = { tag, '\0' };
+	int len = co_line(b, t, seq);
 
 	if (write(fd, b, (size_t)len) != len)
 		_exit(90);

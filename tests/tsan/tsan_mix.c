@@ -30,6 +30,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "../progs/co_line.h"
+
 #define KMAX	16
 
 static const char *dir;
@@ -45,17 +47,6 @@ fail(const char *what, long k, long i)
 	    strerror(errno));
 	bad = 1;
 	pthread_mutex_unlock(&bad_lock);
-}
-
-static int
-fmt_line(char *b, const char *tag, int seq)
-{
-	int n = sprintf(b, "%s %06d ", tag, seq), k = 20 + seq % 37;
-
-	memset(b + n, 'x', (size_t)k);
-	b[n + k] = '\n';
-	b[n + k + 1] = '\0';
-	return n + k + 1;
 }
 
 static void
@@ -129,7 +120,7 @@ writer(void *arg)
 		return NULL;
 	}
 	for (i = 0; i < nlines; i++) {
-		len = fmt_line(line, tag, (int)i);
+		len = co_line(line, tag, (int)i);
 		fd = logfd;
 		if (i % 7 == 3 && (fd = open(p, O_WRONLY | O_APPEND)) < 0)
 			fail("open log", k, i);
@@ -140,7 +131,7 @@ writer(void *arg)
 			fail("write log", k, i);
 		if (fd >= 0 && fd != logfd && close(fd) != 0)
 			fail("close", k, i);
-		fmt_line(line, ftag, (int)i);
+		line[co_line(line, ftag, (int)i)] = '\0';
 		if (fprintf(slog, "%s", line) != len)
 			fail("fprintf", k, i);
 		len = (int)block(b, k, i);

@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <sys/time.h>
 
+#include "../progs/co_line.h"
+
 #define KMAX	8
 
 static int fd, nlines;
@@ -27,29 +29,12 @@ static __thread int my_k = -1, nh;
 static int handled[KMAX + 1];
 
 /* async-signal-safe: "TAG SEQ " and 20 + SEQ % 37 x's and a newline */
-static int
-fmt_line(char *b, char t, int k, int seq)
-{
-	int i, n = 0, x = 20 + seq % 37;
-
-	b[n++] = t;
-	b[n++] = (char)('0' + k);
-	b[n++] = ' ';
-	for (i = 5; i >= 0; i--, seq /= 10)
-		b[n + i] = (char)('0' + seq % 10);
-	n += 6;
-	b[n++] = ' ';
-	memset(b + n, 'x', (size_t)x);
-	n += x;
-	b[n++] = '\n';
-	return n;
-}
-
 static void
 put(char t, int k, int seq)
 {
 	char b[128];
-	int n = fmt_line(b, t, k, seq);
+	char tag[3] = { t, (char)('0' + k), '\0' };
+	int n = co_line(b, tag, seq);
 
 	if (write(fd, b, (size_t)n) != n)
 		_exit(90);
