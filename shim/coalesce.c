@@ -111,18 +111,7 @@ lock_mine(void)
 static inline int
 commit(_Atomic uint64_t *st, uint64_t s, uint64_t ns)
 {
-#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-	uint64_t prev = s;
-
-	__asm__ volatile("cmpxchgq %2, %1"
-	    : "+a"(prev), "+m"(*(volatile uint64_t *)st)
-	    : "r"(ns)
-	    : "memory", "cc");
-	return prev == s;
-#else
-	return atomic_compare_exchange_strong_explicit(st, &s, ns,
-	    memory_order_relaxed, memory_order_relaxed);
-#endif
+	return cas_local64((uint64_t *)st, s, ns);
 }
 
 static void
@@ -268,10 +257,12 @@ fold(struct cobuf *b)
 		if (b->p_absorbed)
 			CTR_ADD(&f->absorbed, b->p_absorbed);
 		if (b->p_bytes)
-			CTR_ADD(&f->write_bytes, b->p_bytes);
+			__atomic_fetch_add(&f->c.write_bytes, b->p_bytes,
+			    __ATOMIC_RELAXED);
 		for (k = 0; k < IW_NSIZES; k++)
 			if (b->p_sizes[k])
-				CTR_ADD(&f->write_sizes[k], b->p_sizes[k]);
+				__atomic_fetch_add(&f->c.write_sizes[k],
+				    b->p_sizes[k], __ATOMIC_RELAXED);
 	}
 	b->p_absorbed = b->p_bytes = 0;
 	memset(b->p_sizes, 0, sizeof(b->p_sizes));
@@ -316,7 +307,8 @@ flush_buf(struct cobuf *b, int reason, int cut)
 	t0 = shim_now_ns();
 	done = write_all(b->fd, b->data, n, &err);
 	if (b->file != FILE_NONE) {
-		CTR_ADD(&files[b->file].write_ns, shim_now_ns() - t0);
+		__atomic_fetch_add(&files[b->file].c.write_ns,
+		    shim_now_ns() - t0, __ATOMIC_RELAXED);
 		CTR_ADD(&files[b->file].flushes, 1);
 	}
 	CTR_ADD(&pc.co_bytes, (uint64_t)done);

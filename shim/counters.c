@@ -31,7 +31,7 @@ static size_t paths_used;
  * 1024 rows every new path probes, and each touch is a cache miss).
  */
 static uint32_t hash[HASH_SLOTS];
-static atomic_flag table_lock = ATOMIC_FLAG_INIT;
+static uint64_t table_lock;		/* 1 while a row is added */
 static __thread int in_table;	/* this thread holds table_lock */
 
 static const char other_name[] = "(other)";
@@ -56,14 +56,14 @@ hash_path(const char *p, size_t len)
 static void
 lock(void)
 {
-	while (atomic_flag_test_and_set_explicit(&table_lock, memory_order_acquire))
-		;
+	while (!table_cas64(&table_lock, 0, 1))
+		sched_yield();
 }
 
 static void
 unlock(void)
 {
-	atomic_flag_clear_explicit(&table_lock, memory_order_release);
+	__atomic_store_n(&table_lock, 0, __ATOMIC_RELEASE);
 }
 
 static void
@@ -72,40 +72,68 @@ init_other(void)
 	files[0].path = other_name;
 	files[0].path_len = sizeof(other_name) - 1;
 	files[0].cls = IW_OTHER;
-	atomic_store(&files_used, 1);
+	atomic_store_explicit(&files_used, 1, memory_order_release);
+}
+
+/*
+ * The row of a path with hash h, or NO_ROW with *slot the empty slot
+ * where the probe ended.  Takes no lock: a slot is written once, after
+ * its row is complete (release), so a reader sees whole rows only.
+ */
+#define NO_ROW	(~0u)
+
+static unsigned
+probe(uint32_t h, const char *path, size_t len, unsigned *slot)
+{
+	uint32_t v;
+	unsigned i, row;
+
+	for (i = h % HASH_SLOTS;; i = (i + 1) % HASH_SLOTS) {
+		v = __atomic_load_n(&hash[i], __ATOMIC_ACQUIRE);
+		if (v == 0)
+			break;
+		if ((v ^ h) >> 16 != 0)
+			continue;		/* another path */
+		row = (v & 0xffff) - 1;
+		if (files[row].path_len == len &&
+		    memcmp(files[row].path, path, len) == 0)
+			return row;
+	}
+	*slot = i;
+	return NO_ROW;
 }
 
 /*
  * The row of path (cls is its class when new), creating it if there is
  * room.  Called at open and first use of an fd, never per read or write.
- * A signal handler that opens a file while this thread holds the lock
- * gets the "(other)" row instead of waiting.
+ * Finding a row takes no lock; adding one does.  A signal handler that
+ * opens a new file while this thread holds the lock gets the "(other)"
+ * row instead of waiting.
  */
 unsigned
 file_row_for(const char *path, size_t len, unsigned cls)
 {
 	uint32_t h;
-	unsigned i, row;
+	unsigned i, row, used;
 
 	if (len == 0 || len > IW_PATH_MAX)
 		return 0;
+	h = hash_path(path, len);
+	used = atomic_load_explicit(&files_used, memory_order_acquire);
+	if (used > 0 && (row = probe(h, path, len, &i)) != NO_ROW)
+		return row;
+	if (used >= FILES_MAX ||
+	    __atomic_load_n(&paths_used, __ATOMIC_RELAXED) + len + 1 > PATHS_BYTES)
+		return 0;		/* full: no new row can be made */
 	if (in_table)
 		return 0;
 	in_table = 1;
 	lock();
-	if (atomic_load(&files_used) == 0)
+	if (atomic_load_explicit(&files_used, memory_order_relaxed) == 0)
 		init_other();
-	h = hash_path(path, len);
-	for (i = h % HASH_SLOTS;; i = (i + 1) % HASH_SLOTS) {
-		if (hash[i] == 0)
-			break;
-		if ((hash[i] ^ h) >> 16 != 0)
-			continue;		/* another path */
-		row = (hash[i] & 0xffff) - 1;
-		if (files[row].path_len == len && memcmp(files[row].path, path, len) == 0)
-			goto out;
-	}
-	row = atomic_load(&files_used);
+	if ((row = probe(h, path, len, &i)) != NO_ROW)
+		goto out;
+	row = atomic_load_explicit(&files_used, memory_order_relaxed);
 	if (row >= FILES_MAX || paths_used + len + 1 > PATHS_BYTES) {
 		row = 0;
 		goto out;
@@ -115,9 +143,9 @@ file_row_for(const char *path, size_t len, unsigned cls)
 	files[row].path = paths + paths_used;
 	files[row].path_len = (uint16_t)len;
 	files[row].cls = (uint8_t)cls;
-	paths_used += len + 1;
-	hash[i] = (h & 0xffff0000u) | (row + 1);
-	atomic_store(&files_used, row + 1);
+	__atomic_store_n(&paths_used, paths_used + len + 1, __ATOMIC_RELAXED);
+	atomic_store_explicit(&files_used, row + 1, memory_order_release);
+	__atomic_store_n(&hash[i], (h & 0xffff0000u) | (row + 1), __ATOMIC_RELEASE);
 out:
 	unlock();
 	in_table = 0;
@@ -130,22 +158,19 @@ static void tctr_reset(void);
 void
 counters_reset(void)
 {
-	unsigned n = atomic_load(&files_used), i;
+	unsigned n = atomic_load(&files_used), i, k;
 
 	memset((void *)&pc, 0, sizeof(pc));
 	tctr_reset();
 	fd_pending_reset();
 	for (i = 0; i < n; i++) {
-		atomic_store(&files[i].opens, 0);
-		atomic_store(&files[i].read_bytes, 0);
-		atomic_store(&files[i].write_bytes, 0);
-		atomic_store(&files[i].reads, 0);
+		for (k = 0; k < TFILE_WORDS; k++)
+			__atomic_store_n(&((uint64_t *)&files[i].c)[k], 0,
+			    __ATOMIC_RELAXED);
 		atomic_store(&files[i].fsyncs, 0);
-		atomic_store(&files[i].write_ns, 0);
 		atomic_store(&files[i].fsync_ns, 0);
 		atomic_store(&files[i].absorbed, 0);
 		atomic_store(&files[i].flushes, 0);
-		memset((void *)files[i].write_sizes, 0, sizeof(files[i].write_sizes));
 		files[i].sent_sum = 0;
 	}
 }
@@ -153,6 +178,8 @@ counters_reset(void)
 /* --- per-thread blocks --- */
 
 HIDDEN __thread struct tctr *my_tctr;
+HIDDEN int shim_mt;
+static _Atomic unsigned attached;	/* program threads that counted */
 static _Atomic(struct tctr *) tctr_all;	/* every block, newest first */
 static struct tctr retired;		/* blocks of threads that ended */
 static _Atomic unsigned fold_seq;	/* odd while a block is folded */
@@ -186,6 +213,10 @@ tctr_attach(void)
 	struct tctr *t, *head;
 	int zero;
 
+	/* a second program thread, made where the shim did not see (shim.h) */
+	if (!shim_worker && atomic_fetch_add(&attached, 1) > 0)
+		__atomic_store_n(&shim_mt, 1, __ATOMIC_SEQ_CST);
+
 	for (t = atomic_load(&tctr_all); t != NULL; t = t->next) {
 		zero = 0;
 		if (atomic_compare_exchange_strong(&t->live, &zero, 1))
@@ -217,10 +248,43 @@ add_block(struct tctr *to, const struct tctr *from, int atomic)
 			else
 				to->cls[c][k] += __atomic_load_n(&from->cls[c][k], __ATOMIC_RELAXED);
 		}
-	if (atomic)
+	if (atomic) {
 		__atomic_fetch_add(&to->co_absorbed, from->co_absorbed, __ATOMIC_RELAXED);
-	else
+		__atomic_fetch_add(&to->opens, from->opens, __ATOMIC_RELAXED);
+	} else {
 		to->co_absorbed += __atomic_load_n(&from->co_absorbed, __ATOMIC_RELAXED);
+		to->opens += __atomic_load_n(&from->opens, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * Each row t counted: its share added to the row when fold is set, then
+ * zeroed, word by word (rows_sum may be reading, under fold_seq).
+ */
+static void
+shares_fold(struct tctr *t, int fold)
+{
+	struct tfiles *b = t->tf;
+	uint64_t *x, *to, v;
+	unsigned w, f, k;
+
+	if (b == NULL)
+		return;
+	for (w = 0; w < FILES_MAX / 64; w++) {
+		while (__atomic_load_n(&b->used[w], __ATOMIC_RELAXED) != 0) {
+			f = w * 64 + (unsigned)__builtin_ctzll(b->used[w]);
+			x = (uint64_t *)&b->row[f];
+			to = (uint64_t *)&files[f].c;
+			for (k = 0; k < TFILE_WORDS; k++) {
+				v = __atomic_load_n(&x[k], __ATOMIC_RELAXED);
+				if (fold && v)
+					__atomic_fetch_add(&to[k], v, __ATOMIC_RELAXED);
+				__atomic_store_n(&x[k], 0, __ATOMIC_RELAXED);
+			}
+			__atomic_fetch_and(&b->used[w], ~(1ull << (f & 63)),
+			    __ATOMIC_RELEASE);
+		}
+	}
 }
 
 static void
@@ -233,6 +297,8 @@ zero_block(struct tctr *t)
 		for (k = 0; k < 4; k++)
 			__atomic_store_n(&t->cls[c][k], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->co_absorbed, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->opens, 0, __ATOMIC_RELAXED);
+	shares_fold(t, 0);
 }
 
 /* A thread ends: its counts move to the retired block. */
@@ -245,6 +311,7 @@ tctr_retire(void *p)
 		;
 	atomic_fetch_add(&fold_seq, 1);
 	add_block(&retired, t, 1);
+	shares_fold(t, 1);
 	zero_block(t);
 	atomic_fetch_add(&fold_seq, 1);
 	atomic_flag_clear(&fold_lock);
@@ -270,6 +337,82 @@ proc_totals(struct proc_totals *out)
 	    (sched_yield(), 1));
 	memcpy(out->cls, sum.cls, sizeof(out->cls));
 	out->co_absorbed = sum.co_absorbed;
+	out->opens = sum.opens;
+}
+
+/*
+ * Rows lo .. lo+n-1 as the process sees them: each row's own counts plus
+ * every running thread's share, consistent with the threads that ended.
+ */
+void
+rows_sum(unsigned lo, unsigned n, struct tfile *out)
+{
+	struct tctr *t;
+	struct tfiles *b;
+	const uint64_t *x;
+	uint64_t *o;
+	unsigned s, tries = 0, i, k;
+
+	do {
+		s = atomic_load(&fold_seq);
+		for (i = 0; i < n; i++) {
+			x = (const uint64_t *)&files[lo + i].c;
+			o = (uint64_t *)&out[i];
+			for (k = 0; k < TFILE_WORDS; k++)
+				o[k] = __atomic_load_n(&x[k], __ATOMIC_RELAXED);
+		}
+		for (t = atomic_load(&tctr_all); t != NULL; t = t->next) {
+			if (!atomic_load(&t->live) ||
+			    (b = __atomic_load_n(&t->tf, __ATOMIC_ACQUIRE)) == NULL)
+				continue;
+			for (i = 0; i < n; i++) {
+				if (!(__atomic_load_n(&b->used[(lo + i) >> 6],
+				    __ATOMIC_ACQUIRE) >> ((lo + i) & 63) & 1))
+					continue;
+				x = (const uint64_t *)&b->row[lo + i];
+				o = (uint64_t *)&out[i];
+				for (k = 0; k < TFILE_WORDS; k++)
+					o[k] += __atomic_load_n(&x[k], __ATOMIC_RELAXED);
+			}
+		}
+	} while (((s & 1) || atomic_load(&fold_seq) != s) && ++tries < 1000000 &&
+	    (sched_yield(), 1));
+}
+
+/*
+ * The calling thread's first count of row f: its shares are made if they
+ * do not exist, and the row marked as counted.  A signal handler may do
+ * the same meanwhile: the first block stored wins.
+ */
+struct tfile *
+row_share_slow(unsigned f, int *own)
+{
+	struct tctr *t = tctr();
+	struct tfiles *b = t->tf, *expect = NULL;
+	uint64_t bit = 1ull << (f & 63);
+
+	if (b == NULL) {
+		b = real.mmap ? real.mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
+		if (b == MAP_FAILED) {
+			*own = 0;
+			return &files[f].c;
+		}
+		if (!__atomic_compare_exchange_n(&t->tf, &expect, b, 0,
+		    __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+			munmap(b, sizeof(*b));
+			b = expect;
+		}
+	}
+	if (!(b->used[f >> 6] & bit)) {
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+		__asm__ volatile("orq %1, %0" : "+m"(b->used[f >> 6]) : "er"(bit));
+#else
+		__atomic_fetch_or(&b->used[f >> 6], bit, __ATOMIC_RELEASE);
+#endif
+	}
+	*own = 1;
+	return &b->row[f];
 }
 
 void
@@ -290,6 +433,8 @@ tctr_reset(void)
 			atomic_store(&t->live, 0);
 	}
 	zero_block(&retired);
+	atomic_store(&attached, my_tctr != NULL);
+	__atomic_store_n(&shim_mt, 0, __ATOMIC_RELAXED);
 	atomic_store(&fold_seq, 0);
 	atomic_flag_clear(&fold_lock);
 }

@@ -220,18 +220,53 @@ fd_path(int fd, char *buf, size_t size)
  * and find do) is named without asking the kernel.  Small and lossy: a
  * miss costs one readlink.  The fds are kept apart from the paths so a
  * lookup touches one page, and as fd + 1 so the table starts zeroed.
+ * Writers take a lock they never wait for; readers take none: they check
+ * a sequence number (odd while an entry changes) before and after.
  */
 #define DIRCACHE 8
 static int dir_fd1[DIRCACHE];		/* fd + 1; 0 empty */
 static size_t dir_len[DIRCACHE];
 static char dir_path[DIRCACHE][PATH_MAX];
 static atomic_flag dir_lock = ATOMIC_FLAG_INIT;
+static _Atomic unsigned dir_seq;
 static unsigned dir_next;
 
-static int
-dir_lock_try(void)
+/*
+ * A copy into or out of dir_path, which a reader may read while a writer
+ * changes it: the sequence number decides whether a read is kept.  TSan
+ * is told so byte by byte.
+ */
+static void
+dir_copy(char *dst, const char *src, size_t n)
 {
-	return !atomic_flag_test_and_set(&dir_lock);	/* never wait: lossy */
+#ifdef __SANITIZE_THREAD__
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		__atomic_store_n(&dst[i], __atomic_load_n(&src[i],
+		    __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+#else
+	memcpy(dst, src, n);
+#endif
+}
+
+static int
+dir_write_begin(void)
+{
+	if (atomic_flag_test_and_set_explicit(&dir_lock, memory_order_acquire))
+		return 0;		/* never wait: lossy */
+	atomic_store_explicit(&dir_seq, atomic_load_explicit(&dir_seq,
+	    memory_order_relaxed) + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	return 1;
+}
+
+static void
+dir_write_end(void)
+{
+	atomic_store_explicit(&dir_seq, atomic_load_explicit(&dir_seq,
+	    memory_order_relaxed) + 1, memory_order_release);
+	atomic_flag_clear_explicit(&dir_lock, memory_order_release);
 }
 
 static void
@@ -239,12 +274,12 @@ dir_forget(int lo, int hi)
 {
 	int i;
 
-	if (!dir_lock_try())
+	if (!dir_write_begin())
 		return;
 	for (i = 0; i < DIRCACHE; i++)
 		if (dir_fd1[i] - 1 >= lo && dir_fd1[i] - 1 <= hi)
-			dir_fd1[i] = 0;
-	atomic_flag_clear(&dir_lock);
+			__atomic_store_n(&dir_fd1[i], 0, __ATOMIC_RELAXED);
+	dir_write_end();
 }
 
 /* A free entry first (closed dirs leave one), else the oldest. */
@@ -253,16 +288,16 @@ dir_remember(int fd, const char *path, size_t len)
 {
 	unsigned i;
 
-	if (!dir_lock_try())
+	if (!dir_write_begin())
 		return;
 	for (i = 0; i < DIRCACHE && dir_fd1[i] != 0; i++)
 		;
 	if (i == DIRCACHE)
 		i = dir_next++ % DIRCACHE;
-	memcpy(dir_path[i], path, len + 1);
-	dir_len[i] = len;
-	dir_fd1[i] = fd + 1;
-	atomic_flag_clear(&dir_lock);
+	dir_copy(dir_path[i], path, len + 1);
+	__atomic_store_n(&dir_len[i], len, __ATOMIC_RELAXED);
+	__atomic_store_n(&dir_fd1[i], fd + 1, __ATOMIC_RELAXED);
+	dir_write_end();
 }
 
 /* dir's path + "/" + rel into buf; the length, 0 when unknown. */
@@ -270,32 +305,39 @@ static size_t
 dir_join(int dirfd, const char *rel, char *buf, size_t size)
 {
 	size_t len = 0, rl;
+	unsigned seq;
 	int i;
 
 	while (rel[0] == '.' && rel[1] == '/')
 		rel += 2;
 	rl = strlen(rel);
-	if (!dir_lock_try())
+	seq = atomic_load_explicit(&dir_seq, memory_order_acquire);
+	if (seq & 1)
 		return 0;
 	for (i = 0; i < DIRCACHE; i++)
-		if ((unsigned)dir_fd1[i] == (unsigned)dirfd + 1 &&
-		    dir_len[i] + rl + 2 <= size) {
-			len = dir_len[i];
-			memcpy(buf, dir_path[i], len);
-			if (len == 0 || buf[len - 1] != '/')
-				buf[len++] = '/';
-			memcpy(buf + len, rel, rl + 1);
-			len += rl;
+		if ((unsigned)__atomic_load_n(&dir_fd1[i], __ATOMIC_RELAXED) ==
+		    (unsigned)dirfd + 1)
 			break;
-		}
-	atomic_flag_clear(&dir_lock);
-	return len;
+	if (i == DIRCACHE)
+		return 0;
+	len = __atomic_load_n(&dir_len[i], __ATOMIC_RELAXED);
+	if (len + rl + 2 > size)
+		return 0;
+	dir_copy(buf, dir_path[i], len);
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&dir_seq, memory_order_relaxed) != seq)
+		return 0;		/* changed while read: a miss */
+	if (len == 0 || buf[len - 1] != '/')
+		buf[len++] = '/';
+	memcpy(buf + len, rel, rl + 1);
+	return len + rl;
 }
 
 /*
  * The entry of fd, whose stat is st, stored in the table.  pbuf (PATH_MAX
  * bytes) holds its absolute path when len > 0; otherwise the kernel's name
- * is read into it when the fd is a file.  fl: open flags, or -1.
+ * is read into it when the fd is a file.  fl: open flags, or -1.  Of st
+ * only st_mode, st_dev and st_ino are read (RESOLVE_FROM sets no more).
  */
 static fdent_t
 classify(int fd, const struct stat *st, char *pbuf, size_t len, int fl)
@@ -390,7 +432,7 @@ fd_classify_open(int fd, int dirfd, const char *path, int oflags)
  */
 #define PEND_SLOTS	32
 enum { SLOT_FREE, SLOT_FILLING, SLOT_PENDING };
-static _Atomic int pend_state[PEND_SLOTS];	/* apart: a scan reads 1 page */
+static uint64_t pend_state[PEND_SLOTS];	/* apart: a scan reads 1 page */
 static struct {
 	int		fd, oflags;
 	unsigned	gen;		/* pend_gen at the open */
@@ -403,8 +445,7 @@ static void
 pend_free(unsigned slot)
 {
 	if (slot < PEND_SLOTS)
-		atomic_store_explicit(&pend_state[slot], SLOT_FREE,
-		    memory_order_release);
+		__atomic_store_n(&pend_state[slot], SLOT_FREE, __ATOMIC_RELEASE);
 }
 
 /* fd was just opened: make it pending.  0 when it must be classified now. */
@@ -412,15 +453,13 @@ int
 fd_defer(int fd, int dirfd, const char *path, int oflags)
 {
 	unsigned u = (unsigned)fd, i;
-	int free_ = SLOT_FREE;
 
 	if ((oflags & O_APPEND) || u >= FDT_CHUNK * FDT_CHUNKS ||
 	    chunk(u, 1) == NULL)
 		return 0;
-	for (i = 0; i < PEND_SLOTS; i++, free_ = SLOT_FREE)
-		if (atomic_load_explicit(&pend_state[i],
-		    memory_order_relaxed) == SLOT_FREE &&
-		    atomic_compare_exchange_strong(&pend_state[i], &free_,
+	for (i = 0; i < PEND_SLOTS; i++)
+		if (__atomic_load_n(&pend_state[i], __ATOMIC_RELAXED) ==
+		    SLOT_FREE && table_cas64(&pend_state[i], SLOT_FREE,
 		    SLOT_FILLING))
 			break;
 	if (i == PEND_SLOTS)
@@ -429,8 +468,7 @@ fd_defer(int fd, int dirfd, const char *path, int oflags)
 	pend[i].oflags = oflags;
 	pend[i].gen = pend_gen;
 	pend[i].len = abs_path(dirfd, path, pend[i].path);
-	atomic_store_explicit(&pend_state[i], SLOT_PENDING,
-	    memory_order_release);
+	__atomic_store_n(&pend_state[i], SLOT_PENDING, __ATOMIC_RELEASE);
 	fd_store(fd, FDE_MAKE(0, FD_PENDING, i, BUF_NONE));
 	return 1;
 }
@@ -457,8 +495,7 @@ fd_resolve(int fd, const struct stat *st)
 	if (!(old & FD_PENDING))
 		return (old & FD_KNOWN) ? old :
 		    fd_classify_open(fd, AT_FDCWD, NULL, -1);
-	if (!__atomic_compare_exchange_n(&c[u & (FDT_CHUNK - 1)], &old, 0, 0,
-	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	if (!table_cas64(&c[u & (FDT_CHUNK - 1)], old, 0))
 		return fd_classify_open(fd, AT_FDCWD, NULL, -1);
 	slot = FDE_FILE(old);
 	if (st == NULL && real.fstat(fd, &sb) == 0)
@@ -467,7 +504,7 @@ fd_resolve(int fd, const struct stat *st)
 		e = classify(fd, st, pend[slot].path, pend[slot].len,
 		    pend[slot].oflags);
 		if (pend[slot].gen == pend_gen && FDE_FILE(e) != FILE_NONE)
-			CTR_ADD(&files[FDE_FILE(e)].opens, 1);
+			row_open(FDE_FILE(e));
 	}
 	pend_free(slot);
 	errno = saved;
@@ -482,8 +519,8 @@ fd_resolve_all(void)
 	int fd;
 
 	for (i = 0; i < PEND_SLOTS; i++) {
-		if (atomic_load_explicit(&pend_state[i],
-		    memory_order_acquire) != SLOT_PENDING)
+		if (__atomic_load_n(&pend_state[i], __ATOMIC_ACQUIRE) !=
+		    SLOT_PENDING)
 			continue;
 		fd = pend[i].fd;
 		if ((fd_raw(fd) & FD_PENDING) && FDE_FILE(fd_raw(fd)) == i)

@@ -151,9 +151,9 @@ send_proc(int final, int reason, int code)
 	p->state = final ? IW_END : IW_LIVE;
 	p->end_reason = (uint16_t)(final ? reason : IW_END_NONE);
 	p->end_code = code;
-	p->opens = pc.opens;
-	p->fsyncs = pc.fsyncs;
 	proc_totals(&pt);
+	p->opens = pt.opens;
+	p->fsyncs = pc.fsyncs;
 	for (c = 0; c < IW_NCLASS; c++) {
 		p->cls[c].read_bytes = pt.cls[c][C_RBYTES];
 		p->cls[c].write_bytes = pt.cls[c][C_WBYTES];
@@ -175,10 +175,12 @@ send_proc(int final, int reason, int code)
 }
 
 static uint64_t
-activity(const struct file_row *f)
+activity(const struct file_row *f, const struct tfile *c)
 {
-	return f->opens + f->reads + row_writes(f) + f->fsyncs + f->absorbed;
+	return c->opens + c->reads + row_writes(c) + f->fsyncs + f->absorbed;
 }
+
+static struct tfile sums[64];	/* rows_sum of 64 rows: under send_lock */
 
 /* Rows that changed since the last send, packed into few datagrams. */
 static void
@@ -188,12 +190,16 @@ send_files(void)
 	size_t off = sizeof(struct iw_files), row;
 	struct iw_file *w;
 	struct file_row *f;
+	const struct tfile *c;
 	uint64_t act;
 
 	msg.files.count = 0;
 	for (i = 0; i < n && connected; i++) {
+		if (i % 64 == 0)
+			rows_sum(i, n - i < 64 ? n - i : 64, sums);
 		f = &files[i];
-		act = activity(f);
+		c = &sums[i % 64];
+		act = activity(f, c);
 		if (act == f->sent_sum)
 			continue;
 		row = IW_ROW_SIZE(f->path_len);
@@ -207,18 +213,18 @@ send_files(void)
 		memset(w, 0, row);
 		w->path_len = f->path_len;
 		w->cls = f->cls;
-		w->opens = f->opens;
-		w->read_bytes = f->read_bytes;
-		w->write_bytes = f->write_bytes;
-		w->reads = f->reads;
-		w->writes = row_writes(f);
+		w->opens = c->opens;
+		w->read_bytes = c->read_bytes;
+		w->write_bytes = c->write_bytes;
+		w->reads = c->reads;
+		w->writes = row_writes(c);
 		w->fsyncs = f->fsyncs;
-		w->write_ns = f->write_ns;
+		w->write_ns = c->write_ns;
 		w->fsync_ns = f->fsync_ns;
 		w->absorbed = f->absorbed;
 		w->flushes = f->flushes;
 		for (b = 0; b < IW_NSIZES; b++)
-			w->write_sizes[b] = f->write_sizes[b];
+			w->write_sizes[b] = c->write_sizes[b];
 		memcpy((char *)(w + 1), f->path, f->path_len);
 		f->sent_sum = act;
 		msg.files.count++;

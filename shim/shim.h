@@ -20,8 +20,12 @@
 #include <sys/uio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <mqueue.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <threads.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -193,6 +197,10 @@
 	X(_Exit, void, (int)) \
 	X(quick_exit, void, (int)) \
 	X(pthread_exit, void, (void *)) \
+	X(pthread_create, int, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *)) \
+	X(thrd_create, int, (thrd_t *, thrd_start_t, void *)) \
+	X(timer_create, int, (clockid_t, struct sigevent *, timer_t *)) \
+	X(mq_notify, int, (mqd_t, const struct sigevent *)) \
 	X(sigaction, int, (int, const struct sigaction *, struct sigaction *)) \
 	X(signal, sighandler_t, (int, sighandler_t)) \
 	X(bsd_signal, sighandler_t, (int, sighandler_t))
@@ -330,10 +338,23 @@ fd_peek(int fd)
 }
 
 /* counters.c - per process and per file counters. */
+
+/*
+ * The counts of a file row that change at every call: kept per thread
+ * (struct tfiles) and added to without a lock prefix.  On x86 a locked
+ * instruction next to a system call costs 40-50 ns: the kernel's copy is
+ * still in the store buffer.  The row itself holds the share of threads
+ * that ended and of calls that found no memory for a thread's share.
+ */
+struct tfile {
+	uint64_t	opens, reads, read_bytes, write_bytes, write_ns;
+	uint64_t	write_sizes[IW_NSIZES];	/* their sum is the write calls */
+};
+#define TFILE_WORDS	(sizeof(struct tfile) / sizeof(uint64_t))
+
 struct file_row {
-	_Atomic uint64_t opens, read_bytes, write_bytes, reads;
-	_Atomic uint64_t fsyncs, write_ns, fsync_ns, absorbed, flushes;
-	_Atomic uint64_t write_sizes[IW_NSIZES];	/* their sum is the write calls */
+	struct tfile	c;		/* shared share: atomic adds */
+	_Atomic uint64_t fsyncs, fsync_ns, absorbed, flushes;
 	uint64_t	sent_sum;	/* send.c: activity at the last send */
 	uint16_t	path_len;
 	uint8_t		cls;
@@ -342,27 +363,44 @@ struct file_row {
 
 /* Process counters changed rarely, or under the coalescer's lock. */
 struct proc_ctr {
-	_Atomic uint64_t opens, fsyncs;
+	_Atomic uint64_t fsyncs;
 	_Atomic uint64_t co_syscalls, co_bytes, co_errors;
 	_Atomic uint64_t co_reasons[IW_NREASON];
 };
 enum { C_RBYTES, C_WBYTES, C_READS, C_WRITES };
 
+#define FILES_MAX	1024		/* rows; row 0 is "(other)" */
+
+/*
+ * A thread's share of every file row, made (mmap) at its first count of
+ * a file: about 100 KiB of address space, of which only the pages of the
+ * rows it counts are touched.  used[] says which rows it counted, so a
+ * reader adds only those.
+ */
+struct tfiles {
+	uint64_t	used[FILES_MAX / 64];
+	struct tfile	row[FILES_MAX];
+};
+
 /*
  * The hot counters live in one block per thread, so counting a call is a
  * plain add to memory no other thread writes.  Readers (report, send) sum
- * the blocks; a thread's block is folded into a "retired" one when it
- * exits, under a sequence counter the readers check.
+ * the blocks; a thread's block is folded into a "retired" one (its file
+ * shares into the rows) when it exits, under a sequence counter the
+ * readers check.
  */
 struct tctr {
 	uint64_t	cls[IW_NCLASS][4];	/* read_bytes, write_bytes, reads, writes */
 	uint64_t	co_absorbed;
+	uint64_t	opens;
+	struct tfiles	*tf;			/* NULL until its first file count */
 	struct tctr	*next;			/* every block ever made */
 	_Atomic int	live;			/* owned by a running thread */
 };
 struct proc_totals {
 	uint64_t	cls[IW_NCLASS][4];
 	uint64_t	co_absorbed;
+	uint64_t	opens;
 };
 HIDDEN extern __thread struct tctr *my_tctr;
 HIDDEN struct tctr *tctr_attach(void);
@@ -393,14 +431,66 @@ ctr_add(uint64_t *p, uint64_t v)
 }
 #define CLS_ADD(c, k, v)	ctr_add(&tctr()->cls[c][k], (uint64_t)(v))
 
-#define FILES_MAX	1024		/* rows; row 0 is "(other)" */
+/*
+ * Compare-and-swap atomic with respect to a signal handler on this
+ * thread only: on x86 a cmpxchg without the lock prefix (one instruction:
+ * a handler runs before or after it), elsewhere and under TSan the C11
+ * one.  For words no other thread writes meanwhile.
+ */
+static inline int
+cas_local64(uint64_t *p, uint64_t expect, uint64_t v)
+{
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+	uint64_t prev = expect;
+
+	__asm__ volatile("cmpxchgq %2, %1"
+	    : "+a"(prev), "+m"(*(volatile uint64_t *)p)
+	    : "r"(v)
+	    : "memory", "cc");
+	return prev == expect;
+#else
+	return __atomic_compare_exchange_n(p, &expect, v, 0, __ATOMIC_ACQ_REL,
+	    __ATOMIC_ACQUIRE);
+#endif
+}
+
+/*
+ * Set once the program may have a second thread (wrap_thread.c, and
+ * tctr_attach for a thread made where the shim did not see it); cleared
+ * in a forked child.  Until then the fd and path tables (pending opens,
+ * fd entries, new file rows) change with cas_local: on x86 a locked
+ * instruction next to a system call costs 40-50 ns, and with one thread
+ * nothing else can write those words.  The shim's worker thread never
+ * changes them.
+ */
+HIDDEN extern int shim_mt;
+HIDDEN extern __thread int shim_worker;	/* worker.c: this is the worker */
+
+static inline int
+table_single(void)
+{
+	return likely(!__atomic_load_n(&shim_mt, __ATOMIC_RELAXED)) &&
+	    likely(my_tctr != NULL);
+}
+
+/* CAS on a word of the fd and path tables; 1 when it was swapped. */
+static inline int
+table_cas64(uint64_t *p, uint64_t expect, uint64_t v)
+{
+	if (table_single())
+		return cas_local64(p, expect, v);
+	(void)tctr();		/* a thread new to the shim marks shim_mt */
+	return __atomic_compare_exchange_n(p, &expect, v, 0, __ATOMIC_ACQ_REL,
+	    __ATOMIC_ACQUIRE);
+}
+
 HIDDEN extern struct proc_ctr pc;
 HIDDEN extern struct file_row files[FILES_MAX];
 HIDDEN extern _Atomic unsigned files_used;
 
 /* A row's write calls: every one is in exactly one size bucket. */
 static inline uint64_t
-row_writes(const struct file_row *f)
+row_writes(const struct tfile *f)
 {
 	uint64_t n = 0;
 	unsigned b;
@@ -413,6 +503,7 @@ row_writes(const struct file_row *f)
 HIDDEN unsigned	file_row_for(const char *path, size_t len, unsigned cls);
 HIDDEN void	counters_reset(void);
 HIDDEN void	counters_init(void);
+HIDDEN void	rows_sum(unsigned lo, unsigned n, struct tfile *out);
 
 #define CTR_ADD(p, n)	atomic_fetch_add_explicit((p), (n), memory_order_relaxed)
 
@@ -421,6 +512,74 @@ size_bucket(size_t n)
 {
 	return n < 100 ? 0 : n < 1000 ? 1 : n < 10000 ? 2 :
 	    n < 100000 ? 3 : n < 1000000 ? 4 : 5;
+}
+
+/*
+ * Where this thread counts row f: its own share (*own = 1, plain adds),
+ * or, when no memory could be had for one, the row's (atomic adds).
+ */
+HIDDEN struct tfile *row_share_slow(unsigned f, int *own);
+
+static inline struct tfile *
+row_share(unsigned f, int *own)
+{
+	struct tfiles *b = tctr()->tf;
+
+	if (likely(b != NULL) && likely(b->used[f >> 6] >> (f & 63) & 1)) {
+		*own = 1;
+		return &b->row[f];
+	}
+	return row_share_slow(f, own);
+}
+
+static inline void
+share_add(uint64_t *p, uint64_t v, int own)
+{
+	if (likely(own))
+		ctr_add(p, v);
+	else
+		__atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
+/* Count an open of row f. */
+static inline void
+row_open(unsigned f)
+{
+	int own;
+	struct tfile *x = row_share(f, &own);
+
+	share_add(&x->opens, 1, own);
+}
+
+/* Count reads (calls) reading in bytes (in may be -1) on row f. */
+static inline void
+row_read(unsigned f, int calls, ssize_t in)
+{
+	int own;
+	struct tfile *x = row_share(f, &own);
+
+	if (calls)
+		share_add(&x->reads, 1, own);
+	if (in > 0)
+		share_add(&x->read_bytes, (uint64_t)in, own);
+}
+
+/*
+ * Count on row f: a write call of size bytes when call is set, out bytes
+ * written (may be -1), ns nanoseconds.
+ */
+static inline void
+row_write(unsigned f, int call, size_t size, ssize_t out, uint64_t ns)
+{
+	int own;
+	struct tfile *x = row_share(f, &own);
+
+	if (call)
+		share_add(&x->write_sizes[size_bucket(size)], 1, own);
+	if (out > 0)
+		share_add(&x->write_bytes, (uint64_t)out, own);
+	if (ns)
+		share_add(&x->write_ns, ns, own);
 }
 
 /* Count one read call of r bytes (r may be -1) on the descriptor e. */
@@ -433,11 +592,8 @@ count_read(fdent_t e, ssize_t r)
 	ctr_add(&t->cls[c][C_READS], 1);
 	if (r > 0)
 		ctr_add(&t->cls[c][C_RBYTES], (uint64_t)r);
-	if (f != FILE_NONE) {
-		CTR_ADD(&files[f].reads, 1);
-		if (r > 0)
-			CTR_ADD(&files[f].read_bytes, (uint64_t)r);
-	}
+	if (f != FILE_NONE)
+		row_read(f, 1, r);
 }
 
 /* Count one write call of r bytes, lasting ns nanoseconds. */
@@ -450,13 +606,8 @@ count_write(fdent_t e, ssize_t r, uint64_t ns)
 	ctr_add(&t->cls[c][C_WRITES], 1);
 	if (r > 0)
 		ctr_add(&t->cls[c][C_WBYTES], (uint64_t)r);
-	if (f != FILE_NONE) {
-		CTR_ADD(&files[f].write_sizes[size_bucket(r > 0 ? (size_t)r : 0)], 1);
-		if (r > 0)
-			CTR_ADD(&files[f].write_bytes, (uint64_t)r);
-		if (ns)
-			CTR_ADD(&files[f].write_ns, ns);
-	}
+	if (f != FILE_NONE)
+		row_write(f, 1, r > 0 ? (size_t)r : 0, r, ns);
 }
 
 /* Only writes to files are timed: they are the ones that can be slow. */

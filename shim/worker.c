@@ -26,6 +26,7 @@
 
 HIDDEN int send_wanted(void);
 
+HIDDEN __thread int shim_worker;
 static atomic_int started;
 static atomic_int main_gone;	/* the main thread called pthread_exit */
 
@@ -61,6 +62,7 @@ worker_main(void *arg)
 	int sending = send_wanted();
 
 	(void)arg;
+	shim_worker = 1;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	shim_busy = 0;
@@ -108,7 +110,9 @@ start(void)
 	/* the thread starts with every signal blocked */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (pthread_create(&t, &attr, worker_main, NULL) != 0)
+	/* the real one: the worker is no program thread (shim_mt) */
+	if (real.pthread_create == NULL ||
+	    real.pthread_create(&t, &attr, worker_main, NULL) != 0)
 		atomic_store(&started, 0);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);

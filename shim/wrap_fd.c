@@ -31,12 +31,12 @@ opened(int fd, int dirfd, const char *path, int oflags)
 
 	if (fd < 0)
 		return fd;
-	CTR_ADD(&pc.opens, 1);
+	ctr_add(&tctr()->opens, 1);
 	if (fd_defer(fd, dirfd, path, oflags))
 		return fd;
 	e = fd_classify_open(fd, dirfd, path, oflags);
 	if ((f = FDE_FILE(e)) != FILE_NONE)
-		CTR_ADD(&files[f].opens, 1);
+		row_open(f);
 	return fd;
 }
 
@@ -368,9 +368,8 @@ VISIBLE(int, posix_fallocate64, (int fd, off64_t off, off64_t len), (fd, off, le
  * with: the program's own, copied so the 32-bit ABIs' struct stat64 fits.
  */
 #define RESOLVE_FROM(fd, st) do {					\
-	struct stat s_;							\
+	struct stat s_;		/* classify reads these three only */	\
 									\
-	memset(&s_, 0, sizeof(s_));					\
 	s_.st_mode = (st)->st_mode;					\
 	s_.st_dev = (st)->st_dev;					\
 	s_.st_ino = (ino_t)(st)->st_ino;				\

@@ -92,19 +92,13 @@ acct_write_end(struct acct *a, size_t added, int calls)
 		funlockfile(a->f);
 	if (!(a->e & FD_KNOWN))
 		return;
-	if (calls) {
+	if (calls)
 		CLS_ADD(c, C_WRITES, 1);
-		if (fr != FILE_NONE) {
-			CTR_ADD(&files[fr].write_sizes[size_bucket(added)], 1);
-		}
-	}
-	if (out > 0) {
+	if (out > 0)
 		CLS_ADD(c, C_WBYTES, (uint64_t)out);
-		if (fr != FILE_NONE)
-			CTR_ADD(&files[fr].write_bytes, (uint64_t)out);
-	}
-	if (a->t0 && fr != FILE_NONE)
-		CTR_ADD(&files[fr].write_ns, shim_now_ns() - a->t0);
+	if (fr != FILE_NONE)
+		row_write(fr, calls, added, out,
+		    a->t0 ? shim_now_ns() - a->t0 : 0);
 }
 
 static void
@@ -120,11 +114,8 @@ acct_read_end(struct acct *a, size_t consumed)
 	CLS_ADD(c, C_READS, 1);
 	if (in > 0)
 		CLS_ADD(c, C_RBYTES, (uint64_t)in);
-	if (fr != FILE_NONE) {
-		CTR_ADD(&files[fr].reads, 1);
-		if (in > 0)
-			CTR_ADD(&files[fr].read_bytes, (uint64_t)in);
-	}
+	if (fr != FILE_NONE)
+		row_read(fr, 1, in);
 }
 
 static inline int
@@ -656,7 +647,7 @@ fclose(FILE *f)
 		fr = FDE_FILE(e);
 		CLS_ADD(c, C_WBYTES, pend);
 		if (fr != FILE_NONE)
-			CTR_ADD(&files[fr].write_bytes, pend);
+			row_write(fr, 0, 0, (ssize_t)pend, 0);
 	}
 	if (r == 0 && err) {
 		errno = err;
@@ -687,9 +678,9 @@ fopened(FILE *f, const char *path)
 	if (f == NULL || f->_fileno < 0)
 		return f;
 	e = fd_classify(f->_fileno, path);
-	CTR_ADD(&pc.opens, 1);
+	ctr_add(&tctr()->opens, 1);
 	if ((fr = FDE_FILE(e)) != FILE_NONE)
-		CTR_ADD(&files[fr].opens, 1);
+		row_open(fr);
 	return f;
 }
 
