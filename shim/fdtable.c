@@ -233,22 +233,25 @@ static unsigned dir_next;
 
 /*
  * A copy into or out of dir_path, which a reader may read while a writer
- * changes it: the sequence number decides whether a read is kept.  TSan
- * is told so byte by byte.
+ * changes it: the sequence number decides whether a read is kept.  TSan,
+ * which has no fences, is told so byte by byte, each byte ordered as the
+ * fences order the whole copy elsewhere (DIR_FENCE).
  */
+#ifdef __SANITIZE_THREAD__
+#define DIR_FENCE(order)	((void)0)
 static void
 dir_copy(char *dst, const char *src, size_t n)
 {
-#ifdef __SANITIZE_THREAD__
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		__atomic_store_n(&dst[i], __atomic_load_n(&src[i],
-		    __ATOMIC_RELAXED), __ATOMIC_RELAXED);
-#else
-	memcpy(dst, src, n);
-#endif
+		    __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
 }
+#else
+#define DIR_FENCE(order)	atomic_thread_fence(order)
+#define dir_copy		memcpy
+#endif
 
 static int
 dir_write_begin(void)
@@ -257,7 +260,7 @@ dir_write_begin(void)
 		return 0;		/* never wait: lossy */
 	atomic_store_explicit(&dir_seq, atomic_load_explicit(&dir_seq,
 	    memory_order_relaxed) + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	DIR_FENCE(memory_order_release);
 	return 1;
 }
 
@@ -324,7 +327,7 @@ dir_join(int dirfd, const char *rel, char *buf, size_t size)
 	if (len + rl + 2 > size)
 		return 0;
 	dir_copy(buf, dir_path[i], len);
-	atomic_thread_fence(memory_order_acquire);
+	DIR_FENCE(memory_order_acquire);
 	if (atomic_load_explicit(&dir_seq, memory_order_relaxed) != seq)
 		return 0;		/* changed while read: a miss */
 	if (len == 0 || buf[len - 1] != '/')
