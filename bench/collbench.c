@@ -100,6 +100,22 @@ finish(int fd, const struct sockaddr_un *sa, struct iw_proc *m, uint64_t sent,
 	_exit(0);
 }
 
+/* A sender's process message, as a shim of this process would fill it. */
+static void
+proc_init(struct iw_proc *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->h.magic = IW_MAGIC;
+	m->h.version = IW_VERSION;
+	m->h.type = IW_PROC;
+	m->h.length = sizeof(*m);
+	m->h.start_ticks = start_ticks();
+	m->h.image_ns = now_ns(CLOCK_REALTIME);
+	m->ppid = (uint32_t)getppid();
+	snprintf(m->comm, sizeof(m->comm), "collbench");
+	snprintf(m->exe, sizeof(m->exe), "/usr/bin/collbench-%d", (int)(getpid() % 50));
+}
+
 /* One child: report as one image until deadline (CLOCK_MONOTONIC ns). */
 static void
 child(const char *path, uint64_t deadline, uint64_t period_ns, struct shared *sh)
@@ -109,16 +125,7 @@ child(const char *path, uint64_t deadline, uint64_t period_ns, struct shared *sh
 	uint64_t sent = 0, drops = 0, next = 0, t;
 	int fd = dgram(path, &sa);
 
-	memset(&m, 0, sizeof(m));
-	m.h.magic = IW_MAGIC;
-	m.h.version = IW_VERSION;
-	m.h.type = IW_PROC;
-	m.h.length = sizeof(m);
-	m.h.start_ticks = start_ticks();
-	m.h.image_ns = now_ns(CLOCK_REALTIME);
-	m.ppid = (uint32_t)getppid();
-	snprintf(m.comm, sizeof(m.comm), "collbench");
-	snprintf(m.exe, sizeof(m.exe), "/usr/bin/collbench-%d", (int)(getpid() % 50));
+	proc_init(&m);
 	for (;;) {
 		t = now_ns(CLOCK_MONOTONIC);
 		if (t >= deadline)
@@ -165,16 +172,7 @@ child_rate(const char *path, uint64_t t0, uint64_t deadline, double rate_each,
 	int fd = dgram(path, &sa), i, end = 0;
 	uint32_t seq = 0;
 
-	memset(&m, 0, sizeof(m));
-	m.h.magic = IW_MAGIC;
-	m.h.version = IW_VERSION;
-	m.h.type = IW_PROC;
-	m.h.length = sizeof(m);
-	m.h.start_ticks = start_ticks();
-	m.h.image_ns = now_ns(CLOCK_REALTIME);
-	m.ppid = (uint32_t)getppid();
-	snprintf(m.comm, sizeof(m.comm), "collbench");
-	snprintf(m.exe, sizeof(m.exe), "/usr/bin/collbench-%d", (int)(getpid() % 50));
+	proc_init(&m);
 	memset(&fm, 0, sizeof(fm));
 	fm.f.h = m.h;
 	fm.f.h.type = IW_FILES;
