@@ -304,11 +304,11 @@ flush_buf(struct cobuf *b, int reason, int cut)
 	n = len;
 	if (cut && (nl = memrchr(b->data, '\n', len)) != NULL)
 		n = (uint32_t)(nl - b->data) + 1;
-	t0 = shim_now_ns();
+	t0 = shim_ticks();
 	done = write_all(b->fd, b->data, n, &err);
 	if (b->file != FILE_NONE) {
 		__atomic_fetch_add(&files[b->file].c.write_ns,
-		    shim_now_ns() - t0, __ATOMIC_RELAXED);
+		    shim_ticks_since(t0), __ATOMIC_RELAXED);
 		CTR_ADD(&files[b->file].flushes, 1);
 	}
 	CTR_ADD(&pc.co_bytes, (uint64_t)done);

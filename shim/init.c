@@ -28,24 +28,6 @@ HIDDEN __thread int shim_busy;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-uint64_t
-shim_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t
-shim_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* open(2) without passing through any wrapper. */
 int
 shim_raw_open(const char *path, int flags, mode_t mode)
@@ -121,6 +103,7 @@ do_init(void)
 #define X(name, ret, args) real.name = (real_##name##_t)dlsym(RTLD_NEXT, #name);
 	SHIM_REAL_FUNCS(X)
 #undef X
+	clock_init();
 	read_config();
 	lifecycle_init();
 	shim_ready = 1;

@@ -243,7 +243,7 @@ put_files(struct out *o)
 		kv(o, "reads", c->reads, 1);
 		kv(o, "writes", row_writes(c), 1);
 		kv(o, "fsyncs", f->fsyncs, 1);
-		kv(o, "write_ns", c->write_ns, 1);
+		kv(o, "write_ns", ticks_to_ns(c->write_ns), 1);
 		kv(o, "fsync_ns", f->fsync_ns, 1);
 		kv(o, "writes_absorbed", f->absorbed, 1);
 		kv(o, "flush_syscalls", f->flushes, 1);

@@ -219,7 +219,7 @@ send_files(void)
 		w->reads = c->reads;
 		w->writes = row_writes(c);
 		w->fsyncs = f->fsyncs;
-		w->write_ns = c->write_ns;
+		w->write_ns = ticks_to_ns(c->write_ns);
 		w->fsync_ns = f->fsync_ns;
 		w->absorbed = f->absorbed;
 		w->flushes = f->flushes;

@@ -235,8 +235,48 @@ struct shim_config {
 HIDDEN extern struct shim_config cfg;
 HIDDEN void	shim_init(void);
 HIDDEN int	shim_raw_open(const char *, int, mode_t);
+
+/*
+ * clock.c - CLOCK_MONOTONIC and CLOCK_REALTIME in ns, and the tick counter
+ * that times writes: the CPU's own counter where it is constant-rate and
+ * the same on every CPU (x86 invariant TSC, arm64 virtual count), else
+ * CLOCK_MONOTONIC ns.  Write times are summed in ticks and converted with
+ * ticks_to_ns where they are reported.
+ */
 HIDDEN uint64_t	shim_now_ns(void);		/* CLOCK_MONOTONIC */
 HIDDEN uint64_t	shim_wall_ns(void);		/* CLOCK_REALTIME */
+HIDDEN void	clock_init(void);
+HIDDEN uint64_t	ticks_to_ns(uint64_t ticks);	/* async-signal-safe */
+HIDDEN extern int tick_cpu;			/* ticks are the CPU's counter */
+
+static inline uint64_t
+shim_ticks(void)
+{
+#if defined(__x86_64__)
+	uint32_t lo, hi;
+
+	if (likely(tick_cpu)) {
+		/* not ordered: a system call lies between two reads */
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		return (uint64_t)hi << 32 | lo;
+	}
+#elif defined(__aarch64__)
+	uint64_t v;
+
+	__asm__ volatile("mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+#endif
+	return shim_now_ns();
+}
+
+/* Ticks since t0; 0 if the counter went back (read on another CPU). */
+static inline uint64_t
+shim_ticks_since(uint64_t t0)
+{
+	uint64_t t = shim_ticks();
+
+	return t > t0 ? t - t0 : 0;
+}
 HIDDEN uint64_t	proc_stat_field(int n, char *state);	/* /proc/self/stat */
 
 /*
@@ -347,7 +387,8 @@ fd_peek(int fd)
  * that ended and of calls that found no memory for a thread's share.
  */
 struct tfile {
-	uint64_t	opens, reads, read_bytes, write_bytes, write_ns;
+	uint64_t	opens, reads, read_bytes, write_bytes;
+	uint64_t	write_ns;	/* in ticks (shim_ticks): ticks_to_ns */
 	uint64_t	write_sizes[IW_NSIZES];	/* their sum is the write calls */
 };
 #define TFILE_WORDS	(sizeof(struct tfile) / sizeof(uint64_t))
@@ -566,7 +607,7 @@ row_read(unsigned f, int calls, ssize_t in)
 
 /*
  * Count on row f: a write call of size bytes when call is set, out bytes
- * written (may be -1), ns nanoseconds.
+ * written (may be -1), ns ticks of write time.
  */
 static inline void
 row_write(unsigned f, int call, size_t size, ssize_t out, uint64_t ns)
@@ -596,7 +637,7 @@ count_read(fdent_t e, ssize_t r)
 		row_read(f, 1, r);
 }
 
-/* Count one write call of r bytes, lasting ns nanoseconds. */
+/* Count one write call of r bytes, lasting ns ticks. */
 static inline void
 count_write(fdent_t e, ssize_t r, uint64_t ns)
 {

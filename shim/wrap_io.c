@@ -40,9 +40,9 @@ ebadf(void)
 #define TIMED_WRITE(e, r, CALL)						\
 	do {								\
 		if (timed_class(e)) {					\
-			uint64_t t0_ = shim_now_ns();			\
+			uint64_t t0_ = shim_ticks();			\
 			r = CALL;					\
-			count_write(e, r, shim_now_ns() - t0_);		\
+			count_write(e, r, shim_ticks_since(t0_));	\
 		} else {						\
 			r = CALL;					\
 			count_write(e, r, 0);				\

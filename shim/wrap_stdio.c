@@ -77,7 +77,7 @@ acct_begin(struct acct *a, FILE *f, size_t n, int locked)
 	a->avail = ravail(f);
 	/* time only calls that may reach the kernel: n bytes won't fit */
 	a->t0 = timed_class(a->e) && n >= (size_t)(f->_IO_buf_end - f->_IO_write_ptr) ?
-	    shim_now_ns() : 0;
+	    shim_ticks() : 0;
 }
 
 /* The call added `added` bytes to the stream; calls is 1 for a write call. */
@@ -98,7 +98,7 @@ acct_write_end(struct acct *a, size_t added, int calls)
 		CLS_ADD(c, C_WBYTES, (uint64_t)out);
 	if (fr != FILE_NONE)
 		row_write(fr, calls, added, out,
-		    a->t0 ? shim_now_ns() - a->t0 : 0);
+		    a->t0 ? shim_ticks_since(a->t0) : 0);
 }
 
 static void

@@ -1,0 +1,121 @@
+/*
+ * clock.c - the shim's clocks: CLOCK_MONOTONIC and CLOCK_REALTIME in
+ * nanoseconds, and the cheap tick counter that times writes.
+ *
+ * Every write to a file is timed, so its clock is read twice per call.
+ * clock_gettime through the vDSO costs ~40 ns in a VM; reading the CPU's
+ * counter directly costs about half of that.  The counter is used where it
+ * runs at a constant rate and the same on every CPU: on x86 when the CPU
+ * says its TSC is invariant (glibc's copy of CPUID, no instruction run
+ * here), on arm64 always (the generic timer's virtual count, whose rate
+ * cntfrq_el0 gives).  Elsewhere a tick is a nanosecond of CLOCK_MONOTONIC.
+ *
+ * Ticks are summed as they are; ticks_to_ns converts a sum when it is
+ * reported.  The TSC's rate is not told to user space, so it is measured
+ * against CLOCK_MONOTONIC from this image's start to the conversion:
+ * the error is the few tens of ns the two reads straddle, over the time
+ * since start, and the sum cannot exceed that time.  The rate is frozen
+ * once a second has passed, so later sums convert with one rate and the
+ * totals sent to the collector only grow.
+ */
+#include <stdint.h>
+#include <time.h>
+
+#include "shim.h"
+
+#if defined(__x86_64__) && __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#define TICKS_X86	1
+#endif
+
+HIDDEN int tick_cpu;
+
+static uint64_t cal_ticks, cal_ns;	/* one moment, in both clocks */
+static uint64_t frozen_bits;		/* ns per tick (a double) once frozen */
+
+#define FREEZE_NS	1000000000ull
+
+uint64_t
+shim_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+shim_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The counter and CLOCK_MONOTONIC at one moment: the ns read between two
+ * counter reads, paired with their middle. */
+static void
+pair_now(uint64_t *ticks, uint64_t *ns)
+{
+	uint64_t a, b;
+
+	a = shim_ticks();
+	*ns = shim_now_ns();
+	b = shim_ticks();
+	*ticks = a + (b - a) / 2;
+}
+
+/* Constructor: choose the counter and take the first pair. */
+void
+clock_init(void)
+{
+#ifdef TICKS_X86
+	tick_cpu = CPU_FEATURE_PRESENT(INVARIANT_TSC);
+#elif defined(__aarch64__)
+	tick_cpu = 1;
+#endif
+	pair_now(&cal_ticks, &cal_ns);
+	__atomic_store_n(&frozen_bits, 0, __ATOMIC_RELAXED);
+}
+
+/* Nanoseconds per tick: measured since clock_init, frozen after FREEZE_NS. */
+static double
+ns_per_tick(void)
+{
+	uint64_t bits = __atomic_load_n(&frozen_bits, __ATOMIC_RELAXED);
+	uint64_t t, ns;
+	double r;
+
+	if (bits != 0) {
+		__builtin_memcpy(&r, &bits, sizeof(r));
+		return r;
+	}
+	pair_now(&t, &ns);
+	if (t <= cal_ticks || ns <= cal_ns)
+		return 0;		/* no time has passed: nothing was timed */
+	r = (double)(ns - cal_ns) / (double)(t - cal_ticks);
+	if (ns - cal_ns >= FREEZE_NS) {
+		__builtin_memcpy(&bits, &r, sizeof(r));
+		__atomic_store_n(&frozen_bits, bits, __ATOMIC_RELAXED);
+	}
+	return r;
+}
+
+/* A sum of ticks in nanoseconds.  Async-signal-safe. */
+uint64_t
+ticks_to_ns(uint64_t ticks)
+{
+#ifdef __aarch64__
+	uint64_t f;
+
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f));
+	if (f == 0)
+		return 0;
+	return (ticks / f) * 1000000000u + (ticks % f) * 1000000000u / f;
+#else
+	if (!tick_cpu || ticks == 0)
+		return ticks;
+	return (uint64_t)((double)ticks * ns_per_tick());
+#endif
+}
