@@ -258,31 +258,29 @@ add_block(struct tctr *to, const struct tctr *from, int atomic)
 }
 
 /*
- * Each row t counted: its share added to the row when fold is set, then
- * zeroed, word by word (rows_sum may be reading, under fold_seq).
+ * Each row's share of t added to the row when fold is set, then zeroed,
+ * word by word (rows_sum may be reading, under fold_seq).  Words already
+ * zero are not written: a page the thread never counted in stays the
+ * shared zero page.
  */
 static void
 shares_fold(struct tctr *t, int fold)
 {
 	struct tfiles *b = t->tf;
 	uint64_t *x, *to, v;
-	unsigned w, f, k;
+	unsigned f, k, n = atomic_load_explicit(&files_used, memory_order_acquire);
 
 	if (b == NULL)
 		return;
-	for (w = 0; w < FILES_MAX / 64; w++) {
-		while (__atomic_load_n(&b->used[w], __ATOMIC_RELAXED) != 0) {
-			f = w * 64 + (unsigned)__builtin_ctzll(b->used[w]);
-			x = (uint64_t *)&b->row[f];
-			to = (uint64_t *)&files[f].c;
-			for (k = 0; k < TFILE_WORDS; k++) {
-				v = __atomic_load_n(&x[k], __ATOMIC_RELAXED);
-				if (fold && v)
-					__atomic_fetch_add(&to[k], v, __ATOMIC_RELAXED);
-				__atomic_store_n(&x[k], 0, __ATOMIC_RELAXED);
-			}
-			__atomic_fetch_and(&b->used[w], ~(1ull << (f & 63)),
-			    __ATOMIC_RELEASE);
+	for (f = 0; f < n && f < FILES_MAX; f++) {
+		x = (uint64_t *)&b->row[f];
+		to = (uint64_t *)&files[f].c;
+		for (k = 0; k < TFILE_WORDS; k++) {
+			if ((v = __atomic_load_n(&x[k], __ATOMIC_RELAXED)) == 0)
+				continue;
+			if (fold)
+				__atomic_fetch_add(&to[k], v, __ATOMIC_RELAXED);
+			__atomic_store_n(&x[k], 0, __ATOMIC_RELAXED);
 		}
 	}
 }
@@ -366,9 +364,6 @@ rows_sum(unsigned lo, unsigned n, struct tfile *out)
 			    (b = __atomic_load_n(&t->tf, __ATOMIC_ACQUIRE)) == NULL)
 				continue;
 			for (i = 0; i < n; i++) {
-				if (!(__atomic_load_n(&b->used[(lo + i) >> 6],
-				    __ATOMIC_ACQUIRE) >> ((lo + i) & 63) & 1))
-					continue;
 				x = (const uint64_t *)&b->row[lo + i];
 				o = (uint64_t *)&out[i];
 				for (k = 0; k < TFILE_WORDS; k++)
@@ -380,16 +375,14 @@ rows_sum(unsigned lo, unsigned n, struct tfile *out)
 }
 
 /*
- * The calling thread's first count of row f: its shares are made if they
- * do not exist, and the row marked as counted.  A signal handler may do
- * the same meanwhile: the first block stored wins.
+ * The calling thread's first count of a file: its share table is made.
+ * A signal handler may do the same meanwhile: the first table stored wins.
  */
 struct tfile *
 row_share_slow(unsigned f, int *own)
 {
 	struct tctr *t = tctr();
 	struct tfiles *b = t->tf, *expect = NULL;
-	uint64_t bit = 1ull << (f & 63);
 
 	if (b == NULL) {
 		b = real.mmap ? real.mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
@@ -403,13 +396,6 @@ row_share_slow(unsigned f, int *own)
 			munmap(b, sizeof(*b));
 			b = expect;
 		}
-	}
-	if (!(b->used[f >> 6] & bit)) {
-#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-		__asm__ volatile("orq %1, %0" : "+m"(b->used[f >> 6]) : "er"(bit));
-#else
-		__atomic_fetch_or(&b->used[f >> 6], bit, __ATOMIC_RELEASE);
-#endif
 	}
 	*own = 1;
 	return &b->row[f];

@@ -414,12 +414,12 @@ enum { C_RBYTES, C_WBYTES, C_READS, C_WRITES };
 
 /*
  * A thread's share of every file row, made (mmap) at its first count of
- * a file: about 100 KiB of address space, of which only the pages of the
- * rows it counts are touched.  used[] says which rows it counted, so a
- * reader adds only those.
+ * a file: about 90 KiB of address space, of which only the pages of the
+ * rows it counts are touched.  A row it never counted reads as zeros, so
+ * a writer checks nothing but that the table exists; readers add rows up
+ * to files_used.
  */
 struct tfiles {
-	uint64_t	used[FILES_MAX / 64];
 	struct tfile	row[FILES_MAX];
 };
 
@@ -431,13 +431,15 @@ struct tfiles {
  * readers check.
  */
 struct tctr {
-	uint64_t	cls[IW_NCLASS][4];	/* read_bytes, write_bytes, reads, writes */
-	uint64_t	co_absorbed;
-	uint64_t	opens;
+	/* first: a disk read or write touches this line and its row only */
 	struct tfiles	*tf;			/* NULL until its first file count */
+	uint64_t	opens;
+	uint64_t	co_absorbed;
+	uint64_t	pad_;			/* cls[IW_DISK] ends the first line */
+	uint64_t	cls[IW_NCLASS][4];	/* read_bytes, write_bytes, reads, writes */
 	struct tctr	*next;			/* every block ever made */
 	_Atomic int	live;			/* owned by a running thread */
-};
+} __attribute__((aligned(64)));
 struct proc_totals {
 	uint64_t	cls[IW_NCLASS][4];
 	uint64_t	co_absorbed;
@@ -558,6 +560,7 @@ size_bucket(size_t n)
 /*
  * Where this thread counts row f: its own share (*own = 1, plain adds),
  * or, when no memory could be had for one, the row's (atomic adds).
+ * row_share_slow makes the thread's table at its first file count.
  */
 HIDDEN struct tfile *row_share_slow(unsigned f, int *own);
 
@@ -566,7 +569,7 @@ row_share(unsigned f, int *own)
 {
 	struct tfiles *b = tctr()->tf;
 
-	if (likely(b != NULL) && likely(b->used[f >> 6] >> (f & 63) & 1)) {
+	if (likely(b != NULL)) {
 		*own = 1;
 		return &b->row[f];
 	}
