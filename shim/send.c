@@ -62,6 +62,19 @@ sock_valid(void)
 	    st.st_ino == sock_ino && S_ISSOCK(st.st_mode);
 }
 
+/*
+ * The image's start in clock ticks since boot (field 22 of
+ * /proc/self/stat), by which the collector tells a pid's processes
+ * apart.  Read as soon as there is a socket, before the program can
+ * chroot away from /proc.
+ */
+static void
+learn_start_ticks(void)
+{
+	if (image_start_ticks == 0)
+		image_start_ticks = proc_stat_field(22, NULL);
+}
+
 /* (Re)connect the socket to the collector; 0 when connected. */
 static int
 sock_connect(void)
@@ -109,6 +122,7 @@ send_init(void)
 	}
 	sock = s;
 	sock_ino = st.st_ino;
+	learn_start_ticks();
 	fd_store(s, FDE_MAKE(IW_SOCKET, FD_KNOWN | FD_SHIM, FILE_NONE, BUF_NONE));
 	sock_connect();
 }
@@ -121,6 +135,7 @@ fill_hdr(struct iw_hdr *h, int type, size_t len)
 	h->type = (uint16_t)type;
 	h->length = (uint32_t)len;
 	h->seq = ++seq;
+	learn_start_ticks();
 	h->start_ticks = image_start_ticks;
 	h->image_ns = image_start_ns;
 	h->sent_ns = shim_wall_ns();
@@ -292,4 +307,6 @@ send_after_fork_child(void)
 	 */
 	seq = 0;
 	atomic_flag_clear(&send_lock);
+	if (sock >= 0)
+		learn_start_ticks();
 }

@@ -50,8 +50,8 @@ ebadf(void)
 	} while (0)
 
 /*
- * The fast path, for the socket calls a program makes in a loop: an fd
- * whose entry is known, is not the shim's, holds no
+ * The fast path, for the calls a program makes in a loop (read, write,
+ * and the socket calls): an fd whose entry is known, is not the shim's, holds no
  * coalescer or peer flag and has no file row (sockets, pipes, terminals,
  * devices never do), on a thread that already has its counter block.
  * Then only the address of this thread's counters for the fd's class
@@ -96,12 +96,33 @@ name decl								\
 }
 #define SLOW	static __attribute__((noinline))
 
+/*
+ * The second fast path, at the top of read_slow and write_slow: an fd with
+ * a file row (a regular file read or written directly) whose entry is
+ * known, not the shim's and not coalesced.  A peer of a coalesced file
+ * (FD_PEER) takes it while the coalescer holds no bytes at all, the same
+ * test co_peer_point makes.  The row's counts are this thread's share;
+ * a write to a file is timed in ticks.  Kept out of read and write
+ * themselves, so a loop on a pipe or a device pays nothing for it.
+ */
+static inline int
+file_fast(fdent_t e)
+{
+	return likely((e & (FD_KNOWN | FD_SHIM | FD_COALESCE)) == FD_KNOWN) &&
+	    likely(!(e & FD_PEER) || co_held == 0) && likely(my_tctr != NULL);
+}
+
 SLOW ssize_t
 read_slow(int fd, void *buf, size_t n)
 {
-	fdent_t e;
+	fdent_t e = fd_raw(fd);
 	ssize_t r;
 
+	if (likely(file_fast(e))) {
+		r = real.read(fd, buf, n);
+		count_read(e, r);
+		return r;
+	}
 	if (unlikely(!shim_ready))
 		return syscall(SYS_read, fd, buf, n);
 	e = fd_get(fd);
@@ -111,49 +132,27 @@ read_slow(int fd, void *buf, size_t n)
 	return r;
 }
 
-/*
- * read and write take a second fast path: an fd with a file row (a
- * regular file read or written directly) whose entry is known, not the
- * shim's and not coalesced.  A peer of a coalesced file (FD_PEER) takes
- * it while the coalescer holds no bytes at all, the same test
- * co_peer_point makes.  Then the row's counts are this thread's share
- * (row_read, row_write) and a write to a file is timed in ticks.
- */
-static inline int
-file_fast(fdent_t e)
-{
-	return likely((e & (FD_KNOWN | FD_SHIM | FD_COALESCE)) == FD_KNOWN) &&
-	    likely(!(e & FD_PEER) || co_held == 0) && likely(my_tctr != NULL);
-}
-
-/* Out of line: a loop reading a pipe keeps fewer registers. */
-static __attribute__((noinline)) void
-file_read(unsigned f, ssize_t r)
-{
-	row_read(f, 1, r);
-}
-
-EXPORT ssize_t
-read(int fd, void *buf, size_t n)
-{
-	fdent_t e = fd_raw(fd);
-	ssize_t r;
-
-	if (unlikely(!file_fast(e)))
-		return read_slow(fd, buf, n);
-	r = real.read(fd, buf, n);
-	fast_count(my_tctr->cls[FDE_CLASS(e)], C_READS, C_RBYTES, r);
-	if (FDE_FILE(e) != FILE_NONE)
-		file_read(FDE_FILE(e), r);
-	return r;
-}
+FAST(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n),
+    FAST_MASK(FD_COALESCE | FD_PEER), C_READS, C_RBYTES)
 
 SLOW ssize_t
 write_slow(int fd, const void *buf, size_t n)
 {
-	fdent_t e;
+	fdent_t e = fd_raw(fd);
+	uint64_t t0;
 	ssize_t r;
 
+	if (likely(file_fast(e))) {
+		if (unlikely(!timed_class(e))) {
+			r = real.write(fd, buf, n);
+			count_write(e, r, 0);
+			return r;
+		}
+		t0 = shim_ticks();
+		r = real.write(fd, buf, n);
+		count_write(e, r, shim_ticks_since(t0));
+		return r;
+	}
 	if (unlikely(!shim_ready))
 		return syscall(SYS_write, fd, buf, n);
 	e = fd_get(fd);
@@ -168,23 +167,17 @@ write_slow(int fd, const void *buf, size_t n)
 	return r;
 }
 
-/* write: the fast paths, and a coalesced append straight to the coalescer. */
+/* write: the fast path, and a coalesced append straight to the coalescer. */
 EXPORT ssize_t
 write(int fd, const void *buf, size_t n)
 {
 	fdent_t e = fd_raw(fd);
-	uint64_t t0;
+	uint64_t *k = fast_ctr(e, FAST_MASK(FD_COALESCE | FD_PEER));
 	ssize_t r;
 
-	if (likely(file_fast(e))) {
-		if (likely(!timed_class(e))) {
-			r = real.write(fd, buf, n);
-			count_write(e, r, 0);
-			return r;
-		}
-		t0 = shim_ticks();
+	if (likely(k != NULL)) {
 		r = real.write(fd, buf, n);
-		count_write(e, r, shim_ticks_since(t0));
+		fast_count(k, C_WRITES, C_WBYTES, r);
 		return r;
 	}
 	if ((e & (FD_KNOWN | FD_COALESCE)) == (FD_KNOWN | FD_COALESCE))
