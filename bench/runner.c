@@ -10,7 +10,10 @@
  * up to its very end (the shim's exit-time flush too).  Then it reaps the
  * child and appends one line of key=value pairs to RESULTS:
  *
- *   wall_ns syscw syscr wchar write_bytes maxrss_kb status
+ *   wall_ns cpu_ns syscw syscr wchar write_bytes maxrss_kb status
+ *
+ * cpu_ns is the child's user + system time (its threads and waited-for
+ * children included), from wait4.
  *
  * Exits 0 when CMD exited 0, 1 otherwise.
  */
@@ -36,6 +39,13 @@ now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (unsigned long long)ts.tv_sec * 1000000000ull +
 	    (unsigned long long)ts.tv_nsec;
+}
+
+static unsigned long long
+tv_ns(const struct timeval *tv)
+{
+	return (unsigned long long)tv->tv_sec * 1000000000ull +
+	    (unsigned long long)tv->tv_usec * 1000ull;
 }
 
 static void
@@ -152,8 +162,9 @@ main(int argc, char **argv)
 		perror(results);
 		return 1;
 	}
-	fprintf(f, "wall_ns=%llu syscw=%llu syscr=%llu wchar=%llu "
+	fprintf(f, "wall_ns=%llu cpu_ns=%llu syscw=%llu syscr=%llu wchar=%llu "
 	    "write_bytes=%llu maxrss_kb=%ld status=%d\n", t1 - t0,
+	    tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime),
 	    io_field(io, "syscw"), io_field(io, "syscr"), io_field(io, "wchar"),
 	    io_field(io, "write_bytes"), ru.ru_maxrss,
 	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));

@@ -195,6 +195,21 @@ for prog, label in REAL:
     row(2, fig, "%s — wall with shim / without" % label, r, "x", tgt,
         origin_cmp(med(r), "<=", 1.05, "< 5% overhead"),
         note="without: %s" % fmt(med(vals(fig, "none", "wall_ns", 1e-9)), "s"))
+    row(2, fig + "_cpu", "  %s: cpu (user+sys) with shim / without" % prog,
+        ratio(fig, "shim", "none", "cpu_ns"), "x",
+        note="without: %s" % fmt(med(vals(fig, "none", "cpu_ns", 1e-9)), "s"))
+    if prog == "tar":
+        row(2, fig + "_forward", "  tar under an interposer that only forwards "
+            "its calls (bench/passthru.c) / without: the floor",
+            ratio(fig, "forward", "none"), "x",
+            note="cpu %s" % fmt(med(ratio(fig, "forward", "none", "cpu_ns")), "x"))
+        ps = vals("perf_tar", "shim", "shim_samples")
+        pt = vals("perf_tar", "shim", "tar_samples")
+        if ps and pt:
+            row(2, "perf_tar_share", "  tar: the shim's own code, share of the shimmed "
+                "runs' CPU samples (perf cpu-clock)", [100.0 * ps[0] / pt[0]], "%",
+                note="%.1f of %.0f samples (50 µs) per run; excludes ld.so and the kernel's "
+                "work for the shim" % (ps[0], pt[0]))
 
 # 3. Log coalescing --------------------------------------------------------
 LOGS = [("log_write", "write() 100 B appends", P.get("log_n")),
