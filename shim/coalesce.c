@@ -253,7 +253,7 @@ fold(struct cobuf *b)
 	unsigned k;
 
 	if (b->file < FILES_MAX) {
-		f = &files[b->file];
+		f = row_shared(b->file);
 		if (b->p_absorbed)
 			CTR_ADD(&f->absorbed, b->p_absorbed);
 		if (b->p_bytes)
@@ -307,9 +307,9 @@ flush_buf(struct cobuf *b, int reason, int cut)
 	t0 = shim_ticks();
 	done = write_all(b->fd, b->data, n, &err);
 	if (b->file != FILE_NONE) {
-		__atomic_fetch_add(&files[b->file].c.write_ns,
+		__atomic_fetch_add(&row_shared(b->file)->c.write_ns,
 		    shim_ticks_since(t0), __ATOMIC_RELAXED);
-		CTR_ADD(&files[b->file].flushes, 1);
+		CTR_ADD(&row_shared(b->file)->flushes, 1);
 	}
 	CTR_ADD(&pc.co_bytes, (uint64_t)done);
 	CTR_ADD(&pc.co_reasons[reason], 1);

@@ -17,6 +17,8 @@
 
 HIDDEN struct proc_ctr pc;
 HIDDEN struct file_row files[FILES_MAX];
+HIDDEN struct file_name names[FILES_MAX];
+HIDDEN const struct file_row row_zero;
 HIDDEN _Atomic unsigned files_used;
 
 #define PATHS_BYTES	(256 * 1024)
@@ -69,9 +71,9 @@ unlock(void)
 static void
 init_other(void)
 {
-	files[0].path = other_name;
-	files[0].path_len = sizeof(other_name) - 1;
-	files[0].cls = IW_OTHER;
+	names[0].path = other_name;
+	names[0].path_len = sizeof(other_name) - 1;
+	names[0].cls = IW_OTHER;
 	atomic_store_explicit(&files_used, 1, memory_order_release);
 }
 
@@ -95,8 +97,8 @@ probe(uint32_t h, const char *path, size_t len, unsigned *slot)
 		if ((v ^ h) >> 16 != 0)
 			continue;		/* another path */
 		row = (v & 0xffff) - 1;
-		if (files[row].path_len == len &&
-		    memcmp(files[row].path, path, len) == 0)
+		if (names[row].path_len == len &&
+		    memcmp(names[row].path, path, len) == 0)
 			return row;
 	}
 	*slot = i;
@@ -140,9 +142,9 @@ file_row_for(const char *path, size_t len, unsigned cls)
 	}
 	memcpy(paths + paths_used, path, len);
 	paths[paths_used + len] = '\0';
-	files[row].path = paths + paths_used;
-	files[row].path_len = (uint16_t)len;
-	files[row].cls = (uint8_t)cls;
+	names[row].path = paths + paths_used;
+	names[row].path_len = (uint16_t)len;
+	names[row].cls = (uint8_t)cls;
 	__atomic_store_n(&paths_used, paths_used + len + 1, __ATOMIC_RELAXED);
 	atomic_store_explicit(&files_used, row + 1, memory_order_release);
 	__atomic_store_n(&hash[i], (h & 0xffff0000u) | (row + 1), __ATOMIC_RELEASE);
@@ -164,6 +166,8 @@ counters_reset(void)
 	tctr_reset();
 	fd_pending_reset();
 	for (i = 0; i < n; i++) {
+		if (!names[i].shared)
+			continue;	/* never written: still zero */
 		for (k = 0; k < TFILE_WORDS; k++)
 			__atomic_store_n(&((uint64_t *)&files[i].c)[k], 0,
 			    __ATOMIC_RELAXED);
@@ -171,8 +175,9 @@ counters_reset(void)
 		atomic_store(&files[i].fsync_ns, 0);
 		atomic_store(&files[i].absorbed, 0);
 		atomic_store(&files[i].flushes, 0);
-		files[i].sent_sum = 0;
+		__atomic_store_n(&names[i].shared, 0, __ATOMIC_RELAXED);
 	}
+	send_reset_rows();
 }
 
 /* --- per-thread blocks --- */
@@ -274,12 +279,13 @@ shares_fold(struct tctr *t, int fold)
 		return;
 	for (f = 0; f < n && f < FILES_MAX; f++) {
 		x = (uint64_t *)&b->row[f];
-		to = (uint64_t *)&files[f].c;
 		for (k = 0; k < TFILE_WORDS; k++) {
 			if ((v = __atomic_load_n(&x[k], __ATOMIC_RELAXED)) == 0)
 				continue;
-			if (fold)
+			if (fold) {
+				to = (uint64_t *)&row_shared(f)->c;
 				__atomic_fetch_add(&to[k], v, __ATOMIC_RELAXED);
+			}
 			__atomic_store_n(&x[k], 0, __ATOMIC_RELAXED);
 		}
 	}
@@ -354,7 +360,7 @@ rows_sum(unsigned lo, unsigned n, struct tfile *out)
 	do {
 		s = atomic_load(&fold_seq);
 		for (i = 0; i < n; i++) {
-			x = (const uint64_t *)&files[lo + i].c;
+			x = (const uint64_t *)&row_shared_peek(lo + i)->c;
 			o = (uint64_t *)&out[i];
 			for (k = 0; k < TFILE_WORDS; k++)
 				o[k] = __atomic_load_n(&x[k], __ATOMIC_RELAXED);
@@ -389,7 +395,7 @@ row_share_slow(unsigned f, int *own)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
 		if (b == MAP_FAILED) {
 			*own = 0;
-			return &files[f].c;
+			return &row_shared(f)->c;
 		}
 		if (!__atomic_compare_exchange_n(&t->tf, &expect, b, 0,
 		    __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {

@@ -225,17 +225,18 @@ put_files(struct out *o)
 	for (i = 0; i < n; i++) {
 		if (i % 64 == 0)
 			rows_sum(i, n - i < 64 ? n - i : 64, sums);
-		f = &files[i];
+		f = row_shared_peek(i);
 		c = &sums[i % 64];
 		if (!row_active(f, c))
 			continue;
 		put(o, first ? "{" : ",{", first ? 1 : 2);
 		first = 0;
 		key(o, "path");
-		put_str(o, f->path, f->path_len);
+		put_str(o, names[i].path, names[i].path_len);
 		put(o, ",", 1);
 		key(o, "class");
-		put_str(o, class_names[f->cls], strlen(class_names[f->cls]));
+		put_str(o, class_names[names[i].cls],
+		    strlen(class_names[names[i].cls]));
 		put(o, ",", 1);
 		kv(o, "opens", c->opens, 1);
 		kv(o, "read_bytes", c->read_bytes, 1);

@@ -196,6 +196,15 @@ activity(const struct file_row *f, const struct tfile *c)
 }
 
 static struct tfile sums[64];	/* rows_sum of 64 rows: under send_lock */
+static uint64_t sent_sum[FILES_MAX];	/* each row's activity at its last send */
+
+/* A new image or a forked child: every row is new to the collector. */
+void
+send_reset_rows(void)
+{
+	if (sock >= 0)		/* else never sent, and its pages untouched */
+		memset(sent_sum, 0, sizeof(sent_sum));
+}
 
 /* Rows that changed since the last send, packed into few datagrams. */
 static void
@@ -204,7 +213,7 @@ send_files(void)
 	unsigned n = atomic_load(&files_used), i, b;
 	size_t off = sizeof(struct iw_files), row;
 	struct iw_file *w;
-	struct file_row *f;
+	const struct file_row *f;
 	const struct tfile *c;
 	uint64_t act;
 
@@ -212,12 +221,12 @@ send_files(void)
 	for (i = 0; i < n && connected; i++) {
 		if (i % 64 == 0)
 			rows_sum(i, n - i < 64 ? n - i : 64, sums);
-		f = &files[i];
+		f = row_shared_peek(i);
 		c = &sums[i % 64];
 		act = activity(f, c);
-		if (act == f->sent_sum)
+		if (act == sent_sum[i])
 			continue;
-		row = IW_ROW_SIZE(f->path_len);
+		row = IW_ROW_SIZE(names[i].path_len);
 		if (off + row > IW_MAX) {
 			fill_hdr(&msg.files.h, IW_FILES, off);
 			xmit(off);
@@ -226,8 +235,8 @@ send_files(void)
 		}
 		w = (struct iw_file *)(msg.raw + off);
 		memset(w, 0, row);
-		w->path_len = f->path_len;
-		w->cls = f->cls;
+		w->path_len = names[i].path_len;
+		w->cls = names[i].cls;
 		w->opens = c->opens;
 		w->read_bytes = c->read_bytes;
 		w->write_bytes = c->write_bytes;
@@ -240,8 +249,8 @@ send_files(void)
 		w->flushes = f->flushes;
 		for (b = 0; b < IW_NSIZES; b++)
 			w->write_sizes[b] = c->write_sizes[b];
-		memcpy((char *)(w + 1), f->path, f->path_len);
-		f->sent_sum = act;
+		memcpy((char *)(w + 1), names[i].path, names[i].path_len);
+		sent_sum[i] = act;
 		msg.files.count++;
 		off += row;
 	}

@@ -393,13 +393,24 @@ struct tfile {
 };
 #define TFILE_WORDS	(sizeof(struct tfile) / sizeof(uint64_t))
 
+/*
+ * A row's counters that belong to no thread: the shares of threads that
+ * ended and the counts made under a lock or with atomics (fsyncs, the
+ * coalescer's).  Untouched until the first of those (row_shared), so a
+ * program with one thread never writes these pages.
+ */
 struct file_row {
-	struct tfile	c;		/* shared share: atomic adds */
+	struct tfile	c;		/* atomic adds */
 	_Atomic uint64_t fsyncs, fsync_ns, absorbed, flushes;
-	uint64_t	sent_sum;	/* send.c: activity at the last send */
+};
+
+/* What a row is: written once, when the row is made. */
+struct file_name {
+	const char	*path;		/* in the path arena, NUL-terminated */
 	uint16_t	path_len;
 	uint8_t		cls;
-	const char	*path;		/* in the path arena, NUL-terminated */
+	uint8_t		shared;		/* files[] of this row was written */
+	uint32_t	spare_;
 };
 
 /* Process counters changed rarely, or under the coalescer's lock. */
@@ -529,7 +540,26 @@ table_cas64(uint64_t *p, uint64_t expect, uint64_t v)
 
 HIDDEN extern struct proc_ctr pc;
 HIDDEN extern struct file_row files[FILES_MAX];
+HIDDEN extern struct file_name names[FILES_MAX];
 HIDDEN extern _Atomic unsigned files_used;
+
+/* Row f's shared counters, to add to: marked as written first. */
+static inline struct file_row *
+row_shared(unsigned f)
+{
+	if (!__atomic_load_n(&names[f].shared, __ATOMIC_RELAXED))
+		__atomic_store_n(&names[f].shared, 1, __ATOMIC_RELEASE);
+	return &files[f];
+}
+
+/* Row f's shared counters to read: all zero when never written. */
+HIDDEN extern const struct file_row row_zero;
+static inline const struct file_row *
+row_shared_peek(unsigned f)
+{
+	return __atomic_load_n(&names[f].shared, __ATOMIC_ACQUIRE) ?
+	    &files[f] : &row_zero;
+}
 
 /* A row's write calls: every one is in exactly one size bucket. */
 static inline uint64_t
@@ -723,6 +753,7 @@ HIDDEN void	report_write(int reason, int code);
 /* send.c - counters to the collector. */
 HIDDEN void	send_tick(int final, int reason, int code);
 HIDDEN void	send_after_fork_child(void);
+HIDDEN void	send_reset_rows(void);		/* counters_reset: rows new again */
 HIDDEN int	send_owns_fd(int fd);
 HIDDEN void	send_drop_fd(void);
 HIDDEN void	send_init(void);		/* constructor: make the socket */

@@ -18,8 +18,8 @@ count_fsync(int fd, uint64_t ns)
 
 	CTR_ADD(&pc.fsyncs, 1);
 	if ((e & FD_KNOWN) && f != FILE_NONE) {
-		CTR_ADD(&files[f].fsyncs, 1);
-		CTR_ADD(&files[f].fsync_ns, ns);
+		CTR_ADD(&row_shared(f)->fsyncs, 1);
+		CTR_ADD(&row_shared(f)->fsync_ns, ns);
 	}
 }
 
