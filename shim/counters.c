@@ -38,19 +38,27 @@ static __thread int in_table;	/* this thread holds table_lock */
 
 static const char other_name[] = "(other)";
 
-/* Eight bytes a step: paths are hashed at every open. */
+/*
+ * Eight bytes a step: paths are hashed at every open.  The tail is the
+ * path's last eight bytes (overlapping the last step), not a copy of a
+ * variable length, which costs a call.
+ */
 static uint32_t
 hash_path(const char *p, size_t len)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w = 0;
+	size_t n = len;
 
-	for (; len >= 8; p += 8, len -= 8) {
+	for (; n >= 8; p += 8, n -= 8) {
 		memcpy(&w, p, 8);
 		h = (h ^ w) * 0x100000001b3ull;
 		h ^= h >> 32;
 	}
-	w = 0;
-	memcpy(&w, p, len);
+	if (n > 0 && len >= 8)
+		memcpy(&w, p + n - 8, 8);
+	else
+		for (; n > 0; n--)
+			w = w << 8 | (unsigned char)p[n - 1];
 	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
 	return (uint32_t)(h ^ h >> 29);
 }
@@ -84,7 +92,7 @@ init_other(void)
  */
 #define NO_ROW	(~0u)
 
-static unsigned
+static inline unsigned
 probe(uint32_t h, const char *path, size_t len, unsigned *slot)
 {
 	uint32_t v;
@@ -116,7 +124,7 @@ unsigned
 file_row_for(const char *path, size_t len, unsigned cls)
 {
 	uint32_t h;
-	unsigned i, row, used;
+	unsigned i = 0, row, used;
 
 	if (len == 0 || len > IW_PATH_MAX)
 		return 0;
