@@ -272,31 +272,35 @@ add_block(struct tctr *to, const struct tctr *from, int atomic)
 
 /*
  * Each row's share of t added to the row when fold is set, then zeroed,
- * word by word (rows_sum may be reading, under fold_seq).  Words already
- * zero are not written: a page the thread never counted in stays the
- * shared zero page.
+ * word by word (rows_sum may be reading, under fold_seq), in the groups
+ * of rows t counted in; their marks are cleared.
  */
 static void
 shares_fold(struct tctr *t, int fold)
 {
 	struct tfiles *b = t->tf;
-	uint64_t *x, *to, v;
-	unsigned f, k, n = atomic_load_explicit(&files_used, memory_order_acquire);
+	uint64_t *x, *to, v, chunks;
+	unsigned f, k, end;
 
 	if (b == NULL)
 		return;
-	for (f = 0; f < n && f < FILES_MAX; f++) {
-		x = (uint64_t *)&b->row[f];
-		for (k = 0; k < TFILE_WORDS; k++) {
-			if ((v = __atomic_load_n(&x[k], __ATOMIC_RELAXED)) == 0)
-				continue;
-			if (fold) {
-				to = (uint64_t *)&row_shared(f)->c;
-				__atomic_fetch_add(&to[k], v, __ATOMIC_RELAXED);
+	chunks = __atomic_load_n(&t->tf_chunks, __ATOMIC_ACQUIRE);
+	for (; chunks != 0; chunks &= chunks - 1) {
+		f = (unsigned)__builtin_ctzll(chunks) * TF_CHUNK;
+		for (end = f + TF_CHUNK; f < end; f++) {
+			x = (uint64_t *)&b->row[f];
+			for (k = 0; k < TFILE_WORDS; k++) {
+				if ((v = __atomic_load_n(&x[k], __ATOMIC_RELAXED)) == 0)
+					continue;
+				if (fold) {
+					to = (uint64_t *)&row_shared(f)->c;
+					__atomic_fetch_add(&to[k], v, __ATOMIC_RELAXED);
+				}
+				__atomic_store_n(&x[k], 0, __ATOMIC_RELAXED);
 			}
-			__atomic_store_n(&x[k], 0, __ATOMIC_RELAXED);
 		}
 	}
+	__atomic_store_n(&t->tf_chunks, 0, __ATOMIC_RELEASE);
 }
 
 static void
@@ -362,7 +366,7 @@ rows_sum(unsigned lo, unsigned n, struct tfile *out)
 	struct tctr *t;
 	struct tfiles *b;
 	const uint64_t *x;
-	uint64_t *o;
+	uint64_t *o, chunks;
 	unsigned s, tries = 0, i, k;
 
 	do {
@@ -377,7 +381,10 @@ rows_sum(unsigned lo, unsigned n, struct tfile *out)
 			if (!atomic_load(&t->live) ||
 			    (b = __atomic_load_n(&t->tf, __ATOMIC_ACQUIRE)) == NULL)
 				continue;
+			chunks = __atomic_load_n(&t->tf_chunks, __ATOMIC_ACQUIRE);
 			for (i = 0; i < n; i++) {
+				if (!(chunks >> ((lo + i) / TF_CHUNK) & 1))
+					continue;	/* never counted: zeros */
 				x = (const uint64_t *)&b->row[lo + i];
 				o = (uint64_t *)&out[i];
 				for (k = 0; k < TFILE_WORDS; k++)
@@ -389,14 +396,17 @@ rows_sum(unsigned lo, unsigned n, struct tfile *out)
 }
 
 /*
- * The calling thread's first count of a file: its share table is made.
- * A signal handler may do the same meanwhile: the first table stored wins.
+ * The calling thread's first count of a file: its share table is made;
+ * and its first count in a group of rows: the group is marked.  A signal
+ * handler may do the same meanwhile: the first table stored wins, and a
+ * mark is one instruction (x86) or an atomic or.
  */
 struct tfile *
 row_share_slow(unsigned f, int *own)
 {
 	struct tctr *t = tctr();
 	struct tfiles *b = t->tf, *expect = NULL;
+	uint64_t bit = 1ull << (f / TF_CHUNK);
 
 	if (b == NULL) {
 		b = real.mmap ? real.mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
@@ -410,6 +420,13 @@ row_share_slow(unsigned f, int *own)
 			munmap(b, sizeof(*b));
 			b = expect;
 		}
+	}
+	if (!(t->tf_chunks & bit)) {
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+		__asm__ volatile("orq %1, %0" : "+m"(t->tf_chunks) : "er"(bit));
+#else
+		__atomic_fetch_or(&t->tf_chunks, bit, __ATOMIC_RELEASE);
+#endif
 	}
 	*own = 1;
 	return &b->row[f];

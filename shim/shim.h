@@ -426,10 +426,13 @@ enum { C_RBYTES, C_WBYTES, C_READS, C_WRITES };
 /*
  * A thread's share of every file row, made (mmap) at its first count of
  * a file: about 90 KiB of address space, of which only the pages of the
- * rows it counts are touched.  A row it never counted reads as zeros, so
- * a writer checks nothing but that the table exists; readers add rows up
- * to files_used.
+ * rows it counts are touched.  Its block's tf_chunks has a bit for each
+ * group of TF_CHUNK rows it counted in, set at the group's first count
+ * (a word on the line the count reads anyway): readers and the fold at
+ * thread exit visit those groups only, so they never touch (and fault
+ * in) the pages of rows the thread never counted.
  */
+#define TF_CHUNK	(FILES_MAX / 64)	/* rows per bit of tf_chunks */
 struct tfiles {
 	struct tfile	row[FILES_MAX];
 };
@@ -446,7 +449,7 @@ struct tctr {
 	struct tfiles	*tf;			/* NULL until its first file count */
 	uint64_t	opens;
 	uint64_t	co_absorbed;
-	uint64_t	pad_;			/* cls[IW_DISK] ends the first line */
+	uint64_t	tf_chunks;		/* TF_CHUNK-row groups of tf counted in */
 	uint64_t	cls[IW_NCLASS][4];	/* read_bytes, write_bytes, reads, writes */
 	struct tctr	*next;			/* every block ever made */
 	_Atomic int	live;			/* owned by a running thread */
@@ -590,16 +593,18 @@ size_bucket(size_t n)
 /*
  * Where this thread counts row f: its own share (*own = 1, plain adds),
  * or, when no memory could be had for one, the row's (atomic adds).
- * row_share_slow makes the thread's table at its first file count.
+ * row_share_slow makes the thread's table at its first file count and
+ * marks a group of rows at its first count.
  */
 HIDDEN struct tfile *row_share_slow(unsigned f, int *own);
 
 static inline struct tfile *
 row_share(unsigned f, int *own)
 {
-	struct tfiles *b = tctr()->tf;
+	struct tctr *t = tctr();
+	struct tfiles *b = t->tf;
 
-	if (likely(b != NULL)) {
+	if (likely(b != NULL) && likely(t->tf_chunks >> (f / TF_CHUNK) & 1)) {
 		*own = 1;
 		return &b->row[f];
 	}
