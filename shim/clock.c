@@ -30,10 +30,12 @@
 
 HIDDEN int tick_cpu;
 
+#ifndef __aarch64__		/* arm64's counter tells its own rate */
 static uint64_t cal_ticks, cal_ns;	/* one moment, in both clocks */
 static uint64_t frozen_bits;		/* ns per tick (a double) once frozen */
 
 #define FREEZE_NS	1000000000ull
+#endif
 
 uint64_t
 shim_now_ns(void)
@@ -53,6 +55,7 @@ shim_wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+#ifndef __aarch64__
 /* The counter and CLOCK_MONOTONIC at one moment: the ns read between two
  * counter reads, paired with their middle. */
 static void
@@ -65,20 +68,24 @@ pair_now(uint64_t *ticks, uint64_t *ns)
 	b = shim_ticks();
 	*ticks = a + (b - a) / 2;
 }
+#endif
 
 /* Constructor: choose the counter and take the first pair. */
 void
 clock_init(void)
 {
+#if defined(__aarch64__)
+	tick_cpu = 1;
+#else
 #ifdef TICKS_X86
 	tick_cpu = CPU_FEATURE_PRESENT(INVARIANT_TSC);
-#elif defined(__aarch64__)
-	tick_cpu = 1;
 #endif
 	pair_now(&cal_ticks, &cal_ns);
 	__atomic_store_n(&frozen_bits, 0, __ATOMIC_RELAXED);
+#endif
 }
 
+#ifndef __aarch64__
 /* Nanoseconds per tick: measured since clock_init, frozen after FREEZE_NS. */
 static double
 ns_per_tick(void)
@@ -101,6 +108,7 @@ ns_per_tick(void)
 	}
 	return r;
 }
+#endif
 
 /* A sum of ticks in nanoseconds.  Async-signal-safe. */
 uint64_t

@@ -9,7 +9,10 @@
 #  - bench/logw, 100,000 appends of 100 bytes, under the shim and without:
 #    the log's bytes must be identical, the report must count every byte
 #    as disk, and the appends must reach the file in under 1 % as many
-#    write calls.
+#    write calls;
+#  - tests/progs/write_time: the report's write_ns (arm64: the virtual
+#    counter at cntfrq_el0; armhf: CLOCK_MONOTONIC) lies inside the
+#    program's own clock around each call and is most of it.
 # Prints one "ok:" line per check; exits 1 on the first failure, 77 when
 # no cross compiler is installed.
 set -u
@@ -37,6 +40,8 @@ for t in aarch64-linux-gnu:qemu-aarch64 arm-linux-gnueabihf:qemu-arm; do
 	$cc -O1 -D_GNU_SOURCE -I"$TOP/common" -o "$d/prio_diff" \
 	    "$TOP/tests/progs/prio_diff.c" || fail "$triple: prio_diff"
 	$cc -O2 -o "$d/logw" "$TOP/bench/logw.c" || fail "$triple: logw"
+	$cc -O1 -D_GNU_SOURCE -o "$d/write_time" "$TOP/tests/progs/write_time.c" ||
+		fail "$triple: write_time"
 	run() { QEMU_LD_PREFIX=/usr/$triple "$qemu" "$@"; }
 	out=$(run "$d/prio_diff" 3000) || fail "$triple: prio_diff: $out"
 	echo "ok: $triple: priority search = memmem ($(echo "$out" | grep -c 'all equal') variant x list runs)"
@@ -52,6 +57,18 @@ assert d["write_bytes"] == 10000000 and d["writes"] == 100000, d
 assert c["bytes"] == 10000000 and c["syscalls"] < 1000, c
 print("ok: %s: same bytes; report: 100000 writes, 10000000 B disk, %d write calls"
       % (sys.argv[2], c["syscalls"]))
+PY
+	sum=$(run -E LD_PRELOAD="$d/libioshim.so" -E IOSHIM_REPORT="$d/t.jsonl" \
+	    -E IOSHIM_COALESCE=0 "$d/write_time" write "$d/t.out" 20 1048576 0 |
+	    sed -n 's/^sum_ns=//p') || fail "$triple: write_time under the shim"
+	python3 - "$d/t.jsonl" "$d/t.out" "$sum" "$triple" <<'PY' || fail "$triple: write_ns"
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
+f = [x for x in r["files"] if x["path"] == sys.argv[2]][0]
+got, prog = f["write_ns"], int(sys.argv[3])
+assert f["writes"] == 20, f
+assert prog / 4 <= got <= prog + 10000, (got, prog)
+print("ok: %s: write_ns %d inside the program's own %d ns" % (sys.argv[4], got, prog))
 PY
 	ran=$((ran + 1))
 done
