@@ -34,6 +34,8 @@
 
 #define IO_PUTTING	0x0800		/* _IO_CURRENTLY_PUTTING */
 #define IO_ERR_SEEN	0x0020		/* _IO_ERR_SEEN */
+#define IO_UNBUF	0x0002		/* _IO_UNBUFFERED */
+#define IO_LINEBUF	0x0200		/* _IO_LINE_BUF */
 
 static inline size_t
 wpend(FILE *f)
@@ -118,6 +120,59 @@ acct_read_end(struct acct *a, size_t consumed)
 		row_read(fr, 1, in);
 }
 
+/*
+ * The fast path of a write call of n bytes on f whose fd entry e is known
+ * and not coalesced: when glibc will only copy the bytes into f's buffer
+ * (f is fully buffered, already writing, with room for n and one more),
+ * no byte leaves the buffer in this call, so the call is all there is to
+ * count: the bytes are counted by the call that writes them out, which
+ * finds them in the buffer when it starts.  That is one test and two adds
+ * instead of reading the buffer before and after (sort: one
+ * fwrite_unlocked per line, ~140 instructions each, 11 % of its time).
+ * A locking call holds f's lock from the test to the end of the call, so
+ * another thread cannot make the buffer flush in between.
+ */
+static inline int
+stays_buffered(FILE *f, size_t n)
+{
+	return (f->_flags & (IO_PUTTING | IO_LINEBUF | IO_UNBUF)) == IO_PUTTING &&
+	    f->_IO_write_ptr >= f->_IO_write_base &&
+	    n < (size_t)(f->_IO_write_end - f->_IO_write_ptr);
+}
+
+/* 1: take the fast path (a locking call then holds f's lock). */
+static inline int
+buffered_begin(FILE *f, fdent_t e, size_t n, int locked)
+{
+	if (!(e & FD_KNOWN))
+		return 0;
+	if (!locked)
+		flockfile(f);
+	if (likely(stays_buffered(f, n)))
+		return 1;
+	if (!locked)
+		funlockfile(f);
+	return 0;
+}
+
+/* The fast path's count: one write call of `added` bytes, none out. */
+static inline void
+buffered_end(FILE *f, fdent_t e, size_t added, int locked)
+{
+	if (!locked)
+		funlockfile(f);
+	CLS_ADD(FDE_CLASS(e), C_WRITES, 1);
+	if (FDE_FILE(e) != FILE_NONE)
+		row_write(FDE_FILE(e), 1, added, 0, 0);
+}
+
+/* f's fd entry (a FILE's fd may be seen here first: stdout), or 0. */
+static inline fdent_t
+file_entry(FILE *f)
+{
+	return f->_fileno >= 0 ? fd_get(f->_fileno) : 0;
+}
+
 static inline int
 coalesced(FILE *f)
 {
@@ -192,10 +247,18 @@ name(const void *p, size_t size, size_t n, FILE *f)			\
 	struct acct a;							\
 	size_t r;							\
 									\
+	fdent_t e;							\
+									\
 	if (unlikely(!shim_ready))					\
 		shim_init();						\
-	if (unlikely(coalesced(f)))					\
+	e = file_entry(f);						\
+	if (unlikely(FDE_FLAGS(e) & FD_COALESCE))			\
 		return co_put(f, p, size * n, locked) ? 0 : n;		\
+	if (likely(buffered_begin(f, e, size * n, locked))) {		\
+		r = real.name(p, size, n, f);				\
+		buffered_end(f, e, r * size, locked);			\
+		return r;						\
+	}								\
 	acct_begin(&a, f, size * n, locked);				\
 	r = real.name(p, size, n, f);					\
 	acct_write_end(&a, r * size, 1);				\
@@ -211,13 +274,23 @@ name(const char *s, FILE *f)						\
 	struct acct a;							\
 	int r;								\
 									\
+	fdent_t e;							\
+	size_t len;							\
+									\
 	if (unlikely(!shim_ready))					\
 		shim_init();						\
-	if (unlikely(coalesced(f)))					\
-		return co_put(f, s, strlen(s), locked) ? EOF : 1;	\
-	acct_begin(&a, f, strlen(s), locked);				\
+	e = file_entry(f);						\
+	len = strlen(s);						\
+	if (unlikely(FDE_FLAGS(e) & FD_COALESCE))			\
+		return co_put(f, s, len, locked) ? EOF : 1;		\
+	if (likely(buffered_begin(f, e, len, locked))) {		\
+		r = real.name(s, f);					\
+		buffered_end(f, e, r >= 0 ? len : 0, locked);		\
+		return r;						\
+	}								\
+	acct_begin(&a, f, len, locked);					\
 	r = real.name(s, f);						\
-	acct_write_end(&a, r >= 0 ? strlen(s) : 0, 1);			\
+	acct_write_end(&a, r >= 0 ? len : 0, 1);			\
 	return r;							\
 }
 W_FPUTS(fputs, 0)
@@ -231,10 +304,18 @@ name(int c, FILE *f)							\
 	unsigned char ch = (unsigned char)c;				\
 	int r;								\
 									\
+	fdent_t e;							\
+									\
 	if (unlikely(!shim_ready))					\
 		shim_init();						\
-	if (unlikely(coalesced(f)))					\
+	e = file_entry(f);						\
+	if (unlikely(FDE_FLAGS(e) & FD_COALESCE))			\
 		return co_put(f, &ch, 1, locked) ? EOF : ch;		\
+	if (likely(buffered_begin(f, e, 1, locked))) {			\
+		r = real.name(c, f);					\
+		buffered_end(f, e, r != EOF, locked);			\
+		return r;						\
+	}								\
 	acct_begin(&a, f, 1, locked);					\
 	r = real.name(c, f);						\
 	acct_write_end(&a, r != EOF, 1);				\
