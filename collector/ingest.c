@@ -265,6 +265,28 @@ drop(int i)
 	D.nqclients--;
 }
 
+/*
+ * Every slot is taken: free those whose client has hung up.  A burst of
+ * connections that close at once may still hold every slot when the next
+ * one is accepted in the same round, before their hang-ups are polled.
+ */
+static void
+reap_hungup(void)
+{
+	struct pollfd p;
+	int i;
+
+	for (i = 0; i < MAXCLIENTS; i++) {
+		if (clients[i] == NULL)
+			continue;
+		p.fd = clients[i]->fd;
+		p.events = POLLIN;
+		p.revents = 0;
+		if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
+			drop(i);
+	}
+}
+
 void
 ctl_accept(int lfd)
 {
@@ -277,6 +299,11 @@ ctl_accept(int lfd)
 	    -1) {
 		for (i = 0; i < MAXCLIENTS && clients[i] != NULL; i++)
 			;
+		if (i == MAXCLIENTS) {
+			reap_hungup();
+			for (i = 0; i < MAXCLIENTS && clients[i] != NULL; i++)
+				;
+		}
 		if (i == MAXCLIENTS ||
 		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {
