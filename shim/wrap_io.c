@@ -51,9 +51,10 @@ ebadf(void)
 
 /*
  * The fast path, for the calls a program makes in a loop (read, write,
- * and the socket calls): an fd whose entry is known, is not the shim's, holds no
- * coalescer or peer flag and has no file row (sockets, pipes, terminals,
- * devices never do), on a thread that already has its counter block.
+ * and the socket calls): an fd whose entry is known, is not the shim's,
+ * holds no coalescer or peer flag and has no file row (sockets, pipes,
+ * terminals, devices never do), on a thread that already has its counter
+ * block.
  * Then only the address of this thread's counters for the fd's class
  * lives across the call.  Anything else (and every call before init,
  * when no entry is known) goes to the full wrapper, NAME_slow.
@@ -131,7 +132,6 @@ read_slow(int fd, void *buf, size_t n)
 	count_read(e, r);
 	return r;
 }
-
 FAST(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n),
     FAST_MASK(FD_COALESCE | FD_PEER), C_READS, C_RBYTES)
 
@@ -139,18 +139,10 @@ SLOW ssize_t
 write_slow(int fd, const void *buf, size_t n)
 {
 	fdent_t e = fd_raw(fd);
-	uint64_t t0;
 	ssize_t r;
 
 	if (likely(file_fast(e))) {
-		if (unlikely(!timed_class(e))) {
-			r = real.write(fd, buf, n);
-			count_write(e, r, 0);
-			return r;
-		}
-		t0 = shim_ticks();
-		r = real.write(fd, buf, n);
-		count_write(e, r, shim_ticks_since(t0));
+		TIMED_WRITE(e, r, real.write(fd, buf, n));
 		return r;
 	}
 	if (unlikely(!shim_ready))
