@@ -307,9 +307,11 @@ flush_buf(struct cobuf *b, int reason, int cut)
 	t0 = shim_ticks();
 	done = write_all(b->fd, b->data, n, &err);
 	if (b->file != FILE_NONE) {
-		__atomic_fetch_add(&row_shared(b->file)->c.write_ns,
-		    shim_ticks_since(t0), __ATOMIC_RELAXED);
-		CTR_ADD(&row_shared(b->file)->flushes, 1);
+		struct file_row *f = row_shared(b->file);
+
+		__atomic_fetch_add(&f->c.write_ns, shim_ticks_since(t0),
+		    __ATOMIC_RELAXED);
+		CTR_ADD(&f->flushes, 1);
 	}
 	CTR_ADD(&pc.co_bytes, (uint64_t)done);
 	CTR_ADD(&pc.co_reasons[reason], 1);

@@ -289,11 +289,13 @@ shares_fold(struct tctr *t, int fold)
 		f = (unsigned)__builtin_ctzll(chunks) * TF_CHUNK;
 		for (end = f + TF_CHUNK; f < end; f++) {
 			x = (uint64_t *)&b->row[f];
+			to = NULL;
 			for (k = 0; k < TFILE_WORDS; k++) {
 				if ((v = __atomic_load_n(&x[k], __ATOMIC_RELAXED)) == 0)
 					continue;
 				if (fold) {
-					to = (uint64_t *)&row_shared(f)->c;
+					if (to == NULL)
+						to = (uint64_t *)&row_shared(f)->c;
 					__atomic_fetch_add(&to[k], v, __ATOMIC_RELAXED);
 				}
 				__atomic_store_n(&x[k], 0, __ATOMIC_RELAXED);

@@ -18,8 +18,10 @@ count_fsync(int fd, uint64_t ns)
 
 	CTR_ADD(&pc.fsyncs, 1);
 	if ((e & FD_KNOWN) && f != FILE_NONE) {
-		CTR_ADD(&row_shared(f)->fsyncs, 1);
-		CTR_ADD(&row_shared(f)->fsync_ns, ns);
+		struct file_row *r = row_shared(f);
+
+		CTR_ADD(&r->fsyncs, 1);
+		CTR_ADD(&r->fsync_ns, ns);
 	}
 }
 
