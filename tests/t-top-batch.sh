@@ -20,7 +20,9 @@ top() { "$IOSHIM" top --socket "$S" "$@"; }
 
 N=512000
 # Append one byte to side.log (an appended file starts the shim's sender
-# thread; top starts once the collector has it), wait 3 s, write N bytes in 1000-byte appends, stay alive 5 s.
+# thread; top starts once the collector has it), wait 3 s, write N bytes in
+# 1000-byte appends, stay alive until the test is done with it (OUT.stop; at
+# most 60 s): a slow machine must not see it gone before the last top.
 cat >"$T/w.py" <<'PY'
 import sys, time
 side = open(sys.argv[1] + ".side", "a")
@@ -32,7 +34,11 @@ with open(sys.argv[1], "a") as f:
         f.write("x" * 999 + "\n")
         if i % 100 == 0:
             time.sleep(0.02)
-time.sleep(5)
+import os
+for _ in range(600):
+    if os.path.exists(sys.argv[1] + ".stop"):
+        break
+    time.sleep(0.1)
 PY
 IOSHIM_SOCKET=$S IOSHIM_INTERVAL_MS=200 "$IOSHIM" run -- $PY "$T/w.py" \
     "$T/out" $N &
@@ -98,6 +104,7 @@ eq "--sort pid --reverse" "$(json "$T/exe.json" 'r[0]["sort"] + str(r[0]["revers
 top -b -n 1 -d 0.3 -u "$(id -un)" | grep -qE "^ *$wpid " || fail "-u $(id -un) lost the row"
 top -b -n 1 -d 0.3 -u nobody | grep -qE "^ *$wpid " && fail "-u nobody shows the row"
 echo "ok: -u filters by user"
+: >"$T/out.stop"	# the workload may end now
 
 # Bad input: clear message, conventional status.
 top -b -n 1 -p 999999 2>"$T/e1"; eq "unknown pid status" $? 1
