@@ -10,6 +10,10 @@
  * Lines are "TAG SEQ xxx\n" (see co_lib.sh lines_check); tags m (main),
  * t (thread), a (SIGALRM handler), u (SIGUSR1 handler).  Prints the spec
  * "m:N t:N a:K u:K" of what was written.
+ * The main thread starts appending only once both handlers have run (on a
+ * loaded machine the kicker thread may not be scheduled before the appends,
+ * a few ms under the shim, are over), and goes on past N until each handler
+ * has run during its appends too (at most 10 s).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/time.h>
 
@@ -95,6 +100,8 @@ main(int argc, char **argv)
 	struct itimerval it = { { 0, 50 }, { 0, 50 } }, off = { { 0, 0 }, { 0, 0 } };
 	pthread_t w, k;
 	sigset_t set;
+	sig_atomic_t na0, nu0;
+	time_t t0;
 	int i;
 
 	if (argc != 3 && argc != 4)
@@ -121,13 +128,18 @@ main(int argc, char **argv)
 		return 1;
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
-	for (i = 0; i < n; i++)
+	for (t0 = time(NULL); (na == 0 || nu == 0) && time(NULL) - t0 < 10;)
+		usleep(100);
+	na0 = na;
+	nu0 = nu;
+	for (i = 0; i < n || ((na == na0 || nu == nu0) && i < 999999 &&
+	    time(NULL) - t0 < 20); i++)
 		put('m', i);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	setitimer(ITIMER_REAL, &off, NULL);
 	stop = 1;
 	pthread_join(w, NULL);
 	pthread_join(k, NULL);
-	printf("m:%d t:%d a:%d u:%d\n", n, nt, (int)na, (int)nu);
+	printf("m:%d t:%d a:%d u:%d\n", i, nt, (int)na, (int)nu);
 	return close(fd) != 0;
 }
