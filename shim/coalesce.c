@@ -406,7 +406,7 @@ grow(struct cobuf *b, uint32_t need)
 static inline __attribute__((always_inline)) int
 append(struct cobuf *b, const char *p, size_t n, int *err, int *prio)
 {
-	uint64_t s;
+	uint64_t s, held;
 	uint32_t len;
 
 	if (n >= cfg.buffer_bytes) {
@@ -444,13 +444,18 @@ append(struct cobuf *b, const char *p, size_t n, int *err, int *prio)
 	}
 	if (len == 0)
 		b->first_ns = shim_now_ns();
-	if (co_held == 0)
-		worker_kick();
 	/* plain add under the lock: a handler's concurrent subtraction
 	 * can only be lost upward, which costs a needless check, never a byte */
-	atomic_store_explicit(&co_held,
-	    atomic_load_explicit(&co_held, memory_order_relaxed) + n,
-	    memory_order_relaxed);
+	held = atomic_load_explicit(&co_held, memory_order_relaxed);
+	atomic_store_explicit(&co_held, held + n, memory_order_relaxed);
+	/*
+	 * The first held bytes wake the worker for their age flush, after
+	 * co_held counts them: a worker woken before would find nothing
+	 * held and sleep with no timeout, and the bytes would wait for the
+	 * program's exit (seen under load: the woken worker ran first).
+	 */
+	if (held == 0)
+		worker_kick();
 	return 0;
 failed:
 	*err = b->err ? b->err : EIO;
