@@ -56,9 +56,9 @@ wait_for() {
 }
 
 $TM new-session -d -s top -x 160 -y 30 "env LANG=C.UTF-8 TERM=screen \
-    $IOSHIM top --socket $S -d 0.5; echo EXITED rc=\$?; \
+    $IOSHIM top --socket $S -d 0.5; rc=\$?; \
     stty -a | tr ';' '\n' | grep -ow -e -icanon -e icanon -e -echo -e echo; \
-    sleep 60"
+    echo EXITED rc=\$rc; sleep 60"
 wait_for "DISK WRITE" 5
 wait_for "python3" 5
 sleep 1.5
@@ -129,12 +129,13 @@ echo "ok: q quits with 0 and the terminal is sane"
 $TM kill-server
 
 # SIGINT: the terminal is given back (a server of its own: the first one
-# may still be shutting down).
+# may still be shutting down).  In both sessions stty's answer is printed
+# before EXITED, so the screen that shows EXITED shows it too.
 TM="tmux -L ioshim-t$$-int"
 $TM new-session -d -s top -x 120 -y 25 "env LANG=C.UTF-8 TERM=screen \
-    $IOSHIM top --socket $S; echo EXITED rc=\$?; \
+    $IOSHIM top --socket $S; rc=\$?; \
     stty -a | tr ';' '\n' | grep -ow -e -icanon -e icanon -e -echo -e echo; \
-    sleep 60"
+    echo EXITED rc=\$rc; sleep 60"
 wait_for "DISK WRITE" 5
 $TM send-keys -t top C-c
 wait_for "EXITED" 3
