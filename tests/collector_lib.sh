@@ -12,7 +12,11 @@ trap '[ -n "$DPID" ] && kill -9 $DPID 2>/dev/null; rm -rf "$T"' EXIT
 start_d() {
 	"$IOSHIMD" --foreground --socket "$S" --db "$DB" --window 2 "$@" 2>>"$T/d.log" &
 	DPID=$!
-	i=0; while [ ! -S "$S.ctl" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+	# up to 60 s: a loaded machine may take seconds; a dead one stops it
+	i=0
+	while [ ! -S "$S.ctl" ] && [ $i -lt 600 ] && kill -0 $DPID 2>/dev/null; do
+		sleep 0.1; i=$((i+1))
+	done
 	[ -S "$S.ctl" ] || { cat "$T/d.log"; fail "ioshimd did not start"; }
 }
 stop_d() {

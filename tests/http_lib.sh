@@ -19,8 +19,8 @@ start_d() {
 	"$IOSHIMD" --foreground --socket "$S" --db "$DB" --window 2 \
 	    --http "127.0.0.1:$PORT" "$@" 2>>"$T/d.log" &
 	DPID=$!
-	i=0
-	while ! curl -fs -o /dev/null "$URL/health" && [ $i -lt 50 ]; do
+	i=0	# up to 60 s: a loaded machine may take seconds
+	while ! curl -fs -o /dev/null "$URL/health" && [ $i -lt 600 ]; do
 		kill -0 $DPID 2>/dev/null || break
 		sleep 0.1; i=$((i+1))
 	done
