@@ -24,12 +24,14 @@ while [ ! -S "$S.ctl" ] && [ $i -lt 600 ] && kill -0 $DPID 2>/dev/null; do
 done
 [ -S "$S.ctl" ] || fail "ioshimd did not start"
 
+# The workload writes until the test is done with it (work.log.stop; at most
+# SECS): a slow machine must not see it gone before the last check.
 cat >"$T/w.py" <<'PY'
-import sys, time
+import os, sys, time
 f = open(sys.argv[1], "a")
 end = time.time() + float(sys.argv[2])
 i = 0
-while time.time() < end:
+while time.time() < end and not os.path.exists(sys.argv[1] + ".stop"):
     f.write("line %d of the workload, padded to be a little longer\n" % i)
     i += 1
     if i % 50 == 0:
@@ -37,22 +39,28 @@ while time.time() < end:
 f.close()
 PY
 IOSHIM_SOCKET=$S IOSHIM_INTERVAL_MS=200 "$IOSHIM" run -- $PY "$T/w.py" \
-    "$T/work.log" 14 &
+    "$T/work.log" 180 &
 WPID=$!
-sleep 1.5
-# The python's pid as the collector knows it.
-wpid=$("$IOSHIM" query --socket "$S" top totals=1 | $PY -c '
+# The python's pid as the collector knows it (up to 60 s: a loaded
+# machine may take seconds to start python and send the first report).
+wpid= n=0
+while [ -z "$wpid" ] && [ $n -lt 600 ]; do
+	wpid=$("$IOSHIM" query --socket "$S" top totals=1 | $PY -c '
 import json, sys
 r = [x for x in json.load(sys.stdin)["rows"] if x["comm"].startswith("python")]
 print(r[0]["pid"] if r else "")')
+	[ -n "$wpid" ] || sleep 0.1
+	n=$((n + 1))
+done
 [ -n "$wpid" ] || fail "the workload does not report to the collector"
 note "workload pid $wpid"
 
 screen() { $TM capture-pane -p -t top; }
-# wait_for TEXT SECONDS: until the screen shows TEXT.
+# wait_for TEXT: until the screen shows TEXT (up to 30 s: only a broken
+# top takes that long, a loaded machine may take seconds).
 wait_for() {
 	n=0
-	while [ $n -lt $(($2 * 10)) ]; do
+	while [ $n -lt 300 ]; do
 		screen | grep -qF -- "$1" && return 0
 		sleep 0.1; n=$((n + 1))
 	done
@@ -63,10 +71,17 @@ $TM new-session -d -s top -x 160 -y 30 "env LANG=C.UTF-8 TERM=screen \
     $IOSHIM top --socket $S -d 0.5; rc=\$?; \
     stty -a | tr ';' '\n' | grep -ow -e -icanon -e icanon -e -echo -e echo; \
     echo EXITED rc=\$rc; sleep 60"
-wait_for "DISK WRITE" 5
-wait_for "python3" 5
-sleep 1.5
-screen >"$T/s1"
+wait_for "DISK WRITE"
+wait_for "python3"
+# a rate needs two samples: wait until the row shows one (or 30 s pass)
+n=0
+while [ $n -lt 300 ]; do
+	screen >"$T/s1"
+	case $(grep -E "^ *$wpid " "$T/s1" | awk '{print $4}') in
+	""|0B/s) sleep 0.1; n=$((n + 1));;
+	*) break;;
+	esac
+done
 cat "$T/s1" | head -6
 row=$(grep -E "^ *$wpid " "$T/s1") || fail "no row for pid $wpid"
 note "row: $row"
@@ -84,18 +99,18 @@ grep -q "^sort write" "$T/s1" || fail "default sort is not write"
 
 # Sorting: right moves the sort to SOCK SEND, left twice to DISK READ.
 $TM send-keys -t top Right
-wait_for "sort send" 3
+wait_for "sort send"
 $TM send-keys -t top Left Left
-wait_for "sort read" 3
+wait_for "sort read"
 echo "ok: left/right change the sort column"
 $TM send-keys -t top r
-wait_for "sort read reversed" 3
+wait_for "sort read reversed"
 echo "ok: r reverses"
 $TM send-keys -t top p
-wait_for "EXECUTABLE" 3
-wait_for "/usr/bin/python3" 3
+wait_for "EXECUTABLE"
+wait_for "/usr/bin/python3"
 $TM send-keys -t top p
-wait_for "COMMAND" 3
+wait_for "COMMAND"
 echo "ok: p switches process/exe"
 
 # The per-file view of the selected (only) process.
@@ -103,30 +118,30 @@ $TM send-keys -t top Right Right   # back to sort write, reversed
 $TM send-keys -t top -l /
 $TM send-keys -t top -l python
 $TM send-keys -t top Enter
-wait_for "filter: python" 3
+wait_for "filter: python"
 $TM send-keys -t top f
-wait_for "Files of $wpid" 4
-wait_for "$T/work.log" 4
+wait_for "Files of $wpid"
+wait_for "$T/work.log"
 screen | grep -F "$T/work.log" | grep -q " disk " ||
     fail "per-file row of work.log has no class disk"
 echo "ok: f opens the per-file view with the workload's file"
 $TM send-keys -t top Escape
-wait_for "PID USER" 3
+wait_for "PID USER"
 $TM send-keys -t top Enter
-wait_for "Files of $wpid" 4
+wait_for "Files of $wpid"
 $TM send-keys -t top q
-wait_for "PID USER" 3
+wait_for "PID USER"
 echo "ok: Enter opens it too; Esc and q go back"
 
 # A terminal 20 columns wide gets a message, not a crash.
 $TM resize-window -t top -x 20 -y 12
-wait_for "too small" 3
+wait_for "too small"
 $TM resize-window -t top -x 160 -y 30
-wait_for "PID USER" 3
+wait_for "PID USER"
 echo "ok: 20 columns get a message, widening brings the view back"
 
 $TM send-keys -t top q
-wait_for "EXITED rc=0" 3
+wait_for "EXITED rc=0"
 screen | grep -qx "icanon" || { screen; fail "terminal left without icanon"; }
 screen | grep -qx "echo" || fail "terminal left without echo"
 echo "ok: q quits with 0 and the terminal is sane"
@@ -140,9 +155,9 @@ $TM new-session -d -s top -x 120 -y 25 "env LANG=C.UTF-8 TERM=screen \
     $IOSHIM top --socket $S; rc=\$?; \
     stty -a | tr ';' '\n' | grep -ow -e -icanon -e icanon -e -echo -e echo; \
     echo EXITED rc=\$rc; sleep 60"
-wait_for "DISK WRITE" 5
+wait_for "DISK WRITE"
 $TM send-keys -t top C-c
-wait_for "EXITED" 3
+wait_for "EXITED"
 screen | grep -qx "icanon" || { screen; fail "SIGINT left the terminal without icanon"; }
 screen | grep -qx "echo" || fail "SIGINT left the terminal without echo"
 echo "ok: SIGINT restores the terminal"
@@ -153,3 +168,4 @@ TERM=dumb "$IOSHIM" top --socket "$S" -n 1 -d 0.3 >"$T/dumb" </dev/null ||
     fail "TERM=dumb top failed"
 grep -q "^ *PID USER" "$T/dumb" || fail "TERM=dumb gave no batch output"
 echo "ok: TERM=dumb prints batch output"
+: >"$T/work.log.stop"	# the workload may end now
