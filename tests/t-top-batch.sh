@@ -24,31 +24,35 @@ top() { "$IOSHIM" top --socket "$S" "$@"; }
 
 N=512000
 # Append one byte to side.log (an appended file starts the shim's sender
-# thread; top starts once the collector has it), wait 3 s, write N bytes in
-# 1000-byte appends, stay alive until the test is done with it (OUT.stop; at
-# most 60 s): a slow machine must not see it gone before the last top.
+# thread; top starts once the collector has it), wait for OUT.go (the test
+# makes it once every top printed its first sample: -a counts from there),
+# write N bytes in 1000-byte appends, stay alive until the test is done
+# with it (OUT.stop).  Each wait at most 120 s: a slow machine must not
+# see the writes start before top, nor the workload gone before the last top.
 cat >"$T/w.py" <<'PY'
-import sys, time
+import os, sys, time
+def wait_for(path):
+    for _ in range(1200):
+        if os.path.exists(path):
+            break
+        time.sleep(0.1)
 side = open(sys.argv[1] + ".side", "a")
 side.write("x")
 side.flush()
-time.sleep(3)
+wait_for(sys.argv[1] + ".go")
 with open(sys.argv[1], "a") as f:
     for i in range(int(sys.argv[2]) // 1000):
         f.write("x" * 999 + "\n")
         if i % 100 == 0:
             time.sleep(0.02)
-import os
-for _ in range(600):
-    if os.path.exists(sys.argv[1] + ".stop"):
-        break
-    time.sleep(0.1)
+wait_for(sys.argv[1] + ".stop")
 PY
 IOSHIM_SOCKET=$S IOSHIM_INTERVAL_MS=200 "$IOSHIM" run -- $PY "$T/w.py" \
     "$T/out" $N &
 WPID=$!
+# up to 60 s: python's start and first report may take seconds under load
 wpid= n=0
-while [ -z "$wpid" ] && [ $n -lt 28 ]; do
+while [ -z "$wpid" ] && [ $n -lt 600 ]; do
 	sleep 0.1; n=$((n + 1))
 	wpid=$("$IOSHIM" query --socket "$S" top totals=1 | $PY -c '
 import json, sys
@@ -65,6 +69,15 @@ top --json -a -n 5 -d 1 >"$T/json" 2>&1 &
 J=$!
 top -b -t -q -n 5 -d 1 -o >"$T/quiet" 2>&1 &
 Q=$!
+# the writes start once each top has its first sample (up to 30 s; one
+# that failed is caught by its wait below)
+n=0
+while [ $n -lt 600 ]; do
+	grep -q 'PID USER' "$T/batch" && [ -s "$T/json" ] &&
+	    grep -q 'PID USER' "$T/quiet" && break
+	sleep 0.05; n=$((n + 1))
+done
+: >"$T/out.go"
 wait $B || { cat "$T/batch"; fail "top -b failed"; }
 wait $J || { cat "$T/json"; fail "top --json failed"; }
 wait $Q || { cat "$T/quiet"; fail "top -b -t -q failed"; }
