@@ -4,11 +4,13 @@
  *
  *   wire_send SOCK stream IMAGES MSGS INTERVAL_MS FILES [noend] [seed=N]
  *	[exes=N]
+ *	[stop=FILE]
  *	IMAGES images (this pid, distinct image_ns), each sending MSGS
  *	cumulative reports (IW_PROC + IW_FILES with FILES rows), then an
- *	IW_END report (unless "noend").  Prints the totals it sent as
- *	"name=value" lines.  Retries while the socket is missing, so the
- *	collector may be killed and restarted meanwhile.
+ *	IW_END report (unless "noend").  With stop=FILE, fewer once FILE
+ *	exists (checked before each round, after the first).  Prints the
+ *	totals it sent as "name=value" lines.  Retries while the socket is
+ *	missing, so the collector may be killed and restarted meanwhile.
  *   wire_send SOCK bad KIND|all	send malformed datagrams; prints count
  *   wire_send SOCK flood N		N new images, one report each
  *   wire_send SOCK files N		one image with N distinct files
@@ -166,6 +168,7 @@ static int
 stream(int argc, char **argv)
 {
 	int nimg, nmsg, ms, nfiles, end = 1, i, k, f, nexe = 3;
+	const char *stop = NULL;
 	struct img *im;
 	uint64_t t_dwb = 0, t_dw = 0, t_drb = 0, t_swb = 0, t_fs = 0, t_abs = 0;
 	uint64_t t_fwb = 0, t_fw = 0;
@@ -179,6 +182,8 @@ stream(int argc, char **argv)
 	for (i = 7; i < argc; i++) {
 		if (strcmp(argv[i], "noend") == 0)
 			end = 0;
+		else if (strncmp(argv[i], "stop=", 5) == 0)
+			stop = argv[i] + 5;
 		else if (strncmp(argv[i], "seed=", 5) == 0)
 			lcg = strtoull(argv[i] + 5, NULL, 10);
 		else if (strncmp(argv[i], "exes=", 5) == 0 &&
@@ -197,6 +202,8 @@ stream(int argc, char **argv)
 		    i % nexe);
 	}
 	for (k = 0; k < nmsg; k++) {
+		if (k > 0 && stop != NULL && access(stop, F_OK) == 0)
+			break;
 		for (i = 0; i < nimg; i++) {
 			struct iw_proc *p = &im[i].p;
 			uint64_t d;
