@@ -28,8 +28,12 @@ eq "shared socket mode" "$(stat -c %a "$S")" 666
 R=$!
 $AS "$SEND" "$S" hold 4 >"$T/nobody.out" &
 N=$!
-sleep 1
-rp=$(val pid "$T/root.out") np=$(val pid "$T/nobody.out")
+# each prints its pid once its report is sent (up to 30 s under load)
+i=0
+while rp=$(val pid "$T/root.out") np=$(val pid "$T/nobody.out"); [ -z "$rp" ] || [ -z "$np" ]; do
+	[ $i -lt 300 ] || break
+	sleep 0.1; i=$((i + 1))
+done
 [ -n "$rp" ] && [ -n "$np" ] || fail "senders did not start"
 q flush >/dev/null || fail "flush failed"
 $AS "$IOSHIM" query --socket "$S" top from=-1h limit=100 >"$T/n.json" || fail "nobody: top failed"
