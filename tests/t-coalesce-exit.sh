@@ -45,7 +45,8 @@ killed() {
 		"$X" "$T/b.log" wait "$T/b.ready" &
 	fi
 	pid=$!
-	i=0; while [ ! -e "$T/$pre.ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+	# up to 30 s: under load the start alone may take seconds
+	i=0; while [ ! -e "$T/$pre.ready" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
 	[ -e "$T/$pre.ready" ] || fail "kill $sig: program did not start"
 	kill -s "$sig" $pid
 	wait $pid

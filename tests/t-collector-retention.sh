@@ -24,7 +24,7 @@ sq "INSERT INTO images(id, pid, start_ticks, image_ns, uid, gid, exe, first_ts, 
   UPDATE meta SET value = $old WHERE key = 'rolled_upto';"
 start_d --window 1 --keep-minutes 7 --keep-hours 365
 i=0
-while [ $i -lt 15 ]; do
+while [ $i -lt 60 ]; do	# up to 60 s: only a broken rollup takes that long
 	sleep 1; i=$((i + 1))
 	[ "$(sq "SELECT count(*) FROM proc_min WHERE ts < $now - 7 * 86400")" = 0 ] &&
 	    [ "$(sq "SELECT value FROM meta WHERE key = 'rolled_upto'")" -ge $(( now / 3600 * 3600 )) ] && break
@@ -51,11 +51,11 @@ stop_d
 # Hourly rows older than --keep-hours go too.
 start_d --window 1 --keep-minutes 7 --keep-hours 5
 i=0
-while [ $i -lt 10 ] && [ "$(sq 'SELECT count(*) FROM proc_hour')" != 1 ]; do sleep 1; i=$((i + 1)); done
+while [ $i -lt 60 ] && [ "$(sq 'SELECT count(*) FROM proc_hour')" != 1 ]; do sleep 1; i=$((i + 1)); done
 eq "old hour rows deleted" "$(sq 'SELECT group_concat(ts) FROM proc_hour')" "$recent"
 # ... and then the path only they referred to; the recent one stays.
 i=0
-while [ $i -lt 10 ] && [ "$(sq 'SELECT count(*) FROM paths')" != 1 ]; do sleep 1; i=$((i + 1)); done
+while [ $i -lt 60 ] && [ "$(sq 'SELECT count(*) FROM paths')" != 1 ]; do sleep 1; i=$((i + 1)); done
 eq "unreferenced path removed" "$(sq 'SELECT group_concat(path) FROM paths')" /var/log/new.log
 eq "quick_check" "$(sq 'PRAGMA quick_check')" ok
 stop_d

@@ -20,8 +20,8 @@ RS=$T/server.jsonl
     $PY -u -m http.server --bind 127.0.0.1 0 >"$T/srv.out" 2>"$T/srv.err") &
 SPID=$!
 trap 'kill $SPID 2>/dev/null; rm -rf "$T"' EXIT
-i=0
-while ! grep -q 'port [0-9]' "$T/srv.out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+i=0	# up to 60 s: python's start under load may take seconds
+while ! grep -q 'port [0-9]' "$T/srv.out" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 port=$(sed -n 's/.* port \([0-9]*\) .*/\1/p' "$T/srv.out")
 [ -n "$port" ] || { cat "$T/srv.err"; fail "the HTTP server did not start"; }
 note "server on 127.0.0.1:$port"

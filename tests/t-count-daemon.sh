@@ -22,7 +22,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 print("ready", flush=True)
 n = 0
-s.settimeout(30)
+s.settimeout(120)
 try:
     while True:
         s.recv(65536)
@@ -34,8 +34,8 @@ except socket.timeout:
 ' "$IOSHIM_SOCKET" "$T/dgrams" >"$T/coll.out" &
 CPID=$!
 trap 'kill $CPID 2>/dev/null; rm -rf "$T"' EXIT
-i=0
-while [ ! -S "$IOSHIM_SOCKET" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0	# up to 30 s: python's start under load may take seconds
+while [ ! -S "$IOSHIM_SOCKET" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 [ -S "$IOSHIM_SOCKET" ] || fail "the fake collector did not start"
 
 for mode in closefrom close_range loop; do

@@ -41,9 +41,9 @@ for how in forwarded direct; do
 	rm -f "$R" "$T/out"
 	"$IOSHIM" run --report "$R" -- "$P" pause 0 >"$T/out" &
 	RPID=$!
-	i=0
+	i=0	# up to 30 s: under load the start alone may take seconds
 	while [ "$(size "$T/out" 2>/dev/null || echo 0)" -lt 150 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-	[ "$(size "$T/out")" -eq 150 ] || fail "$how: the program did not write its 150 bytes in 30 s"
+	[ "$(size "$T/out" 2>/dev/null || echo 0)" -ge 150 ] || fail "killed ($how): the program did not write its 150 bytes"
 	if [ $how = forwarded ]; then
 		kill -TERM $RPID
 	else

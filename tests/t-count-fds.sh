@@ -32,14 +32,16 @@ $PY -c '
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
-s.settimeout(20)
+s.settimeout(120)
 try:
     while True: s.recv(65536)
 except socket.timeout: pass
 ' "$S" &
 CPID=$!
 trap 'kill $CPID 2>/dev/null; rm -rf "$T"' EXIT
-i=0; while [ ! -S "$S" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+# up to 30 s: python's start under load may take seconds
+i=0; while [ ! -S "$S" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ -S "$S" ] || fail "the fake collector did not start"
 IOSHIM_SOCKET=$S IOSHIM_INTERVAL_MS=10 "$IOSHIM" run -- "$P" "$T/d" | cat >"$T/coll"
 sed -i "s|$T/[abcd]/|DIR/|" "$T/coll"
 grep '^fd ' "$T/coll" | while read -r _ n _ what cl; do

@@ -17,8 +17,8 @@ P=$(prog count_procio)
 rm -f "$R"
 "$IOSHIM" run --report "$R" --no-coalesce -- "$P" "$T/f" >"$T/out" &
 RPID=$!
-i=0
-while ! grep -q '^[0-9][0-9]*$' "$T/out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+i=0	# up to 30 s: under load the start alone may take seconds
+while ! grep -q '^[0-9][0-9]*$' "$T/out" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 cpid=$(head -n 1 "$T/out")
 [ -n "$cpid" ] || fail "the child did not start"
 sleep 0.1
