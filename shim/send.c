@@ -10,7 +10,9 @@
  * checked to still be the same socket; when the program closed it behind
  * libc's back or took its number with dup2, the image stops sending.  When
  * the collector goes away the same socket is connected again later: a
- * missing collector costs one failed connect or send per interval.
+ * missing collector costs one failed connect or send per interval.  File
+ * rows are sent when they changed, and all of them again after a
+ * reconnect or a dropped datagram of rows (docs/protocol.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -141,17 +143,18 @@ fill_hdr(struct iw_hdr *h, int type, size_t len)
 	h->sent_ns = shim_wall_ns();
 }
 
+/* 0 sent; -1 not sent (the collector is gone, or its queue is full). */
 static int
 xmit(size_t len)
 {
 	ssize_t r = syscall(SYS_sendto, sock, msg.raw, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 	    NULL, 0);
 
-	if (r < 0 && errno != EAGAIN && errno != ENOBUFS) {
+	if (r >= 0)
+		return 0;
+	if (errno != EAGAIN && errno != ENOBUFS)
 		connected = 0;	/* collector gone: connect again next time */
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 static void
@@ -197,6 +200,7 @@ activity(const struct file_row *f, const struct tfile *c)
 
 static struct tfile sums[64];	/* rows_sum of 64 rows: under send_lock */
 static uint64_t sent_sum[FILES_MAX];	/* each row's activity at its last send */
+static int rows_lost;		/* a datagram of rows was not sent: all again */
 
 /* A new image or a forked child: every row is new to the collector. */
 void
@@ -217,6 +221,12 @@ send_files(void)
 	const struct tfile *c;
 	uint64_t act;
 
+	/* rows are sent again only when they change: after a datagram of
+	 * them was dropped, every row goes at the next send */
+	if (rows_lost) {
+		memset(sent_sum, 0, sizeof(sent_sum));
+		rows_lost = 0;
+	}
 	msg.files.count = 0;
 	for (i = 0; i < n && connected; i++) {
 		if (i % 64 == 0)
@@ -229,7 +239,8 @@ send_files(void)
 		row = IW_ROW_SIZE(names[i].path_len);
 		if (off + row > IW_MAX) {
 			fill_hdr(&msg.files.h, IW_FILES, off);
-			xmit(off);
+			if (xmit(off) != 0)
+				rows_lost = 1;
 			off = sizeof(struct iw_files);
 			msg.files.count = 0;
 		}
@@ -256,8 +267,32 @@ send_files(void)
 	}
 	if (msg.files.count > 0 && connected) {
 		fill_hdr(&msg.files.h, IW_FILES, off);
-		xmit(off);
+		if (xmit(off) != 0)
+			rows_lost = 1;
 	}
+}
+
+/*
+ * Connect again after the collector went away.  The one there now may be
+ * a restarted one that lost what its predecessor had not stored yet: it
+ * gets every row again (its stored bases make the deltas exact), not only
+ * the rows that changed since the last send.
+ */
+static int
+sock_reconnect(void)
+{
+	if (sock_connect() != 0)
+		return -1;
+	memset(sent_sum, 0, sizeof(sent_sum));
+	return 0;
+}
+
+static void
+send_all(int final, int reason, int code)
+{
+	send_files();
+	if (connected)
+		send_proc(final, reason, code);
 }
 
 /* Send the counters now; final for the image's last message. */
@@ -275,10 +310,15 @@ send_tick(int final, int reason, int code)
 		fd_forget(sock);
 		sock = -1;
 	}
-	if (sock >= 0 && (connected || sock_connect() == 0)) {
-		send_files();
-		if (connected)
-			send_proc(final, reason, code);
+	if (sock >= 0 && (connected || sock_reconnect() == 0)) {
+		send_all(final, reason, code);
+		/*
+		 * A send failed: the collector was gone since the last tick.
+		 * When it is back already (restarted), send again at once:
+		 * this may be the image's last message.
+		 */
+		if (!connected && sock_reconnect() == 0)
+			send_all(final, reason, code);
 	}
 	atomic_flag_clear(&send_lock);
 	errno = saved;

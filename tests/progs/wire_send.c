@@ -7,8 +7,10 @@
  *	[stop=FILE]
  *	IMAGES images (this pid, distinct image_ns), each sending MSGS
  *	cumulative reports (IW_PROC + IW_FILES with FILES rows), then an
- *	IW_END report (unless "noend").  With stop=FILE, fewer once FILE
- *	exists (checked before each round, after the first).  Prints the
+ *	IW_END report (unless "noend"), after the file rows once more when
+ *	a send failed meanwhile (the shim's rule after a reconnect).  With
+ *	stop=FILE, fewer once FILE exists (checked before each round, after
+ *	the first).  Prints the
  *	totals it sent as "name=value" lines.  Retries while the socket is
  *	missing, so the collector may be killed and restarted meanwhile.
  *   wire_send SOCK bad KIND|all	send malformed datagrams; prints count
@@ -68,17 +70,40 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Send; wait for the collector while it is being restarted. */
+#define ONCE	2	/* xsend: connected, a single try */
+static int conn;	/* fd is connected to the collector */
+static int gone;	/* a send failed: the collector may have restarted */
+
+/*
+ * Send; wait for the collector while it is being restarted.  Patient
+ * sends go, as the shim's do, on a connected socket: a collector that
+ * died makes the next send fail (an unconnected sender blocked on the
+ * dead one's full queue may instead go on to the restarted one unaware,
+ * the datagrams queued in between lost).
+ */
 static int
 xsend(const void *buf, size_t len, int patient)
 {
 	int tries;
+	ssize_t r;
 
-	for (tries = 0; tries < 3000; tries++) {
-		if (sendto(fd, buf, len, 0, (struct sockaddr *)&sun,
-		    sizeof(sun)) == (ssize_t)len)
+	for (tries = 0; tries < (patient == ONCE ? 1 : 3000); tries++) {
+		if (!patient)
+			r = sendto(fd, buf, len, 0, (struct sockaddr *)&sun,
+			    sizeof(sun));
+		else if (conn || connect(fd, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0) {
+			conn = 1;
+			r = send(fd, buf, len, 0);
+		} else
+			r = -1;
+		if (r == (ssize_t)len)
 			return 0;
-		if (!patient || (errno != ENOENT && errno != ECONNREFUSED &&
+		gone = 1;
+		if (errno != EAGAIN && errno != ENOBUFS)
+			conn = 0;
+		if (!patient || patient == ONCE || (errno != ENOENT &&
+		    errno != ECONNREFUSED && errno != ENOTCONN &&
 		    errno != EAGAIN && errno != ENOBUFS))
 			return -1;
 		usleep(10000);
@@ -106,16 +131,26 @@ struct img {
 	struct iw_file	f[64];
 };
 
-static void
-send_proc(struct img *im, int end)
+/* patient 1: retried until sent (else exit 1); ONCE: -1 when not sent */
+static int
+send_proc_p(struct img *im, int end, int patient)
 {
 	im->p.state = end ? IW_END : IW_LIVE;
 	im->p.end_reason = end ? IW_END_EXIT : 0;
 	hdr(&im->p.h, IW_PROC, sizeof(im->p), ++im->seq, im->image_ns);
-	if (xsend(&im->p, sizeof(im->p), 1) != 0) {
+	if (xsend(&im->p, sizeof(im->p), patient) != 0) {
+		if (patient == ONCE)
+			return -1;
 		perror("send");
 		exit(1);
 	}
+	return 0;
+}
+
+static void
+send_proc(struct img *im, int end)
+{
+	send_proc_p(im, end, 1);
 }
 
 static size_t
@@ -242,9 +277,22 @@ stream(int argc, char **argv)
 		if (ms > 0)
 			usleep((useconds_t)ms * 1000);
 	}
+	/*
+	 * As the shim does: after the collector went away, every file row is
+	 * sent again (the one there now may have lost what it had not
+	 * stored), here before the END; an END that finds it gone is sent
+	 * again after the rows.
+	 */
 	if (end)
-		for (i = 0; i < nimg; i++)
+		for (i = 0; i < nimg; i++) {
+			if (gone && nfiles > 0)
+				send_files(&im[i], nfiles, 0);
+			if (send_proc_p(&im[i], 1, ONCE) == 0)
+				continue;
+			if (nfiles > 0)
+				send_files(&im[i], nfiles, 0);
 			send_proc(&im[i], 1);
+		}
 	printf("pid=%d\nimages=%d\ndisk_write_bytes=%llu\ndisk_writes=%llu\n"
 	    "disk_read_bytes=%llu\nsocket_write_bytes=%llu\nfsyncs=%llu\n"
 	    "absorbed=%llu\nfile_write_bytes=%llu\nfile_writes=%llu\n",
