@@ -217,7 +217,8 @@ merge(struct trow *r, size_t n, int nc)
 	size_t i, o = 0;
 	int c;
 
-	qsort(r, n, sizeof(*r), cmp_key);
+	if (n > 1)	/* qsort(NULL, 0) is undefined */
+		qsort(r, n, sizeof(*r), cmp_key);
 	for (i = 0; i < n; i++) {
 		if (o > 0 && strcmp(r[o - 1].key, r[i].key) == 0) {
 			for (c = 0; c < nc; c++)
@@ -280,7 +281,8 @@ a_top_live(struct jbuf *j, const struct request *rq, uid_t client)
 	if (rq->by != BY_PROCESS)
 		n = merge(rows, n, nc);
 	sortkey = rq->sort;
-	qsort(rows, n, sizeof(*rows), cmp_val);
+	if (n > 1)	/* qsort(NULL, 0) is undefined */
+		qsort(rows, n, sizeof(*rows), cmp_val);
 	jb_obj(j);
 	jb_kstr(j, "top", rq->by == BY_FILE ? "file" : rq->by == BY_EXE ?
 	    "exe" : "process");
@@ -515,7 +517,8 @@ top_pick(const struct request *rq, uid_t client, char **out)
 	for (i = 0; i < m.cap; i++)
 		if (m.a[i].image != 0)
 			e[n++] = &m.a[i];
-	qsort(e, n, sizeof(*e), cmp_isum_v);
+	if (n > 1)	/* qsort(NULL, 0) is undefined */
+		qsort(e, n, sizeof(*e), cmp_isum_v);
 	if (n > (size_t)rq->limit)
 		n = (size_t)rq->limit;
 	if ((buf = malloc(n * 21 + 2)) == NULL)
@@ -600,7 +603,8 @@ tsum_reply(struct jbuf *j, const struct request *rq, struct tsum *t,
 
 	tsum_sort = rq->sort;
 	tsum_byexe = rq->by == BY_EXE;
-	qsort(t, n, sizeof(*t), cmp_tsum);
+	if (n > 1)	/* qsort(NULL, 0) is undefined */
+		qsort(t, n, sizeof(*t), cmp_tsum);
 	if (n > (size_t)rq->limit)
 		n = (size_t)rq->limit;
 	range_head(j, rq, pc_names);
@@ -695,7 +699,8 @@ top_sum(struct jbuf *j, const struct request *rq, uid_t client,
 		if (id != 0)
 			ids[n++] = id;
 	}
-	qsort(ids, n, sizeof(*ids), cmp_i64);
+	if (n > 1)	/* qsort(NULL, 0) is undefined */
+		qsort(ids, n, sizeof(*ids), cmp_i64);
 	for (i = 0; i < n; i++)
 		t[i].image = ids[i];
 	pc_list(cols, sizeof(cols));
@@ -898,7 +903,8 @@ top_exe(struct jbuf *j, const struct request *rq, uid_t client)
 		r[i] = &em.t[i];
 	tsum_sort = rq->sort;
 	tsum_byexe = 1;
-	qsort(r, em.n, sizeof(*r), cmp_tsump);
+	if (em.n > 1)	/* qsort(NULL, 0) is undefined */
+		qsort(r, em.n, sizeof(*r), cmp_tsump);
 	nb = em.n < (size_t)rq->limit ? em.n : (size_t)rq->limit;
 	for (i = 0; i < nb; i++) {
 		memset(r[i]->v, 0, sizeof(r[i]->v));
@@ -1260,7 +1266,8 @@ a_files(struct jbuf *j, const struct request *rq, uid_t client)
 			r[i].f = &im->files[i];
 			memcpy(r[i].v, im->files[i].cur, sizeof(r[i].v));
 		}
-		qsort(r, im->nfiles, sizeof(*r), cmp_frow);
+		if (im->nfiles > 1)	/* qsort(NULL, 0) is undefined */
+			qsort(r, im->nfiles, sizeof(*r), cmp_frow);
 		jb_obj(j);
 		jb_kbool(j, "live", 1);
 		jb_ki64(j, "pid", im->pid);

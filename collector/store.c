@@ -1091,7 +1091,8 @@ flush_exes(struct store *s, struct agg *a, int64_t ts, int stage)
 				v[n++] = im;	/* it has a proc_min row */
 				break;
 			}
-	qsort(v, n, sizeof(*v), cmp_exe_uid);
+	if (n > 1)	/* qsort(NULL, 0) is undefined */
+		qsort(v, n, sizeof(*v), cmp_exe_uid);
 	for (i = 0; i < n && rc == SQLITE_OK; i = k) {
 		memset(sum, 0, sizeof(sum));
 		for (k = i; k < n && cmp_exe_uid(&v[i], &v[k]) == 0; k++)

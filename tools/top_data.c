@@ -353,7 +353,8 @@ top_rows(struct top *t)
 		}
 	}
 	sorting = t;
-	qsort(r, n, sizeof(*r), cmprow);
+	if (n > 1)	/* qsort(NULL, 0) is undefined */
+		qsort(r, n, sizeof(*r), cmprow);
 	t->rows = r;
 	t->nrows = n;
 }
