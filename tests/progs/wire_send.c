@@ -10,9 +10,9 @@
  *	IW_END report (unless "noend"), after the file rows once more when
  *	a send failed meanwhile (the shim's rule after a reconnect).  With
  *	stop=FILE, fewer once FILE exists (checked before each round, after
- *	the first).  Prints the
- *	totals it sent as "name=value" lines.  Retries while the socket is
- *	missing, so the collector may be killed and restarted meanwhile.
+ *	the first).  Prints the totals it sent as "name=value" lines.
+ *	Retries while the socket is missing, so the collector may be killed
+ *	and restarted meanwhile.
  *   wire_send SOCK bad KIND|all	send malformed datagrams; prints count
  *   wire_send SOCK flood N		N new images, one report each
  *   wire_send SOCK files N		one image with N distinct files
