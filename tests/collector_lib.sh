@@ -10,14 +10,12 @@ SEND=$(prog wire_send)
 S=$T/s.sock DB=$T/ioshim.db DPID=
 trap '[ -n "$DPID" ] && kill -9 $DPID 2>/dev/null; rm -rf "$T"' EXIT
 start_d() {
+	# a collector killed with -9 leaves its query socket behind: gone
+	# first, so collector_ready waits for the new one
+	[ -n "$DPID" ] || rm -f "$S.ctl"
 	"$IOSHIMD" --foreground --socket "$S" --db "$DB" --window 2 "$@" 2>>"$T/d.log" &
 	DPID=$!
-	# up to 60 s: a loaded machine may take seconds; a dead one stops it
-	i=0
-	while [ ! -S "$S.ctl" ] && [ $i -lt 600 ] && kill -0 $DPID 2>/dev/null; do
-		sleep 0.1; i=$((i+1))
-	done
-	[ -S "$S.ctl" ] || { cat "$T/d.log"; fail "ioshimd did not start"; }
+	collector_ready $DPID
 }
 stop_d() {
 	kill -TERM $DPID; wait $DPID; rc=$?; DPID=

@@ -11,6 +11,17 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 note() { echo "# $*"; }
 
+# collector_ready PID: until ioshimd PID answers on $S.ctl; up to 60 s (a
+# loaded machine may take seconds), less when PID died.  Shows $T/d.log
+# and fails when it did not come up.
+collector_ready() {
+	_i=0
+	while [ ! -S "$S.ctl" ] && [ $_i -lt 600 ] && kill -0 "$1" 2>/dev/null; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	[ -S "$S.ctl" ] || { cat "$T/d.log" 2>/dev/null; fail "ioshimd did not start"; }
+}
+
 # eq WHAT GOT WANT
 eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1 = $2"; }
 

@@ -18,12 +18,7 @@ trap '[ -n "$DPID" ] && kill $DPID 2>/dev/null; rm -rf "$T"' EXIT
 "$IOSHIMD" --foreground --socket "$S" --db "$T/db" --window 2 \
     --pidfile "$T/pid" 2>"$T/d.log" &
 DPID=$!
-# up to 60 s: a loaded machine may take seconds; a dead one stops it
-i=0
-while [ ! -S "$S.ctl" ] && [ $i -lt 600 ] && kill -0 $DPID 2>/dev/null; do
-	sleep 0.1; i=$((i+1))
-done
-[ -S "$S.ctl" ] || fail "ioshimd did not start"
+collector_ready $DPID
 rep() { "$IOSHIM" report --socket "$S" "$@"; }
 
 NP=800000 NL=300000

@@ -14,12 +14,7 @@ trap '[ -n "$WPID" ] && kill $WPID 2>/dev/null;
 "$IOSHIMD" --foreground --socket "$S" --db "$T/db" --window 2 \
     --pidfile "$T/pid" 2>"$T/d.log" &
 DPID=$!
-# up to 60 s: a loaded machine may take seconds; a dead one stops it
-i=0
-while [ ! -S "$S.ctl" ] && [ $i -lt 600 ] && kill -0 $DPID 2>/dev/null; do
-	sleep 0.1; i=$((i+1))
-done
-[ -S "$S.ctl" ] || fail "ioshimd did not start"
+collector_ready $DPID
 top() { "$IOSHIM" top --socket "$S" "$@"; }
 
 N=512000

@@ -17,12 +17,7 @@ trap 'tmux -L ioshim-t$$ kill-server 2>/dev/null;
 "$IOSHIMD" --foreground --socket "$S" --db "$T/db" --window 2 \
     --pidfile "$T/pid" 2>"$T/d.log" &
 DPID=$!
-# up to 60 s: a loaded machine may take seconds; a dead one stops it
-i=0
-while [ ! -S "$S.ctl" ] && [ $i -lt 600 ] && kill -0 $DPID 2>/dev/null; do
-	sleep 0.1; i=$((i+1))
-done
-[ -S "$S.ctl" ] || fail "ioshimd did not start"
+collector_ready $DPID
 
 # The workload writes until the test is done with it (work.log.stop; at most
 # SECS): a slow machine must not see it gone before the last check.
