@@ -200,7 +200,11 @@ activity(const struct file_row *f, const struct tfile *c)
 
 static struct tfile sums[64];	/* rows_sum of 64 rows: under send_lock */
 static uint64_t sent_sum[FILES_MAX];	/* each row's activity at its last send */
-static int rows_lost;		/* a datagram of rows was not sent: all again */
+/*
+ * Rows go only when they changed, so every row goes at the next send after
+ * a datagram of them was not sent and after a reconnect.
+ */
+static int resend_rows;
 
 /* A new image or a forked child: every row is new to the collector. */
 void
@@ -221,11 +225,9 @@ send_files(void)
 	const struct tfile *c;
 	uint64_t act;
 
-	/* rows are sent again only when they change: after a datagram of
-	 * them was dropped, every row goes at the next send */
-	if (rows_lost) {
+	if (resend_rows) {
 		memset(sent_sum, 0, sizeof(sent_sum));
-		rows_lost = 0;
+		resend_rows = 0;
 	}
 	msg.files.count = 0;
 	for (i = 0; i < n && connected; i++) {
@@ -240,7 +242,7 @@ send_files(void)
 		if (off + row > IW_MAX) {
 			fill_hdr(&msg.files.h, IW_FILES, off);
 			if (xmit(off) != 0)
-				rows_lost = 1;
+				resend_rows = 1;
 			off = sizeof(struct iw_files);
 			msg.files.count = 0;
 		}
@@ -268,7 +270,7 @@ send_files(void)
 	if (msg.files.count > 0 && connected) {
 		fill_hdr(&msg.files.h, IW_FILES, off);
 		if (xmit(off) != 0)
-			rows_lost = 1;
+			resend_rows = 1;
 	}
 }
 
@@ -283,7 +285,7 @@ sock_reconnect(void)
 {
 	if (sock_connect() != 0)
 		return -1;
-	memset(sent_sum, 0, sizeof(sent_sum));
+	resend_rows = 1;
 	return 0;
 }
 
