@@ -202,7 +202,8 @@ static struct tfile sums[64];	/* rows_sum of 64 rows: under send_lock */
 static uint64_t sent_sum[FILES_MAX];	/* each row's activity at its last send */
 /*
  * Rows go only when they changed, so every row goes at the next send after
- * a datagram of them was not sent and after a reconnect.
+ * a datagram of them was not sent, after a reconnect, and in a new image
+ * or a forked child (sent_sum is cleared then, its pages untouched before).
  */
 static int resend_rows;
 
@@ -210,8 +211,7 @@ static int resend_rows;
 void
 send_reset_rows(void)
 {
-	if (sock >= 0)		/* else never sent, and its pages untouched */
-		memset(sent_sum, 0, sizeof(sent_sum));
+	resend_rows = 1;
 }
 
 /* Rows that changed since the last send, packed into few datagrams. */
