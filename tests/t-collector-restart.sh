@@ -43,7 +43,7 @@ try:
     d = json.load(sys.stdin)
 except ValueError:
     sys.exit()
-print(sum(r.get("write_bytes", 0) for r in d.get("files", d.get("rows", [])) if r.get("path") == sys.argv[1]))' "$1"
+print(sum(r.get("write_bytes", 0) for r in d.get("files", []) if r.get("path") == sys.argv[1]))' "$1"
 }
 
 for case in slow quick full; do
