@@ -343,7 +343,8 @@ dir_join(int dirfd, const char *rel, char *buf, size_t size)
  * only st_mode, st_dev and st_ino are read (RESOLVE_FROM sets no more).
  */
 static fdent_t
-classify(int fd, const struct stat *st, char *pbuf, size_t len, int fl)
+classify(int fd, const struct stat *st, char *pbuf, size_t len, int fl,
+    const uint32_t *hint)
 {
 	unsigned cls, flags = FD_KNOWN, file = FILE_NONE, buf = BUF_NONE;
 	fdent_t e;
@@ -360,7 +361,7 @@ classify(int fd, const struct stat *st, char *pbuf, size_t len, int fl)
 		len = fd_path(fd, pbuf, PATH_MAX);
 	/* rows are for files: regular files and block devices */
 	if (len > 0 && !S_ISDIR(st->st_mode))
-		file = file_row_for(pbuf, len, cls);
+		file = file_row_for(pbuf, len, cls, hint);
 	if ((flags & FD_APPEND) && S_ISREG(st->st_mode) && cls == IW_DISK)
 		buf = (unsigned)co_eligible(fd, len ? pbuf : NULL, fl, st);
 	if (buf != BUF_NONE)
@@ -416,7 +417,7 @@ fd_classify_open(int fd, int dirfd, const char *path, int oflags)
 		errno = saved;
 		return FDE_MAKE(IW_OTHER, 0, FILE_NONE, BUF_NONE);
 	}
-	e = classify(fd, &st, pbuf, abs_path(dirfd, path, pbuf), oflags);
+	e = classify(fd, &st, pbuf, abs_path(dirfd, path, pbuf), oflags, NULL);
 	errno = saved;
 	return e;
 }
@@ -439,6 +440,7 @@ static uint64_t pend_state[PEND_SLOTS];	/* apart: a scan reads 1 page */
 static struct {
 	int		fd, oflags;
 	unsigned	gen;		/* pend_gen at the open */
+	uint32_t	hash;		/* file_row_hint of path, when len > 0 */
 	size_t		len;
 	char		path[PATH_MAX];
 } pend[PEND_SLOTS];
@@ -471,6 +473,8 @@ fd_defer(int fd, int dirfd, const char *path, int oflags)
 	pend[i].oflags = oflags;
 	pend[i].gen = pend_gen;
 	pend[i].len = abs_path(dirfd, path, pend[i].path);
+	if (pend[i].len > 0 && pend[i].len <= IW_PATH_MAX)
+		pend[i].hash = file_row_hint(pend[i].path, pend[i].len);
 	__atomic_store_n(&pend_state[i], SLOT_PENDING, __ATOMIC_RELEASE);
 	fd_store(fd, FDE_MAKE(0, FD_PENDING, i, BUF_NONE));
 	return 1;
@@ -505,7 +509,7 @@ fd_resolve(int fd, const struct stat *st)
 		st = &sb;
 	if (st != NULL && slot < PEND_SLOTS) {
 		e = classify(fd, st, pend[slot].path, pend[slot].len,
-		    pend[slot].oflags);
+		    pend[slot].oflags, pend[slot].len ? &pend[slot].hash : NULL);
 		if (pend[slot].gen == pend_gen && FDE_FILE(e) != FILE_NONE)
 			row_open(FDE_FILE(e));
 	}

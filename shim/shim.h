@@ -576,7 +576,9 @@ row_writes(const struct tfile *f)
 	return n;
 }
 
-HIDDEN unsigned	file_row_for(const char *path, size_t len, unsigned cls);
+HIDDEN unsigned	file_row_for(const char *path, size_t len, unsigned cls,
+		    const uint32_t *hint);
+HIDDEN uint32_t	file_row_hint(const char *path, size_t len);	/* hash, prefetch */
 HIDDEN void	counters_reset(void);
 HIDDEN void	counters_init(void);
 HIDDEN void	rows_sum(unsigned lo, unsigned n, struct tfile *out);
