@@ -203,13 +203,22 @@ for prog, label in REAL:
             "its calls (bench/passthru.c) / without: the floor",
             ratio(fig, "forward", "none"), "x",
             note="cpu %s" % fmt(med(ratio(fig, "forward", "none", "cpu_ns")), "x"))
+        row(2, fig + "_mincount", "  tar under the least counting the issue asks "
+            "for (bench/mincount.c) / without: the floor of any counting shim",
+            ratio(fig, "mincount", "none"), "x",
+            note="cpu %s" % fmt(med(ratio(fig, "mincount", "none", "cpu_ns")), "x"))
         ps = vals("perf_tar", "shim", "shim_samples")
+        pm = vals("perf_tar", "shim", "min_samples")
         pt = vals("perf_tar", "shim", "tar_samples")
         if ps and pt:
             row(2, "perf_tar_share", "  tar: the shim's own code, share of the shimmed "
                 "runs' CPU samples (perf cpu-clock)", [100.0 * ps[0] / pt[0]], "%",
                 note="%.1f of %.0f samples (50 µs) per run; excludes ld.so and the kernel's "
                 "work for the shim" % (ps[0], pt[0]))
+        if pm and pt:
+            row(2, "perf_tar_min_share", "  tar: the least counting's own code "
+                "(bench/mincount.c), share of its runs' CPU samples", [100.0 * pm[0] / pt[0]], "%",
+                note="%.1f of %.0f samples per run, same rounds as the shim's" % (pm[0], pt[0]))
 
 # 3. Log coalescing --------------------------------------------------------
 LOGS = [("log_write", "write() 100 B appends", P.get("log_n")),
