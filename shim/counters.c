@@ -194,8 +194,6 @@ counters_reset(void)
 		for (k = 0; k < TFILE_WORDS; k++)
 			__atomic_store_n(&((uint64_t *)&files[i].c)[k], 0,
 			    __ATOMIC_RELAXED);
-		atomic_store(&files[i].fsyncs, 0);
-		atomic_store(&files[i].fsync_ns, 0);
 		atomic_store(&files[i].absorbed, 0);
 		atomic_store(&files[i].flushes, 0);
 		__atomic_store_n(&names[i].shared, 0, __ATOMIC_RELAXED);
@@ -279,9 +277,11 @@ add_block(struct tctr *to, const struct tctr *from, int atomic)
 	if (atomic) {
 		__atomic_fetch_add(&to->co_absorbed, from->co_absorbed, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&to->opens, from->opens, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&to->fsyncs, from->fsyncs, __ATOMIC_RELAXED);
 	} else {
 		to->co_absorbed += __atomic_load_n(&from->co_absorbed, __ATOMIC_RELAXED);
 		to->opens += __atomic_load_n(&from->opens, __ATOMIC_RELAXED);
+		to->fsyncs += __atomic_load_n(&from->fsyncs, __ATOMIC_RELAXED);
 	}
 }
 
@@ -331,6 +331,7 @@ zero_block(struct tctr *t)
 			__atomic_store_n(&t->cls[c][k], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->co_absorbed, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->opens, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->fsyncs, 0, __ATOMIC_RELAXED);
 	shares_fold(t, 0);
 }
 
@@ -371,6 +372,7 @@ proc_totals(struct proc_totals *out)
 	memcpy(out->cls, sum.cls, sizeof(out->cls));
 	out->co_absorbed = sum.co_absorbed;
 	out->opens = sum.opens;
+	out->fsyncs = sum.fsyncs;
 }
 
 /*

@@ -205,9 +205,9 @@ put_coalesce(struct out *o, const struct proc_totals *pt)
 }
 
 static int
-row_active(const struct file_row *f, const struct tfile *c)
+row_active(const struct tfile *c)
 {
-	return c->opens || c->reads || row_writes(c) || f->fsyncs;
+	return c->opens || c->reads || row_writes(c) || c->fsyncs;
 }
 
 static struct tfile sums[64];	/* rows_sum of 64 rows: one record at a time */
@@ -227,7 +227,7 @@ put_files(struct out *o)
 			rows_sum(i, n - i < 64 ? n - i : 64, sums);
 		f = row_shared_peek(i);
 		c = &sums[i % 64];
-		if (!row_active(f, c))
+		if (!row_active(c))
 			continue;
 		put(o, first ? "{" : ",{", first ? 1 : 2);
 		first = 0;
@@ -243,9 +243,9 @@ put_files(struct out *o)
 		kv(o, "write_bytes", c->write_bytes, 1);
 		kv(o, "reads", c->reads, 1);
 		kv(o, "writes", row_writes(c), 1);
-		kv(o, "fsyncs", f->fsyncs, 1);
+		kv(o, "fsyncs", c->fsyncs, 1);
 		kv(o, "write_ns", ticks_to_ns(c->write_ns), 1);
-		kv(o, "fsync_ns", f->fsync_ns, 1);
+		kv(o, "fsync_ns", ticks_to_ns(c->fsync_ns), 1);
 		kv(o, "writes_absorbed", f->absorbed, 1);
 		kv(o, "flush_syscalls", f->flushes, 1);
 		key(o, "write_sizes");
@@ -310,7 +310,7 @@ report_write(int reason, int code)
 	proc_totals(&pt);
 	put_classes(&rec, &pt);
 	kv(&rec, "opens", pt.opens, 1);
-	kv(&rec, "fsyncs", pc.fsyncs, 1);
+	kv(&rec, "fsyncs", pt.fsyncs, 1);
 	put_coalesce(&rec, &pt);
 	put_files(&rec);
 	put(&rec, "}\n", 2);

@@ -171,7 +171,7 @@ send_proc(int final, int reason, int code)
 	p->end_code = code;
 	proc_totals(&pt);
 	p->opens = pt.opens;
-	p->fsyncs = pc.fsyncs;
+	p->fsyncs = pt.fsyncs;
 	for (c = 0; c < IW_NCLASS; c++) {
 		p->cls[c].read_bytes = pt.cls[c][C_RBYTES];
 		p->cls[c].write_bytes = pt.cls[c][C_WBYTES];
@@ -195,7 +195,7 @@ send_proc(int final, int reason, int code)
 static uint64_t
 activity(const struct file_row *f, const struct tfile *c)
 {
-	return c->opens + c->reads + row_writes(c) + f->fsyncs + f->absorbed;
+	return c->opens + c->reads + row_writes(c) + c->fsyncs + f->absorbed;
 }
 
 static struct tfile sums[64];	/* rows_sum of 64 rows: under send_lock */
@@ -255,9 +255,9 @@ send_files(void)
 		w->write_bytes = c->write_bytes;
 		w->reads = c->reads;
 		w->writes = row_writes(c);
-		w->fsyncs = f->fsyncs;
+		w->fsyncs = c->fsyncs;
 		w->write_ns = ticks_to_ns(c->write_ns);
-		w->fsync_ns = f->fsync_ns;
+		w->fsync_ns = ticks_to_ns(c->fsync_ns);
 		w->absorbed = f->absorbed;
 		w->flushes = f->flushes;
 		for (b = 0; b < IW_NSIZES; b++)

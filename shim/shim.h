@@ -390,18 +390,19 @@ struct tfile {
 	uint64_t	opens, reads, read_bytes, write_bytes;
 	uint64_t	write_ns;	/* in ticks (shim_ticks): ticks_to_ns */
 	uint64_t	write_sizes[IW_NSIZES];	/* their sum is the write calls */
+	uint64_t	fsyncs, fsync_ns;	/* fsync_ns in ticks, as write_ns */
 };
 #define TFILE_WORDS	(sizeof(struct tfile) / sizeof(uint64_t))
 
 /*
  * A row's counters that belong to no thread: the shares of threads that
- * ended and the counts made under a lock or with atomics (fsyncs, the
+ * ended and the counts made under a lock or with atomics (the
  * coalescer's).  Untouched until the first of those (row_shared), so a
  * program with one thread never writes these pages.
  */
 struct file_row {
 	struct tfile	c;		/* atomic adds */
-	_Atomic uint64_t fsyncs, fsync_ns, absorbed, flushes;
+	_Atomic uint64_t absorbed, flushes;
 };
 
 /* What a row is: written once, when the row is made. */
@@ -415,7 +416,6 @@ struct file_name {
 
 /* Process counters changed rarely, or under the coalescer's lock. */
 struct proc_ctr {
-	_Atomic uint64_t fsyncs;
 	_Atomic uint64_t co_syscalls, co_bytes, co_errors;
 	_Atomic uint64_t co_reasons[IW_NREASON];
 };
@@ -425,7 +425,7 @@ enum { C_RBYTES, C_WBYTES, C_READS, C_WRITES };
 
 /*
  * A thread's share of every file row, made (mmap) at its first count of
- * a file: about 90 KiB of address space, of which only the pages of the
+ * a file: about 104 KiB of address space, of which only the pages of the
  * rows it counts are touched.  Its block's tf_chunks has a bit for each
  * group of TF_CHUNK rows it counted in, set at the group's first count
  * (a word on the line the count reads anyway): readers and the fold at
@@ -451,6 +451,7 @@ struct tctr {
 	uint64_t	co_absorbed;
 	uint64_t	tf_chunks;		/* TF_CHUNK-row groups of tf counted in */
 	uint64_t	cls[IW_NCLASS][4];	/* read_bytes, write_bytes, reads, writes */
+	uint64_t	fsyncs;			/* the fsync family's calls */
 	struct tctr	*next;			/* every block ever made */
 	_Atomic int	live;			/* owned by a running thread */
 } __attribute__((aligned(64)));
@@ -458,6 +459,7 @@ struct proc_totals {
 	uint64_t	cls[IW_NCLASS][4];
 	uint64_t	co_absorbed;
 	uint64_t	opens;
+	uint64_t	fsyncs;
 };
 HIDDEN extern __thread struct tctr *my_tctr;
 HIDDEN struct tctr *tctr_attach(void);
@@ -630,6 +632,18 @@ row_open(unsigned f)
 	struct tfile *x = row_share(f, &own);
 
 	share_add(&x->opens, 1, own);
+}
+
+/* Count an fsync-family call on row f that lasted ticks. */
+static inline void
+row_fsync(unsigned f, uint64_t ticks)
+{
+	int own;
+	struct tfile *x = row_share(f, &own);
+
+	share_add(&x->fsyncs, 1, own);
+	if (ticks)
+		share_add(&x->fsync_ns, ticks, own);
 }
 
 /* Count reads (calls) reading in bytes (in may be -1) on row f. */

@@ -7,7 +7,8 @@
 # own sum: no more (a wrong tick rate, or raw ticks, would exceed it) and
 # not much less (blocks of 1 MiB: the kernel's copy dominates every call).
 # write, fwrite and pwrite; with a 1.2 s pause, so the rate used at exit
-# is the one frozen after a second, and without.
+# is the one frozen after a second, and without.  fsync_ns the same way:
+# 20 fsyncs, each after a 256 KiB write, timed by the program.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/count_lib.sh"
 P=$(prog write_time)
@@ -28,4 +29,18 @@ for how in write fwrite pwrite; do
 		[ "$got" -ge $((sum / 2)) ] ||
 		    fail "$how: write_ns $got < half the program's own sum $sum"
 	done
+done
+
+for pause in 0 1200; do
+	note "fsync, 20 x (256 KiB write, fsync), pause $pause ms"
+	untraced --no-coalesce -- "$P" fsync "$T/out" 20 262144 $pause >"$T/sum"
+	eq "program status" "$rc" 0
+	sum=$(sed -n 's/^sum_ns=//p' "$T/sum")
+	got=$(q "row(rec('write_time'), '$T/out')['fsync_ns']")
+	eq "fsync calls" "$(q "row(rec('write_time'), '$T/out')['fsyncs']")" 20
+	note "program's sum $sum ns, report's fsync_ns $got ns"
+	[ "$got" -le $((sum + 10000)) ] ||
+	    fail "fsync: fsync_ns $got > the program's own sum $sum"
+	[ "$got" -ge $((sum / 2)) ] ||
+	    fail "fsync: fsync_ns $got < half the program's own sum $sum"
 done

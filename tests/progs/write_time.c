@@ -1,11 +1,13 @@
 /*
- * write_time.c - an independent clock for the shim's write_ns: write N
- * blocks of SIZE bytes to FILE with write(2), fwrite(3) (each block larger
- * than the stream's buffer, so it goes to the kernel) or pwrite(2), timing
- * each call itself with CLOCK_MONOTONIC around it, sleeping PAUSE_MS half
- * way.  Prints "sum_ns=N": the shim's time for the file lies inside.
+ * write_time.c - an independent clock for the shim's write_ns and
+ * fsync_ns: write N blocks of SIZE bytes to FILE with write(2), fwrite(3)
+ * (each block larger than the stream's buffer, so it goes to the kernel)
+ * or pwrite(2), timing each call itself with CLOCK_MONOTONIC around it,
+ * sleeping PAUSE_MS half way; or (fsync) write each block untimed and
+ * time an fsync(2) after it.  Prints "sum_ns=N": the shim's time for the
+ * file lies inside.
  *
- *   write_time write|fwrite|pwrite FILE N SIZE PAUSE_MS
+ *   write_time write|fwrite|pwrite|fsync FILE N SIZE PAUSE_MS
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -49,6 +51,15 @@ main(int argc, char **argv)
 			struct timespec ts = { pause / 1000, pause % 1000 * 1000000 };
 
 			nanosleep(&ts, NULL);
+		}
+		if (strcmp(argv[1], "fsync") == 0) {
+			if (write(fd, buf, size) != size)
+				return 1;
+			t0 = now();
+			if (fsync(fd) != 0)
+				return 1;
+			sum += now() - t0;
+			continue;
 		}
 		t0 = now();
 		if (f != NULL) {
