@@ -13,34 +13,27 @@
 . "$TOP/tests/count_lib.sh"
 P=$(prog write_time)
 
-for how in write fwrite pwrite; do
-	for pause in 0 1200; do
-		note "$how, 40 x 1 MiB, pause $pause ms"
-		untraced --no-coalesce -- "$P" $how "$T/out" 40 1048576 $pause >"$T/sum"
-		eq "program status" "$rc" 0
-		sum=$(sed -n 's/^sum_ns=//p' "$T/sum")
-		got=$(q "row(rec('write_time'), '$T/out')['write_ns']")
-		eq "write calls" "$(q "row(rec('write_time'), '$T/out')['writes']")" 40
-		note "program's sum $sum ns, report's write_ns $got ns"
-		# inside the program's sum (10 us for the clocks' pairing)
-		[ "$got" -le $((sum + 10000)) ] ||
-		    fail "$how: write_ns $got > the program's own sum $sum"
-		# and most of it (a run preempted between the two clocks loses some)
-		[ "$got" -ge $((sum / 2)) ] ||
-		    fail "$how: write_ns $got < half the program's own sum $sum"
-	done
-done
-
-for pause in 0 1200; do
-	note "fsync, 20 x (256 KiB write, fsync), pause $pause ms"
-	untraced --no-coalesce -- "$P" fsync "$T/out" 20 262144 $pause >"$T/sum"
+# timed HOW N SIZE PAUSE TIME_KEY CALLS_KEY: run write_time, then the
+# report's TIME_KEY for the file must lie inside the program's own sum
+# (10 us for the clocks' pairing) and hold most of it (a run preempted
+# between the two clocks loses some); CALLS_KEY must be N.
+timed() {
+	note "$1, $2 x $3 B, pause $4 ms"
+	untraced --no-coalesce -- "$P" $1 "$T/out" $2 $3 $4 >"$T/sum"
 	eq "program status" "$rc" 0
 	sum=$(sed -n 's/^sum_ns=//p' "$T/sum")
-	got=$(q "row(rec('write_time'), '$T/out')['fsync_ns']")
-	eq "fsync calls" "$(q "row(rec('write_time'), '$T/out')['fsyncs']")" 20
-	note "program's sum $sum ns, report's fsync_ns $got ns"
+	got=$(q "row(rec('write_time'), '$T/out')['$5']")
+	eq "$6" "$(q "row(rec('write_time'), '$T/out')['$6']")" $2
+	note "program's sum $sum ns, report's $5 $got ns"
 	[ "$got" -le $((sum + 10000)) ] ||
-	    fail "fsync: fsync_ns $got > the program's own sum $sum"
+	    fail "$1: $5 $got > the program's own sum $sum"
 	[ "$got" -ge $((sum / 2)) ] ||
-	    fail "fsync: fsync_ns $got < half the program's own sum $sum"
+	    fail "$1: $5 $got < half the program's own sum $sum"
+}
+
+for pause in 0 1200; do
+	for how in write fwrite pwrite; do
+		timed $how 40 1048576 $pause write_ns writes
+	done
+	timed fsync 20 262144 $pause fsync_ns fsyncs
 done
