@@ -7,9 +7,10 @@ PARAMS and MACHINE: key=value lines written by bench/run.
 Prints the table on stdout and writes OUT.json and OUT.md (the same table
 in markdown).  Each figure is the median over runs with its min-max;
 ratios are taken run by run (the two variants of one run ran back to
-back), then summarised.
+back), then summarised, with a 95 % interval for their median (ci95).
 """
 import json
+import random
 import statistics
 import sys
 from collections import defaultdict
@@ -103,8 +104,21 @@ def fmt(v, unit):
     return "%.0f" % v
 
 
+def ci95(samples, rounds=2000):
+    """A 95 % interval for the median of samples: the 2.5th and 97.5th
+    percentiles of the medians of `rounds` resamples with replacement
+    (bootstrap; a fixed seed, so the same data give the same interval)."""
+    rng = random.Random(1)
+    n = len(samples)
+    meds = sorted(statistics.median(rng.choices(samples, k=n))
+                  for _ in range(rounds))
+    return meds[int(0.025 * rounds)], meds[int(0.975 * rounds) - 1]
+
+
 def row(sec, rid, label, samples, unit, target=None, origin="", note=""):
-    """target: (op, value, text); op '<=' or '>='."""
+    """target: (op, value, text); op '<=' or '>='.  A ratio (unit x) of
+    5 runs or more gets ci95, also shown in its note: a target inside it
+    is within this machine's noise, met or missed."""
     samples = [s for s in samples if s is not None]
     r = {"section": sec, "id": rid, "label": label, "unit": unit,
          "n": len(samples), "median": None, "min": None, "max": None,
@@ -113,6 +127,11 @@ def row(sec, rid, label, samples, unit, target=None, origin="", note=""):
     if samples:
         r["median"] = statistics.median(samples)
         r["min"], r["max"] = min(samples), max(samples)
+        if unit == "x" and len(samples) >= 5:
+            r["ci95"] = ci95(samples)
+            ci = "median's 95 %% interval %s – %s" % (
+                fmt(r["ci95"][0], unit), fmt(r["ci95"][1], unit))
+            r["note"] = ci + ("; " + note if note else "")
         if target:
             op, tv = target[0], target[1]
             r["met"] = r["median"] <= tv if op == "<=" else r["median"] >= tv
