@@ -697,7 +697,7 @@ co_flush_all(int reason)
 }
 
 int
-co_flush_inode(dev_t dev, ino_t ino)
+co_flush_inode_held(dev_t dev, ino_t ino)
 {
 	unsigned i;
 	int hit = 0;

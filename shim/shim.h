@@ -366,6 +366,24 @@ fd_raw(int fd)
 }
 
 /*
+ * fd is closed: its entry, read by the caller and neither pending nor a
+ * directory's (fd_forget handles those), is cleared.
+ */
+static inline void
+fd_clear(int fd)
+{
+	unsigned u = (unsigned)fd;
+	fdent_t *c;
+
+	if (u >= FDT_CHUNK * FDT_CHUNKS)
+		return;
+	c = atomic_load_explicit(&fdt_dir[u >> FDT_CHUNK_BITS],
+	    memory_order_acquire);
+	if (c != NULL)
+		__atomic_store_n(&c[u & (FDT_CHUNK - 1)], 0, __ATOMIC_RELAXED);
+}
+
+/*
  * The cached entry for fd, 0 when unknown; never classifies an fd it has
  * not seen, but finishes one opened and not yet classified.
  */
@@ -735,7 +753,7 @@ HIDDEN void	co_after_fork_child(void);
 HIDDEN void	co_signal_flush(void);			/* async-signal-safe */
 HIDDEN void	co_prepare_fork(void);
 HIDDEN void	co_parent_fork(void);
-HIDDEN int	co_flush_inode(dev_t dev, ino_t ino);
+HIDDEN int	co_flush_inode_held(dev_t dev, ino_t ino);
 HIDDEN void	co_age_flush(void);			/* worker: age and retries */
 HIDDEN extern _Atomic uint64_t co_held;			/* bytes buffered now */
 HIDDEN extern _Atomic int shim_ending;			/* image ended: no buffering */
@@ -751,6 +769,17 @@ co_peer_point(int fd, fdent_t e)
 {
 	if (unlikely(FDE_FLAGS(e) & FD_PEER) && unlikely(co_held != 0))
 		co_flush_peer(fd, FDE_IHASH(e));
+}
+
+/*
+ * Write the held bytes of the file dev/ino, if any, before the program
+ * looks at it by name (stat); 1 when some were written.  Nothing held at
+ * all (almost always) is one load here.
+ */
+static inline int
+co_flush_inode(dev_t dev, ino_t ino)
+{
+	return unlikely(co_held != 0) && co_flush_inode_held(dev, ino);
 }
 
 /* Flush fd's buffered bytes before an operation that must see them. */

@@ -136,8 +136,10 @@ close(int fd)
 		err = co_take_error(fd);
 		co_release(fd);
 	}
-	if (e)
+	if (unlikely(e & (FD_PENDING | FD_DIR)))
 		fd_forget(fd);
+	else if (e)
+		fd_clear(fd);
 	r = real.close(fd);
 	if (r == 0 && err) {
 		errno = err;
