@@ -33,7 +33,7 @@ deps:
 
 # The shim: position independent, no sanitizer runtime (it is preloaded
 # into programs that were not built with one).
-shim/%.o: shim/%.c shim/*.h common/wire.h
+shim/%.o: shim/%.c shim/*.h common/*.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c -o $@ $<
 
 shim/libioshim.so: $(SHIM_OBJ)

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cpu_ticks.h"
+
 #define EXPORT	__attribute__((visibility("default")))
 #define NFD	256
 #define ROWS	1024		/* row 0: (other) */
@@ -71,16 +73,8 @@ resolve(void)
 static inline uint64_t
 ticks(void)
 {
-#if defined(__x86_64__)
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-#elif defined(__aarch64__)
-	uint64_t v;
-
-	__asm__ volatile("mrs %0, cntvct_el0" : "=r"(v));
-	return v;
+#ifdef CPU_TICKS
+	return cpu_ticks();
 #else
 	struct timespec ts;
 

@@ -32,6 +32,7 @@
 #include <stdatomic.h>
 
 #include "wire.h"
+#include "cpu_ticks.h"
 
 #define HIDDEN		__attribute__((visibility("hidden")))
 #define EXPORT		__attribute__((visibility("default")))
@@ -253,18 +254,10 @@ static inline uint64_t
 shim_ticks(void)
 {
 #if defined(__x86_64__)
-	uint32_t lo, hi;
-
-	if (likely(tick_cpu)) {
-		/* not ordered: a system call lies between two reads */
-		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-		return (uint64_t)hi << 32 | lo;
-	}
-#elif defined(__aarch64__)
-	uint64_t v;
-
-	__asm__ volatile("mrs %0, cntvct_el0" : "=r"(v));
-	return v;
+	if (likely(tick_cpu))
+		return cpu_ticks();
+#elif defined(CPU_TICKS)
+	return cpu_ticks();	/* arm64: one rate on every CPU */
 #endif
 	return shim_now_ns();
 }
