@@ -344,18 +344,27 @@ fd_get(int fd)
 	return fd_classify(fd, NULL);
 }
 
-/* The table's word for fd as it is, 0 when none. */
-static inline fdent_t
-fd_raw(int fd)
+/* The table's word for fd, NULL when its chunk was never made. */
+static inline fdent_t *
+fd_slot(int fd)
 {
 	unsigned u = (unsigned)fd;
 	fdent_t *c;
 
 	if (u >= FDT_CHUNK * FDT_CHUNKS)
-		return 0;
+		return NULL;
 	c = atomic_load_explicit(&fdt_dir[u >> FDT_CHUNK_BITS],
 	    memory_order_acquire);
-	return c ? __atomic_load_n(&c[u & (FDT_CHUNK - 1)], __ATOMIC_RELAXED) : 0;
+	return c ? &c[u & (FDT_CHUNK - 1)] : NULL;
+}
+
+/* The table's word for fd as it is, 0 when none. */
+static inline fdent_t
+fd_raw(int fd)
+{
+	fdent_t *p = fd_slot(fd);
+
+	return p ? __atomic_load_n(p, __ATOMIC_RELAXED) : 0;
 }
 
 /*
@@ -365,15 +374,10 @@ fd_raw(int fd)
 static inline void
 fd_clear(int fd)
 {
-	unsigned u = (unsigned)fd;
-	fdent_t *c;
+	fdent_t *p = fd_slot(fd);
 
-	if (u >= FDT_CHUNK * FDT_CHUNKS)
-		return;
-	c = atomic_load_explicit(&fdt_dir[u >> FDT_CHUNK_BITS],
-	    memory_order_acquire);
-	if (c != NULL)
-		__atomic_store_n(&c[u & (FDT_CHUNK - 1)], 0, __ATOMIC_RELAXED);
+	if (p != NULL)
+		__atomic_store_n(p, 0, __ATOMIC_RELAXED);
 }
 
 /*
