@@ -38,7 +38,7 @@ struct row {
 
 /* per fd: state, class, row, and a directory's or pending file's path */
 struct fdslot {
-	uint8_t known, pending, dir, cls;
+	uint8_t known, dir, cls;
 	uint16_t row, len;
 	char path[248];
 };
@@ -159,7 +159,6 @@ resolve_fd(int fd, const struct stat *st)
 		st = &own;
 	}
 	f->known = 1;
-	f->pending = 0;
 	f->row = 0xffff;
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
@@ -212,14 +211,11 @@ opened(int fd, int dirfd, const char *path)
 			f->path[d++] = '/';
 		} else
 			d = n = 0;
-	} else if (path[0] != '/' && dirfd == AT_FDCWD) {
-		d = 0;	/* relative to the cwd: its path would be joined here */
-	}
+	}	/* relative to the cwd: kept as given (the cwd join is left out) */
 	if (d + n < sizeof(f->path)) {
 		memcpy(f->path + d, path, n);
 		f->len = (uint16_t)(d + n);
 	}
-	f->pending = 1;
 }
 
 /* The mode argument of open and openat, there only with O_CREAT or O_TMPFILE. */
@@ -346,6 +342,6 @@ EXPORT int
 close(int fd)
 {
 	if ((unsigned)fd < NFD)
-		fds[fd].known = fds[fd].pending = fds[fd].dir = 0;
+		fds[fd].known = fds[fd].dir = 0;
 	return NEXT(N_CLOSE, int (*)(int))(fd);
 }

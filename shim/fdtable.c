@@ -473,7 +473,7 @@ fd_defer(int fd, int dirfd, const char *path, int oflags)
 	pend[i].oflags = oflags;
 	pend[i].gen = pend_gen;
 	pend[i].len = abs_path(dirfd, path, pend[i].path);
-	if (pend[i].len > 0 && pend[i].len <= IW_PATH_MAX)
+	if (pend[i].len > 0)
 		pend[i].hash = file_row_hint(pend[i].path, pend[i].len);
 	__atomic_store_n(&pend_state[i], SLOT_PENDING, __ATOMIC_RELEASE);
 	fd_store(fd, FDE_MAKE(0, FD_PENDING, i, BUF_NONE));
