@@ -424,6 +424,23 @@ for k in P.get("scale_k", "").split():
         note="the default memory bound allows at most %.2f %%" % best
         if best < 99.0 else "")
 
+# 8. Spawning --------------------------------------------------------------
+for fig, label in (
+        ("spawn_true_1", "vfork+exec+wait of /bin/true from a 1 MiB process"),
+        ("spawn_true_%s" % P.get("spawn_mb", "?"),
+         "vfork+exec+wait of /bin/true from a %s MiB process" % P.get("spawn_mb", "?")),
+        ("spawn_missing_1", "vfork+failed exec from a 1 MiB process"),
+        ("spawn_missing_%s" % P.get("spawn_mb", "?"),
+         "vfork+failed exec from a %s MiB process" % P.get("spawn_mb", "?")),
+        ("popen_true", "python subprocess.Popen(['/bin/true']).wait()"),
+        ("popen_missing", "python subprocess.Popen of a missing program")):
+    r = ratio(fig, "shim", "none", "per_spawn_ns")
+    row(8, fig, "%s: per spawn with shim / without" % label, r, "x",
+        ("<=", 1.10, "≤ 1.10"),
+        note="per spawn with shim %s, without %s" % (
+            fmt(med(vals(fig, "shim", "per_spawn_ns")), "ns"),
+            fmt(med(vals(fig, "none", "per_spawn_ns")), "ns")))
+
 # Output --------------------------------------------------------------------
 def cells(r):
     med_ = fmt(r["median"], r["unit"])

@@ -157,6 +157,10 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 
 	if (!cfg.coalesce || shim_ending || (fl & (O_SYNC | O_DSYNC | O_DIRECT)))
 		return BUF_NONE;
+	/* only an fd the kernel lets write: the rest get its EBADF */
+	if ((fl & O_PATH) || ((fl & O_ACCMODE) != O_WRONLY &&
+	    (fl & O_ACCMODE) != O_RDWR))
+		return BUF_NONE;
 	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 		return BUF_NONE;
 	if (cfg.include[0] && (path == NULL || !glob_list(cfg.include, path)))
@@ -197,8 +201,7 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 	if (bufs[i].fd < 0)
 		bufs[i].fd = fd;
 	unlock();
-	worker_kick();
-	return (int)i;
+	return (int)i;		/* the worker starts at the first held byte */
 }
 
 void
@@ -435,10 +438,12 @@ append(struct cobuf *b, const char *p, size_t n, int *err, int *prio)
 				goto failed;
 			continue;
 		}
-		if (prio_on)
-			*prio = prio_copy(b->data + len, p, n);
-		else
-			memcpy(b->data + len, p, n);
+		if (guard_copy(b->data + len, p, n, prio_on ? prio : NULL)) {
+			/* unreadable: the kernel answers, after what is held */
+			if (flush_buf(b, IW_R_SIZE, 0) != 0)
+				goto failed;
+			return 1;
+		}
 		if (commit(&b->state, s, ST_MAKE(ST_GEN(s), len + n)))
 			break;
 	}
@@ -512,7 +517,7 @@ co_write_ex(int fd, fdent_t e, const void *p, size_t n, int calls)
 
 	if (n == 0 && !calls)
 		return 0;
-	if (unlikely(bi >= NBUF)) {
+	if (unlikely(bi >= NBUF) || in_vfork_child()) {
 		r = real.write(fd, p, n);
 		count_write(e, r, 0);
 		return r;
@@ -586,27 +591,42 @@ co_write_ex(int fd, fdent_t e, const void *p, size_t n, int calls)
 	return (ssize_t)n;
 }
 
+/*
+ * writev: a few small vectors are gathered and appended as one write.
+ * Anything else goes to the kernel as it is, after what is held, so
+ * every argument check (EINVAL for a count past IOV_MAX or a negative
+ * length, EFAULT for a vector it cannot read) is the kernel's own.
+ */
+#define CO_IOV	16
 ssize_t
 co_writev(int fd, fdent_t e, const struct iovec *iov, int cnt)
 {
 	char small[4096];
+	struct iovec v[CO_IOV];
 	size_t total = 0, off = 0;
 	int i;
 	ssize_t r;
 
-	for (i = 0; i < cnt; i++)
-		total += iov[i].iov_len;
-	if (cnt < 0 || total > sizeof(small)) {
-		co_flush_fd(fd, IW_R_SIZE);
-		r = real.writev(fd, iov, cnt);
-		count_write(e, r, 0);
-		return r;
+	if (cnt < 0 || cnt > CO_IOV ||
+	    guard_copy((char *)v, (const char *)iov, (size_t)cnt * sizeof(*v),
+	    NULL) != 0)
+		goto direct;
+	for (i = 0; i < cnt; i++) {
+		if (v[i].iov_len > sizeof(small) - total)
+			goto direct;
+		total += v[i].iov_len;
 	}
 	for (i = 0; i < cnt; i++) {
-		memcpy(small + off, iov[i].iov_base, iov[i].iov_len);
-		off += iov[i].iov_len;
+		if (guard_copy(small + off, v[i].iov_base, v[i].iov_len, NULL))
+			goto direct;
+		off += v[i].iov_len;
 	}
 	return co_write(fd, e, small, total);
+direct:
+	co_flush_fd(fd, IW_R_SIZE);
+	r = real.writev(fd, iov, cnt);
+	count_write(e, r, 0);
+	return r;
 }
 
 int
@@ -616,7 +636,7 @@ co_flush_fd(int fd, int reason)
 	struct cobuf *b;
 	int r;
 
-	if (bi >= NBUF)
+	if (bi >= NBUF || in_vfork_child())
 		return 0;
 	b = &bufs[bi];
 	if (ST_LEN(atomic_load(&b->state)) == 0)
@@ -685,7 +705,7 @@ flush_all_locked(int reason)
 void
 co_flush_all(int reason)
 {
-	if (co_held == 0 && !shim_ending)
+	if ((co_held == 0 && !shim_ending) || in_vfork_child())
 		return;
 	if (lock_mine()) {
 		co_signal_flush();
@@ -702,7 +722,7 @@ co_flush_inode_held(dev_t dev, ino_t ino)
 	unsigned i;
 	int hit = 0;
 
-	if (co_held == 0 || lock_mine())
+	if (co_held == 0 || lock_mine() || in_vfork_child())
 		return 0;
 	lock();
 	for (i = 0; i < nbufs; i++)

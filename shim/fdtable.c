@@ -411,6 +411,8 @@ fd_classify_open(int fd, int dirfd, const char *path, int oflags)
 	char pbuf[PATH_MAX];
 	fdent_t e;
 
+	if (in_vfork_child())
+		return FDE_MAKE(IW_OTHER, 0, FILE_NONE, BUF_NONE);
 	if (path == NULL && (fd_raw(fd) & FD_PENDING))
 		return fd_resolve(fd, NULL);
 	if (!shim_ready || real.fstat == NULL || real.fstat(fd, &st) != 0) {
@@ -496,7 +498,8 @@ fd_resolve(int fd, const struct stat *st)
 	int saved = errno;
 	fdent_t e = FDE_MAKE(IW_OTHER, 0, FILE_NONE, BUF_NONE);
 
-	if (u >= FDT_CHUNK * FDT_CHUNKS || (c = chunk(u, 0)) == NULL)
+	if (u >= FDT_CHUNK * FDT_CHUNKS || (c = chunk(u, 0)) == NULL ||
+	    in_vfork_child())
 		return e;
 	old = __atomic_load_n(&c[u & (FDT_CHUNK - 1)], __ATOMIC_ACQUIRE);
 	if (!(old & FD_PENDING))

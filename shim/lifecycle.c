@@ -91,7 +91,9 @@ fatal_handler(int sig, siginfo_t *si, void *uc)
 	struct sigaction dfl;
 	int saved = errno;
 
-	image_end(IW_END_SIGNAL, sig);
+	guard_fault(sig, si, uc);	/* a bad pointer in the shim's copy */
+	if (!in_vfork_child())		/* a vfork child's image is its parent's */
+		image_end(IW_END_SIGNAL, sig);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	real.sigaction(sig, &dfl, NULL);
@@ -106,6 +108,14 @@ fatal_handler(int sig, siginfo_t *si, void *uc)
 		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
 	errno = saved;
 	(void)uc;
+}
+
+/* Would a fault reach fatal_handler (guard.c)? */
+int
+fault_handler_ours(void)
+{
+	return __atomic_load_n(&ours[SIGSEGV], __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&ours[SIGBUS], __ATOMIC_RELAXED);
 }
 
 static int
@@ -163,6 +173,19 @@ shim_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 
 	if (sig <= 0 || sig >= NSIG_MAX || !fatal[sig])
 		return real.sigaction(sig, act, old);
+	if (in_vfork_child()) {
+		/* the real call; the parent's bookkeeping stays as it is */
+		r = real.sigaction(sig, act, &prev);
+		if (r == 0 && old != NULL) {
+			*old = prev;
+			if ((prev.sa_flags & SA_SIGINFO) &&
+			    prev.sa_sigaction == fatal_handler) {
+				memset(old, 0, sizeof(*old));
+				old->sa_handler = SIG_DFL;
+			}
+		}
+		return r;
+	}
 	sig_lock_take();
 	was_ours = ours[sig];
 	dfl = act != NULL && !(act->sa_flags & SA_SIGINFO) &&
@@ -234,6 +257,7 @@ signals_init(void)
 static void
 fork_prepare(void)
 {
+	worker_stop();		/* first: it may be waiting for the coalescer */
 	co_prepare_fork();
 }
 
@@ -265,13 +289,6 @@ _Fork(void)
 	if (r == 0)
 		fork_child();
 	return r;
-}
-
-/* vfork's child would share our memory: a real fork keeps both safe. */
-EXPORT pid_t
-vfork(void)
-{
-	return fork();
 }
 
 #define SPAWN(name)							\
@@ -307,14 +324,17 @@ popen(const char *cmd, const char *mode)
 
 /* --- exec --- */
 
+/* In a vfork child the image that ends is the parent's: none ends. */
 #define EXEC_BEGIN()							\
-	int r_, saved_;							\
+	int r_, saved_, vf_ = in_vfork_child();				\
 	if (unlikely(!shim_ready))					\
 		shim_init();						\
-	image_end(IW_END_EXEC, 0)
+	if (!vf_)							\
+		image_end(IW_END_EXEC, 0)
 #define EXEC_END()							\
 	saved_ = errno;							\
-	image_resume();							\
+	if (!vf_)							\
+		image_resume();						\
 	errno = saved_;							\
 	return r_
 
@@ -425,7 +445,7 @@ exit(int code)
 EXPORT void
 _exit(int code)
 {
-	if (shim_ready)
+	if (shim_ready && !in_vfork_child())
 		image_end(IW_END_EXIT, code);
 	syscall(SYS_exit_group, code);
 	__builtin_unreachable();
@@ -442,7 +462,8 @@ quick_exit(int code)
 {
 	if (unlikely(!shim_ready))
 		shim_init();
-	image_end(IW_END_EXIT, code);
+	if (!in_vfork_child())
+		image_end(IW_END_EXIT, code);
 	real.quick_exit(code);
 	__builtin_unreachable();
 }
@@ -489,7 +510,7 @@ __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 __attribute__((destructor)) static void
 shim_destructor(void)
 {
-	if (!shim_ready || atomic_load(&ended))
+	if (!shim_ready || atomic_load(&ended) || in_vfork_child())
 		return;
 	stdio_flush_all();
 	image_end(IW_END_EXIT, exit_code);

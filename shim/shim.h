@@ -20,12 +20,14 @@
 #include <sys/uio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <mqueue.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <threads.h>
 #include <time.h>
+#include <utime.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -125,6 +127,33 @@
 	X(fstatat64, int, (int, const char *, struct stat64 *, int)) \
 	X(lstat, int, (const char *, struct stat *)) \
 	X(statx, int, (int, const char *, int, unsigned int, struct statx *)) \
+	X(pthread_sigmask, int, (int, const sigset_t *, sigset_t *)) \
+	X(sigprocmask, int, (int, const sigset_t *, sigset_t *)) \
+	X(truncate, int, (const char *, off_t)) \
+	X(truncate64, int, (const char *, off64_t)) \
+	X(rename, int, (const char *, const char *)) \
+	X(renameat, int, (int, const char *, int, const char *)) \
+	X(renameat2, int, (int, const char *, int, const char *, unsigned int)) \
+	X(unlink, int, (const char *)) \
+	X(unlinkat, int, (int, const char *, int)) \
+	X(link, int, (const char *, const char *)) \
+	X(linkat, int, (int, const char *, int, const char *, int)) \
+	X(utime, int, (const char *, const struct utimbuf *)) \
+	X(utimes, int, (const char *, const struct timeval *)) \
+	X(lutimes, int, (const char *, const struct timeval *)) \
+	X(futimes, int, (int, const struct timeval *)) \
+	X(futimesat, int, (int, const char *, const struct timeval *)) \
+	X(utimensat, int, (int, const char *, const struct timespec *, int)) \
+	X(futimens, int, (int, const struct timespec *)) \
+	X(chmod, int, (const char *, mode_t)) \
+	X(fchmod, int, (int, mode_t)) \
+	X(fchmodat, int, (int, const char *, mode_t, int)) \
+	X(chown, int, (const char *, uid_t, gid_t)) \
+	X(lchown, int, (const char *, uid_t, gid_t)) \
+	X(fchown, int, (int, uid_t, gid_t)) \
+	X(fchownat, int, (int, const char *, uid_t, gid_t, int)) \
+	X(posix_fadvise, int, (int, off_t, off_t, int)) \
+	X(posix_fadvise64, int, (int, off64_t, off64_t, int)) \
 	X(mmap, void *, (void *, size_t, int, int, int, off_t)) \
 	X(mmap64, void *, (void *, size_t, int, int, int, off64_t)) \
 	X(fopen, FILE *, (const char *, const char *)) \
@@ -179,6 +208,7 @@
 	X(fsetpos, int, (FILE *, const fpos_t *)) \
 	X(fsetpos64, int, (FILE *, const fpos64_t *)) \
 	X(fork, pid_t, (void)) \
+	X(vfork, pid_t, (void)) \
 	X(_Fork, pid_t, (void)) \
 	X(posix_spawn, int, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const [], char *const [])) \
 	X(posix_spawnp, int, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const [], char *const [])) \
@@ -755,6 +785,7 @@ HIDDEN void	co_age_flush(void);			/* worker: age and retries */
 HIDDEN extern _Atomic uint64_t co_held;			/* bytes buffered now */
 HIDDEN extern _Atomic int shim_ending;			/* image ended: no buffering */
 HIDDEN void	co_flush_peer(int fd, unsigned ihash);	/* flush fd's file by inode */
+HIDDEN void	co_before_trunc(int dirfd, const char *path, int oflags); /* wrap_path.c */
 
 /*
  * Another fd (read-only, or not O_APPEND) on a file whose appends may be
@@ -791,6 +822,28 @@ co_sync_point(int fd, int reason)
 		co_peer_point(fd, e);
 }
 
+/*
+ * guard.c - copy from the program's memory: 0 when copied, -1 when the
+ * source cannot be read (the caller lets the kernel answer the call).
+ */
+HIDDEN int	guard_copy(char *dst, const char *src, size_t n, int *prio);
+HIDDEN void	guard_fault(int sig, const siginfo_t *si, const void *uc);
+HIDDEN int	fault_handler_ours(void);	/* lifecycle.c */
+
+/*
+ * vfork.c - in a vfork child (the parent's memory, another pid) the shim
+ * changes none of its state.  One thread-local load unless a vfork was
+ * made on this thread since it last checked.
+ */
+HIDDEN extern __thread pid_t vfork_pid;
+HIDDEN int	vfork_child_check(void);
+
+static inline int
+in_vfork_child(void)
+{
+	return unlikely(vfork_pid != 0) && vfork_child_check();
+}
+
 /* stdio.c helpers used at exit */
 HIDDEN void	stdio_flush_all(void);
 
@@ -808,6 +861,7 @@ HIDDEN void	send_init(void);		/* constructor: make the socket */
 /* worker.c - the background thread: age flushes and periodic sends. */
 HIDDEN void	worker_kick(void);
 HIDDEN void	worker_ensure(void);		/* start it if sending */
+HIDDEN void	worker_stop(void);		/* before fork */
 HIDDEN void	worker_after_fork_child(void);
 HIDDEN void	worker_main_gone(void);	/* main called pthread_exit */
 

@@ -2,13 +2,20 @@
  * worker.c - the shim's background thread: writes coalesced bytes that
  * have waited IOSHIM_FLUSH_MS, retries failed flushes, and sends the
  * counters every IOSHIM_INTERVAL_MS.  Started on first need (the first
- * coalesced file, or the first fd when a collector is there), again in a
- * forked child; it blocks every signal so the program's signals go to the
- * program's threads.  It sleeps on a futex while there is nothing to do.
+ * held byte, or the first fd when a collector is there); it blocks every
+ * signal so the program's signals go to the program's threads, and sleeps
+ * on a futex while there is nothing to do.
+ *
+ * A program must not see a thread it did not make where it counts them:
+ * Python from 3.12 counts the threads right after fork() and warns about
+ * forking a multi-threaded process.  So the worker is stopped before every
+ * fork (joined, and gone from the kernel's thread list) and started again
+ * only when it is next needed, never in fork's after-handlers.
  */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <time.h>
@@ -23,6 +30,10 @@ HIDDEN int send_wanted(void);
 HIDDEN __thread int shim_worker;
 static atomic_int started;
 static atomic_int main_gone;	/* the main thread called pthread_exit */
+static atomic_int stopping;	/* worker_stop: leave the loop */
+static pthread_t worker_thread;
+static atomic_int joinable;	/* worker_thread is set */
+static _Atomic pid_t worker_tid;
 
 /*
  * Live threads in the process, from field 20 of /proc/self/stat, less the
@@ -57,11 +68,14 @@ worker_main(void *arg)
 
 	(void)arg;
 	shim_worker = 1;
+	atomic_store(&worker_tid, (pid_t)syscall(SYS_gettid));
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	shim_busy = 0;
 	for (;;) {
 		seen = atomic_load(&kicks);
+		if (atomic_load(&stopping))
+			return NULL;
 		now = shim_now_ns();
 		co_age_flush();
 		if (!sending)
@@ -98,16 +112,20 @@ start(void)
 	if (atomic_exchange(&started, 1))
 		return;
 	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 64 * 1024 > PTHREAD_STACK_MIN ?
 	    64 * 1024 : PTHREAD_STACK_MIN);
 	/* the thread starts with every signal blocked */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	/* the real one: the worker is no program thread (shim_mt) */
+	atomic_store(&worker_tid, 0);
 	if (real.pthread_create == NULL ||
 	    real.pthread_create(&t, &attr, worker_main, NULL) != 0)
 		atomic_store(&started, 0);
+	else {
+		worker_thread = t;
+		atomic_store(&joinable, 1);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	errno = saved;
@@ -131,10 +149,39 @@ worker_ensure(void)
 		start();
 }
 
+/*
+ * Before fork: the worker ends and is gone from the process's threads
+ * (pthread_join returns when its stack is free; the kernel may count the
+ * thread a moment longer, until its tid no longer answers).  It starts
+ * again at the next held byte or send.
+ */
+void
+worker_stop(void)
+{
+	pid_t tid;
+	int saved = errno, i;
+
+	if (!atomic_load(&joinable) || shim_worker || atomic_load(&main_gone))
+		return;
+	atomic_store(&joinable, 0);
+	atomic_store(&stopping, 1);
+	atomic_fetch_add(&kicks, 1);
+	syscall(SYS_futex, &kicks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	pthread_join(worker_thread, NULL);
+	tid = atomic_load(&worker_tid);
+	for (i = 0; tid > 0 && i < 100000 &&
+	    syscall(SYS_tgkill, getpid(), tid, 0) == 0; i++)
+		sched_yield();
+	atomic_store(&stopping, 0);
+	atomic_store(&started, 0);
+	errno = saved;
+}
+
 void
 worker_after_fork_child(void)
 {
 	atomic_store(&started, 0);
+	atomic_store(&joinable, 0);
 	atomic_store(&main_gone, 0);
 }
 

@@ -29,7 +29,7 @@ opened(int fd, int dirfd, const char *path, int oflags)
 	fdent_t e;
 	unsigned f;
 
-	if (fd < 0)
+	if (fd < 0 || in_vfork_child())
 		return fd;
 	ctr_add(&tctr()->opens, 1);
 	if (fd_defer(fd, dirfd, path, oflags))
@@ -54,6 +54,8 @@ name(const char *path, int flags, ...)					\
 	}								\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, flags, mode);		\
+	if (unlikely(flags & O_TRUNC))					\
+		co_before_trunc(AT_FDCWD, path, flags);			\
 	return opened(real.name(path, flags, mode), AT_FDCWD, path, flags); \
 }
 OPEN(open)
@@ -73,6 +75,8 @@ name(int dirfd, const char *path, int flags, ...)			\
 	}								\
 	if (unlikely(!shim_ready))					\
 		return (int)syscall(SYS_openat, dirfd, path, flags, mode); \
+	if (unlikely(flags & O_TRUNC))					\
+		co_before_trunc(dirfd, path, flags);			\
 	return opened(real.name(dirfd, path, flags, mode), dirfd, path, flags); \
 }
 OPENAT(openat)
@@ -84,6 +88,7 @@ name(const char *path, mode_t mode)					\
 {									\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); \
+	co_before_trunc(AT_FDCWD, path, O_TRUNC);			\
 	return opened(real.name(path, mode), AT_FDCWD, path,		\
 	    O_CREAT | O_WRONLY | O_TRUNC);				\
 }
@@ -97,6 +102,8 @@ name(const char *path, int flags)					\
 {									\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, flags, 0);			\
+	if (unlikely(flags & O_TRUNC))					\
+		co_before_trunc(AT_FDCWD, path, flags);			\
 	return opened(real.name(path, flags), AT_FDCWD, path, flags);	\
 }
 OPEN2(__open_2)
@@ -108,6 +115,8 @@ name(int dirfd, const char *path, int flags)				\
 {									\
 	if (unlikely(!shim_ready))					\
 		return (int)syscall(SYS_openat, dirfd, path, flags, 0);	\
+	if (unlikely(flags & O_TRUNC))					\
+		co_before_trunc(dirfd, path, flags);			\
 	return opened(real.name(dirfd, path, flags), dirfd, path, flags); \
 }
 OPENAT2(__openat_2)
@@ -124,7 +133,7 @@ close(int fd)
 	fdent_t e;
 	int err = 0, r;
 
-	if (unlikely(!shim_ready))
+	if (unlikely(!shim_ready) || in_vfork_child())
 		return (int)syscall(SYS_close, fd);
 	e = fd_peek(fd);
 	if (unlikely(FDE_FLAGS(e) & (FD_SHIM | FD_COALESCE))) {
@@ -185,7 +194,7 @@ close_span(unsigned lo, unsigned hi, int flags)
 EXPORT int
 close_range(unsigned int lo, unsigned int hi, int flags)
 {
-	if (unlikely(!shim_ready))
+	if (unlikely(!shim_ready) || in_vfork_child())
 		return (int)syscall(SYS_close_range, lo, hi, flags);
 	if (lo > hi) {
 		errno = EINVAL;
@@ -199,8 +208,9 @@ closefrom(int lo)
 {
 	int saved = errno;
 
-	if (unlikely(!shim_ready)) {
+	if (unlikely(!shim_ready) || in_vfork_child()) {
 		syscall(SYS_close_range, lo, ~0u, 0);
+		errno = saved;
 		return;
 	}
 	if (lo < 0)
@@ -214,7 +224,7 @@ dup(int fd)
 {
 	int r;
 
-	if (unlikely(!shim_ready))
+	if (unlikely(!shim_ready) || in_vfork_child())
 		return (int)syscall(SYS_dup, fd);
 	if (shim_fd(fd)) {
 		errno = EBADF;
@@ -248,8 +258,9 @@ dup2(int from, int to)
 {
 	int r;
 
-	if (unlikely(!shim_ready))
-		return (int)syscall(SYS_dup3, from, to, 0);
+	if (unlikely(!shim_ready) || in_vfork_child())
+		return real.dup2 ? real.dup2(from, to) :
+		    (int)syscall(SYS_dup3, from, to, 0);
 	if (shim_fd(from)) {
 		errno = EBADF;
 		return -1;
@@ -266,7 +277,7 @@ dup3(int from, int to, int flags)
 {
 	int r;
 
-	if (unlikely(!shim_ready))
+	if (unlikely(!shim_ready) || in_vfork_child())
 		return (int)syscall(SYS_dup3, from, to, flags);
 	if (shim_fd(from)) {
 		errno = EBADF;
@@ -286,9 +297,12 @@ dup3(int from, int to, int flags)
 static int
 do_fcntl(real_fcntl_t fn, int fd, int cmd, void *arg)
 {
-	fdent_t e = fd_peek(fd);
+	fdent_t e;
 	int r;
 
+	if (in_vfork_child())
+		return fn(fd, cmd, arg);
+	e = fd_peek(fd);
 	if (unlikely(FDE_FLAGS(e) & FD_SHIM)) {
 		errno = EBADF;
 		return -1;

@@ -1,0 +1,271 @@
+/*
+ * wrap_path.c - calls that change or look at a file other than through
+ * the fd that appends to it: by path (truncate, rename, unlink, link, the
+ * utime family, chmod, chown) or by another fd (futimens, fchmod, fchown,
+ * posix_fadvise).  The coalescer's held bytes of that file are written
+ * first, so the file is what it would have been without the shim when
+ * the call acts on it: a truncation removes them, a time the program sets
+ * is not overwritten by a later flush, a renamed or linked file holds
+ * them under its new name.  The open family with O_TRUNC is in
+ * wrap_fd.c; reads, seeks, stats and copies of such a file are in
+ * wrap_io.c and wrap_fd.c.  docs/coalescing.md lists them all.
+ *
+ * While nothing is held (almost always) each wrapper costs one load more
+ * than the call; otherwise one stat of the path, without following a
+ * last symlink where the call does not follow it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <utime.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+
+#include "shim.h"
+
+/* Write the held bytes of the file dirfd/path names, if any. */
+static void
+held_path(int dirfd, const char *path, int atflags)
+{
+	struct stat st;
+	int saved;
+
+	if (likely(co_held == 0) || path == NULL || !shim_ready)
+		return;
+	saved = errno;
+	if (path[0] == '\0')
+		atflags |= AT_EMPTY_PATH;
+	if (RAW_FSTATAT(dirfd, path, &st, atflags) == 0 && S_ISREG(st.st_mode))
+		co_flush_inode(st.st_dev, st.st_ino);
+	errno = saved;
+}
+
+/* The same for a file the program names by an fd of its own. */
+static void
+held_fd(int fd)
+{
+	if (unlikely(co_held != 0) && shim_ready)
+		co_sync_point(fd, IW_R_READ);
+}
+
+#define NOFOLLOW	AT_SYMLINK_NOFOLLOW
+
+/* glibc declares some paths nonnull; Linux gives NULL a meaning all the same */
+static int
+no_path(const char *p)
+{
+	return p == NULL;
+}
+
+/*
+ * The wrappers.  Each resolves nothing of its own: real.NAME is the next
+ * definition (init.c), and before it is known the call goes to libc's
+ * own through RTLD_NEXT in the same way, so no wrapper here runs before
+ * the constructor with a NULL pointer: shim_init() first.
+ */
+#define REAL(name)	(unlikely(!shim_ready) ? (shim_init(), real.name) : real.name)
+
+EXPORT int
+truncate(const char *path, off_t len)
+{
+	held_path(AT_FDCWD, path, 0);
+	return REAL(truncate)(path, len);
+}
+
+EXPORT int
+truncate64(const char *path, off64_t len)
+{
+	held_path(AT_FDCWD, path, 0);
+	return REAL(truncate64)(path, len);
+}
+
+EXPORT int
+rename(const char *from, const char *to)
+{
+	held_path(AT_FDCWD, from, NOFOLLOW);
+	held_path(AT_FDCWD, to, NOFOLLOW);
+	return REAL(rename)(from, to);
+}
+
+EXPORT int
+renameat(int fromdir, const char *from, int todir, const char *to)
+{
+	held_path(fromdir, from, NOFOLLOW);
+	held_path(todir, to, NOFOLLOW);
+	return REAL(renameat)(fromdir, from, todir, to);
+}
+
+EXPORT int
+renameat2(int fromdir, const char *from, int todir, const char *to,
+    unsigned int flags)
+{
+	held_path(fromdir, from, NOFOLLOW);
+	held_path(todir, to, NOFOLLOW);
+	return REAL(renameat2)(fromdir, from, todir, to, flags);
+}
+
+EXPORT int
+unlink(const char *path)
+{
+	held_path(AT_FDCWD, path, NOFOLLOW);
+	return REAL(unlink)(path);
+}
+
+EXPORT int
+unlinkat(int dirfd, const char *path, int flags)
+{
+	if (!(flags & AT_REMOVEDIR))
+		held_path(dirfd, path, NOFOLLOW);
+	return REAL(unlinkat)(dirfd, path, flags);
+}
+
+EXPORT int
+link(const char *from, const char *to)
+{
+	held_path(AT_FDCWD, from, NOFOLLOW);
+	return REAL(link)(from, to);
+}
+
+EXPORT int
+linkat(int fromdir, const char *from, int todir, const char *to, int flags)
+{
+	held_path(fromdir, from, (flags & AT_SYMLINK_FOLLOW) ? 0 : NOFOLLOW);
+	return REAL(linkat)(fromdir, from, todir, to, flags);
+}
+
+/* --- times --- */
+
+EXPORT int
+utime(const char *path, const struct utimbuf *t)
+{
+	held_path(AT_FDCWD, path, 0);
+	return REAL(utime)(path, t);
+}
+
+EXPORT int
+utimes(const char *path, const struct timeval t[2])
+{
+	held_path(AT_FDCWD, path, 0);
+	return REAL(utimes)(path, t);
+}
+
+EXPORT int
+lutimes(const char *path, const struct timeval t[2])
+{
+	held_path(AT_FDCWD, path, NOFOLLOW);
+	return REAL(lutimes)(path, t);
+}
+
+EXPORT int
+futimes(int fd, const struct timeval t[2])
+{
+	held_fd(fd);
+	return REAL(futimes)(fd, t);
+}
+
+EXPORT int
+futimesat(int dirfd, const char *path, const struct timeval t[2])
+{
+	if (path == NULL)
+		held_fd(dirfd);
+	else
+		held_path(dirfd, path, 0);
+	return REAL(futimesat)(dirfd, path, t);
+}
+
+EXPORT int
+utimensat(int dirfd, const char *path, const struct timespec t[2], int flags)
+{
+	if (no_path(path))
+		held_fd(dirfd);		/* Linux: the file dirfd refers to */
+	else
+		held_path(dirfd, path, flags & (NOFOLLOW | AT_EMPTY_PATH));
+	return REAL(utimensat)(dirfd, path, t, flags);
+}
+
+EXPORT int
+futimens(int fd, const struct timespec t[2])
+{
+	held_fd(fd);
+	return REAL(futimens)(fd, t);
+}
+
+/* --- mode and owner (a write after them would change ctime, and may
+ * clear set-user-ID bits the program has just set) --- */
+
+EXPORT int
+chmod(const char *path, mode_t mode)
+{
+	held_path(AT_FDCWD, path, 0);
+	return REAL(chmod)(path, mode);
+}
+
+EXPORT int
+fchmod(int fd, mode_t mode)
+{
+	held_fd(fd);
+	return REAL(fchmod)(fd, mode);
+}
+
+EXPORT int
+fchmodat(int dirfd, const char *path, mode_t mode, int flags)
+{
+	held_path(dirfd, path, flags & NOFOLLOW);
+	return REAL(fchmodat)(dirfd, path, mode, flags);
+}
+
+EXPORT int
+chown(const char *path, uid_t uid, gid_t gid)
+{
+	held_path(AT_FDCWD, path, 0);
+	return REAL(chown)(path, uid, gid);
+}
+
+EXPORT int
+lchown(const char *path, uid_t uid, gid_t gid)
+{
+	held_path(AT_FDCWD, path, NOFOLLOW);
+	return REAL(lchown)(path, uid, gid);
+}
+
+EXPORT int
+fchown(int fd, uid_t uid, gid_t gid)
+{
+	held_fd(fd);
+	return REAL(fchown)(fd, uid, gid);
+}
+
+EXPORT int
+fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
+{
+	held_path(dirfd, path, flags & (NOFOLLOW | AT_EMPTY_PATH));
+	return REAL(fchownat)(dirfd, path, uid, gid, flags);
+}
+
+/* --- advice about the cache of a file: about its bytes, held ones too --- */
+
+EXPORT int
+posix_fadvise(int fd, off_t off, off_t len, int advice)
+{
+	held_fd(fd);
+	return REAL(posix_fadvise)(fd, off, len, advice);
+}
+
+EXPORT int
+posix_fadvise64(int fd, off64_t off, off64_t len, int advice)
+{
+	held_fd(fd);
+	return REAL(posix_fadvise64)(fd, off, len, advice);
+}
+
+/*
+ * open(path, O_TRUNC) and creat: the held bytes of the file the path
+ * names are written before it is truncated (wrap_fd.c calls this).
+ */
+void
+co_before_trunc(int dirfd, const char *path, int oflags)
+{
+	if (oflags & O_TRUNC)		/* Linux truncates even read-only */
+		held_path(dirfd, path, (oflags & O_NOFOLLOW) ? NOFOLLOW : 0);
+}
