@@ -86,8 +86,14 @@ guard_fault(int sig, const siginfo_t *si, const void *ucv)
 	if (!g.on || si == NULL || si->si_code <= 0 ||
 	    (sig != SIGSEGV && sig != SIGBUS))
 		return;
+	/*
+	 * SIGSEGV: only a fault in the range being copied (a program signal
+	 * handler that ran inside the copy and faulted is not ours).  SIGBUS
+	 * comes from a file mapping, which only the copy touches here;
+	 * qemu-arm reports its address a page off, so it is not checked.
+	 */
 	a = si->si_addr;
-	if (a < g.lo || a >= g.hi)
+	if (sig == SIGSEGV && (a < g.lo || a >= g.hi))
 		return;
 	g.on = 0;
 	if (uc != NULL)

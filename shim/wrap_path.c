@@ -20,6 +20,7 @@
 #include <utime.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 
 #include "shim.h"
@@ -28,7 +29,7 @@
 static void
 held_path(int dirfd, const char *path, int atflags)
 {
-	struct stat st;
+	struct statx st;
 	int saved;
 
 	if (likely(co_held == 0) || path == NULL || !shim_ready)
@@ -36,8 +37,12 @@ held_path(int dirfd, const char *path, int atflags)
 	saved = errno;
 	if (path[0] == '\0')
 		atflags |= AT_EMPTY_PATH;
-	if (RAW_FSTATAT(dirfd, path, &st, atflags) == 0 && S_ISREG(st.st_mode))
-		co_flush_inode(st.st_dev, st.st_ino);
+	/* statx: the one stat system call every ABI has (32-bit arm has no
+	 * newfstatat) */
+	if (syscall(SYS_statx, dirfd, path, atflags | AT_STATX_DONT_SYNC,
+	    STATX_TYPE | STATX_INO, &st) == 0 && S_ISREG(st.stx_mode))
+		co_flush_inode(makedev(st.stx_dev_major, st.stx_dev_minor),
+		    (ino_t)st.stx_ino);
 	errno = saved;
 }
 

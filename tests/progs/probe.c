@@ -56,21 +56,26 @@ res(const char *what, long r)
 static void
 raw_view(const char *what, const char *p)
 {
-	struct stat st;
+	struct statx st;
 	char buf[64];
 	long fd, n;
 	size_t i;
 
-	if (syscall(SYS_newfstatat, AT_FDCWD, p, &st, 0) != 0) {
+	if (syscall(SYS_statx, AT_FDCWD, p, 0, STATX_SIZE, &st) != 0) {
 		printf("  [%s] %s: absent\n", what, strrchr(p, '/') + 1);
 		return;
 	}
-	printf("  [%s] %s: size %lld", what, strrchr(p, '/') + 1,
-	    (long long)st.st_size);
+	printf("  [%s] %s: size %llu", what, strrchr(p, '/') + 1,
+	    (unsigned long long)st.stx_size);
 	fd = syscall(SYS_openat, AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		n = syscall(SYS_pread64, fd, buf, sizeof(buf),
-		    st.st_size > (off_t)sizeof(buf) ? st.st_size - (off_t)sizeof(buf) : 0);
+		/* the last bytes: skip to them with raw reads */
+		while (st.stx_size > sizeof(buf) &&
+		    syscall(SYS_read, fd, buf, st.stx_size - sizeof(buf) < sizeof(buf) ?
+		    st.stx_size - sizeof(buf) : sizeof(buf)) > 0)
+			st.stx_size -= st.stx_size - sizeof(buf) < sizeof(buf) ?
+			    st.stx_size - sizeof(buf) : sizeof(buf);
+		n = syscall(SYS_read, fd, buf, sizeof(buf));
 		printf(" tail \"");
 		for (i = 0; n > 0 && i < (size_t)n; i++)
 			putchar(buf[i] == '\n' ? '/' : buf[i]);
@@ -84,7 +89,7 @@ raw_view(const char *what, const char *p)
 static void
 contents(const char *p, int mtime)
 {
-	struct stat st;
+	struct statx st;
 	char buf[4096];
 	ssize_t n, i;
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
@@ -99,9 +104,9 @@ contents(const char *p, int mtime)
 		for (i = 0; i < n; i++)
 			putchar(buf[i] == '\n' ? '/' : buf[i]);
 	printf("\"");
-	if (mtime && syscall(SYS_fstat, fd, &st) == 0)
-		printf(" mtime %lld.%09ld", (long long)st.st_mtim.tv_sec,
-		    st.st_mtim.tv_nsec);
+	if (mtime && syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_MTIME, &st) == 0)
+		printf(" mtime %lld.%09u", (long long)st.stx_mtime.tv_sec,
+		    st.stx_mtime.tv_nsec);
 	printf("\n");
 	syscall(SYS_close, fd);
 }
