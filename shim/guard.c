@@ -45,6 +45,8 @@ static __thread struct guard g;
 
 enum { MASK_UNKNOWN, MASK_OPEN, MASK_BLOCKS };
 static __thread int fault_mask;	/* SIGSEGV or SIGBUS blocked here? */
+HIDDEN __thread unsigned guard_seen;
+HIDDEN __thread int guard_armed;
 
 static int
 blocks_fault(const sigset_t *s)
@@ -64,13 +66,17 @@ mask_learn(void)
 		fault_mask = blocks_fault(&cur) ? MASK_BLOCKS : MASK_OPEN;
 }
 
-/* Can a fault in this thread reach the shim's handler? */
-static inline int
-guard_armed(void)
+/* Can a fault in this thread reach the shim's handler?  Cached. */
+static int
+armed_now(void)
 {
-	if (unlikely(fault_mask == MASK_UNKNOWN))
+	unsigned gen = atomic_load(&fault_gen);
+
+	if (fault_mask == MASK_UNKNOWN)
 		mask_learn();
-	return fault_mask == MASK_OPEN && fault_handler_ours();
+	guard_armed = fault_mask == MASK_OPEN && fault_handler_ours();
+	guard_seen = gen;
+	return guard_armed;
 }
 
 /*
@@ -104,15 +110,15 @@ guard_fault(int sig, const siginfo_t *si, const void *ucv)
 }
 
 /*
- * One marked copy; 1 when it faulted.  Nothing it computes is used
+ * One marked copy; -1 when it faulted.  Nothing it computes is used
  * after the jump back, so no variable of it need survive the jump.
  */
-static __attribute__((noinline)) int
-copy_marked(char *dst, const char *src, size_t n, int *prio)
+__attribute__((noinline)) int
+guard_copy_marked(char *dst, const char *src, size_t n, int *prio)
 {
 	if (__builtin_setjmp(g.env)) {
 		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g.mask, NULL, _NSIG / 8);
-		return 1;
+		return -1;
 	}
 	g.lo = src;
 	g.hi = src + n;
@@ -146,16 +152,18 @@ copy_by_kernel(char *dst, const char *src, size_t n, int *prio)
 }
 
 /*
- * Copy n bytes of the program's from src to dst; with prio, look for the
- * IOSHIM_FLUSH_ON words as well (*prio: 1 when there is one).
+ * guard_copy (shim.h) copies n bytes of the program's from src to dst;
+ * with prio, it looks for the IOSHIM_FLUSH_ON words as well (*prio: 1
+ * when there is one).  Here when the thread's state is not known or not
+ * armed.
  */
 int
-guard_copy(char *dst, const char *src, size_t n, int *prio)
+guard_copy_slow(char *dst, const char *src, size_t n, int *prio)
 {
 	if (n == 0)
 		return 0;
-	if (likely(guard_armed()))
-		return copy_marked(dst, src, n, prio) ? -1 : 0;
+	if (armed_now())
+		return guard_copy_marked(dst, src, n, prio);
 	return copy_by_kernel(dst, src, n, prio);
 }
 
@@ -166,6 +174,7 @@ mask_after(int how, const sigset_t *set)
 {
 	if (set == NULL)
 		return;
+	guard_seen = 0;		/* armed_now() again */
 	if (how == SIG_SETMASK)
 		fault_mask = blocks_fault(set) ? MASK_BLOCKS : MASK_OPEN;
 	else if (how == SIG_BLOCK && blocks_fault(set))

@@ -38,6 +38,7 @@ static const int fatal_sigs[] = {
 static unsigned char fatal[NSIG_MAX];	/* 1: terminates by default */
 static unsigned char ours[NSIG_MAX];	/* 1: the shim's handler is in place */
 static atomic_flag sig_lock = ATOMIC_FLAG_INIT;
+static void	set_ours(int sig, int v);
 
 /*
  * A new image (or a forked child's).  Its start in clock ticks since boot
@@ -97,7 +98,7 @@ fatal_handler(int sig, siginfo_t *si, void *uc)
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	real.sigaction(sig, &dfl, NULL);
-	ours[sig] = 0;
+	set_ours(sig, 0);
 	/*
 	 * A fault (SIGSEGV from the kernel, ...) happens again when the
 	 * handler returns; anything sent is raised again, and is delivered
@@ -108,6 +109,20 @@ fatal_handler(int sig, siginfo_t *si, void *uc)
 		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
 	errno = saved;
 	(void)uc;
+}
+
+/*
+ * ours[] changes here only; guard.c caches per thread whether a fault
+ * reaches fatal_handler, checked against fault_gen.
+ */
+HIDDEN _Atomic unsigned fault_gen = 1;
+
+static void
+set_ours(int sig, int v)
+{
+	__atomic_store_n(&ours[sig], (unsigned char)v, __ATOMIC_RELAXED);
+	if (sig == SIGSEGV || sig == SIGBUS)
+		atomic_fetch_add(&fault_gen, 1);
 }
 
 /* Would a fault reach fatal_handler (guard.c)? */
@@ -129,7 +144,7 @@ install_ours(int sig, struct sigaction *old)
 	sigfillset(&sa.sa_mask);
 	if (real.sigaction(sig, &sa, old) != 0)
 		return -1;
-	ours[sig] = 1;
+	set_ours(sig, 1);
 	return 0;
 }
 
@@ -195,7 +210,7 @@ shim_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 	else {
 		r = real.sigaction(sig, act, &prev);
 		if (r == 0 && act != NULL)
-			ours[sig] = 0;
+			set_ours(sig, 0);
 	}
 	atomic_flag_clear(&sig_lock);
 	if (r == 0 && old != NULL) {

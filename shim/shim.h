@@ -825,10 +825,26 @@ co_sync_point(int fd, int reason)
 /*
  * guard.c - copy from the program's memory: 0 when copied, -1 when the
  * source cannot be read (the caller lets the kernel answer the call).
+ * Whether this thread's faults reach the shim's handler is cached per
+ * thread and checked against fault_gen (lifecycle.c bumps it when the
+ * SIGSEGV or SIGBUS disposition changes).
  */
-HIDDEN int	guard_copy(char *dst, const char *src, size_t n, int *prio);
+HIDDEN extern _Atomic unsigned fault_gen;
+HIDDEN extern __thread unsigned guard_seen;	/* fault_gen when known, 0 */
+HIDDEN extern __thread int guard_armed;		/* the marked copy is safe */
+HIDDEN int	guard_copy_marked(char *dst, const char *src, size_t n, int *prio);
+HIDDEN int	guard_copy_slow(char *dst, const char *src, size_t n, int *prio);
 HIDDEN void	guard_fault(int sig, const siginfo_t *si, const void *uc);
 HIDDEN int	fault_handler_ours(void);	/* lifecycle.c */
+
+static inline int
+guard_copy(char *dst, const char *src, size_t n, int *prio)
+{
+	if (likely(guard_seen == atomic_load_explicit(&fault_gen,
+	    memory_order_relaxed)) && likely(guard_armed))
+		return guard_copy_marked(dst, src, n, prio);
+	return guard_copy_slow(dst, src, n, prio);
+}
 
 /*
  * vfork.c - in a vfork child (the parent's memory, another pid) the shim
