@@ -216,24 +216,33 @@ co_ref(unsigned bi)
 
 /*
  * Write p[0..n) to fd completely, through EINTR and short writes.  When
- * the filesystem is full, smaller writes are tried before giving up, so
- * as many bytes reach the file as the program's own small appends would
- * have put there (a large write can fail where small ones still fit).
+ * the filesystem is full (ENOSPC, EDQUOT) the bytes go a line a write, as
+ * a program writing its lines one by one would have put them: every line
+ * that fits is whole, and once a write comes back short (the kernel can
+ * stop at a block boundary, inside a line) nothing more is written until
+ * there is room again, so at most the last line is partial — as without
+ * the shim — and the next attempt goes on from the byte where it stopped.
  */
 static ssize_t
 write_all(int fd, const char *p, size_t n, int *err)
 {
-	size_t done = 0, lim = n;
+	size_t done = 0, want;
+	const char *nl;
 	ssize_t r;
+	int full = 0;
 
 	while (done < n) {
-		r = real.write(fd, p + done, n - done < lim ? n - done : lim);
+		want = n - done;
+		if (full && (nl = memchr(p + done, '\n', want)) != NULL)
+			want = (size_t)(nl - (p + done)) + 1;
+		r = real.write(fd, p + done, want);
 		CTR_ADD(&pc.co_syscalls, 1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			if ((errno == ENOSPC || errno == EDQUOT) && lim > 64) {
-				lim = (n - done < lim ? n - done : lim) / 4;
+			if ((errno == ENOSPC || errno == EDQUOT) && !full &&
+			    memchr(p + done, '\n', n - done) != NULL) {
+				full = 1;	/* again, a line at a time */
 				continue;
 			}
 			*err = errno;
@@ -244,6 +253,10 @@ write_all(int fd, const char *p, size_t n, int *err)
 			break;
 		}
 		done += (size_t)r;
+		if (full && (size_t)r < want) {
+			*err = ENOSPC;	/* cut inside a line: wait for room */
+			break;
+		}
 	}
 	return (ssize_t)done;
 }

@@ -50,6 +50,13 @@ case " $(val werr "$shim") $(val fsync "$shim") $(val close "$shim") " in
 *) fail "the shim never told the program ENOSPC: $shim";;
 esac
 prefix_ok "$T/s.log" || fail "shimmed log is not an exact prefix of the stream"
+# no more partial lines than without the shim: at most the last, and none
+# where the unshimmed run ended on a whole line (issue 15, item 4)
+if [ "$(tail -c 1 "$T/b.log" | od -An -c | tr -d ' ')" = '\n' ]; then
+	[ "$(tail -c 1 "$T/s.log" | od -An -c | tr -d ' ')" = '\n' ] ||
+		fail "the shimmed log ends inside a line ($(tail -n 1 "$T/s.log" | wc -c) bytes); without the shim it ends on a whole line"
+	echo "ok: both logs end on a whole line"
+fi
 bs=$(wc -c <"$T/b.log") ss=$(wc -c <"$T/s.log")
 [ "$ss" -ge $((bs - 4096)) ] || fail "only $ss bytes reached the file under the shim, $bs without"
 echo "ok: $ss bytes in the file under the shim, $bs without"
