@@ -7,8 +7,17 @@
  * pthread_once.  Until it completes, wrappers of system calls go straight
  * to the kernel with syscall(2): dlsym may allocate, and a wrapper must
  * never call a NULL pointer.
+ *
+ * In a secure-execution process (AT_SECURE: set-user-ID or set-group-ID,
+ * or capabilities gained at exec) the environment is the caller's, not
+ * the program's owner's: every setting is read with secure_getenv, so
+ * none is taken and the defaults hold; coalescing is off (the caller may
+ * SIGKILL the program, and its held log lines, an audit trail maybe,
+ * would be lost); no report is written; counts go only to the system
+ * collector's socket.  docs/shim.md, "Set-user-ID programs".
  */
 #include <dlfcn.h>
+#include <sys/auxv.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,6 +34,7 @@ HIDDEN struct shim_real real;
 HIDDEN volatile int shim_ready;
 HIDDEN struct shim_config cfg;
 HIDDEN __thread int shim_busy;
+HIDDEN int shim_secure;		/* AT_SECURE: nothing from the environment */
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -39,7 +49,7 @@ shim_raw_open(const char *path, int flags, mode_t mode)
 static uint64_t
 env_num(const char *name, uint64_t def, uint64_t lo, uint64_t hi)
 {
-	const char *s = getenv(name);
+	const char *s = secure_getenv(name);
 	char *end;
 	unsigned long long v;
 
@@ -55,7 +65,7 @@ env_num(const char *name, uint64_t def, uint64_t lo, uint64_t hi)
 static void
 env_str(char *dst, size_t size, const char *name, const char *def)
 {
-	const char *s = getenv(name);
+	const char *s = secure_getenv(name);
 
 	if (s == NULL)
 		s = def;
@@ -69,7 +79,8 @@ read_config(void)
 {
 	const char *dir;
 
-	cfg.coalesce = (int)env_num("IOSHIM_COALESCE", 1, 0, 1);
+	shim_secure = getauxval(AT_SECURE) != 0;
+	cfg.coalesce = shim_secure ? 0 : (int)env_num("IOSHIM_COALESCE", 1, 0, 1);
 	cfg.buffer_bytes = env_num("IOSHIM_BUFFER_KB", 64, 1, 65536) * 1024;
 	cfg.flush_ns = env_num("IOSHIM_FLUSH_MS", 1000, 1, 86400000) * 1000000;
 	cfg.mem_bytes = env_num("IOSHIM_MEM_KB", 4096, 4, 1048576) * 1024;
@@ -79,9 +90,9 @@ read_config(void)
 	cfg.sock_explicit = cfg.sock[0] != '\0';
 	if (!cfg.sock_explicit) {
 		/* the collector's default socket, used when it exists */
-		if (getuid() == 0)
+		if (getuid() == 0 || shim_secure)
 			strcpy(cfg.sock, "/run/ioshim/ioshimd.sock");
-		else if ((dir = getenv("XDG_RUNTIME_DIR")) != NULL &&
+		else if ((dir = secure_getenv("XDG_RUNTIME_DIR")) != NULL &&
 		    strlen(dir) + sizeof("/ioshim/ioshimd.sock") <= sizeof(cfg.sock))
 			snprintf(cfg.sock, sizeof(cfg.sock), "%s/ioshim/ioshimd.sock", dir);
 	}
@@ -132,7 +143,7 @@ shim_constructor(void)
 HIDDEN void
 ready_signal(void)
 {
-	const char *s = getenv("IOSHIM_READY_FD");
+	const char *s = secure_getenv("IOSHIM_READY_FD");
 	long fd;
 	char *end;
 

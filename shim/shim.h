@@ -264,6 +264,7 @@ struct shim_config {
 	char	flush_on[512];		/* IOSHIM_FLUSH_ON, ':' separated */
 };
 HIDDEN extern struct shim_config cfg;
+HIDDEN extern int shim_secure;		/* AT_SECURE: no setting from the environment */
 HIDDEN void	shim_init(void);
 HIDDEN int	shim_raw_open(const char *, int, mode_t);
 
