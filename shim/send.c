@@ -125,7 +125,7 @@ send_init(void)
 	sock = s;
 	sock_ino = st.st_ino;
 	learn_start_ticks();
-	fd_store(s, FDE_MAKE(IW_SOCKET, FD_KNOWN | FD_SHIM, FILE_NONE, BUF_NONE));
+	own_fd_add(s, IW_SOCKET);	/* marked, with what it is */
 	sock_connect();
 }
 

@@ -887,11 +887,16 @@ HIDDEN void	image_end(int reason, int code);
 HIDDEN extern uint64_t image_start_ns, image_start_ticks;
 HIDDEN extern char image_exe[IW_EXE_MAX];
 
+/* ownfd.c - the shim's own fds, recorded with what they refer to. */
+HIDDEN int	own_fd_add(int fd, unsigned cls);	/* mark fd as the shim's */
+HIDDEN void	own_fd_del(int fd);
+HIDDEN int	own_fd_still(int fd);	/* marked: still ours? else dropped */
+
 /* Is fd one of the shim's own? */
 static inline int
 shim_fd(int fd)
 {
-	return unlikely(FDE_FLAGS(fd_peek(fd)) & FD_SHIM);
+	return unlikely(FDE_FLAGS(fd_peek(fd)) & FD_SHIM) && own_fd_still(fd);
 }
 
 /*

@@ -136,6 +136,8 @@ close(int fd)
 	if (unlikely(!shim_ready) || in_vfork_child())
 		return (int)syscall(SYS_close, fd);
 	e = fd_peek(fd);
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && !own_fd_still(fd))
+		e = fd_peek(fd);	/* the program's now */
 	if (unlikely(FDE_FLAGS(e) & (FD_SHIM | FD_COALESCE))) {
 		if (FDE_FLAGS(e) & FD_SHIM) {
 			errno = EBADF;
@@ -174,7 +176,7 @@ close_span(unsigned lo, unsigned hi, int flags)
 				continue;
 			}
 			e = fd_peek((int)fd);
-			if (FDE_FLAGS(e) & FD_SHIM) {
+			if ((FDE_FLAGS(e) & FD_SHIM) && own_fd_still((int)fd)) {
 				if (fd > lo && close_span(lo, fd - 1, flags) != 0)
 					return -1;
 				return fd < hi ? close_span(fd + 1, hi, flags) : 0;
@@ -303,6 +305,8 @@ do_fcntl(real_fcntl_t fn, int fd, int cmd, void *arg)
 	if (in_vfork_child())
 		return fn(fd, cmd, arg);
 	e = fd_peek(fd);
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && !own_fd_still(fd))
+		e = fd_peek(fd);
 	if (unlikely(FDE_FLAGS(e) & FD_SHIM)) {
 		errno = EBADF;
 		return -1;

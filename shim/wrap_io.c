@@ -25,11 +25,28 @@ ebadf(void)
 	return -1;
 }
 
+/*
+ * fd is marked as the shim's: 1 while it still is (the program gets
+ * EBADF); else the program took the number behind libc's back, and *e is
+ * its entry now.
+ */
+static int
+still_ours(int fd, fdent_t *e)
+{
+	if (own_fd_still(fd))
+		return 1;
+	*e = fd_get(fd);
+	return 0;
+}
+
 /* A read-like call on fd: flush what the coalescer holds for it first. */
 #define READ_PROLOGUE(fd, e)						\
 	if (unlikely(FDE_FLAGS(e) & (SPECIAL | FD_PEER))) {		\
-		if (FDE_FLAGS(e) & FD_SHIM)				\
-			return ebadf();					\
+		if (FDE_FLAGS(e) & FD_SHIM) {				\
+			if (own_fd_still(fd))				\
+				return ebadf();				\
+			e = fd_get(fd);					\
+		}							\
 		if (FDE_FLAGS(e) & FD_COALESCE)				\
 			co_flush_fd(fd, IW_R_READ);			\
 		else							\
@@ -149,8 +166,11 @@ write_slow(int fd, const void *buf, size_t n)
 		return syscall(SYS_write, fd, buf, n);
 	e = fd_get(fd);
 	if (unlikely(FDE_FLAGS(e) & (SPECIAL | FD_PEER))) {
-		if (FDE_FLAGS(e) & FD_SHIM)
-			return ebadf();
+		if (FDE_FLAGS(e) & FD_SHIM) {
+			if (own_fd_still(fd))
+				return ebadf();
+			e = fd_get(fd);
+		}
 		if (FDE_FLAGS(e) & FD_COALESCE)
 			return co_write(fd, e, buf, n);
 		co_peer_point(fd, e);	/* held appends come first */
@@ -238,8 +258,11 @@ writev(int fd, const struct iovec *iov, int cnt)
 		return syscall(SYS_writev, fd, iov, cnt);
 	e = fd_get(fd);
 	if (unlikely(FDE_FLAGS(e) & (SPECIAL | FD_PEER))) {
-		if (FDE_FLAGS(e) & FD_SHIM)
-			return ebadf();
+		if (FDE_FLAGS(e) & FD_SHIM) {
+			if (own_fd_still(fd))
+				return ebadf();
+			e = fd_get(fd);
+		}
 		if (FDE_FLAGS(e) & FD_COALESCE)
 			return co_writev(fd, e, iov, cnt);
 		co_peer_point(fd, e);
@@ -300,7 +323,7 @@ send_slow(int fd, const void *buf, size_t n, int flags)
 	if (unlikely(!shim_ready))
 		return syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
 	e = fd_get(fd);
-	if (unlikely(FDE_FLAGS(e) & FD_SHIM))
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
 	r = real.send(fd, buf, n, flags);
 	count_write(e, r, 0);
@@ -319,7 +342,7 @@ sendto_slow(int fd, const void *buf, size_t n, int flags,
 	if (unlikely(!shim_ready))
 		return syscall(SYS_sendto, fd, buf, n, flags, to, tolen);
 	e = fd_get(fd);
-	if (unlikely(FDE_FLAGS(e) & FD_SHIM))
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
 	r = real.sendto(fd, buf, n, flags, to, tolen);
 	count_write(e, r, 0);
@@ -338,7 +361,7 @@ sendmsg_slow(int fd, const struct msghdr *msg, int flags)
 	if (unlikely(!shim_ready))
 		return syscall(SYS_sendmsg, fd, msg, flags);
 	e = fd_get(fd);
-	if (unlikely(FDE_FLAGS(e) & FD_SHIM))
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
 	r = real.sendmsg(fd, msg, flags);
 	count_write(e, r, 0);
@@ -357,7 +380,7 @@ sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 	if (unlikely(!shim_ready))
 		return (int)syscall(SYS_sendmmsg, fd, v, n, flags);
 	e = fd_get(fd);
-	if (unlikely(FDE_FLAGS(e) & FD_SHIM))
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return (int)ebadf();
 	r = real.sendmmsg(fd, v, n, flags);
 	for (i = 0; i < r; i++)
@@ -375,7 +398,7 @@ recv_slow(int fd, void *buf, size_t n, int flags)
 	if (unlikely(!shim_ready))
 		return syscall(SYS_recvfrom, fd, buf, n, flags, NULL, NULL);
 	e = fd_get(fd);
-	if (unlikely(FDE_FLAGS(e) & FD_SHIM))
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
 	r = real.recv(fd, buf, n, flags);
 	count_read(e, r);
@@ -394,7 +417,7 @@ recvfrom_slow(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
 	if (unlikely(!shim_ready))
 		return syscall(SYS_recvfrom, fd, buf, n, flags, from, fromlen);
 	e = fd_get(fd);
-	if (unlikely(FDE_FLAGS(e) & FD_SHIM))
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
 	r = real.recvfrom(fd, buf, n, flags, from, fromlen);
 	count_read(e, r);
@@ -413,7 +436,7 @@ recvmsg_slow(int fd, struct msghdr *msg, int flags)
 	if (unlikely(!shim_ready))
 		return syscall(SYS_recvmsg, fd, msg, flags);
 	e = fd_get(fd);
-	if (unlikely(FDE_FLAGS(e) & FD_SHIM))
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
 	r = real.recvmsg(fd, msg, flags);
 	count_read(e, r);
@@ -433,7 +456,7 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 	if (unlikely(!shim_ready))
 		return (int)syscall(SYS_recvmmsg, fd, v, n, flags, timeout);
 	e = fd_get(fd);
-	if (unlikely(FDE_FLAGS(e) & FD_SHIM))
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return (int)ebadf();
 	r = real.recvmmsg(fd, v, n, flags, timeout);
 	for (i = 0; i < r; i++)

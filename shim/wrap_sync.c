@@ -31,6 +31,8 @@ sync_prologue(int fd)
 	fdent_t e = fd_peek(fd);
 	int err;
 
+	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && !own_fd_still(fd))
+		e = fd_peek(fd);
 	if (unlikely(FDE_FLAGS(e) & FD_SHIM)) {
 		errno = EBADF;
 		return -1;
