@@ -767,28 +767,46 @@ co_flush_peer(int fd, unsigned ihash)
 	errno = saved;
 }
 
-/* The worker: flush buffers whose oldest byte is old, retry failed ones. */
-void
+/*
+ * The worker: flush buffers whose oldest byte is IOSHIM_FLUSH_MS old, and
+ * retry failed ones.  Returns the time (CLOCK_MONOTONIC ns) at which the
+ * next held byte comes of age, 0 when nothing is held: the worker sleeps
+ * until then, so no byte waits longer than IOSHIM_FLUSH_MS (a buffer that
+ * gets its first byte later comes of age later still).
+ */
+uint64_t
 co_age_flush(void)
 {
-	uint64_t now;
+	uint64_t now, due, next = 0;
 	unsigned i;
 	struct cobuf *b;
 
 	if (co_held == 0)
-		return;
+		return 0;
 	lock();
 	/* the time after the lock: an append that held it set a later first_ns */
 	now = shim_now_ns();
 	for (i = 0; i < nbufs; i++) {
 		b = &bufs[i];
-		if (b->refs && b->first_ns && now >= b->first_ns &&
+		if (!b->refs)
+			continue;
+		if (b->first_ns && now >= b->first_ns &&
 		    now - b->first_ns >= cfg.flush_ns)
 			flush_buf(b, IW_R_AGE, 0);
-		else if (b->refs)
+		else
 			fold(b);	/* the collector sees counts within a tick */
+		if (b->first_ns == 0)
+			continue;
+		/* still held: of age at first_ns + flush time, or a failed
+		 * flush retried a quarter of it from now */
+		due = b->first_ns + cfg.flush_ns;
+		if (due <= now)
+			due = now + cfg.flush_ns / 4 + 1;
+		if (next == 0 || due < next)
+			next = due;
 	}
 	unlock();
+	return next;
 }
 
 /*

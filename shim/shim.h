@@ -782,7 +782,7 @@ HIDDEN void	co_signal_flush(void);			/* async-signal-safe */
 HIDDEN void	co_prepare_fork(void);
 HIDDEN void	co_parent_fork(void);
 HIDDEN int	co_flush_inode_held(dev_t dev, ino_t ino);
-HIDDEN void	co_age_flush(void);			/* worker: age and retries */
+HIDDEN uint64_t	co_age_flush(void);	/* worker: age and retries; next due time */
 HIDDEN extern _Atomic uint64_t co_held;			/* bytes buffered now */
 HIDDEN extern _Atomic int shim_ending;			/* image ended: no buffering */
 HIDDEN void	co_flush_peer(int fd, unsigned ihash);	/* flush fd's file by inode */

@@ -62,7 +62,7 @@ static void *
 worker_main(void *arg)
 {
 	sigset_t all;
-	uint64_t now, next_send = 0, wait;
+	uint64_t now, next_send = 0, wait, due;
 	uint32_t seen;
 	int sending = send_wanted();
 
@@ -76,17 +76,18 @@ worker_main(void *arg)
 		seen = atomic_load(&kicks);
 		if (atomic_load(&stopping))
 			return NULL;
+		due = co_age_flush();
 		now = shim_now_ns();
-		co_age_flush();
 		if (!sending)
 			sending = send_wanted();
 		if (sending && !shim_ending && now >= next_send) {
 			send_tick(0, 0, 0);
 			next_send = now + cfg.interval_ns;
 		}
+		/* until the next held byte comes of age, to the nanosecond */
 		wait = 0;
-		if (co_held)
-			wait = cfg.flush_ns / 4 + 1;
+		if (due)
+			wait = due > now ? due - now : 1;
 		if (sending && (wait == 0 || next_send - now < wait))
 			wait = next_send > now ? next_send - now : 1;
 		if (atomic_load(&main_gone)) {
