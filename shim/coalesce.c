@@ -60,6 +60,7 @@ struct cobuf {
 static struct cobuf bufs[NBUF];
 static _Atomic unsigned nbufs;		/* slots ever used */
 static size_t mem_used;			/* sum of caps */
+static int prio_tried;			/* prio_init ran (under the lock) */
 HIDDEN _Atomic uint64_t co_held;
 HIDDEN _Atomic int shim_ending;
 
@@ -170,8 +171,10 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 	if (lock_mine())
 		return BUF_NONE;	/* a signal handler opening a log */
 	lock();
-	if (!prio_on && cfg.flush_on[0])
+	if (!prio_on && !prio_tried && (cfg.flush_on[0] || cfg.flush_default)) {
+		prio_tried = 1;
 		prio_init();
+	}
 	for (i = 0; i < nbufs; i++) {
 		if (bufs[i].refs == 0) {
 			if (freeslot == NBUF)

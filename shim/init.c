@@ -98,8 +98,9 @@ read_config(void)
 	}
 	env_str(cfg.include, sizeof(cfg.include), "IOSHIM_COALESCE_INCLUDE", "");
 	env_str(cfg.exclude, sizeof(cfg.exclude), "IOSHIM_COALESCE_EXCLUDE", "");
-	env_str(cfg.flush_on, sizeof(cfg.flush_on), "IOSHIM_FLUSH_ON",
-	    "ERROR:CRIT:FATAL:ALERT:EMERG:panic");
+	/* unset: severity tokens of common formats (prio.c) */
+	cfg.flush_default = secure_getenv("IOSHIM_FLUSH_ON") == NULL;
+	env_str(cfg.flush_on, sizeof(cfg.flush_on), "IOSHIM_FLUSH_ON", "");
 }
 
 HIDDEN void lifecycle_init(void);

@@ -9,6 +9,14 @@
  * words' first two letters, and only then are whole words compared.  A
  * line like "... INFO ..." thus costs one table lookup for its F.
  *
+ * The default words are severity tokens of common log formats, so that an
+ * access log's "GET /error" or a message saying "no error" does not
+ * flush: nginx's bracketed levels ("[error]"), capitalised words before a
+ * colon ("Error:"), all-capitals words standing alone ("ERROR", not
+ * "ERRORS" or "NO_ERROR"), and python's "Traceback".  The boundaries are
+ * checked only where a whole word already matched, off the hot path.
+ * Words of IOSHIM_FLUSH_ON match anywhere, as they are written.
+ *
  * x86 uses nibble tables with pshufb (SSSE3, or AVX2 for 32 bytes a
  * step), chosen once by CPU; elsewhere (arm boards) GCC vector extensions
  * compare against each first letter, which the compiler maps to NEON where
@@ -39,12 +47,31 @@
 #endif
 #endif
 
-#define NWORD	16
+#define NWORD	24
 
 typedef unsigned char v16 __attribute__((vector_size(16)));
 
+/* how a word must stand: anywhere, after a non-word byte, or alone */
+enum { AT_ANY, AT_LEFT, AT_WORD };
+
+static const struct {
+	const char	*w;
+	int		at;
+} defaults[] = {
+	{ "[error]", AT_ANY }, { "[crit]", AT_ANY }, { "[alert]", AT_ANY },
+	{ "[emerg]", AT_ANY },
+	{ "ERROR", AT_WORD }, { "CRITICAL", AT_WORD }, { "CRIT", AT_WORD },
+	{ "FATAL", AT_WORD }, { "PANIC", AT_WORD }, { "ALERT", AT_WORD },
+	{ "EMERG", AT_WORD }, { "EMERGENCY", AT_WORD },
+	{ "Error:", AT_LEFT }, { "error:", AT_LEFT }, { "Fatal:", AT_LEFT },
+	{ "fatal:", AT_LEFT }, { "Critical:", AT_LEFT }, { "Panic:", AT_LEFT },
+	{ "panic:", AT_LEFT },
+	{ "Traceback (most recent call last)", AT_ANY },
+};
+
 static const char *word[NWORD];
 static size_t wlen[NWORD];
+static int wat[NWORD];
 static int nword;
 static unsigned char is_first[256];	/* a word starts with this byte */
 static uint8_t pair[256 * 256 / 8];	/* bit a << 8 | b: a word starts "ab" */
@@ -64,32 +91,50 @@ static int copy_ssse3(char *, const char *, size_t);
 static int copy_avx2(char *, const char *, size_t);
 #endif
 
-/* Split IOSHIM_FLUSH_ON once, before the first coalesced append. */
-void
-prio_init(void)
+static void
+add_word(const char *p, int at)
 {
-	char *p, *save = NULL;
 	unsigned a, b, k;
 
-	strcpy(store, cfg.flush_on);
-	for (p = strtok_r(store, ":", &save); p && nword < NWORD;
-	    p = strtok_r(NULL, ":", &save)) {
-		word[nword] = p;
-		wlen[nword] = strlen(p);
-		a = (unsigned char)p[0];
+	if (nword == NWORD || p[0] == '\0')
+		return;
+	word[nword] = p;
+	wlen[nword] = strlen(p);
+	wat[nword] = at;
+	a = (unsigned char)p[0];
 		if (!is_first[a]) {
 			is_first[a] = 1;
 			lo_tbl[a & 15] |= (unsigned char)(1u << (nfirst % 8));
 			hi_tbl[a >> 4] |= (unsigned char)(1u << (nfirst % 8));
 			memset(&first[nfirst++], (int)a, sizeof(v16));
 		}
-		/* a one-letter word matches whatever follows it */
-		for (b = 0; b < 256; b++)
-			if (wlen[nword] == 1 || b == (unsigned char)p[1]) {
-				k = a << 8 | b;
-				pair[k >> 3] |= (uint8_t)(1u << (k & 7));
-			}
-		nword++;
+	/* a one-letter word matches whatever follows it */
+	for (b = 0; b < 256; b++)
+		if (wlen[nword] == 1 || b == (unsigned char)p[1]) {
+			k = a << 8 | b;
+			pair[k >> 3] |= (uint8_t)(1u << (k & 7));
+		}
+	nword++;
+}
+
+/*
+ * The words, once, before the first coalesced append: the defaults while
+ * IOSHIM_FLUSH_ON is unset, else its words.
+ */
+void
+prio_init(void)
+{
+	char *p, *save = NULL;
+	size_t i;
+
+	if (cfg.flush_default) {
+		for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+			add_word(defaults[i].w, defaults[i].at);
+	} else {
+		strcpy(store, cfg.flush_on);
+		for (p = strtok_r(store, ":", &save); p != NULL;
+		    p = strtok_r(NULL, ":", &save))
+			add_word(p, AT_ANY);
 	}
 	prio_copy = copy_vec;
 #ifdef PRIO_X86
@@ -124,6 +169,29 @@ pairs(const char *src, size_t n, size_t off, uint32_t bits)
 	return left;
 }
 
+/* A byte that continues a word: a letter, a digit, '_'. */
+static inline int
+wordch(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/*
+ * Word i matched at q (in src..end): does it stand as it must?  The
+ * append's edges count as boundaries (a line starts with its first byte).
+ */
+static inline int
+stands(const char *src, const char *end, const char *q, int i)
+{
+	if (wat[i] == AT_ANY)
+		return 1;
+	if (q > src && wordch((unsigned char)q[-1]))
+		return 0;
+	return wat[i] == AT_LEFT || q + wlen[i] == end ||
+	    !wordch((unsigned char)q[wlen[i]]);
+}
+
 /* Is a word at one of the positions in bits (counted from src + off)? */
 static int
 check(const char *src, size_t n, size_t off, uint32_t bits)
@@ -135,7 +203,8 @@ check(const char *src, size_t n, size_t off, uint32_t bits)
 		q = src + off + __builtin_ctz(bits);
 		for (i = 0; i < nword; i++)
 			if (wlen[i] <= (size_t)(end - q) && word[i][0] == q[0] &&
-			    memcmp(q, word[i], wlen[i]) == 0)
+			    memcmp(q, word[i], wlen[i]) == 0 &&
+			    stands(src, end, q, i))
 				return 1;
 	}
 	return 0;

@@ -262,6 +262,7 @@ struct shim_config {
 	char	include[1024];		/* IOSHIM_COALESCE_INCLUDE */
 	char	exclude[1024];		/* IOSHIM_COALESCE_EXCLUDE */
 	char	flush_on[512];		/* IOSHIM_FLUSH_ON, ':' separated */
+	int	flush_default;		/* unset: the default severity tokens */
 };
 HIDDEN extern struct shim_config cfg;
 HIDDEN extern int shim_secure;		/* AT_SECURE: no setting from the environment */
