@@ -13,7 +13,9 @@
  * access log's "GET /error" or a message saying "no error" does not
  * flush: nginx's bracketed levels ("[error]"), capitalised words before a
  * colon ("Error:"), all-capitals words standing alone ("ERROR", not
- * "ERRORS" or "NO_ERROR"), and python's "Traceback".  The boundaries are
+ * "ERRORS" or "NO_ERROR"), and python's "Traceback".  None starts with a
+ * lower-case letter: those are in every line, and each would be a
+ * candidate to look at.  The boundaries are
  * checked only where a whole word already matched, off the hot path.
  * Words of IOSHIM_FLUSH_ON match anywhere, as they are written.
  *
@@ -63,9 +65,8 @@ static const struct {
 	{ "ERROR", AT_WORD }, { "CRITICAL", AT_WORD }, { "CRIT", AT_WORD },
 	{ "FATAL", AT_WORD }, { "PANIC", AT_WORD }, { "ALERT", AT_WORD },
 	{ "EMERG", AT_WORD }, { "EMERGENCY", AT_WORD },
-	{ "Error:", AT_LEFT }, { "error:", AT_LEFT }, { "Fatal:", AT_LEFT },
-	{ "fatal:", AT_LEFT }, { "Critical:", AT_LEFT }, { "Panic:", AT_LEFT },
-	{ "panic:", AT_LEFT },
+	{ "Error:", AT_LEFT }, { "Fatal:", AT_LEFT }, { "Critical:", AT_LEFT },
+	{ "Panic:", AT_LEFT }, { "Alert:", AT_LEFT },
 	{ "Traceback (most recent call last)", AT_ANY },
 };
 
