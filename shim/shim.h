@@ -833,7 +833,8 @@ HIDDEN void	send_after_fork_child(void);
 HIDDEN void	send_reset_rows(void);		/* counters_reset: rows new again */
 HIDDEN int	send_owns_fd(int fd);
 HIDDEN void	send_drop_fd(void);
-HIDDEN void	send_init(void);		/* constructor: make the socket */
+HIDDEN void	send_init(void);		/* constructor */
+HIDDEN void	send_maybe_connect(int now);	/* program thread: find the collector */
 
 /* worker.c - the background thread: age flushes and periodic sends. */
 HIDDEN void	worker_kick(void);
