@@ -6,7 +6,10 @@
 # seteuid, setresuid, setgroups+setgid+setuid, capset, and setuid then
 # fork (parent and child both write records through the kept fd); each
 # run gives one record per process with the program's bytes, and
-# setuid(0) (no change) one too.  Then real nginx: the master as root, two workers as nobody;
+# setuid(0) (no change) one too.  The kept fd is the shim's: the program's
+# fcntl, read and close of it fail with EBADF (as for a closed fd); when
+# the program takes its number with dup2, the shim gives it up and writes
+# nothing into the program's file.  Then real nginx: the master as root, two workers as nobody;
 # every process image (found with strace -f) has its record.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/count_lib.sh"
@@ -28,6 +31,15 @@ done
 
 untraced -- "$P" nodrop "$T/out"
 eq "nodrop: records" "$(q "len(r)")" 1
+
+untraced -- "$P" hostile "$T/out" >"$T/stdout"
+eq "hostile: status" "$rc" 0
+eq "hostile: the program's fcntl, read, close of the kept fd" "$(cat "$T/stdout")" "refused 1"
+eq "hostile: records" "$(q "len(r)")" 1
+rm -f "$R"
+"$IOSHIM" run --report "$R" -- "$P" taken "$T/out" >"$T/stdout" || fail "taken: failed"
+eq "taken: fds the program took" "$(cat "$T/stdout")" "taken 1"
+eq "taken: OUT holds the program's bytes only" "$(size "$T/out")" 104
 
 command -v nginx >/dev/null || skip "nginx not installed (apt-get install nginx-light)"
 need_strace
