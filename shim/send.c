@@ -30,7 +30,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -41,13 +40,13 @@ static int sock = -1;
 static dev_t sock_dev;
 static ino_t sock_ino;
 static uint64_t next_look;	/* no look for the collector before this */
-static int connected;
+static int connected;		/* sock is connected to the collector */
 /*
  * Rows go only when they changed, so every row goes at the next send after
  * a datagram of them was not sent, after a (re)connect, and in a new image
  * or a forked child (sent_sum is cleared then, its pages untouched before).
  */
-static int resend_rows;		/* sock is connected to the collector */
+static int resend_rows;
 static uint32_t seq;
 static atomic_flag send_lock = ATOMIC_FLAG_INIT;
 static union {
