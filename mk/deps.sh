@@ -2,7 +2,7 @@
 # deps.sh - install what ioshim needs to build and test, on Debian.
 # Installs with apt-get when run as root; otherwise prints the command.
 # "deps.sh cross": the cross compilers and qemu-user for make check-cross.
-pkgs="build-essential pkg-config libsqlite3-dev libbsd-dev libncurses-dev sqlite3 strace python3 perl curl tmux gzip tar coreutils xz-utils libmicrohttpd-dev prometheus libxml2-utils librsvg2-bin clang libclang-rt-14-dev valgrind eatmydata e2fsprogs libtsan2"
+pkgs="build-essential pkg-config libsqlite3-dev libbsd-dev libncurses-dev sqlite3 strace python3 perl curl tmux gzip tar coreutils xz-utils libmicrohttpd-dev prometheus libxml2-utils librsvg2-bin clang libclang-rt-14-dev valgrind eatmydata e2fsprogs libtsan2 nginx-light"
 [ "${1:-}" = cross ] &&
 	pkgs="gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user python3"
 missing=""

@@ -376,6 +376,7 @@ classify(int fd, const struct stat *st, char *pbuf, size_t len, int fl,
 	fd_store(fd, e);
 	if (flags & FD_DIR)
 		dir_remember(fd, pbuf, len);
+	send_maybe_connect(0);
 	worker_ensure();
 	return e;
 }

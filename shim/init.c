@@ -117,6 +117,7 @@ do_init(void)
 #undef X
 	clock_init();
 	read_config();
+	report_init();
 	lifecycle_init();
 	shim_ready = 1;
 	shim_busy--;

@@ -1,74 +1,75 @@
 /*
- * ownfd.c - the shim's own descriptors, and whether an fd number still
- * is one.
+ * ownfd.c - the shim's own long-lived descriptors in the program's fd
+ * table (the collector socket, the report file kept across a privilege
+ * drop): moved to a high number out of the program's way, marked as the
+ * shim's (FD_SHIM: the program's close, dup, fcntl, read and write see
+ * EBADF, close_range closes around them), and recorded with the identity
+ * of what they refer to (device and inode).
  *
- * The fd table marks the shim's fds (FD_SHIM) so that the program cannot
- * close, read, write or dup them: such calls answer EBADF, as if the fd
- * were not open.  But the program can take the number behind libc's back
- * (a raw dup2/dup3 or close system call, then an open that lands there);
- * answering EBADF then would lose what it writes.  So each own fd is
- * recorded with the identity of what it refers to (device and inode), and
- * before a wrapper answers EBADF it asks own_fd_still(): when the fd now
- * refers to something else the shim gives the number up (forgets it in
- * the table, and its owner finds it gone before its next use) and the
- * call goes on as for any fd of the program's.
+ * The program can still take such a number behind libc's back (a raw
+ * dup2/dup3 or close system call, then an open that lands there);
+ * answering EBADF then would lose what it writes.  So before a wrapper
+ * answers EBADF it asks own_fd_still(): when the fd now refers to
+ * something else the shim gives the number up (forgets it in the table;
+ * its owner finds it gone before its next use, ownfd_valid) and the call
+ * goes on as for any fd of the program's.
+ *
+ * Raw system calls only (statx: every ABI has it, 32-bit arm has no
+ * newfstatat): these run in fatal-signal handlers too.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include "shim.h"
 
 #define OWN_MAX	4
 
 static struct {
-	_Atomic int	fd;		/* -1: free */
-	uint32_t	dev_major, dev_minor;
-	uint64_t	ino;
-} own[OWN_MAX] = { { -1, 0, 0, 0 }, { -1, 0, 0, 0 }, { -1, 0, 0, 0 },
-    { -1, 0, 0, 0 } };
+	_Atomic int	fd;		/* -1: free, -2: being filled */
+	dev_t		dev;
+	ino_t		ino;
+} own[OWN_MAX] = { { -1, 0, 0 }, { -1, 0, 0 }, { -1, 0, 0 }, { -1, 0, 0 } };
 
-/* What fd refers to now; -1 when it is not open.  Raw: safe anywhere. */
+/* What fd refers to now; -1 when it is not open.  errno is kept. */
 static int
-identity(int fd, struct statx *st)
+identity(int fd, dev_t *dev, ino_t *ino)
 {
+	struct statx st;
 	int saved = errno, r;
 
 	r = (int)syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
-	    STATX_INO, st);
+	    STATX_INO, &st);
 	errno = saved;
-	return r;
-}
-
-/* fd (made by the shim) becomes one of its own; 0 on success. */
-int
-own_fd_add(int fd, unsigned cls)
-{
-	struct statx st;
-	int i, none = -1;
-
-	fd_store(fd, FDE_MAKE(cls, FD_KNOWN | FD_SHIM, FILE_NONE, BUF_NONE));
-	if (identity(fd, &st) != 0)
-		return -1;	/* marked, not recorded: taken as ours */
-	for (i = 0; i < OWN_MAX; i++) {
-		none = -1;
-		if (atomic_compare_exchange_strong(&own[i].fd, &none, -2))
-			break;
-	}
-	if (i == OWN_MAX)
+	if (r != 0)
 		return -1;
-	own[i].dev_major = st.stx_dev_major;
-	own[i].dev_minor = st.stx_dev_minor;
-	own[i].ino = st.stx_ino;
-	atomic_store(&own[i].fd, fd);
+	*dev = makedev(st.stx_dev_major, st.stx_dev_minor);
+	*ino = (ino_t)st.stx_ino;
 	return 0;
 }
 
-/* The shim gives fd up (it closed it, or the program took it). */
-void
-own_fd_del(int fd)
+static void
+record(int fd, dev_t dev, ino_t ino)
+{
+	int i, none;
+
+	for (i = 0; i < OWN_MAX; i++) {
+		none = -1;
+		if (atomic_compare_exchange_strong(&own[i].fd, &none, -2)) {
+			own[i].dev = dev;
+			own[i].ino = ino;
+			atomic_store(&own[i].fd, fd);
+			return;
+		}
+	}
+}
+
+static void
+unrecord(int fd)
 {
 	int i;
 
@@ -78,14 +79,71 @@ own_fd_del(int fd)
 }
 
 /*
+ * Move fd to a high number (1000, or half the fd limit when that is below
+ * 1024; where none is free there, fd stays where it is), close-on-exec,
+ * and mark and record it as the shim's, of class cls.  Returns the new
+ * fd and its identity in *st (st_dev and st_ino only), or -1 (fd closed)
+ * when it cannot be looked at.
+ */
+int
+ownfd_park(int fd, unsigned cls, struct stat *st)
+{
+	struct rlimit rl;
+	long lo = 1000;
+	int hi;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
+		lo = (long)rl.rlim_cur / 2;
+	hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lo);
+	if (hi >= 0) {
+		syscall(SYS_close, fd);
+		fd = hi;
+	}
+	if (identity(fd, &st->st_dev, &st->st_ino) != 0) {
+		syscall(SYS_close, fd);
+		return -1;
+	}
+	fd_store(fd, FDE_MAKE(cls, FD_KNOWN | FD_SHIM, FILE_NONE, BUF_NONE));
+	record(fd, st->st_dev, st->st_ino);
+	return fd;
+}
+
+/*
+ * Is fd still the shim's file dev/ino?  Not when the program took the
+ * number (dup2 onto it clears FD_SHIM in the table) or closed it behind
+ * libc's back (the inode differs, or none).
+ */
+int
+ownfd_valid(int fd, dev_t dev, ino_t ino)
+{
+	dev_t d;
+	ino_t i;
+
+	return fd >= 0 && (FDE_FLAGS(fd_raw(fd)) & FD_SHIM) &&
+	    identity(fd, &d, &i) == 0 && d == dev && i == ino;
+}
+
+/* Give fd up: closed when still ours, its table entry cleared then. */
+void
+ownfd_close(int fd, dev_t dev, ino_t ino)
+{
+	if (!ownfd_valid(fd, dev, ino))
+		return;
+	unrecord(fd);
+	fd_forget(fd);
+	syscall(SYS_close, fd);
+}
+
+/*
  * fd is marked as the shim's: is it still?  When it is not (or is no
  * longer open), its mark is dropped and 0 returned.  An fd marked but
- * not recorded here (made before the record existed) is taken as ours.
+ * not recorded (the record was full) is taken as ours.
  */
 int
 own_fd_still(int fd)
 {
-	struct statx st;
+	dev_t d;
+	ino_t ino;
 	int i;
 
 	for (i = 0; i < OWN_MAX; i++)
@@ -93,9 +151,7 @@ own_fd_still(int fd)
 			break;
 	if (i == OWN_MAX)
 		return 1;
-	if (identity(fd, &st) == 0 && st.stx_ino == own[i].ino &&
-	    st.stx_dev_major == own[i].dev_major &&
-	    st.stx_dev_minor == own[i].dev_minor)
+	if (identity(fd, &d, &ino) == 0 && d == own[i].dev && ino == own[i].ino)
 		return 1;
 	atomic_store(&own[i].fd, -1);
 	fd_forget(fd);

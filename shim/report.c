@@ -2,7 +2,8 @@
  * report.c - the exit report: when an image ends, one JSON object on one
  * line is appended to $IOSHIM_REPORT.  Every process of a tree appends to
  * the same file; an exclusive flock(2) around the record keeps two records
- * from interleaving however long they are.
+ * from interleaving however long they are.  Where the record goes (the
+ * file, its lock, records that could not be written) is reportfd.c's.
  *
  * This runs in a fatal-signal handler too, so it formats numbers itself
  * and writes through a fixed buffer: no malloc, no stdio.
@@ -19,6 +20,7 @@
 
 struct out {
 	int	fd;
+	int	err;		/* a write failed or was short */
 	size_t	n;
 	char	buf[8192];
 };
@@ -33,8 +35,10 @@ out_flush(struct out *o)
 		r = syscall(SYS_write, o->fd, o->buf + done, o->n - done);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r <= 0) {
+			o->err = 1;
 			break;
+		}
 		done += (size_t)r;
 	}
 	o->n = 0;
@@ -267,16 +271,14 @@ report_write(int reason, int code)
 {
 	char comm[IW_COMM_MAX + 1] = "";
 	struct proc_totals pt;
-	int fd;
+	struct report_dest d;
+	int saved = errno;
 
-	if (cfg.report[0] == '\0')
-		return;
-	fd = shim_raw_open(cfg.report, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	syscall(SYS_flock, fd, LOCK_EX);
+	if (cfg.report[0] == '\0' || report_begin(&d) != 0)
+		goto out;
 	prctl(PR_GET_NAME, comm);
-	rec.fd = fd;
+	rec.fd = d.fd;
+	rec.err = 0;
 	rec.n = 0;
 	put(&rec, "{", 1);
 	kv(&rec, "pid", (uint64_t)getpid(), 1);
@@ -311,9 +313,12 @@ report_write(int reason, int code)
 	put_classes(&rec, &pt);
 	kv(&rec, "opens", pt.opens, 1);
 	kv(&rec, "fsyncs", pt.fsyncs, 1);
+	kv(&rec, "dropped", d.dropped, 1);
 	put_coalesce(&rec, &pt);
 	put_files(&rec);
 	put(&rec, "}\n", 2);
 	out_flush(&rec);
-	syscall(SYS_close, fd);
+	report_end(&d, !rec.err);
+out:
+	errno = saved;
 }

@@ -3,23 +3,33 @@
  * counters as datagrams to ioshimd, every IOSHIM_INTERVAL_MS from the
  * worker thread and once more when the image ends.
  *
- * One socket, non-blocking, O_CLOEXEC, made in the constructor (while the
- * process has one thread), moved to a high fd number and marked as the
- * shim's in the fd table.  A forked child keeps using it (the kernel
- * stamps each datagram with the sender's pid).  Before each use it is
- * checked to still be the same socket; when the program closed it behind
- * libc's back or took its number with dup2, the image stops sending.  When
- * the collector goes away the same socket is connected again later: a
- * missing collector costs one failed connect or send per interval.  File
- * rows are sent when they changed, and all of them again after a
- * reconnect or a dropped datagram of rows (docs/protocol.md).
+ * The socket exists only while a collector was found: no collector, no
+ * fd.  It is looked for (is there a socket at the path?) at most once an
+ * interval, at the first fd the program uses after that, and before the
+ * program's first thread starts; once there, the shim makes its socket,
+ * connects, and gives it up again if nobody listens.  It is made only on
+ * the program's own thread while that is the only one (socket() takes
+ * the lowest free fd for a moment before the socket moves to its high
+ * number: a thread opening a file meanwhile would get another number
+ * than without the shim), and at the image's end, where it is the last
+ * thing the image does.  A program that already has threads when the
+ * collector appears reports at its end only.
+ *
+ * The socket is non-blocking, O_CLOEXEC, moved to a high fd and marked as
+ * the shim's in the fd table (ownfd.c).  A forked child keeps using it
+ * (the kernel stamps each datagram with the sender's pid).  Before each
+ * use it is checked to still be the same socket; when the program closed
+ * it behind libc's back or took its number with dup2, it is looked for
+ * again.  When the collector goes away the same socket is connected
+ * again later: a missing collector costs one failed connect or send per
+ * interval.  File rows are sent when they changed, and all of them again
+ * after a reconnect or a dropped datagram of rows (docs/protocol.md).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -27,8 +37,16 @@
 #include "shim.h"
 
 static int sock = -1;
+static dev_t sock_dev;
 static ino_t sock_ino;
+static uint64_t next_look;	/* no look for the collector before this */
 static int connected;		/* sock is connected to the collector */
+/*
+ * Rows go only when they changed, so every row goes at the next send after
+ * a datagram of them was not sent, after a (re)connect, and in a new image
+ * or a forked child (sent_sum is cleared then, its pages untouched before).
+ */
+static int resend_rows;
 static uint32_t seq;
 static atomic_flag send_lock = ATOMIC_FLAG_INIT;
 static union {
@@ -37,7 +55,10 @@ static union {
 	char		raw[IW_MAX];
 } msg;
 
-/* The collector's socket: IOSHIM_SOCKET, else the default if it exists. */
+/*
+ * The collector's socket (IOSHIM_SOCKET, else the default) when there is
+ * a socket at that path.
+ */
 static int
 sock_path(struct sockaddr_un *sa)
 {
@@ -48,8 +69,6 @@ sock_path(struct sockaddr_un *sa)
 	if (cfg.sock[0] == '\0' || strlen(cfg.sock) >= sizeof(sa->sun_path))
 		return -1;
 	strcpy(sa->sun_path, cfg.sock);
-	if (cfg.sock_explicit)
-		return 0;
 	return RAW_FSTATAT(AT_FDCWD, sa->sun_path, &st, 0) == 0 &&
 	    S_ISSOCK(st.st_mode) ? 0 : -1;
 }
@@ -58,10 +77,7 @@ sock_path(struct sockaddr_un *sa)
 static int
 sock_valid(void)
 {
-	struct stat st;
-
-	return sock >= 0 && RAW_FSTATAT(sock, "", &st, AT_EMPTY_PATH) == 0 &&
-	    st.st_ino == sock_ino && S_ISSOCK(st.st_mode);
+	return ownfd_valid(sock, sock_dev, sock_ino);
 }
 
 /*
@@ -91,42 +107,65 @@ sock_connect(void)
 }
 
 /*
- * Make the socket.  Called only while the process has one thread (the
- * constructor), because socket() takes the lowest free fd for a moment
- * before the socket moves to its high number: another thread opening a
- * file then would get a different number than without the shim.
+ * Look for the collector (send_lock held): when there is a socket at its
+ * path, make ours and connect; 0 when connected.  Nothing is kept when
+ * nobody listens there.
  */
+static int
+sock_find(void)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int s;
+
+	next_look = shim_now_ns() + cfg.interval_ns;
+	if (sock_path(&sa) != 0)
+		return -1;
+	s = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0 || (s = ownfd_park(s, IW_SOCKET, &st)) < 0)
+		return -1;
+	if (syscall(SYS_connect, s, &sa, sizeof(sa)) != 0) {
+		ownfd_close(s, st.st_dev, st.st_ino);
+		return -1;
+	}
+	sock = s;
+	sock_dev = st.st_dev;
+	sock_ino = st.st_ino;
+	connected = 1;
+	resend_rows = 1;	/* a collector new to this image */
+	learn_start_ticks();
+	return 0;
+}
+
+/* The constructor: no socket until a collector is found. */
 void
 send_init(void)
 {
-	struct sockaddr_un sa;
-	struct rlimit rl;
-	struct stat st;
-	long lo = 1000;
-	int s, hi;
+	next_look = 0;
+}
 
-	if (sock_path(&sa) != 0)
+/*
+ * On a program thread, at the first fd it uses in an interval (fdtable.c)
+ * and before its first thread starts (now set: wrap_thread.c): look for
+ * the collector while the program has this one thread.
+ */
+void
+send_maybe_connect(int now)
+{
+	int saved;
+
+	if (likely(sock >= 0) || cfg.sock[0] == '\0' || shim_worker ||
+	    in_vfork_child() ||
+	    __atomic_load_n(&shim_mt, __ATOMIC_RELAXED) ||
+	    (!now && shim_now_ns() < next_look))
 		return;
-	s = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s < 0)
+	if (atomic_flag_test_and_set(&send_lock))
 		return;
-	/* high-numbered, out of the program's way */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
-		lo = (long)rl.rlim_cur / 2;
-	hi = (int)syscall(SYS_fcntl, s, F_DUPFD_CLOEXEC, lo);
-	if (hi >= 0) {
-		syscall(SYS_close, s);
-		s = hi;
-	}
-	if (RAW_FSTATAT(s, "", &st, AT_EMPTY_PATH) != 0) {
-		syscall(SYS_close, s);
-		return;
-	}
-	sock = s;
-	sock_ino = st.st_ino;
-	learn_start_ticks();
-	own_fd_add(s, IW_SOCKET);	/* marked, with what it is */
-	sock_connect();
+	saved = errno;
+	if (sock < 0)
+		sock_find();
+	atomic_flag_clear(&send_lock);
+	errno = saved;
 }
 
 static void
@@ -200,12 +239,6 @@ activity(const struct file_row *f, const struct tfile *c)
 
 static struct tfile sums[64];	/* rows_sum of 64 rows: under send_lock */
 static uint64_t sent_sum[FILES_MAX];	/* each row's activity at its last send */
-/*
- * Rows go only when they changed, so every row goes at the next send after
- * a datagram of them was not sent, after a reconnect, and in a new image
- * or a forked child (sent_sum is cleared then, its pages untouched before).
- */
-static int resend_rows;
 
 /* A new image or a forked child: every row is new to the collector. */
 void
@@ -308,10 +341,15 @@ send_tick(int final, int reason, int code)
 		if (++spins > 1000000)
 			return;		/* never wait for ever, not even at exit */
 	if (sock >= 0 && !sock_valid()) {
-		/* closed behind libc's back, or taken: never touch it again */
-		fd_forget(sock);
+		/* closed behind libc's back, or taken: look for it again */
+		if (FDE_FLAGS(fd_raw(sock)) & FD_SHIM)
+			fd_forget(sock);
 		sock = -1;
+		connected = 0;
 	}
+	/* the image's last message: the collector may have come meanwhile */
+	if (sock < 0 && final && !shim_worker)
+		sock_find();
 	if (sock >= 0 && (connected || sock_reconnect() == 0)) {
 		send_all(final, reason, code);
 		/*
@@ -339,13 +377,14 @@ send_owns_fd(int fd)
 	return sock >= 0 && fd == sock;
 }
 
-/* The program took our fd number (dup2 onto it): stop sending. */
+/*
+ * The program is replacing one of the shim's fds with dup2 or dup3 (the
+ * socket or the kept report file; wrap_fd.c does not say which): the
+ * number loses its FD_SHIM mark, and each finds out at its next use.
+ */
 void
 send_drop_fd(void)
 {
-	if (sock >= 0)
-		fd_forget(sock);
-	sock = -1;
 }
 
 void

@@ -209,6 +209,19 @@
 	X(fsetpos64, int, (FILE *, const fpos64_t *)) \
 	X(fork, pid_t, (void)) \
 	X(vfork, pid_t, (void)) \
+	X(setuid, int, (uid_t)) \
+	X(seteuid, int, (uid_t)) \
+	X(setreuid, int, (uid_t, uid_t)) \
+	X(setresuid, int, (uid_t, uid_t, uid_t)) \
+	X(setfsuid, int, (uid_t)) \
+	X(setgid, int, (gid_t)) \
+	X(setegid, int, (gid_t)) \
+	X(setregid, int, (gid_t, gid_t)) \
+	X(setresgid, int, (gid_t, gid_t, gid_t)) \
+	X(setfsgid, int, (gid_t)) \
+	X(setgroups, int, (size_t, const gid_t *)) \
+	X(initgroups, int, (const char *, gid_t)) \
+	X(capset, int, (void *, void *)) \
 	X(_Fork, pid_t, (void)) \
 	X(posix_spawn, int, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const [], char *const [])) \
 	X(posix_spawnp, int, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const [], char *const [])) \
@@ -868,13 +881,32 @@ HIDDEN void	stdio_flush_all(void);
 /* report.c - one JSONL record per ended image. */
 HIDDEN void	report_write(int reason, int code);
 
+/* reportfd.c - the report file: opened, kept, locked; lost records counted. */
+struct report_dest {
+	int		fd;
+	int		kept;		/* the fd kept since a privilege drop */
+	int64_t		start;		/* the file's size before the record */
+	uint64_t	dropped;	/* lost records this one reports */
+};
+HIDDEN void	report_init(void);		/* constructor */
+HIDDEN void	report_keep(void);		/* before a privilege drop */
+HIDDEN int	report_begin(struct report_dest *);
+HIDDEN void	report_end(struct report_dest *, int ok);
+
+/* ownfd.c - the shim's own fds in the program's table, with what they are. */
+HIDDEN int	ownfd_park(int fd, unsigned cls, struct stat *st);
+HIDDEN int	ownfd_valid(int fd, dev_t dev, ino_t ino);
+HIDDEN void	ownfd_close(int fd, dev_t dev, ino_t ino);
+HIDDEN int	own_fd_still(int fd);	/* marked: still ours? else dropped */
+
 /* send.c - counters to the collector. */
 HIDDEN void	send_tick(int final, int reason, int code);
 HIDDEN void	send_after_fork_child(void);
 HIDDEN void	send_reset_rows(void);		/* counters_reset: rows new again */
 HIDDEN int	send_owns_fd(int fd);
 HIDDEN void	send_drop_fd(void);
-HIDDEN void	send_init(void);		/* constructor: make the socket */
+HIDDEN void	send_init(void);		/* constructor */
+HIDDEN void	send_maybe_connect(int now);	/* program thread: find the collector */
 
 /* worker.c - the background thread: age flushes and periodic sends. */
 HIDDEN void	worker_kick(void);
@@ -887,11 +919,6 @@ HIDDEN void	worker_main_gone(void);	/* main called pthread_exit */
 HIDDEN void	image_end(int reason, int code);
 HIDDEN extern uint64_t image_start_ns, image_start_ticks;
 HIDDEN extern char image_exe[IW_EXE_MAX];
-
-/* ownfd.c - the shim's own fds, recorded with what they refer to. */
-HIDDEN int	own_fd_add(int fd, unsigned cls);	/* mark fd as the shim's */
-HIDDEN void	own_fd_del(int fd);
-HIDDEN int	own_fd_still(int fd);	/* marked: still ours? else dropped */
 
 /* Is fd one of the shim's own? */
 static inline int

@@ -810,8 +810,90 @@ name(const char *path, const char *mode, FILE *f)			\
 FREOPEN(freopen)
 FREOPEN(freopen64)
 
-/* Seeking and telling: the program must see its own bytes. */
-#define SEEK(ret, name, decl, f, args)					\
+/*
+ * Seeking.  glibc's fseek on a read stream (_IO_new_file_seekoff) moves
+ * the read pointer when the target is in the buffer, and otherwise reads
+ * the block around the target into the buffer (from a block boundary, so
+ * the program may skip some of it): those bytes came from the kernel and
+ * are counted here, as bytes without a read call.  A refill replaced the
+ * buffer's window (its ends or glibc's file offset changed) or, reading
+ * the same bytes again (a seek to the end of what is buffered, as
+ * fseek(f, 0, SEEK_END) after reading a short file), left the read
+ * pointer at the end of the buffer, where a move within the buffer never
+ * puts it.  The target past the end of the file within the last block is
+ * the one refill not seen: glibc reads the tail, finds the target beyond
+ * it and empties the buffer.
+ */
+struct rwin {
+	char	*base, *end;
+	off64_t	off;
+};
+
+static inline void
+rwin_take(struct rwin *w, FILE *f)
+{
+	w->base = f->_IO_read_base;
+	w->end = f->_IO_read_end;
+	w->off = f->_offset;
+}
+
+/*
+ * Bytes the seek that just ended read into f's buffer; same_ok when the
+ * seek may have read its buffer's bytes again (it succeeded, and its
+ * target need not be on a block boundary).
+ */
+static size_t
+seek_refill(FILE *f, const struct rwin *w, int same_ok)
+{
+	if ((f->_flags & IO_PUTTING) || f->_IO_read_end <= f->_IO_read_base)
+		return 0;
+	if (f->_IO_read_base != w->base || f->_IO_read_end != w->end ||
+	    f->_offset != w->off ||
+	    (same_ok && f->_IO_read_ptr == f->_IO_read_end))
+		return (size_t)(f->_IO_read_end - f->_IO_read_base);
+	return 0;
+}
+
+/* Count a seek's refill of f (its fd entry e, known at acct_begin). */
+static void
+seek_count(fdent_t e, size_t in)
+{
+	if (in == 0 || !(e & FD_KNOWN))
+		return;
+	CLS_ADD(FDE_CLASS(e), C_RBYTES, in);
+	if (FDE_FILE(e) != FILE_NONE)
+		row_read(FDE_FILE(e), 0, (ssize_t)in);
+}
+
+/* fseek and fsetpos: the program must see its own bytes; refills counted. */
+#define SEEK(ret, name, decl, f, args, ok)				\
+EXPORT ret								\
+name decl								\
+{									\
+	struct acct a;							\
+	struct rwin w;							\
+	size_t in;							\
+	ret r;								\
+									\
+	if (unlikely(!shim_ready))					\
+		shim_init();						\
+	co_settle(f, IW_R_READ, 0);					\
+	acct_begin(&a, f, SIZE_MAX, 0);					\
+	rwin_take(&w, f);						\
+	r = real.name args;						\
+	in = seek_refill(f, &w, ok);					\
+	flush_end(&a);							\
+	seek_count(a.e, in);						\
+	return r;							\
+}
+SEEK(int, fseek, (FILE *f, long off, int wh), f, (f, off, wh), r == 0)
+SEEK(int, fseeko, (FILE *f, off_t off, int wh), f, (f, off, wh), r == 0)
+SEEK(int, fseeko64, (FILE *f, off64_t off, int wh), f, (f, off, wh), r == 0)
+SEEK(int, fsetpos, (FILE *f, const fpos_t *p), f, (f, p), r == 0)
+SEEK(int, fsetpos64, (FILE *f, const fpos64_t *p), f, (f, p), r == 0)
+
+/* Telling reads nothing (glibc asks its seek for the position only). */
+#define TELL(ret, name, decl, f, args)					\
 EXPORT ret								\
 name decl								\
 {									\
@@ -826,26 +908,27 @@ name decl								\
 	flush_end(&a);							\
 	return r;							\
 }
-SEEK(int, fseek, (FILE *f, long off, int wh), f, (f, off, wh))
-SEEK(int, fseeko, (FILE *f, off_t off, int wh), f, (f, off, wh))
-SEEK(int, fseeko64, (FILE *f, off64_t off, int wh), f, (f, off, wh))
-SEEK(long, ftell, (FILE *f), f, (f))
-SEEK(off_t, ftello, (FILE *f), f, (f))
-SEEK(off64_t, ftello64, (FILE *f), f, (f))
-SEEK(int, fgetpos, (FILE *f, fpos_t *p), f, (f, p))
-SEEK(int, fgetpos64, (FILE *f, fpos64_t *p), f, (f, p))
-SEEK(int, fsetpos, (FILE *f, const fpos_t *p), f, (f, p))
-SEEK(int, fsetpos64, (FILE *f, const fpos64_t *p), f, (f, p))
+TELL(long, ftell, (FILE *f), f, (f))
+TELL(off_t, ftello, (FILE *f), f, (f))
+TELL(off64_t, ftello64, (FILE *f), f, (f))
+TELL(int, fgetpos, (FILE *f, fpos_t *p), f, (f, p))
+TELL(int, fgetpos64, (FILE *f, fpos64_t *p), f, (f, p))
 
+/* Offset 0 is on a block boundary: a rewind never reads the same again. */
 EXPORT void
 rewind(FILE *f)
 {
 	struct acct a;
+	struct rwin w;
+	size_t in;
 
 	if (unlikely(!shim_ready))
 		shim_init();
 	co_settle(f, IW_R_READ, 0);
 	acct_begin(&a, f, SIZE_MAX, 0);
+	rwin_take(&w, f);
 	real.rewind(f);
+	in = seek_refill(f, &w, 0);
 	flush_end(&a);
+	seek_count(a.e, in);
 }

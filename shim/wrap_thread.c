@@ -10,12 +10,16 @@
 
 #include "shim.h"
 
-/* Before any second thread can exist. */
+/*
+ * Before any second thread can exist: the last moment the shim may make
+ * its collector socket (send.c).
+ */
 static void
 going_mt(void)
 {
 	if (unlikely(!shim_ready))
 		shim_init();
+	send_maybe_connect(1);
 	__atomic_store_n(&shim_mt, 1, __ATOMIC_SEQ_CST);
 }
 

@@ -1,0 +1,124 @@
+/*
+ * wrap_cred.c - the calls that give up privilege.  A process that drops
+ * root (nginx's workers become nobody) can no longer open the report
+ * file root created, so just before the first call that may change what
+ * the process can open, the report is opened and kept (reportfd.c).
+ * Nothing is counted here, and nothing happens without IOSHIM_REPORT or
+ * when the call leaves the effective ids as they are.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <unistd.h>
+#include <sys/fsuid.h>
+
+#include "shim.h"
+
+#define KEEP_IF(cond)							\
+	do {								\
+		if (unlikely(!shim_ready))				\
+			shim_init();					\
+		if (cfg.report[0] != '\0' && (cond) &&			\
+		    !in_vfork_child())	/* its fds are not the parent's */ \
+			report_keep();					\
+	} while (0)
+
+/* the effective uid (or fs uid) becomes u */
+#define UID_CHANGES(u)	((u) != (uid_t)-1 && (u) != geteuid())
+#define GID_CHANGES(g)	((g) != (gid_t)-1 && (g) != getegid())
+
+EXPORT int
+setuid(uid_t u)
+{
+	KEEP_IF(UID_CHANGES(u));
+	return real.setuid(u);
+}
+
+EXPORT int
+seteuid(uid_t u)
+{
+	KEEP_IF(UID_CHANGES(u));
+	return real.seteuid(u);
+}
+
+EXPORT int
+setreuid(uid_t r, uid_t e)
+{
+	KEEP_IF(UID_CHANGES(e));
+	return real.setreuid(r, e);
+}
+
+EXPORT int
+setresuid(uid_t r, uid_t e, uid_t s)
+{
+	KEEP_IF(UID_CHANGES(e));
+	return real.setresuid(r, e, s);
+}
+
+/* the fs uid is the effective one unless set apart: a close enough test */
+EXPORT int
+setfsuid(uid_t u)
+{
+	KEEP_IF(UID_CHANGES(u));
+	return real.setfsuid(u);
+}
+
+EXPORT int
+setgid(gid_t g)
+{
+	KEEP_IF(GID_CHANGES(g));
+	return real.setgid(g);
+}
+
+EXPORT int
+setegid(gid_t g)
+{
+	KEEP_IF(GID_CHANGES(g));
+	return real.setegid(g);
+}
+
+EXPORT int
+setregid(gid_t r, gid_t e)
+{
+	KEEP_IF(GID_CHANGES(e));
+	return real.setregid(r, e);
+}
+
+EXPORT int
+setresgid(gid_t r, gid_t e, gid_t s)
+{
+	KEEP_IF(GID_CHANGES(e));
+	return real.setresgid(r, e, s);
+}
+
+EXPORT int
+setfsgid(gid_t g)
+{
+	KEEP_IF(GID_CHANGES(g));
+	return real.setfsgid(g);
+}
+
+/* The supplementary groups and capabilities: no cheap test; rare calls. */
+EXPORT int
+setgroups(size_t n, const gid_t *list)
+{
+	KEEP_IF(1);
+	return real.setgroups(n, list);
+}
+
+EXPORT int
+initgroups(const char *user, gid_t g)
+{
+	KEEP_IF(1);
+	return real.initgroups(user, g);
+}
+
+EXPORT int
+capset(void *hdr, void *data)
+{
+	KEEP_IF(1);
+	if (unlikely(real.capset == NULL)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real.capset(hdr, data);
+}
