@@ -765,11 +765,20 @@ fopened(FILE *f, const char *path)
 	return f;
 }
 
+/* mode "w..." truncates (glibc opens inside libc): held bytes first */
+static void
+trunc_mode(const char *path, const char *mode)
+{
+	if (path != NULL && mode != NULL && mode[0] == 'w')
+		co_before_trunc(AT_FDCWD, path, O_TRUNC);
+}
+
 EXPORT FILE *
 fopen(const char *path, const char *mode)
 {
 	if (unlikely(!shim_ready))
 		shim_init();
+	trunc_mode(path, mode);
 	return fopened(real.fopen(path, mode), path);
 }
 
@@ -778,6 +787,7 @@ fopen64(const char *path, const char *mode)
 {
 	if (unlikely(!shim_ready))
 		shim_init();
+	trunc_mode(path, mode);
 	return fopened(real.fopen64(path, mode), path);
 }
 
@@ -800,6 +810,7 @@ name(const char *path, const char *mode, FILE *f)			\
 		shim_init();						\
 	flush_one(f, 0);						\
 	closing(f, &err);						\
+	trunc_mode(path, mode);						\
 	r = real.name(path, mode, f);					\
 	if (path != NULL)						\
 		return fopened(r, path);				\

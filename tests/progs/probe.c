@@ -285,6 +285,7 @@ c_otrunc(void)
 {
 	const char *p = path(0, "otrunc.log");
 	int fd = log_open(p), fd2;
+	FILE *f;
 
 	put(fd, "old\n");
 	fd2 = open(p, O_WRONLY | O_TRUNC);
@@ -307,6 +308,15 @@ c_otrunc(void)
 	res("openat O_TRUNC", fd2 >= 0);
 	raw_view("after openat O_TRUNC", p);
 	res("close", close(fd2));
+	res("close", close(fd));
+	contents(p, 0);
+	fd = log_open(p);
+	put(fd, "held\n");
+	f = fopen(p, "w");
+	res("fopen w", f != NULL);
+	raw_view("after fopen w", p);
+	fputs("by stdio\n", f);
+	res("fclose", fclose(f));
 	res("close", close(fd));
 	contents(p, 0);
 }
