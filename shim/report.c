@@ -96,18 +96,34 @@ put_time(struct out *o, uint64_t ns)
 	put(o, ms, 4);
 }
 
-/* Length of a valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+/*
+ * Length of a valid UTF-8 sequence at p (at most n bytes), 0 if invalid:
+ * strictly (RFC 3629), so no overlong form (C0, C1, E0 80..9F, F0
+ * 80..8F), no surrogate (ED A0..BF) and nothing past U+10FFFF (F4 90..,
+ * F5..) passes.
+ */
 static size_t
 utf8_len(const unsigned char *p, size_t n)
 {
 	size_t len, i;
+	unsigned char lo = 0x80, hi = 0xbf;
 
 	if (p[0] < 0xc2 || p[0] > 0xf4)
 		return 0;
 	len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
 	if (len > n)
 		return 0;
-	for (i = 1; i < len; i++)
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
 	return len;
