@@ -45,7 +45,7 @@ collector/%.o: collector/%.c collector/*.h common/wire.h
 collector/ioshimd: $(COLL_OBJ)
 	$(CC) $(SAN) -o $@ $(COLL_OBJ) $$(pkg-config --libs $(PKGS_COLLECTOR)) -lpthread -lm
 
-tools/%.o: tools/%.c tools/*.h common/wire.h
+tools/%.o: tools/%.c tools/*.h common/wire.h common/spill.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $$(pkg-config --cflags $(PKGS_TOOLS)) -c -o $@ $<
 
 tools/ioshim: $(TOOL_OBJ)

@@ -33,6 +33,7 @@
 #include <sys/syscall.h>
 
 #include "shim.h"
+#include "spill.h"
 
 #define NBUF		1024
 #define MIN_CAP		4096u
@@ -48,6 +49,8 @@ struct cobuf {
 	unsigned	file;		/* per-file row */
 	char		*data;		/* from mmap, cap bytes */
 	uint32_t	cap;
+	struct spill_hdr *sp;		/* data's spill file (spill.c), or NULL */
+	char		spname[80];	/* its path */
 	_Atomic uint64_t state;		/* generation << 32 | length */
 	uint64_t	first_ns;	/* when the oldest byte came; 0 = empty */
 	int		err;		/* flush error not yet told */
@@ -264,6 +267,48 @@ write_all(int fd, const char *p, size_t n, int *err)
 	return (ssize_t)done;
 }
 
+/*
+ * The spill header's record of a flush (common/spill.h), so that a kill at
+ * any point leaves it saying which bytes are still to be written.
+ */
+static inline void
+sp_store(struct cobuf *b, unsigned phase, uint32_t len)
+{
+	__atomic_store_n(&b->sp->lp, SP_LP(phase, len), __ATOMIC_RELEASE);
+}
+
+/* n bytes of len are about to be written. */
+static void
+sp_writing(struct cobuf *b, uint32_t n, uint32_t len)
+{
+	struct stat st;
+
+	b->sp->flush_pre = real.fstat(b->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	b->sp->flush_n = n;
+	sp_store(b, SP_WRITING, len);
+}
+
+/*
+ * done of len bytes were written: the rest to the front, in pieces no
+ * longer than done, each recorded, so no piece overwrites bytes not yet
+ * moved and the header always says where the held bytes are.
+ */
+static void
+sp_move(struct cobuf *b, uint32_t done, uint32_t len)
+{
+	uint32_t moved = 0, c;
+
+	b->sp->done = done;
+	b->sp->moved = 0;
+	sp_store(b, SP_MOVING, len);
+	while (moved < len - done) {
+		c = len - done - moved < done ? len - done - moved : done;
+		memcpy(b->data + moved, b->data + done + moved, c);
+		moved += c;
+		__atomic_store_n(&b->sp->moved, moved, __ATOMIC_RELEASE);
+	}
+}
+
 /* Move b's pending per-file counts into its file row.  Lock held. */
 static void
 fold(struct cobuf *b)
@@ -323,6 +368,8 @@ flush_buf(struct cobuf *b, int reason, int cut)
 	n = len;
 	if (cut && (nl = memrchr(b->data, '\n', len)) != NULL)
 		n = (uint32_t)(nl - b->data) + 1;
+	if (b->sp)
+		sp_writing(b, n, len);
 	t0 = shim_ticks();
 	done = write_all(b->fd, b->data, n, &err);
 	if (b->file != FILE_NONE) {
@@ -334,9 +381,15 @@ flush_buf(struct cobuf *b, int reason, int cut)
 	}
 	CTR_ADD(&pc.co_bytes, (uint64_t)done);
 	CTR_ADD(&pc.co_reasons[reason], 1);
-	if (done > 0)
-		memmove(b->data, b->data + done, len - (size_t)done);
+	if (done > 0 && (uint32_t)done < len) {
+		if (b->sp)
+			sp_move(b, (uint32_t)done, len);
+		else
+			memmove(b->data, b->data + done, len - (size_t)done);
+	}
 	atomic_store(&b->state, ST_MAKE(ST_GEN(s) + 1, len - (uint32_t)done));
+	if (b->sp)
+		sp_store(b, SP_IDLE, len - (uint32_t)done);
 	co_held -= (uint64_t)done;
 	if (len == (uint32_t)done)
 		b->first_ns = 0;
@@ -355,7 +408,11 @@ free_data(struct cobuf *b)
 {
 	if (b->data == NULL || ST_LEN(atomic_load(&b->state)) != 0)
 		return;
-	munmap(b->data, b->cap);
+	if (b->sp) {
+		spill_free(b->sp, b->spname);
+		b->sp = NULL;
+	} else
+		munmap(b->data, b->cap);
 	mem_used -= b->cap;
 	b->data = NULL;
 	b->cap = 0;
@@ -404,10 +461,22 @@ grow(struct cobuf *b, uint32_t need)
 	if (mem_used + cap - b->cap > cfg.mem_bytes)
 		return -1;
 	block_all(&old);
-	if (b->data == NULL)
-		p = real.mmap(NULL, cap, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	else
+	if (b->data == NULL) {
+		/* a file on tmpfs that outlives us when we are killed */
+		b->sp = b->fd >= 0 ? spill_new(b->fd, b->dev, b->ino,
+		    (uint32_t)cap, b->spname, sizeof(b->spname)) : NULL;
+		if (b->sp != NULL)
+			p = (char *)b->sp + SP_HDR;
+		else
+			p = real.mmap(NULL, cap, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	} else if (b->sp != NULL) {
+		struct spill_hdr *h = spill_grow(b->sp, b->spname, (uint32_t)cap);
+
+		p = h ? (char *)h + SP_HDR : MAP_FAILED;
+		if (h)
+			b->sp = h;
+	} else
 		p = mremap(b->data, b->cap, cap, MREMAP_MAYMOVE);
 	if (p != MAP_FAILED) {
 		b->data = p;
@@ -463,6 +532,8 @@ append(struct cobuf *b, const char *p, size_t n, int *err, int *prio)
 		if (commit(&b->state, s, ST_MAKE(ST_GEN(s), len + n)))
 			break;
 	}
+	if (b->sp)	/* after the bytes: a salvager reads them then */
+		sp_store(b, SP_IDLE, len + (uint32_t)n);
 	if (len == 0)
 		b->first_ns = shim_now_ns();
 	/* plain add under the lock: a handler's concurrent subtraction
@@ -499,10 +570,14 @@ reentrant_write(struct cobuf *b, int fd, const void *p, size_t n)
 	block_all(&old);
 	s = atomic_load(&b->state);
 	if (ST_LEN(s) && b->fd >= 0) {
+		if (b->sp)
+			sp_writing(b, ST_LEN(s), ST_LEN(s));
 		write_all(b->fd, b->data, ST_LEN(s), &err);
 		CTR_ADD(&pc.co_reasons[IW_R_SIGNAL], 1);
 		co_held -= ST_LEN(s);
 		atomic_store(&b->state, ST_MAKE(ST_GEN(s) + 1, 0));
+		if (b->sp)
+			sp_store(b, SP_IDLE, 0);
 		b->first_ns = 0;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -876,6 +951,14 @@ co_after_fork_child(void)
 	 * them too would put them in the file twice.
 	 */
 	for (i = 0; i < nbufs; i++) {
+		/* the parent's spill files are the parent's: let go of them */
+		if (bufs[i].sp != NULL) {
+			spill_forget(bufs[i].sp);
+			bufs[i].sp = NULL;
+			bufs[i].data = NULL;
+			mem_used -= bufs[i].cap;
+			bufs[i].cap = 0;
+		}
 		s = atomic_load(&bufs[i].state);
 		if (ST_LEN(s))
 			atomic_store(&bufs[i].state, ST_MAKE(ST_GEN(s) + 1, 0));
@@ -884,4 +967,42 @@ co_after_fork_child(void)
 		memset(bufs[i].p_sizes, 0, sizeof(bufs[i].p_sizes));
 	}
 	co_held = 0;
+	spill_after_fork();
+}
+
+/*
+ * The image ends (exit, exec, a fatal signal) after its bytes were
+ * written: its spill files go.  A spill that still holds bytes (a flush
+ * failed) stays for a salvager, which will find the writer gone or
+ * (after exec) another image; the spill's pid and start time say the
+ * same process, so the bytes wait for that process to end.
+ */
+void
+co_spills_end(void)
+{
+	unsigned i, spins;
+	pid_t me = tid(), free_ = 0;
+	int mine = lock_mine();
+
+	if (in_vfork_child())
+		return;
+	/* as co_signal_flush: a bounded wait (this may be a signal handler) */
+	for (spins = 0; !mine && spins < 2000000; spins++) {
+		free_ = 0;
+		if (atomic_compare_exchange_weak(&owner, &free_, me))
+			break;
+		sched_yield();
+	}
+	if (!mine && atomic_load(&owner) != me)
+		return;		/* left for a salvager: harmless when empty */
+	for (i = 0; i < nbufs; i++)
+		if (bufs[i].sp != NULL && ST_LEN(atomic_load(&bufs[i].state)) == 0) {
+			spill_free(bufs[i].sp, bufs[i].spname);
+			bufs[i].sp = NULL;
+			bufs[i].data = NULL;
+			mem_used -= bufs[i].cap;
+			bufs[i].cap = 0;
+		}
+	if (!mine)
+		unlock();
 }

@@ -70,6 +70,7 @@ image_end(int reason, int code)
 		co_signal_flush();
 	else
 		co_flush_all(reason == IW_END_EXEC ? IW_R_EXEC : IW_R_EXIT);
+	co_spills_end();
 	report_write(reason, code);
 	send_tick(1, reason, code);
 }

@@ -800,6 +800,18 @@ HIDDEN uint64_t	co_age_flush(void);	/* worker: age and retries; next due time */
 HIDDEN extern _Atomic uint64_t co_held;			/* bytes buffered now */
 HIDDEN extern _Atomic int shim_ending;			/* image ended: no buffering */
 HIDDEN void	co_flush_peer(int fd, unsigned ihash);	/* flush fd's file by inode */
+HIDDEN void	co_spills_end(void);			/* image end: spill files go */
+
+/* spill.c - buffers in files on tmpfs that outlive a killed process. */
+struct spill_hdr;
+HIDDEN struct spill_hdr *spill_new(int fd, dev_t dev, ino_t ino, uint32_t cap,
+		    char *name, size_t size);
+HIDDEN struct spill_hdr *spill_grow(struct spill_hdr *h, const char *name,
+		    uint32_t cap);
+HIDDEN void	spill_free(struct spill_hdr *h, const char *name);
+HIDDEN void	spill_forget(struct spill_hdr *h);	/* forked child */
+HIDDEN void	spill_after_fork(void);
+HIDDEN const char *spill_where(void);
 HIDDEN void	co_before_trunc(int dirfd, const char *path, int oflags); /* wrap_path.c */
 
 /*

@@ -23,6 +23,7 @@ static const struct {
 	{ "report",	cmd_report,	"history report from the collector" },
 	{ "health",	cmd_health,	"the collector's health" },
 	{ "query",	cmd_query,	"send a raw request to the collector" },
+	{ "salvage",	cmd_salvage,	"write killed processes' held log lines" },
 };
 
 static void

@@ -1,0 +1,223 @@
+/*
+ * spill.c - coalescing buffers that outlive the process: each is a file
+ * on tmpfs in a directory only its user can enter, mapped MAP_SHARED,
+ * whose fd is closed at once (the mapping keeps the file).  When the
+ * process is killed without running any code (SIGKILL, the OOM killer),
+ * its held bytes stay there with a header (common/spill.h) that says
+ * whose they are and how far a flush got, and a salvager (`ioshim
+ * salvage`) appends them to their file.  When the process ends any other
+ * way the shim writes its bytes and removes its spills itself.
+ *
+ * The directory: /run/ioshim/UID (0700, owned by UID: made by ioshimd, or
+ * here for root), else /dev/shm/ioshim-UID, made here 0700.  Either must
+ * be a directory on tmpfs (a spill on a disk would be written to it),
+ * owned by the user, mode 0700, reached without a symlink; it is checked
+ * once per process.  None usable: the coalescer's buffers are anonymous
+ * memory, as before, and the report says so.  logind removes a user's
+ * /dev/shm files at their last logout (RemoveIPC=yes): spills there do
+ * not survive it (docs/coalescing.md).
+ *
+ * Called with the coalescer's lock held, or from a fatal-signal handler:
+ * raw system calls only, no allocation.  Making a spill opens a file for
+ * a moment: a thread of the program opening a file in that instant gets
+ * the next number (as for any short-lived fd a library opens).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+
+#include "shim.h"
+#include "spill.h"
+
+static char dir[64];		/* the spill directory */
+static int dir_state;		/* 0 not looked at, 1 usable, -1 none */
+static uint64_t my_start, my_pidns;
+static unsigned counter;
+
+/* A directory we may keep spills in: ours, 0700, on tmpfs, no symlink. */
+static int
+dir_ok(const char *d, uid_t uid)
+{
+	struct stat st;
+	struct statfs sf;
+	int fd, ok;
+
+	fd = shim_raw_open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ok = syscall(SYS_fstatfs, fd, &sf) == 0 &&
+	    (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC) &&
+	    RAW_FSTATAT(fd, "", &st, AT_EMPTY_PATH) == 0 &&
+	    S_ISDIR(st.st_mode) && st.st_uid == uid &&
+	    (st.st_mode & 07777) == 0700;
+	syscall(SYS_close, fd);
+	return ok;
+}
+
+/* Find (or make) the spill directory; once per process. */
+static int
+spill_dir(void)
+{
+	uid_t uid;
+
+	if (dir_state != 0)
+		return dir_state > 0;
+	dir_state = -1;
+	if (shim_secure)
+		return 0;
+	uid = (uid_t)syscall(SYS_geteuid);
+	if (uid == 0) {
+		syscall(SYS_mkdirat, AT_FDCWD, "/run/ioshim", 0755);
+		syscall(SYS_mkdirat, AT_FDCWD, "/run/ioshim/0", 0700);
+	}
+	snprintf(dir, sizeof(dir), "/run/ioshim/%u", (unsigned)uid);
+	if (dir_ok(dir, uid)) {
+		dir_state = 1;
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "/dev/shm/ioshim-%u", (unsigned)uid);
+	syscall(SYS_mkdirat, AT_FDCWD, dir, 0700);
+	if (dir_ok(dir, uid))
+		dir_state = 1;
+	return dir_state > 0;
+}
+
+/* Where spills go ("" when none): for the report. */
+const char *
+spill_where(void)
+{
+	return dir_state > 0 ? dir : "";
+}
+
+/* The inode of our PID namespace, 0 when unknown. */
+static uint64_t
+pidns(void)
+{
+	char buf[64];
+	ssize_t n;
+	unsigned long long v = 0;
+
+	n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/ns/pid", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	sscanf(buf, "pid:[%llu]", &v);
+	return v;
+}
+
+/*
+ * A new spill of room for cap bytes, for the file dev/ino appended to
+ * through fd.  The header's address (the data follow at SP_HDR), its file
+ * name in name[size]; NULL when none can be made (the caller takes
+ * anonymous memory).
+ */
+struct spill_hdr *
+spill_new(int fd, dev_t dev, ino_t ino, uint32_t cap, char *name, size_t size)
+{
+	struct spill_hdr *h;
+	char link[32];
+	int sfd = -1, i, saved = errno;
+	ssize_t n;
+	void *p;
+
+	if (!spill_dir())
+		goto none;
+	for (i = 0; i < 8 && sfd < 0; i++) {
+		snprintf(name, size, "%s/s.%d.%u", dir, (int)getpid(), counter++);
+		sfd = shim_raw_open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (sfd < 0 && errno != EEXIST)
+			break;
+	}
+	if (sfd < 0)
+		goto none;
+	if (syscall(SYS_ftruncate, sfd, (off_t)(SP_HDR + cap)) != 0 ||
+	    (p = RAW_MMAP(NULL, SP_HDR + cap, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    sfd, 0)) == MAP_FAILED) {
+		syscall(SYS_close, sfd);
+		syscall(SYS_unlinkat, AT_FDCWD, name, 0);
+		goto none;
+	}
+	syscall(SYS_close, sfd);
+	if (my_start == 0)
+		my_start = proc_stat_field(22, NULL);
+	if (my_pidns == 0)
+		my_pidns = pidns();
+	h = p;
+	memcpy(h->magic, SP_MAGIC, sizeof(h->magic));
+	h->version = SP_VERSION;
+	h->hdr_size = SP_HDR;
+	h->cap = cap;
+	h->uid = (uint32_t)syscall(SYS_geteuid);
+	h->pid = (int32_t)getpid();
+	h->start_ticks = my_start;
+	h->pidns = my_pidns;
+	h->dev = (uint64_t)dev;
+	h->ino = (uint64_t)ino;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = syscall(SYS_readlinkat, AT_FDCWD, link, h->path, sizeof(h->path) - 1);
+	h->path[n > 0 ? n : 0] = '\0';
+	errno = saved;
+	return h;
+none:
+	name[0] = '\0';
+	errno = saved;
+	return NULL;
+}
+
+/* Room for cap bytes (more than now); the header's new address or NULL. */
+struct spill_hdr *
+spill_grow(struct spill_hdr *h, const char *name, uint32_t cap)
+{
+	int sfd, saved = errno;
+	void *p = MAP_FAILED;
+
+	sfd = shim_raw_open(name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (sfd >= 0) {
+		if (syscall(SYS_ftruncate, sfd, (off_t)(SP_HDR + cap)) == 0)
+			p = mremap(h, SP_HDR + h->cap, SP_HDR + cap, MREMAP_MAYMOVE);
+		syscall(SYS_close, sfd);
+	}
+	errno = saved;
+	if (p == MAP_FAILED)
+		return NULL;
+	h = p;
+	h->cap = cap;
+	return h;
+}
+
+/* The spill is no longer needed (its bytes are written or given up). */
+void
+spill_free(struct spill_hdr *h, const char *name)
+{
+	int saved = errno;
+	uint32_t cap = h->cap;
+
+	syscall(SYS_unlinkat, AT_FDCWD, name, 0);
+	munmap(h, SP_HDR + cap);
+	errno = saved;
+}
+
+/* A forked child: the parent's spills are not its own. */
+void
+spill_forget(struct spill_hdr *h)
+{
+	int saved = errno;
+
+	munmap(h, SP_HDR + h->cap);
+	errno = saved;
+}
+
+/* A forked child is another process: its own start time in new spills. */
+void
+spill_after_fork(void)
+{
+	my_start = 0;
+}

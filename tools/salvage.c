@@ -1,0 +1,378 @@
+/*
+ * salvage.c - writes the held bytes of a killed writer's spill files
+ * (common/spill.h) to the files they belong to, exactly once.
+ *
+ * A spill is salvaged only when its writer is gone: no process with its
+ * pid and start time lives (a stopped process is alive: its bytes wait),
+ * and only from our own PID namespace (from another, a pid says nothing).
+ * A spill is claimed by renaming it (one salvager wins), its header is
+ * checked against the file's size, and the bytes still to write are read
+ * from its phase.  A flush the writer was making when it died may have
+ * put some of its bytes in the file: they are looked for after the size
+ * the file had before that flush, and skipped when found.
+ *
+ * The target is opened O_WRONLY|O_APPEND|O_NOFOLLOW, never created, a
+ * regular file only, and as the spill's owner (a child that takes the
+ * owner's file-system ids when we are root and the owner is not).  When
+ * the path now names another file (logrotate renamed it), the file the
+ * bytes belong to is looked for by inode in the same directory; when it
+ * is gone, the bytes go to the path, and the report says so.
+ */
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "salvage.h"
+#include "spill.h"
+
+#define SCAN_MAX	(64u << 20)	/* of a target, looked at after flush_pre */
+#define PROBE		64		/* bytes of a flush looked for */
+
+/* Our own PID namespace's inode. */
+static unsigned long long
+my_pidns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+
+/* Does the writer (pid, start time) still live?  Zombies do not. */
+static int
+alive(int pid, unsigned long long start)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	int fd, field;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || p[1] == '\0')
+		return 0;
+	if (p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	for (field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	v = strtoull(p, NULL, 10);
+	return v == start;
+}
+
+/*
+ * How many of the first n bytes of d the file fd already holds after
+ * offset pre: where the flush's first bytes are found (or the file ends
+ * with a prefix of them), the length that matches there.
+ */
+static size_t
+already_written(int fd, uint64_t pre, const char *d, size_t n)
+{
+	struct stat st;
+	char *buf, *hit;
+	size_t len, k, m;
+	ssize_t r;
+
+	if (n == 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size <= pre)
+		return 0;
+	len = (uint64_t)st.st_size - pre > SCAN_MAX ? SCAN_MAX :
+	    (size_t)((uint64_t)st.st_size - pre);
+	if ((buf = malloc(len)) == NULL)
+		return 0;
+	r = pread(fd, buf, len, (off_t)pre);
+	if (r <= 0) {
+		free(buf);
+		return 0;
+	}
+	len = (size_t)r;
+	m = n < PROBE ? n : PROBE;
+	k = 0;
+	if ((hit = memmem(buf, len, d, m)) != NULL) {
+		while (k < n && hit + k < buf + len && hit[k] == d[k])
+			k++;
+	} else {
+		/* cut short inside its first bytes, at the end of the file */
+		for (k = m < len ? m - 1 : len; k > 0; k--)
+			if (memcmp(buf + len - k, d, k) == 0)
+				break;
+	}
+	free(buf);
+	return k;
+}
+
+/* Open the file the bytes belong to; *how says which was found. */
+static int
+open_target(const struct spill_hdr *h, const char **how, char *found, size_t fsz)
+{
+	struct stat st;
+	struct dirent *e;
+	char dir[SP_PATH_MAX], *slash;
+	DIR *d;
+	int fd;
+
+	fd = open(h->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_dev == h->dev && (uint64_t)st.st_ino == h->ino) {
+		*how = "its file";
+		snprintf(found, fsz, "%s", h->path);
+		return fd;
+	}
+	/* renamed (rotated): the same inode in the same directory */
+	snprintf(dir, sizeof(dir), "%s", h->path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if ((d = opendir(dir)) != NULL) {
+			while ((e = readdir(d)) != NULL) {
+				if ((uint64_t)e->d_ino != h->ino)
+					continue;
+				snprintf(found, fsz, "%s/%s", dir, e->d_name);
+				int f2 = open(found, O_WRONLY | O_APPEND | O_NOFOLLOW |
+				    O_CLOEXEC | O_NONBLOCK);
+				if (f2 >= 0 && fstat(f2, &st) == 0 &&
+				    S_ISREG(st.st_mode) && (uint64_t)st.st_dev == h->dev &&
+				    (uint64_t)st.st_ino == h->ino) {
+					closedir(d);
+					if (fd >= 0)
+						close(fd);
+					*how = "its file, renamed";
+					return f2;
+				}
+				if (f2 >= 0)
+					close(f2);
+			}
+			closedir(d);
+		}
+	}
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		*how = "the path (its own file is gone)";
+		snprintf(found, fsz, "%s", h->path);
+		return fd;
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t r;
+
+	while (n > 0) {
+		r = write(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * Append the held bytes of the spill (its contents in s, size bytes) as
+ * the current user; 0 done, -1 nothing written (msg says why).
+ */
+static int
+append_held(const char *s, size_t size, char *msg, size_t msz, size_t *out)
+{
+	const struct spill_hdr *h = (const void *)s;
+	const char *data = s + SP_HDR, *how = "";
+	uint64_t lp = __atomic_load_n(&h->lp, __ATOMIC_ACQUIRE);
+	uint32_t len = SP_LEN(lp), done, moved;
+	char found[SP_PATH_MAX + 256];
+	size_t skip = 0, k;
+	int fd, rc = 0;
+
+	(void)size;
+	if ((fd = open_target(h, &how, found, sizeof(found))) < 0) {
+		snprintf(msg, msz, "no regular file to append to at %s: kept", h->path);
+		return -1;
+	}
+	switch (SP_PHASE(lp)) {
+	case SP_WRITING:
+		skip = already_written(fd, h->flush_pre, data,
+		    h->flush_n < len ? h->flush_n : len);
+		rc = write_all(fd, data + skip, len - skip);
+		*out = len - skip;
+		break;
+	case SP_MOVING:
+		done = h->done;
+		moved = h->moved;
+		if (done > len || moved > len - done) {
+			close(fd);
+			snprintf(msg, msz, "inconsistent header: kept");
+			return -1;
+		}
+		rc = write_all(fd, data, moved);
+		if (rc == 0)
+			rc = write_all(fd, data + done + moved, len - done - moved);
+		*out = len - done;
+		break;
+	default:
+		rc = write_all(fd, data, len);
+		*out = len;
+	}
+	k = *out;
+	close(fd);
+	if (rc != 0) {
+		snprintf(msg, msz, "writing to %s: %s: kept", found, strerror(errno));
+		return -1;
+	}
+	snprintf(msg, msz, "%zu bytes to %s (%s)%s", k, found, how,
+	    skip ? ", a flush found half done" : "");
+	return 0;
+}
+
+/* As the spill's owner, in a child, when we are root and it is not. */
+static int
+append_as(uid_t uid, gid_t gid, const char *s, size_t size, char *msg,
+    size_t msz, size_t *out)
+{
+	struct passwd *pw;
+	int pfd[2], st;
+	pid_t pid;
+	ssize_t r;
+
+	if (geteuid() != 0 || uid == 0)
+		return append_held(s, size, msg, msz, out);
+	if (pipe(pfd) != 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		close(pfd[0]);
+		pw = getpwuid(uid);
+		if ((pw ? initgroups(pw->pw_name, gid) : setgroups(0, NULL)) != 0 ||
+		    setfsgid(gid) < 0 || setfsuid(uid) < 0 || setfsuid(uid) != (int)uid)
+			_exit(3);
+		st = append_held(s, size, msg, msz, out);
+		(void)!write(pfd[1], out, sizeof(*out));
+		(void)!write(pfd[1], msg, strlen(msg) + 1);
+		_exit(st == 0 ? 0 : 1);
+	}
+	close(pfd[1]);
+	r = read(pfd[0], out, sizeof(*out));
+	if (r == (ssize_t)sizeof(*out))
+		(void)!read(pfd[0], msg, msz - 1);
+	msg[msz - 1] = '\0';
+	close(pfd[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* Salvage one spill file; see salvage.h. */
+static void
+one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *ss,
+    unsigned long long ns)
+{
+	const struct spill_hdr *h;
+	struct stat st;
+	char claim[512], msg[SP_PATH_MAX + 512];
+	char *s = NULL;
+	size_t out = 0;
+	ssize_t r;
+	int fd;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < SP_HDR ||
+	    st.st_size > SP_HDR + (1 << 26) ||
+	    (geteuid() != 0 && st.st_uid != geteuid()) ||
+	    (s = malloc((size_t)st.st_size)) == NULL ||
+	    (r = pread(fd, s, (size_t)st.st_size, 0)) != st.st_size) {
+		close(fd);
+		free(s);
+		return;
+	}
+	close(fd);
+	h = (const void *)s;
+	ss->found++;
+	if (memcmp(h->magic, SP_MAGIC, sizeof(h->magic)) != 0 ||
+	    h->version != SP_VERSION || h->hdr_size != SP_HDR ||
+	    h->cap != (uint64_t)st.st_size - SP_HDR ||
+	    SP_LEN(h->lp) > h->cap || h->path[SP_PATH_MAX - 1] != '\0') {
+		printf("%s/%s: not a spill this version knows: kept\n", dir, name);
+		ss->kept++;
+		free(s);
+		return;
+	}
+	if (ns != 0 && h->pidns != ns) {
+		printf("%s/%s: writer %d is in another PID namespace: not judged\n",
+		    dir, name, h->pid);
+		ss->kept++;
+	} else if (alive(h->pid, (unsigned long long)h->start_ticks)) {
+		printf("%s/%s: writer %d lives: its bytes wait\n", dir, name, h->pid);
+		ss->alive++;
+	} else if (SP_LEN(h->lp) == 0 && SP_PHASE(h->lp) == SP_IDLE) {
+		if (!dry)
+			unlinkat(dfd, name, 0);
+		ss->empty++;
+	} else if (dry) {
+		printf("%s/%s: writer %d is gone: would append %u bytes to %s\n",
+		    dir, name, h->pid, SP_LEN(h->lp), h->path);
+	} else {
+		/* claim it: of two salvagers only one renames it */
+		snprintf(claim, sizeof(claim), "%s.salvage", name);
+		if (renameat(dfd, name, dfd, claim) != 0) {
+			free(s);
+			return;
+		}
+		if (append_as(st.st_uid, st.st_gid, s, (size_t)st.st_size, msg,
+		    sizeof(msg), &out) == 0) {
+			unlinkat(dfd, claim, 0);
+			printf("%s/%s: writer %d is gone: %s\n", dir, name, h->pid, msg);
+			ss->salvaged++;
+			ss->bytes += out;
+		} else {
+			renameat(dfd, claim, dfd, name);
+			printf("%s/%s: writer %d is gone: %s\n", dir, name, h->pid, msg);
+			ss->kept++;
+		}
+	}
+	free(s);
+}
+
+int
+salvage_dir(const char *dir, int dry, struct salvage_stats *ss)
+{
+	struct dirent *e;
+	DIR *d;
+	int dfd;
+	unsigned long long ns = my_pidns();
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if ((d = fdopendir(dup(dfd))) == NULL) {
+		close(dfd);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "s.", 2) != 0)
+			continue;
+		if (strstr(e->d_name, ".salvage") != NULL)
+			continue;	/* another salvager's (or a crashed one's) */
+		one(dfd, dir, e->d_name, dry, ss, ns);
+	}
+	closedir(d);
+	close(dfd);
+	return 0;
+}

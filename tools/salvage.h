@@ -1,0 +1,23 @@
+/*
+ * salvage.h - writing a killed writer's held bytes to their files
+ * (salvage.c), for `ioshim salvage` (cmd_salvage.c).
+ */
+#ifndef IOSHIM_SALVAGE_H
+#define IOSHIM_SALVAGE_H
+
+#include <stdint.h>
+
+struct salvage_stats {
+	unsigned	found;		/* spill files looked at */
+	unsigned	salvaged;	/* of dead writers, appended and removed */
+	unsigned	empty;		/* of dead writers, nothing held: removed */
+	unsigned	alive;		/* writer lives: left */
+	unsigned	kept;		/* could not be salvaged: left, said why */
+	uint64_t	bytes;		/* appended */
+};
+
+/* Salvage every spill in dir (dry: only say what would be done); -1 when
+ * dir cannot be opened. */
+int	salvage_dir(const char *dir, int dry, struct salvage_stats *ss);
+
+#endif
