@@ -51,6 +51,20 @@ say "the same logger under ioshim"
 echo "both logs hold every line (timestamps differ):"
 wc -l "$d/plain.log" "$d/shim.log" | head -2
 
+say "kill -9 a logger while it holds lines; ioshim salvage writes them"
+cat > "$d/kill.py" <<'PY'
+import os, sys
+f = open(sys.argv[1], "a")
+for i in range(1000):
+    f.write("line %d\n" % i); f.flush()	# one write() each, held by the shim
+print("wrote 1000 lines; killing myself with SIGKILL", flush=True)
+os.kill(os.getpid(), 9)
+PY
+IOSHIM_FLUSH_MS=60000 "$ioshim" run -- $py "$d/kill.py" "$d/killed.log"
+echo "in the log right after the kill: $(wc -l < "$d/killed.log") lines"
+"$ioshim" salvage | tail -n 2
+echo "in the log after ioshim salvage: $(wc -l < "$d/killed.log") lines"
+
 say "other real programs under the shim: tar, gzip, sort, sqlite3"
 mkdir -p "$d/tree"
 seq 1 200000 > "$d/tree/numbers.txt"
