@@ -1,5 +1,6 @@
 # ioshim - top-level build.  `make` builds everything, `make check` runs
-# every test, `make demo` shows ioshim at work, `make bench` measures it.
+# every test (`make check-all` also CPython's own, under the shim), `make
+# demo` shows ioshim at work, `make bench` measures it.
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -24,7 +25,7 @@ ifneq ($(COLL_SRC),)
 ALL += collector/ioshimd
 endif
 
-.PHONY: all deps check check-asan check-tsan check-cross demo bench bench-smoke install clean fuzz
+.PHONY: all deps check check-peer check-all check-asan check-tsan check-cross demo bench bench-smoke install clean fuzz
 
 all: $(ALL)
 
@@ -74,6 +75,20 @@ fuzz: collector/fuzz_decode collector/fuzz_query
 check: deps
 	$(MAKE) all
 	sh tests/run
+
+# CPython's own tests of files, processes, signals and sockets with the
+# system python: without the shim, with it, and with it and
+# IOSHIM_COALESCE=0; every case must end the same in the three
+# (tests/peer/, exclusions with reasons in tests/peer/exclude.txt), ~8 min;
+# docs/testing.md.  CI runs check-all.
+check-peer:
+	@sh mk/deps.sh peer
+	$(MAKE) shim/libioshim.so
+	sh tests/peer/run.sh
+
+check-all:
+	$(MAKE) check
+	$(MAKE) check-peer
 
 # The collector and tools built with ASan/UBSan (leak checking off: LSan
 # cannot run under ptrace, and the tests run tools under strace); the shim
