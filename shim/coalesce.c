@@ -104,6 +104,13 @@ lock_mine(void)
 	return atomic_load_explicit(&owner, memory_order_relaxed) == tid();
 }
 
+/* Does this thread hold the coalescer's lock (a handler inside it)? */
+int
+co_lock_mine(void)
+{
+	return lock_mine();
+}
+
 /*
  * Commit an append: the state goes from s to ns unless a signal handler
  * on this thread changed it meanwhile.  Only the lock holder and its own
@@ -541,13 +548,15 @@ append(struct cobuf *b, const char *p, size_t n, int *err, int *prio)
 	held = atomic_load_explicit(&co_held, memory_order_relaxed);
 	atomic_store_explicit(&co_held, held + n, memory_order_relaxed);
 	/*
-	 * The first held bytes wake the worker for their age flush, after
+	 * A buffer's first bytes tell the worker a new deadline, after
 	 * co_held counts them: a worker woken before would find nothing
 	 * held and sleep with no timeout, and the bytes would wait for the
 	 * program's exit (seen under load: the woken worker ran first).
+	 * Per buffer, not when co_held was 0: co_held may stay above 0 (a
+	 * handler's subtraction lost upward) while a worker sleeps untimed.
 	 */
-	if (held == 0)
-		worker_kick();
+	if (len == 0 || held == 0)
+		worker_first_byte();
 	return 0;
 failed:
 	*err = b->err ? b->err : EIO;

@@ -25,6 +25,7 @@
  * log is the one case left to the kernel's default (docs/coalescing.md).
  */
 #include <errno.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -93,13 +94,15 @@ guard_fault(int sig, const siginfo_t *si, const void *ucv)
 	    (sig != SIGSEGV && sig != SIGBUS))
 		return;
 	/*
-	 * SIGSEGV: only a fault in the range being copied (a program signal
-	 * handler that ran inside the copy and faulted is not ours).  SIGBUS
-	 * comes from a file mapping, which only the copy touches here;
-	 * qemu-arm reports its address a page off, so it is not checked.
+	 * Only a fault in the range being copied: a program signal handler
+	 * that ran inside the copy and faulted elsewhere is not ours.  For
+	 * SIGBUS a page either side is taken too: qemu-arm reports its
+	 * address a page off.
 	 */
 	a = si->si_addr;
 	if (sig == SIGSEGV && (a < g.lo || a >= g.hi))
+		return;
+	if (sig == SIGBUS && (a + 65536 < g.lo || a >= g.hi + 65536))
 		return;
 	g.on = 0;
 	if (uc != NULL)
@@ -113,9 +116,13 @@ guard_fault(int sig, const siginfo_t *si, const void *ucv)
  * One marked copy; -1 when it faulted.  Nothing it computes is used
  * after the jump back, so no variable of it need survive the jump.
  */
+static int copy_by_kernel(char *, const char *, size_t, int *);
+
 __attribute__((noinline)) int
 guard_copy_marked(char *dst, const char *src, size_t n, int *prio)
 {
+	if (unlikely(g.on))	/* a signal handler inside a marked copy */
+		return copy_by_kernel(dst, src, n, prio);
 	if (__builtin_setjmp(g.env)) {
 		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g.mask, NULL, _NSIG / 8);
 		return -1;
@@ -192,7 +199,7 @@ pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 		return syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8) ?
 		    errno : 0;
 	r = real.pthread_sigmask(how, set, old);
-	if (r == 0)
+	if (r == 0 && !in_vfork_child())	/* its thread state is the parent's */
 		mask_after(how, set);
 	return r;
 }
@@ -205,7 +212,62 @@ sigprocmask(int how, const sigset_t *set, sigset_t *old)
 	if (unlikely(real.sigprocmask == NULL))
 		return (int)syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8);
 	r = real.sigprocmask(how, set, old);
-	if (r == 0)
+	if (r == 0 && !in_vfork_child())
 		mask_after(how, set);
+	return r;
+}
+
+/*
+ * Calls that set the mask inside libc (a jump back to a context saved
+ * with its mask): the thread's state is learnt again at the next copy.
+ */
+static void
+mask_unknown(void)
+{
+	if (!in_vfork_child()) {
+		fault_mask = MASK_UNKNOWN;
+		guard_seen = 0;
+	}
+}
+
+EXPORT void
+siglongjmp(sigjmp_buf env, int val)
+{
+	mask_unknown();
+	real.siglongjmp(env, val);
+	__builtin_unreachable();
+}
+
+EXPORT void
+longjmp(jmp_buf env, int val)
+{
+	mask_unknown();
+	real.longjmp(env, val);
+	__builtin_unreachable();
+}
+
+EXPORT void
+__longjmp_chk(sigjmp_buf env, int val)
+{
+	mask_unknown();
+	real.__longjmp_chk(env, val);
+	__builtin_unreachable();
+}
+
+EXPORT int
+setcontext(const ucontext_t *uc)
+{
+	mask_unknown();
+	return real.setcontext(uc);
+}
+
+EXPORT int
+swapcontext(ucontext_t *o, const ucontext_t *uc)
+{
+	int r;
+
+	mask_unknown();
+	r = real.swapcontext(o, uc);
+	mask_unknown();		/* back here, with o's mask */
 	return r;
 }

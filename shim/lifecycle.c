@@ -252,6 +252,44 @@ bsd_signal(int sig, sighandler_t h)
 	return do_signal(sig, h);
 }
 
+/*
+ * The System V forms set the disposition inside libc, past the shim's
+ * sigaction: after them the shim's record of its own handlers is read
+ * again from the kernel (a fault's copy, guard.c, depends on it).
+ */
+static void
+resync(int sig)
+{
+	struct sigaction cur;
+
+	if (sig <= 0 || sig >= NSIG_MAX || !fatal[sig] || in_vfork_child())
+		return;
+	if (real.sigaction(sig, NULL, &cur) == 0)
+		set_ours(sig, (cur.sa_flags & SA_SIGINFO) &&
+		    cur.sa_sigaction == fatal_handler);
+}
+
+#define SYSV_SIGNAL(name)						\
+EXPORT sighandler_t							\
+name(int sig, sighandler_t h)						\
+{									\
+	sighandler_t r;							\
+	int saved;							\
+									\
+	if (unlikely(!shim_ready))					\
+		shim_init();						\
+	r = real.name(sig, h);						\
+	saved = errno;							\
+	sig_lock_take();						\
+	resync(sig);							\
+	atomic_flag_clear(&sig_lock);					\
+	errno = saved;							\
+	return r;							\
+}
+SYSV_SIGNAL(sysv_signal)
+SYSV_SIGNAL(sigset)
+SYSV_SIGNAL(ssignal)
+
 static void
 signals_init(void)
 {
@@ -286,6 +324,7 @@ fork_parent(void)
 static void
 fork_child(void)
 {
+	vfork_after_fork();
 	co_after_fork_child();
 	counters_reset();
 	new_image();

@@ -23,8 +23,10 @@
 #include <sys/time.h>
 #include <mqueue.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
+#include <ucontext.h>
 #include <threads.h>
 #include <time.h>
 #include <utime.h>
@@ -129,6 +131,18 @@
 	X(statx, int, (int, const char *, int, unsigned int, struct statx *)) \
 	X(pthread_sigmask, int, (int, const sigset_t *, sigset_t *)) \
 	X(sigprocmask, int, (int, const sigset_t *, sigset_t *)) \
+	X(siglongjmp, void, (struct __jmp_buf_tag *, int)) \
+	X(longjmp, void, (struct __jmp_buf_tag *, int)) \
+	X(__longjmp_chk, void, (struct __jmp_buf_tag *, int)) \
+	X(setcontext, int, (const ucontext_t *)) \
+	X(swapcontext, int, (ucontext_t *, const ucontext_t *)) \
+	X(sysv_signal, sighandler_t, (int, sighandler_t)) \
+	X(sigset, sighandler_t, (int, sighandler_t)) \
+	X(ssignal, sighandler_t, (int, sighandler_t)) \
+	X(flock, int, (int, int)) \
+	X(lockf, int, (int, int, off_t)) \
+	X(lockf64, int, (int, int, off64_t)) \
+	X(lchmod, int, (const char *, mode_t)) \
 	X(truncate, int, (const char *, off_t)) \
 	X(truncate64, int, (const char *, off64_t)) \
 	X(rename, int, (const char *, const char *)) \
@@ -801,6 +815,7 @@ HIDDEN extern _Atomic uint64_t co_held;			/* bytes buffered now */
 HIDDEN extern _Atomic int shim_ending;			/* image ended: no buffering */
 HIDDEN void	co_flush_peer(int fd, unsigned ihash);	/* flush fd's file by inode */
 HIDDEN void	co_spills_end(void);			/* image end: spill files go */
+HIDDEN int	co_lock_mine(void);			/* inside the coalescer */
 
 /* spill.c - buffers in files on tmpfs that outlive a killed process. */
 struct spill_hdr;
@@ -880,6 +895,7 @@ guard_copy(char *dst, const char *src, size_t n, int *prio)
  */
 HIDDEN extern __thread pid_t vfork_pid;
 HIDDEN int	vfork_child_check(void);
+HIDDEN void	vfork_after_fork(void);		/* in a forked child */
 
 static inline int
 in_vfork_child(void)
@@ -924,6 +940,7 @@ HIDDEN void	send_maybe_connect(int now);	/* program thread: find the collector *
 HIDDEN void	worker_kick(void);
 HIDDEN void	worker_ensure(void);		/* start it if sending */
 HIDDEN void	worker_stop(void);		/* before fork */
+HIDDEN void	worker_first_byte(void);	/* a buffer's first held byte */
 HIDDEN void	worker_after_fork_child(void);
 HIDDEN void	worker_main_gone(void);	/* main called pthread_exit */
 

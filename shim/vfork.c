@@ -34,6 +34,13 @@
 
 HIDDEN __thread pid_t vfork_pid;	/* the parent's pid during a vfork */
 
+/* A forked child is no vfork child, whatever its parent last did. */
+void
+vfork_after_fork(void)
+{
+	vfork_pid = 0;
+}
+
 int
 vfork_child_check(void)
 {
@@ -63,8 +70,11 @@ shim_vfork_prepare(void)
 
 	if (unlikely(!shim_ready))
 		shim_init();
-	co_flush_all(IW_R_FORK);
-	vfork_pid = (pid_t)syscall(SYS_getpid);
+	/* a vfork child that vforks again: the mark stays its parent's */
+	if (!in_vfork_child()) {
+		co_flush_all(IW_R_FORK);
+		vfork_pid = (pid_t)syscall(SYS_getpid);
+	}
 	errno = saved;
 	return real.vfork != NULL ? (void *)real.vfork : (void *)vfork_as_fork;
 }

@@ -48,6 +48,7 @@ nthreads(void)
 	return n - (state == 'Z');
 }
 static _Atomic uint32_t kicks;	/* futex word: bumped to wake the worker */
+static atomic_int untimed;	/* the worker sleeps with no deadline */
 
 static void
 sleep_on(uint32_t seen, uint64_t ns)
@@ -97,7 +98,9 @@ worker_main(void *arg)
 			if (wait == 0 || wait > 20000000)
 				wait = 20000000;
 		}
+		atomic_store(&untimed, wait == 0);
 		sleep_on(seen, wait);
+		atomic_store(&untimed, 0);
 	}
 	return NULL;
 }
@@ -142,6 +145,25 @@ worker_kick(void)
 	syscall(SYS_futex, &kicks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
+/*
+ * A buffer got its first byte: a new deadline.  The worker's wait is
+ * until its earliest deadline, which a later first byte cannot move
+ * earlier, so it is woken only when it sleeps with none (or was never
+ * started).  The bump comes first: a worker about to sleep compares the
+ * word it read before looking at the buffers and does not sleep.
+ */
+void
+worker_first_byte(void)
+{
+	if (unlikely(!atomic_load(&started))) {
+		worker_kick();
+		return;
+	}
+	atomic_fetch_add(&kicks, 1);
+	if (atomic_load(&untimed))
+		syscall(SYS_futex, &kicks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 /* Periodic sends need the worker even where nothing is coalesced. */
 void
 worker_ensure(void)
@@ -162,8 +184,10 @@ worker_stop(void)
 	pid_t tid;
 	int saved = errno, i;
 
-	if (!atomic_load(&joinable) || shim_worker || atomic_load(&main_gone))
-		return;
+	if (!atomic_load(&joinable) || shim_worker || atomic_load(&main_gone) ||
+	    co_lock_mine())
+		return;	/* (fork from a handler inside the coalescer: the
+			 * worker may wait for the lock this thread holds) */
 	atomic_store(&joinable, 0);
 	atomic_store(&stopping, 1);
 	atomic_fetch_add(&kicks, 1);

@@ -311,6 +311,10 @@ do_fcntl(real_fcntl_t fn, int fd, int cmd, void *arg)
 		errno = EBADF;
 		return -1;
 	}
+	/* a lock taken or given up: held lines first (wrap_path.c, flock) */
+	if (unlikely(co_held != 0) && (cmd == F_SETLK || cmd == F_SETLKW ||
+	    cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW))
+		co_sync_point(fd, IW_R_SYNC);
 	if (cmd == F_SETFL && (e & FD_KNOWN)) {
 		/* O_APPEND may change: flush, and classify again later */
 		if (FDE_FLAGS(e) & FD_COALESCE) {

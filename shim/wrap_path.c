@@ -8,7 +8,9 @@
  * is not overwritten by a later flush, a renamed or linked file holds
  * them under its new name.  The open family with O_TRUNC is in
  * wrap_fd.c; reads, seeks, stats and copies of such a file are in
- * wrap_io.c and wrap_fd.c.  docs/coalescing.md lists them all.
+ * wrap_io.c and wrap_fd.c.  Locks (flock, lockf) come here too: writers
+ * that take turns by a lock must find each other's lines in the file.
+ * docs/coalescing.md lists them all.
  *
  * While nothing is held (almost always) each wrapper costs one load more
  * than the call; otherwise one stat of the path, without following a
@@ -246,6 +248,37 @@ fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
 	held_path(dirfd, path, flags & (NOFOLLOW | AT_EMPTY_PATH));
 	return REAL(fchownat)(dirfd, path, uid, gid, flags);
+}
+
+EXPORT int
+lchmod(const char *path, mode_t mode)
+{
+	held_path(AT_FDCWD, path, NOFOLLOW);
+	return REAL(lchmod)(path, mode);
+}
+
+/* --- locks: writers that take turns by a lock see each other's lines
+ * in the file when the lock passes (fcntl's are in wrap_fd.c) --- */
+
+EXPORT int
+flock(int fd, int op)
+{
+	held_fd(fd);
+	return REAL(flock)(fd, op);
+}
+
+EXPORT int
+lockf(int fd, int cmd, off_t len)
+{
+	held_fd(fd);
+	return REAL(lockf)(fd, cmd, len);
+}
+
+EXPORT int
+lockf64(int fd, int cmd, off64_t len)
+{
+	held_fd(fd);
+	return REAL(lockf64)(fd, cmd, len);
 }
 
 /* --- advice about the cache of a file: about its bytes, held ones too --- */

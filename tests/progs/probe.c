@@ -14,6 +14,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <sys/file.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -227,6 +229,37 @@ c_efault_blocked(void)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The program's handler is set with the System V calls, inside libc. */
+static void
+c_efault_sysv(void)
+{
+	sysv_signal(SIGSEGV, on_segv);
+	c_efault();
+	sysv_signal(SIGSEGV, SIG_DFL);
+	sigset(SIGBUS, on_segv);
+	c_sigbus();
+	sigset(SIGBUS, SIG_DFL);
+}
+
+/* A jump back to a context saved while SIGSEGV was blocked. */
+static sigjmp_buf jb;
+
+static void
+c_efault_longjmp(void)
+{
+	sigset_t s, old;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGSEGV);
+	sigprocmask(SIG_BLOCK, &s, &old);
+	if (sigsetjmp(jb, 1) == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		siglongjmp(jb, 1);	/* back, SIGSEGV blocked again */
+	}
+	c_efault();
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 /* --- writes the kernel refuses (item 4) --- */
 
 static void
@@ -411,6 +444,37 @@ c_fdcalls(void)
 	contents(q, 0);
 }
 
+/* Locks: a writer that gives a lock up has its lines in the file. */
+static void
+c_locks(void)
+{
+	const char *p = path(0, "locks.log");
+	struct statx st;
+	int fd = log_open(p);
+
+	res("flock LOCK_EX", flock(fd, LOCK_EX));
+	put(fd, "under flock\n");
+	res("flock LOCK_UN", flock(fd, LOCK_UN));
+	raw_view("after flock LOCK_UN", p);
+	res("lockf F_LOCK", lockf(fd, F_LOCK, 0));
+	put(fd, "under lockf\n");
+	res("lockf F_ULOCK", lockf(fd, F_ULOCK, 0));
+	raw_view("after lockf F_ULOCK", p);
+	put(fd, "under fcntl\n");
+	{
+		struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+		res("fcntl F_SETLK F_UNLCK", fcntl(fd, F_SETLK, &fl));
+	}
+	raw_view("after fcntl F_UNLCK", p);
+	put(fd, "then lchmod\n");
+	res("lchmod 0640", lchmod(p, 0640));
+	res("close", close(fd));
+	syscall(SYS_statx, AT_FDCWD, p, 0, STATX_MODE, &st);
+	printf("  mode %o\n", st.stx_mode & 07777);
+	contents(p, 0);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -418,6 +482,9 @@ static const struct {
 	{ "efault", c_efault },
 	{ "efault_handler", c_efault_handler },
 	{ "efault_blocked", c_efault_blocked },
+	{ "efault_sysv", c_efault_sysv },
+	{ "efault_longjmp", c_efault_longjmp },
+	{ "locks", c_locks },
 	{ "sigbus", c_sigbus },
 	{ "badfd", c_badfd },
 	{ "truncate", c_truncate },
