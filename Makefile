@@ -46,7 +46,7 @@ collector/%.o: collector/%.c collector/*.h common/wire.h
 collector/ioshimd: $(COLL_OBJ)
 	$(CC) $(SAN) -o $@ $(COLL_OBJ) $$(pkg-config --libs $(PKGS_COLLECTOR)) -lpthread -lm
 
-tools/%.o: tools/%.c tools/*.h common/wire.h common/spill.h
+tools/%.o: tools/%.c tools/*.h common/wire.h common/spill.h common/salvage.*
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $$(pkg-config --cflags $(PKGS_TOOLS)) -c -o $@ $<
 
 tools/ioshim: $(TOOL_OBJ)

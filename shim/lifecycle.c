@@ -27,6 +27,7 @@ HIDDEN uint64_t image_start_ns, image_start_ticks;
 HIDDEN char image_exe[IW_EXE_MAX];
 
 static atomic_int ended;		/* this image has been reported */
+static int end_async;			/* by _exit: maybe in a signal handler */
 static int exit_code;			/* from exit() or main's return */
 
 static const int fatal_sigs[] = {
@@ -65,6 +66,7 @@ image_end(int reason, int code)
 	 * coalescer's lock, written straight through; none is left held.
 	 */
 	shim_ending = 1;
+	spill_salvage_end(reason == IW_END_SIGNAL || end_async);
 	fd_resolve_all();	/* opens not yet classified, into their rows */
 	if (reason == IW_END_SIGNAL)
 		co_signal_flush();
@@ -500,8 +502,10 @@ exit(int code)
 EXPORT void
 _exit(int code)
 {
-	if (shim_ready && !in_vfork_child())
+	if (shim_ready && !in_vfork_child()) {
+		end_async = 1;	/* _exit is async-signal-safe: nothing that allocates */
 		image_end(IW_END_EXIT, code);
+	}
 	syscall(SYS_exit_group, code);
 	__builtin_unreachable();
 }

@@ -220,7 +220,14 @@ put_coalesce(struct out *o, const struct proc_totals *pt)
 	for (r = 0; r < IW_NREASON; r++)
 		kv(o, reason_names[r], pc.co_reasons[r], r + 1 < IW_NREASON);
 	put(o, "},", 2);
-	kv(o, "errors", pc.co_errors, 0);
+	kv(o, "errors", pc.co_errors, 1);
+	/* where held bytes outlive a kill ("" none: said once here) and the
+	 * killed writers' bytes this process salvaged at its start */
+	key(o, "spill_dir");
+	put_str(o, spill_where(), strlen(spill_where()));
+	put(o, ",", 1);
+	kv(o, "salvaged_spills", spill_salvaged_n, 1);
+	kv(o, "salvaged_bytes", spill_salvaged_bytes, 0);
 	put(o, "},", 2);
 }
 

@@ -827,6 +827,9 @@ HIDDEN void	spill_free(struct spill_hdr *h, const char *name);
 HIDDEN void	spill_forget(struct spill_hdr *h);	/* forked child */
 HIDDEN void	spill_after_fork(void);
 HIDDEN const char *spill_where(void);
+HIDDEN void	spill_salvage_startup(void);	/* worker, once per process */
+HIDDEN void	spill_salvage_end(int in_handler);	/* image end */
+HIDDEN extern uint64_t spill_salvaged_n, spill_salvaged_bytes;
 HIDDEN void	co_before_trunc(int dirfd, const char *path, int oflags); /* wrap_path.c */
 
 /*

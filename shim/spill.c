@@ -34,6 +34,7 @@
 #include <sys/syscall.h>
 
 #include "shim.h"
+#include "salvage.h"
 #include "spill.h"
 
 static char dir[64];		/* the spill directory */
@@ -215,9 +216,60 @@ spill_forget(struct spill_hdr *h)
 	errno = saved;
 }
 
+/*
+ * The worker's first act in a process: the spills of its user's writers
+ * that were killed (a restarted service's predecessor) are written to
+ * their files, before this process's own held bytes.  Only when the
+ * directory (known by now: the first held byte made a spill) has more
+ * than our own entry; tmpfs counts 20 bytes of a directory's size for
+ * each entry.  The files it opens are open for a moment on the worker
+ * thread (docs/coalescing.md).
+ */
+static _Atomic int salvaged;	/* 0 not yet, 1 under way, 2 done */
+HIDDEN uint64_t spill_salvaged_n, spill_salvaged_bytes;
+
+void
+spill_salvage_startup(void)
+{
+	struct salvage_stats ss;
+	struct statx st;
+	int z = 0, saved = errno;
+
+	if (dir_state <= 0 || !atomic_compare_exchange_strong(&salvaged, &z, 1))
+		return;
+	if (syscall(SYS_statx, AT_FDCWD, dir, AT_SYMLINK_NOFOLLOW, STATX_SIZE,
+	    &st) == 0 && st.stx_size > 60) {
+		memset(&ss, 0, sizeof(ss));
+		ss.own_only = 1;
+		salvage_dir(dir, 0, &ss);
+		spill_salvaged_n += ss.salvaged;
+		spill_salvaged_bytes += ss.bytes;
+	}
+	atomic_store(&salvaged, 2);
+	errno = saved;
+}
+
+/*
+ * The image ends: a salvage the worker began is let finish (its bytes
+ * would be lost with a claimed spill); on a normal end, one not begun is
+ * made here (never in a signal handler: it allocates).
+ */
+void
+spill_salvage_end(int in_handler)
+{
+	int i;
+
+	if (!in_handler)
+		spill_salvage_startup();
+	for (i = 0; atomic_load(&salvaged) == 1 && i < 1000; i++)
+		usleep(2000);
+}
+
 /* A forked child is another process: its own start time in new spills. */
 void
 spill_after_fork(void)
 {
 	my_start = 0;
+	atomic_store(&salvaged, 2);	/* the parent looks */
+	spill_salvaged_n = spill_salvaged_bytes = 0;
 }

@@ -73,6 +73,7 @@ worker_main(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	shim_busy = 0;
+	spill_salvage_startup();	/* a killed predecessor's lines first */
 	for (;;) {
 		seen = atomic_load(&kicks);
 		if (atomic_load(&stopping))

@@ -7,7 +7,9 @@
 # flushes and inside their write), then `ioshim salvage` writes what the
 # dead logger held.  After each round the log must hold, for every
 # writer, its lines 0..n-1 in order, each once, n at least the count of
-# writes that returned.  A stopped writer's spill is never salvaged.
+# writes that returned.  Then with no operator: the next shimmed process
+# (a restarted service) salvages at its first held byte.  A stopped
+# writer's spill is never salvaged.
 . "$(dirname "$0")/lib.sh"
 L=$(prog kill_logger)
 PY=/usr/bin/python3
@@ -23,6 +25,8 @@ log, ctr, rnd = sys.argv[1], sys.argv[2], sys.argv[3]
 c = struct.unpack("10Q", open(ctr, "rb").read(80))
 seen = {}
 for n, l in enumerate(open(log, "rb").read().split(b"\n")[:-1]):
+    if l == b"next":
+        continue
     w, s = l.split(b" ")[:2]
     w = int(w[1:]); s = int(s)
     want = seen.get(w, 0)
@@ -62,6 +66,29 @@ while [ $r -lt $ROUNDS ]; do
 done
 echo "ok: $tot kills: every returned line in its log once, in order; $held bytes came from salvage; $half kills landed inside a flush's write"
 [ $held -gt 0 ] || fail "nothing was ever salvaged: the test proves nothing"
+
+# no operator: the next shimmed process of the user that holds a byte
+# (a restarted service) salvages the killed one's lines before its own
+r=0 auto=0
+while [ $r -lt 10 ]; do
+	rm -f "$D/log"; head -c 4096 /dev/zero >"$T/ctr"
+	IOSHIM_FLUSH_MS=60000 LD_PRELOAD=$SHIM setsid "$L" "$D/log" "$T/ctr" 2 &
+	pid=$!
+	sleep 0.1
+	kill -KILL -$pid 2>/dev/null || kill -KILL $pid
+	wait $pid 2>/dev/null
+	[ -f "$D/log" ] || : >"$D/log"
+	before=$(wc -c <"$D/log")
+	LD_PRELOAD=$SHIM IOSHIM_REPORT="$T/next.jsonl" sh -c "echo next >>'$D/log'" ||
+		fail "the next process failed"
+	out=$(check auto$r 2>&1) || fail "$out"
+	grep -qx next "$D/log" || fail "round $r: the next process's line is missing"
+	auto=$((auto + $(wc -c <"$D/log") - before - 5))
+	r=$((r + 1))
+done
+[ $auto -gt 0 ] || fail "the next processes salvaged nothing"
+eq "salvaged bytes in the reports" "$(json "$T/next.jsonl" "sum(x['coalesce']['salvaged_bytes'] for x in r)")" $auto
+echo "ok: 10 kills, each salvaged by the next process ($auto bytes)"
 
 # a stopped writer keeps its bytes (it is alive)
 rm -f "$D/log"; head -c 4096 /dev/zero >"$T/ctr"

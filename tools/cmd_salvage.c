@@ -18,6 +18,12 @@
 #include "salvage.h"
 
 static void
+say(const char *line)
+{
+	printf("%s\n", line);
+}
+
+static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: ioshim salvage [--dry-run] [DIR...]\n"
@@ -47,6 +53,7 @@ cmd_salvage(int argc, char **argv)
 		}
 	}
 	memset(&ss, 0, sizeof(ss));
+	ss.say = say;
 	memset(&g, 0, sizeof(g));
 	if (a < argc) {
 		for (; a < argc; a++)

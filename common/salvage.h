@@ -1,6 +1,7 @@
 /*
  * salvage.h - writing a killed writer's held bytes to their files
- * (salvage.c), for `ioshim salvage` (cmd_salvage.c).
+ * (salvage.c), for `ioshim salvage` (tools/cmd_salvage.c) and for the
+ * shim at its first held byte (shim/worker.c).
  */
 #ifndef IOSHIM_SALVAGE_H
 #define IOSHIM_SALVAGE_H
@@ -8,6 +9,10 @@
 #include <stdint.h>
 
 struct salvage_stats {
+	/* in */
+	void		(*say)(const char *line);	/* or NULL */
+	int		own_only;	/* only spills of our own euid */
+	/* out */
 	unsigned	found;		/* spill files looked at */
 	unsigned	salvaged;	/* of dead writers, appended and removed */
 	unsigned	empty;		/* of dead writers, nothing held: removed */

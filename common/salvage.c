@@ -19,6 +19,7 @@
  * is gone, the bytes go to the path, and the report says so.
  */
 #include <dirent.h>
+#include <stdarg.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
@@ -34,6 +36,52 @@
 
 #include "salvage.h"
 #include "spill.h"
+
+/*
+ * Built twice: into ioshim (tools/salvage_cli.c) with libc's calls, and
+ * into the shim (shim/salvage_shim.c, SALVAGE_IN_SHIM) with the real
+ * functions behind the shim's wrappers, so its own opens and writes are
+ * neither counted nor coalesced.  The shim salvages only its own user's
+ * spills and says nothing (it counts).
+ */
+#ifdef SALVAGE_IN_SHIM
+#define SV_OPEN(p, f)		real.open(p, f)
+#define SV_OPENAT(d, p, f)	real.openat(d, p, f)
+#define SV_READ			real.read
+#define SV_PREAD		real.pread
+#define SV_WRITE		real.write
+#define SV_CLOSE		real.close
+#define SV_FSTAT		real.fstat
+#define SV_STAT			real.stat
+#define SV_RENAMEAT		real.renameat
+#define SV_UNLINKAT		real.unlinkat
+#else
+#define SV_OPEN			open
+#define SV_OPENAT		openat
+#define SV_READ			read
+#define SV_PREAD		pread
+#define SV_WRITE		write
+#define SV_CLOSE		close
+#define SV_FSTAT		fstat
+#define SV_STAT			stat
+#define SV_RENAMEAT		renameat
+#define SV_UNLINKAT		unlinkat
+#endif
+
+/* A line for whoever runs the salvage (ioshim prints it). */
+static void
+note(const struct salvage_stats *ss, const char *fmt, ...)
+{
+	char line[SP_PATH_MAX + 1024];
+	va_list ap;
+
+	if (ss->say == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ss->say(line);
+}
 
 #define SCAN_MAX	(64u << 20)	/* of a target, looked at after flush_pre */
 #define PROBE		64		/* bytes of a flush looked for */
@@ -44,7 +92,7 @@ my_pidns(void)
 {
 	struct stat st;
 
-	return stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long long)st.st_ino : 0;
+	return SV_STAT("/proc/self/ns/pid", &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
 /* Does the writer (pid, start time) still live?  Zombies do not. */
@@ -57,10 +105,10 @@ alive(int pid, unsigned long long start)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = SV_OPEN(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = SV_READ(fd, buf, sizeof(buf) - 1);
+	SV_CLOSE(fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
@@ -88,13 +136,13 @@ already_written(int fd, uint64_t pre, const char *d, size_t n)
 	size_t len, k, m;
 	ssize_t r;
 
-	if (n == 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size <= pre)
+	if (n == 0 || SV_FSTAT(fd, &st) != 0 || (uint64_t)st.st_size <= pre)
 		return 0;
 	len = (uint64_t)st.st_size - pre > SCAN_MAX ? SCAN_MAX :
 	    (size_t)((uint64_t)st.st_size - pre);
 	if ((buf = malloc(len)) == NULL)
 		return 0;
-	r = pread(fd, buf, len, (off_t)pre);
+	r = SV_PREAD(fd, buf, len, (off_t)pre);
 	if (r <= 0) {
 		free(buf);
 		return 0;
@@ -125,8 +173,8 @@ open_target(const struct spill_hdr *h, const char **how, char *found, size_t fsz
 	DIR *d;
 	int fd;
 
-	fd = open(h->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	fd = SV_OPEN(h->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0 && SV_FSTAT(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (uint64_t)st.st_dev == h->dev && (uint64_t)st.st_ino == h->ino) {
 		*how = "its file";
 		snprintf(found, fsz, "%s", h->path);
@@ -141,30 +189,30 @@ open_target(const struct spill_hdr *h, const char **how, char *found, size_t fsz
 				if ((uint64_t)e->d_ino != h->ino)
 					continue;
 				snprintf(found, fsz, "%s/%s", dir, e->d_name);
-				int f2 = open(found, O_WRONLY | O_APPEND | O_NOFOLLOW |
+				int f2 = SV_OPEN(found, O_WRONLY | O_APPEND | O_NOFOLLOW |
 				    O_CLOEXEC | O_NONBLOCK);
-				if (f2 >= 0 && fstat(f2, &st) == 0 &&
+				if (f2 >= 0 && SV_FSTAT(f2, &st) == 0 &&
 				    S_ISREG(st.st_mode) && (uint64_t)st.st_dev == h->dev &&
 				    (uint64_t)st.st_ino == h->ino) {
 					closedir(d);
 					if (fd >= 0)
-						close(fd);
+						SV_CLOSE(fd);
 					*how = "its file, renamed";
 					return f2;
 				}
 				if (f2 >= 0)
-					close(f2);
+					SV_CLOSE(f2);
 			}
 			closedir(d);
 		}
 	}
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (fd >= 0 && SV_FSTAT(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		*how = "the path (its own file is gone)";
 		snprintf(found, fsz, "%s", h->path);
 		return fd;
 	}
 	if (fd >= 0)
-		close(fd);
+		SV_CLOSE(fd);
 	return -1;
 }
 
@@ -174,7 +222,7 @@ write_all(int fd, const char *p, size_t n)
 	ssize_t r;
 
 	while (n > 0) {
-		r = write(fd, p, n);
+		r = SV_WRITE(fd, p, n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -216,7 +264,7 @@ append_held(const char *s, size_t size, char *msg, size_t msz, size_t *out)
 		done = h->done;
 		moved = h->moved;
 		if (done > len || moved > len - done) {
-			close(fd);
+			SV_CLOSE(fd);
 			snprintf(msg, msz, "inconsistent header: kept");
 			return -1;
 		}
@@ -230,7 +278,7 @@ append_held(const char *s, size_t size, char *msg, size_t msz, size_t *out)
 		*out = len;
 	}
 	k = *out;
-	close(fd);
+	SV_CLOSE(fd);
 	if (rc != 0) {
 		snprintf(msg, msz, "writing to %s: %s: kept", found, strerror(errno));
 		return -1;
@@ -240,6 +288,10 @@ append_held(const char *s, size_t size, char *msg, size_t msz, size_t *out)
 	return 0;
 }
 
+#ifdef SALVAGE_IN_SHIM
+#define append_as(uid, gid, s, size, msg, msz, out) \
+	append_held(s, size, msg, msz, out)
+#else
 /* As the spill's owner, in a child, when we are root and it is not. */
 static int
 append_as(uid_t uid, gid_t gid, const char *s, size_t size, char *msg,
@@ -257,26 +309,27 @@ append_as(uid_t uid, gid_t gid, const char *s, size_t size, char *msg,
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
-		close(pfd[0]);
+		SV_CLOSE(pfd[0]);
 		pw = getpwuid(uid);
 		if ((pw ? initgroups(pw->pw_name, gid) : setgroups(0, NULL)) != 0 ||
 		    setfsgid(gid) < 0 || setfsuid(uid) < 0 || setfsuid(uid) != (int)uid)
 			_exit(3);
 		st = append_held(s, size, msg, msz, out);
-		(void)!write(pfd[1], out, sizeof(*out));
-		(void)!write(pfd[1], msg, strlen(msg) + 1);
+		(void)!SV_WRITE(pfd[1], out, sizeof(*out));
+		(void)!SV_WRITE(pfd[1], msg, strlen(msg) + 1);
 		_exit(st == 0 ? 0 : 1);
 	}
-	close(pfd[1]);
-	r = read(pfd[0], out, sizeof(*out));
+	SV_CLOSE(pfd[1]);
+	r = SV_READ(pfd[0], out, sizeof(*out));
 	if (r == (ssize_t)sizeof(*out))
-		(void)!read(pfd[0], msg, msz - 1);
+		(void)!SV_READ(pfd[0], msg, msz - 1);
 	msg[msz - 1] = '\0';
-	close(pfd[0]);
+	SV_CLOSE(pfd[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
+#endif
 
 /* Salvage one spill file; see salvage.h. */
 static void
@@ -291,60 +344,72 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	ssize_t r;
 	int fd;
 
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = SV_OPENAT(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < SP_HDR ||
+	if (SV_FSTAT(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < SP_HDR ||
 	    st.st_size > SP_HDR + (1 << 26) ||
-	    (geteuid() != 0 && st.st_uid != geteuid()) ||
+	    ((ss->own_only || geteuid() != 0) && st.st_uid != geteuid()) ||
 	    (s = malloc((size_t)st.st_size)) == NULL ||
-	    (r = pread(fd, s, (size_t)st.st_size, 0)) != st.st_size) {
-		close(fd);
+	    (r = SV_PREAD(fd, s, (size_t)st.st_size, 0)) != st.st_size) {
+		SV_CLOSE(fd);
 		free(s);
 		return;
 	}
-	close(fd);
+	SV_CLOSE(fd);
 	h = (const void *)s;
 	ss->found++;
+	if (memcmp(h->magic, "\0\0\0\0\0\0\0\0", sizeof(h->magic)) == 0) {
+		/*
+		 * Being made (the header comes right after the file), or its
+		 * writer died then: it holds nothing.  Removed once old.
+		 */
+		if (!dry && st.st_mtime + 60 < time(NULL))
+			SV_UNLINKAT(dfd, name, 0);
+		ss->alive++;
+		free(s);
+		return;
+	}
+	/* the file may be larger than cap: killed while growing it */
 	if (memcmp(h->magic, SP_MAGIC, sizeof(h->magic)) != 0 ||
 	    h->version != SP_VERSION || h->hdr_size != SP_HDR ||
-	    h->cap != (uint64_t)st.st_size - SP_HDR ||
+	    h->cap > (uint64_t)st.st_size - SP_HDR ||
 	    SP_LEN(h->lp) > h->cap || h->path[SP_PATH_MAX - 1] != '\0') {
-		printf("%s/%s: not a spill this version knows: kept\n", dir, name);
+		note(ss, "%s/%s: not a spill this version knows: kept", dir, name);
 		ss->kept++;
 		free(s);
 		return;
 	}
 	if (ns != 0 && h->pidns != ns) {
-		printf("%s/%s: writer %d is in another PID namespace: not judged\n",
+		note(ss, "%s/%s: writer %d is in another PID namespace: not judged",
 		    dir, name, h->pid);
 		ss->kept++;
 	} else if (alive(h->pid, (unsigned long long)h->start_ticks)) {
-		printf("%s/%s: writer %d lives: its bytes wait\n", dir, name, h->pid);
+		note(ss, "%s/%s: writer %d lives: its bytes wait", dir, name, h->pid);
 		ss->alive++;
 	} else if (SP_LEN(h->lp) == 0 && SP_PHASE(h->lp) == SP_IDLE) {
 		if (!dry)
-			unlinkat(dfd, name, 0);
+			SV_UNLINKAT(dfd, name, 0);
 		ss->empty++;
 	} else if (dry) {
-		printf("%s/%s: writer %d is gone: would append %u bytes to %s\n",
+		note(ss, "%s/%s: writer %d is gone: would append %u bytes to %s",
 		    dir, name, h->pid, SP_LEN(h->lp), h->path);
 	} else {
 		/* claim it: of two salvagers only one renames it */
 		snprintf(claim, sizeof(claim), "%s.salvage", name);
-		if (renameat(dfd, name, dfd, claim) != 0) {
+		if (SV_RENAMEAT(dfd, name, dfd, claim) != 0) {
 			free(s);
 			return;
 		}
 		if (append_as(st.st_uid, st.st_gid, s, (size_t)st.st_size, msg,
 		    sizeof(msg), &out) == 0) {
-			unlinkat(dfd, claim, 0);
-			printf("%s/%s: writer %d is gone: %s\n", dir, name, h->pid, msg);
+			SV_UNLINKAT(dfd, claim, 0);
+			note(ss, "%s/%s: writer %d is gone: %s", dir, name, h->pid, msg);
 			ss->salvaged++;
 			ss->bytes += out;
 		} else {
-			renameat(dfd, claim, dfd, name);
-			printf("%s/%s: writer %d is gone: %s\n", dir, name, h->pid, msg);
+			SV_RENAMEAT(dfd, claim, dfd, name);
+			note(ss, "%s/%s: writer %d is gone: %s", dir, name, h->pid, msg);
 			ss->kept++;
 		}
 	}
@@ -359,10 +424,11 @@ salvage_dir(const char *dir, int dry, struct salvage_stats *ss)
 	int dfd;
 	unsigned long long ns = my_pidns();
 
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if ((dfd = SV_OPEN(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -1;
-	if ((d = fdopendir(dup(dfd))) == NULL) {
-		close(dfd);
+	if ((d = fdopendir(SV_OPEN(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC))) == NULL) {
+		SV_CLOSE(dfd);
 		return -1;
 	}
 	while ((e = readdir(d)) != NULL) {
@@ -373,6 +439,6 @@ salvage_dir(const char *dir, int dry, struct salvage_stats *ss)
 		one(dfd, dir, e->d_name, dry, ss, ns);
 	}
 	closedir(d);
-	close(dfd);
+	SV_CLOSE(dfd);
 	return 0;
 }
