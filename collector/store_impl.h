@@ -1,0 +1,80 @@
+/*
+ * store_impl.h - what the parts of the store share inside the collector's
+ * database code: struct store, its prepared statements, and the SQL text
+ * helpers.  store.c opens the database and writes windows, schema.c holds
+ * the schema and its migrations, rollup.c the hourly rollup and
+ * retention.  Nothing outside these files includes it (store.h is the
+ * interface).
+ */
+#ifndef IOSHIMD_STORE_IMPL_H
+#define IOSHIMD_STORE_IMPL_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "store.h"
+
+/* The images row (last_ts, base snapshot) of a live image is rewritten at
+ * least this often; in between its windows only insert rows. */
+#define SNAP_EVERY	3600
+
+/* The key columns of the 1-minute tables, before the counters. */
+#define PMIN_KEYS	"ts, image, uid"
+#define FMIN_KEYS	"ts, image, path, uid, cls"
+#define EMIN_KEYS	"ts, exe, uid"
+/* At most this many rows wait in the staging tables. */
+#define STAGE_ROWS_MAX	50000
+
+enum {
+	S_IMG_FIND, S_IMG_FILES, S_IMG_INS, S_IMG_UPD, S_PATH_SEL, S_PATH_INS,
+	S_PMIN, S_FMIN, S_EMIN, S_PMIN_T, S_FMIN_T, S_EMIN_T, S_FSTATE,
+	S_FSTATE_DEL, NSTMT
+};
+
+struct store {
+	struct store_opts o;
+	sqlite3		*db;
+	sqlite3_stmt	*st[NSTMT];
+	char		*path;
+	uint32_t	 gen;		/* flush generation */
+	int		 ok;		/* last flush succeeded */
+	int		 diskfull;
+	char		 lasterr[256];
+	uint64_t	 windows;	/* flush transactions committed */
+	uint64_t	 rows;
+	uint64_t	 failures;
+	double		 commit_last, commit_max, commit_sum;
+	int64_t		 pending_since;	/* first window not yet stored, or 0 */
+	int64_t		 rolled_upto;
+	time_t		 last_ckpt_time;
+	uint64_t	 ckpts;
+	struct ckpt_info last;
+	int		 page_size;
+	uint64_t	 staged;	/* rows in the staging tables */
+	time_t		 staged_since;	/* when the first of them came */
+};
+
+/* schema.c: SQL text and the schema. */
+int	sql_exec(sqlite3 *, const char *);	/* logs a failure */
+/* Append fmt (three %s, each the name) for each counter name. */
+void	sql_cols(char *buf, size_t sz, const char *const *names, int n,
+	    const char *fmt);
+/* "CREATE [TEMP] TABLE head, counter columns, PRIMARY KEY(pk)". */
+void	sql_table(char *sql, size_t sz, const char *head,
+	    const char *const *names, int n, const char *pk);
+/* An upsert that adds counters (VALUES(?, ...) or SELECT from src). */
+void	sql_upsert(char *sql, size_t sz, const char *table, const char *keys,
+	    int nkeys, const char *src, const char *pk, const char *set1,
+	    const char *const *names, int n);
+/* Add the rows of from matching where to the exe table to. */
+int	sql_exe_fill(sqlite3 *, const char *to, const char *tsexpr,
+	    const char *from, const char *where);
+int	schema_migrate(sqlite3 *);		/* 0 ok */
+int	schema_stage_tables(sqlite3 *);		/* 0 ok */
+
+/* rollup.c: one small step of rollup or retention; rows changed or -1. */
+int	store_retain(struct store *, time_t now);
+
+#endif
