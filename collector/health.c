@@ -1,0 +1,129 @@
+/*
+ * health.c - the reply to `health` (query socket and GET /health): the
+ * collector's state, its ingest counters, the database's figures, its own
+ * I/O and memory, and the last window's machine-wide rates.
+ * docs/protocol.md lists the keys.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "counters.h"
+#include "ioshimd.h"
+#include "query_impl.h"
+#include "request.h"
+
+static uint64_t
+readfield(const char *path, const char *key)
+{
+	char buf[4096], *p;
+	FILE *f;
+	uint64_t v = 0;
+	size_t kl = strlen(key);
+
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	while (fgets(buf, sizeof(buf), f) != NULL)
+		if (strncmp(buf, key, kl) == 0) {
+			for (p = buf + kl; *p == ' ' || *p == '\t' || *p == ':';
+			    p++)
+				;
+			v = strtoull(p, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+void
+health_reply(struct jbuf *j, uid_t client)
+{
+	const struct agg_stats *as = agg_stats(D.agg);
+	const uint64_t *w = D.lastwin;
+	uint64_t dropped, fwrites, absorbed, pend[NPC];
+	double scale, red = 0;
+	time_t now = time(NULL);
+	int64_t wb;
+
+	dropped = D.in.malformed + D.in.oversized + D.in.no_creds +
+	    as->refused_images + as->bad_identity;
+	jb_obj(j);
+	jb_kstr(j, "version", IOSHIMD_VERSION);
+	jb_ki64(j, "pid", getpid());
+	jb_ki64(j, "uptime_s", now - D.started);
+	jb_ki64(j, "window_s", D.cfg.window);
+	jb_ki64(j, "window_start", D.win_start);
+	jb_ku64(j, "clients", agg_live(D.agg));
+	jb_ku64(j, "images", agg_count(D.agg));
+	jb_ku64(j, "query_clients", (uint64_t)D.nqclients);
+	jb_ku64(j, "queries", D.queries);
+	jb_key(j, "messages");
+	jb_obj(j);
+	jb_ku64(j, "received", D.in.received);
+	jb_ku64(j, "accepted", D.in.accepted);
+	jb_ku64(j, "dropped", dropped);
+	jb_ku64(j, "malformed", D.in.malformed);
+	jb_ku64(j, "oversized", D.in.oversized);
+	jb_ku64(j, "no_credentials", D.in.no_creds);
+	jb_ku64(j, "stale", as->stale);
+	jb_ku64(j, "refused_images", as->refused_images);
+	jb_ku64(j, "refused_files", as->refused_files);
+	jb_ku64(j, "bad_identity", as->bad_identity);
+	jb_ku64(j, "bytes", D.in.bytes);
+	jb_key(j, "malformed_by_reason");
+	jb_obj(j);
+	for (int e = 1; e < DEC_NERR; e++)
+		jb_ku64(j, dec_errname(e), D.in.by_error[e]);
+	jb_endobj(j);
+	jb_endobj(j);
+	jb_key(j, "db");
+	jb_obj(j);
+	store_health(D.st, j);
+	jb_endobj(j);
+	jb_key(j, "own");
+	jb_obj(j);
+	wb = (int64_t)readfield("/proc/self/io", "write_bytes");
+	jb_ki64(j, "write_bytes", wb);
+	jb_ku64(j, "wchar", readfield("/proc/self/io", "wchar"));
+	jb_kdbl(j, "write_bytes_per_hour", now > D.started ?
+	    (double)wb * 3600.0 / (double)(now - D.started) : 0.0);
+	jb_ku64(j, "rss_bytes", readfield("/proc/self/status", "VmRSS") * 1024);
+	jb_ku64(j, "table_bytes", agg_mem(D.agg));
+	jb_endobj(j);
+	agg_pending(D.agg, pend);
+	jb_key(j, "pending");
+	jb_obj(j);
+	jb_ku64(j, "disk_write_bytes", pend[C_CLASS(IW_DISK, K_WB)]);
+	jb_ku64(j, "disk_writes", pend[C_CLASS(IW_DISK, K_W)]);
+	jb_endobj(j);
+	/* Machine-wide rates over the last closed window, per minute. */
+	scale = D.lastwin_secs > 0 ? 60.0 / D.lastwin_secs : 0.0;
+	fwrites = w[C_CLASS(IW_DISK, K_W)] + w[C_CLASS(IW_MEMFS, K_W)];
+	absorbed = w[C_ABSORBED];
+	if (fwrites > 0 && absorbed > w[C_FLUSH_SYSCALLS])
+		red = 100.0 * (double)(absorbed - w[C_FLUSH_SYSCALLS]) /
+		    (double)fwrites;
+	jb_key(j, "last_window");
+	jb_obj(j);
+	jb_ki64(j, "start", D.lastwin_start);
+	jb_ki64(j, "seconds", D.lastwin_secs);
+	jb_kdbl(j, "disk_write_bytes_per_min", w[C_CLASS(IW_DISK, K_WB)] * scale);
+	jb_kdbl(j, "disk_writes_per_min", w[C_CLASS(IW_DISK, K_W)] * scale);
+	jb_kdbl(j, "disk_read_bytes_per_min", w[C_CLASS(IW_DISK, K_RB)] * scale);
+	jb_kdbl(j, "disk_reads_per_min", w[C_CLASS(IW_DISK, K_R)] * scale);
+	jb_kdbl(j, "socket_bytes_per_min", (w[C_CLASS(IW_SOCKET, K_RB)] +
+	    w[C_CLASS(IW_SOCKET, K_WB)]) * scale);
+	jb_kdbl(j, "fsyncs_per_min", w[C_FSYNCS] * scale);
+	jb_kdbl(j, "absorbed_per_min", absorbed * scale);
+	jb_kdbl(j, "flush_syscalls_per_min", w[C_FLUSH_SYSCALLS] * scale);
+	jb_kdbl(j, "kernel_write_bytes_per_min", w[C_KWRITE_BYTES] * scale);
+	jb_kdbl(j, "reduction_pct", red);
+	jb_endobj(j);
+	jb_endobj(j);
+}
+
