@@ -124,6 +124,10 @@ health_reply(struct jbuf *j, uid_t client)
 	jb_kdbl(j, "kernel_write_bytes_per_min", w[C_KWRITE_BYTES] * scale);
 	jb_kdbl(j, "reduction_pct", red);
 	jb_endobj(j);
+	jb_key(j, "reasons");
+	jb_obj(j);
+	store_reasons(D.st, j, 1);
+	jb_endobj(j);
 	jb_endobj(j);
 }
 

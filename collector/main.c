@@ -31,6 +31,7 @@
 #include "ioshimd.h"
 #include "log.h"
 #include "metrics.h"
+#include "sat.h"
 
 struct ioshimd D;
 
@@ -147,7 +148,7 @@ collector_flush(int boundary)
 	    !boundary);
 	if (rc == 0)
 		for (c = 0; c < NPC; c++)
-			D.winacc[c] += pend[c];
+			D.winacc[c] = sat_add(D.winacc[c], pend[c]);
 	if (boundary) {
 		memcpy(D.lastwin, D.winacc, sizeof(D.lastwin));
 		memset(D.winacc, 0, sizeof(D.winacc));

@@ -24,6 +24,7 @@
 #include "query.h"
 #include "query_impl.h"
 #include "request.h"
+#include "sat.h"
 
 static const char *const reason_names[IW_NREASON] = {
 	"size", "age", "priority", "memory", "sync", "close", "read", "fork",
@@ -301,7 +302,7 @@ a_files(struct jbuf *j, const struct request *rq, uid_t client)
 		    "other");
 		for (c = 0; c < NFC; c++)
 			jb_ku64(j, fc_names[c],
-			    (uint64_t)sqlite3_column_double(st, 2 + c));
+			    sat_dbl(sqlite3_column_double(st, 2 + c)));
 		jb_endobj(j);
 	}
 	jb_endarr(j);
@@ -389,7 +390,7 @@ a_history(struct jbuf *j, const struct request *rq, uid_t client)
 		jb_ki64(j, "ts", sqlite3_column_int64(st, 0));
 		for (c = 0; c < nf; c++)
 			jb_ku64(j, pc_names[fields[c]],
-			    (uint64_t)sqlite3_column_double(st, 1 + c));
+			    sat_dbl(sqlite3_column_double(st, 1 + c)));
 		jb_endobj(j);
 	}
 	jb_endarr(j);

@@ -57,7 +57,7 @@ sql_table(char *sql, size_t sz, const char *head, const char *const *names,
 /*
  * An upsert that adds counters: INSERT INTO table(keys, counters) VALUES
  * (?, ...) or, with src, SELECT keys, counters FROM src; on a conflict on
- * pk, set1 and counter = counter + excluded.counter.
+ * pk, set1 and counter = sadd(counter, excluded.counter) (saturating).
  */
 void
 sql_upsert(char *sql, size_t sz, const char *table, const char *keys,
@@ -84,7 +84,7 @@ sql_upsert(char *sql, size_t sz, const char *table, const char *keys,
 	strlcat(sql, pk, sz);
 	strlcat(sql, ") DO UPDATE SET ", sz);
 	strlcat(sql, set1, sz);
-	sql_cols(sql, sz, names, n, ", %s = %s + excluded.%s");
+	sql_cols(sql, sz, names, n, ", %s = sadd(%s, excluded.%s)");
 }
 
 /*
@@ -92,13 +92,13 @@ sql_upsert(char *sql, size_t sz, const char *table, const char *keys,
  * executable, uid and ts (tsexpr: "x.ts" or an hour), as a subquery with
  * the columns of exe_min and exe_hour.
  */
-static void
-exe_src(char *buf, size_t sz, const char *tsexpr, const char *from,
+void
+sql_exe_src(char *buf, size_t sz, const char *tsexpr, const char *from,
     const char *where)
 {
 	snprintf(buf, sz, "(SELECT %s AS ts, coalesce(i.exe, '') AS exe,"
 	    " x.uid AS uid", tsexpr);
-	sql_cols(buf, sz, pc_names, NPC, ", sum(x.%s) AS %s");
+	sql_cols(buf, sz, pc_names, NPC, ", ssum(x.%s) AS %s");
 	snprintf(buf + strlen(buf), sz - strlen(buf), " FROM %s x JOIN images"
 	    " i ON i.id = x.image WHERE %s GROUP BY 1, 2, 3)", from, where);
 }
@@ -110,7 +110,7 @@ sql_exe_fill(sqlite3 *db, const char *to, const char *tsexpr, const char *from,
 {
 	char sql[16384], src[8192];
 
-	exe_src(src, sizeof(src), tsexpr, from, where);
+	sql_exe_src(src, sizeof(src), tsexpr, from, where);
 	sql_upsert(sql, sizeof(sql), to, EMIN_KEYS, 3, src, "ts, exe, uid",
 	    "uid = excluded.uid", pc_names, NPC);
 	return sql_exec(db, sql);

@@ -42,9 +42,9 @@
 #include <bsd/string.h>
 
 #include "log.h"
+#include "sat.h"
+#include "sqlsat.h"
 #include "store_impl.h"
-
-#define CLAMP_MAX	((int64_t)1 << 48)
 
 static double
 now_ms(void)
@@ -53,12 +53,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-int64_t
-store_clamp(uint64_t v)
-{
-	return v > (uint64_t)CLAMP_MAX ? CLAMP_MAX : (int64_t)v;
 }
 
 /* 1 = looks healthy, 0 = corrupt or not a database. */
@@ -280,6 +274,12 @@ opendb(const char *path)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 5000);
+	if (sqlsat_register(db) != 0) {
+		logx(LOG_ERR, "database %s: cannot register ssum(), sadd(): %s",
+		    path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
 	return db;
 }
 
@@ -436,7 +436,7 @@ store_replay_proc(struct store *s, int64_t image, int64_t base_ts,
 
 	after_snap(sql, sizeof(sql), "proc_min");
 	strlcat(sql, "SELECT count(*)", sizeof(sql));
-	sql_cols(sql, sizeof(sql), pc_names, NPC, ", sum(m.%s)");
+	sql_cols(sql, sizeof(sql), pc_names, NPC, ", ssum(m.%s)");
 	strlcat(sql, " FROM w JOIN proc_min m ON m.ts = w.ts AND"
 	    " m.image = ?1", sizeof(sql));
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -446,7 +446,8 @@ store_replay_proc(struct store *s, int64_t image, int64_t base_ts,
 	sqlite3_bind_int64(st, 3, until);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		for (c = 0; c < NPC; c++)
-			v[c] += (uint64_t)sqlite3_column_int64(st, 1 + c);
+			v[c] = sat_add(v[c], sat_i64(sqlite3_column_int64(st,
+			    1 + c)));
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -469,7 +470,7 @@ replay(struct store *s, struct image *im, int64_t base_ts, int64_t until)
 		return -1;
 	after_snap(sql, sizeof(sql), "file_min");
 	strlcat(sql, "SELECT f.path", sizeof(sql));
-	sql_cols(sql, sizeof(sql), fc_names, NFC, ", sum(f.%s)");
+	sql_cols(sql, sizeof(sql), fc_names, NFC, ", ssum(f.%s)");
 	strlcat(sql, " FROM w JOIN file_min f ON f.ts = w.ts AND"
 	    " f.image = ?1 GROUP BY f.path", sizeof(sql));
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -485,8 +486,8 @@ replay(struct store *s, struct image *im, int64_t base_ts, int64_t until)
 		if (i == im->nfiles)
 			continue;	/* over the bound on files */
 		for (c = 0; c < NFC; c++)
-			im->files[i].base[c] +=
-			    (uint64_t)sqlite3_column_int64(st, 1 + c);
+			im->files[i].base[c] = sat_add(im->files[i].base[c],
+			    sat_i64(sqlite3_column_int64(st, 1 + c)));
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -709,7 +710,7 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now,
 		sqlite3_bind_int64(st, 3, im->uid);
 		for (c = 0; c < NPC; c++)
 			sqlite3_bind_int64(st, 4 + c,
-			    store_clamp(dlt(im->cur[c], im->base[c])));
+			    (int64_t)sat_of(dlt(im->cur[c], im->base[c])));
 		if ((rc = step_done(st)) != SQLITE_OK)
 			return rc;
 		s->rows++;
@@ -728,8 +729,8 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now,
 			sqlite3_bind_int64(st, 4, im->uid);
 			sqlite3_bind_int(st, 5, f->cls);
 			for (n = 0; n < NFC; n++)
-				sqlite3_bind_int64(st, 6 + n,
-				    store_clamp(dlt(f->cur[n], f->base[n])));
+				sqlite3_bind_int64(st, 6 + n, (int64_t)sat_of(
+				    dlt(f->cur[n], f->base[n])));
 			if ((rc = step_done(st)) != SQLITE_OK)
 				return rc;
 			s->rows++;
@@ -801,7 +802,7 @@ flush_exes(struct store *s, struct agg *a, int64_t ts, int stage)
 		memset(sum, 0, sizeof(sum));
 		for (k = i; k < n && cmp_exe_uid(&v[i], &v[k]) == 0; k++)
 			for (c = 0; c < NPC; c++)
-				sum[c] += (uint64_t)store_clamp(dlt(v[k]->cur[c],
+				sum[c] = sat_add(sum[c], dlt(v[k]->cur[c],
 				    v[k]->base[c]));
 		sqlite3_bind_int64(st, 1, ts);
 		sqlite3_bind_text(st, 2, v[i]->exe, -1, SQLITE_STATIC);
@@ -1008,6 +1009,12 @@ store_stats(struct store *s, struct store_stats *o)
 	o->db_bytes = db_bytes(s);
 	o->wal_bytes = wal_bytes(s);
 	o->commit_ms_last = s->commit_last;
+}
+
+void
+store_reasons(struct store *s, struct jbuf *j, int full)
+{
+	rollup_reasons(s, j, full);
 }
 
 void

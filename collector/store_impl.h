@@ -54,6 +54,11 @@ struct store {
 	int		 page_size;
 	uint64_t	 staged;	/* rows in the staging tables */
 	time_t		 staged_since;	/* when the first of them came */
+	/* The hourly rollup (rollup.c): failed tries in a row, since when,
+	 * and why the last one failed. */
+	uint64_t	 rollup_failures;
+	time_t		 rollup_since;
+	char		 rollup_err[256];
 };
 
 /* schema.c: SQL text and the schema. */
@@ -68,6 +73,10 @@ void	sql_table(char *sql, size_t sz, const char *head,
 void	sql_upsert(char *sql, size_t sz, const char *table, const char *keys,
 	    int nkeys, const char *src, const char *pk, const char *set1,
 	    const char *const *names, int n);
+/* The rows of from matching where summed per executable, uid and tsexpr,
+ * as a subquery with the columns of exe_min. */
+void	sql_exe_src(char *buf, size_t sz, const char *tsexpr, const char *from,
+	    const char *where);
 /* Add the rows of from matching where to the exe table to. */
 int	sql_exe_fill(sqlite3 *, const char *to, const char *tsexpr,
 	    const char *from, const char *where);
@@ -76,5 +85,7 @@ int	schema_stage_tables(sqlite3 *);		/* 0 ok */
 
 /* rollup.c: one small step of rollup or retention; rows changed or -1. */
 int	store_retain(struct store *, time_t now);
+/* Its health reason (rollup_failing), if any; full: with the detail. */
+void	rollup_reasons(const struct store *, struct jbuf *, int full);
 
 #endif

@@ -16,6 +16,7 @@
 #include "ioshimd.h"
 #include "query_impl.h"
 #include "request.h"
+#include "sat.h"
 
 struct trow {
 	const char	*key;		/* exe or path */
@@ -59,7 +60,8 @@ merge(struct trow *r, size_t n, int nc)
 	for (i = 0; i < n; i++) {
 		if (o > 0 && strcmp(r[o - 1].key, r[i].key) == 0) {
 			for (c = 0; c < nc; c++)
-				r[o - 1].v[c] += r[i].v[c];
+				r[o - 1].v[c] = sat_add(r[o - 1].v[c],
+				    r[i].v[c]);
 			r[o - 1].n += r[i].n;
 			continue;
 		}

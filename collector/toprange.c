@@ -16,6 +16,7 @@
 #include "ioshimd.h"
 #include "query_impl.h"
 #include "request.h"
+#include "sat.h"
 
 /*
  * Ranking a range in two steps.  Summing every counter of every row is
@@ -268,7 +269,7 @@ tsum_reply(struct jbuf *j, const struct request *rq, struct tsum *t,
 			jb_ki64(j, "processes", t[i].nimg);
 		}
 		for (c = 0; c < NPC; c++)
-			jb_ku64(j, pc_names[c], (uint64_t)t[i].v[c]);
+			jb_ku64(j, pc_names[c], sat_dbl(t[i].v[c]));
 		jb_endobj(j);
 	}
 	jb_endarr(j);
@@ -759,8 +760,8 @@ toprange_reply(struct jbuf *j, const struct request *rq, uid_t client)
 			jb_ki64(j, "processes", sqlite3_column_int64(st, 4));
 		}
 		for (c = 0; c < nc; c++)
-			jb_ku64(j, names[c], (uint64_t)sqlite3_column_double(st,
-			    5 + c));
+			jb_ku64(j, names[c], sat_dbl(sqlite3_column_double(st,
+			    5 + c)));
 		jb_endobj(j);
 	}
 	jb_endarr(j);
