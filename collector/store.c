@@ -283,34 +283,32 @@ opendb(const char *path)
 	return db;
 }
 
-struct store *
-store_open(const struct store_opts *o)
+/*
+ * Make path the store's database: open it (aside: a database that fails
+ * its check is moved aside and a fresh one made, as at start; else it is
+ * refused), the settings, the schema, the staging tables, the statements,
+ * and watch the file (dbfile.c).  0 ok; -1 with s->db NULL.
+ */
+int
+store_attach(struct store *s, const char *path, int aside)
 {
-	struct store *s;
 	char why[512], sql[128];
 	int h, tries;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	s->o = *o;
-	s->ok = 1;
-	if ((s->path = strdup(o->path)) == NULL)
-		goto fail;
-	s->o.path = s->path;
 	for (tries = 0; ; tries++) {
-		if ((s->db = opendb(s->path)) == NULL)
-			goto fail;
+		if ((s->db = opendb(path)) == NULL)
+			return -1;
 		why[0] = '\0';
 		h = healthy(s->db, why, sizeof(why));
 		if (h == 1)
 			break;
 		sqlite3_close(s->db);
 		s->db = NULL;
-		if (h == -1 || tries > 0) {
-			logx(LOG_ERR, "cannot use database %s: %s", s->path, why);
-			goto fail;
+		if (h == -1 || tries > 0 || !aside) {
+			logx(LOG_ERR, "cannot use database %s: %s", path, why);
+			return -1;
 		}
-		move_aside(s->path, why);
+		move_aside(path, why);
 	}
 	/* Settings: see docs/collector.md.  Small pages: a window touches
 	 * few rows on many pages, and WAL frames are whole pages (only
@@ -323,21 +321,69 @@ store_open(const struct store_opts *o)
 	    sql_exec(s->db, "PRAGMA cache_size=-2048") != SQLITE_OK ||
 	    sql_exec(s->db, "PRAGMA temp_store=MEMORY") != SQLITE_OK)
 		goto fail;
-	if (o->max_pages > 0) {
+	if (s->o.max_pages > 0) {
 		snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%d",
-		    o->max_pages);
+		    s->o.max_pages);
 		sql_exec(s->db, sql);
 	}
 	if (!is_wal(s->db)) {
 		logx(LOG_ERR, "database %s: cannot switch to WAL mode (is it on "
-		    "a local file system?)", s->path);
+		    "a local file system?)", path);
 		goto fail;
 	}
 	if (schema_migrate(s->db) != 0 || schema_stage_tables(s->db) != 0 ||
-	    prepare(s) != 0)
+	    prepare(s) != 0 || dbfile_watch(s, path) != 0)
 		goto fail;
 	s->page_size = pragma_int(s->db, "PRAGMA page_size");
 	s->rolled_upto = meta_get(s->db, "rolled_upto", time(NULL) / 3600 * 3600);
+	return 0;
+fail:
+	store_detach(s);
+	return -1;
+}
+
+/* Close the database (its staged rows must be stored already); s->db is
+ * NULL afterwards. */
+void
+store_detach(struct store *s)
+{
+	int i, one = 1;
+
+	for (i = 0; i < NSTMT; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+	if (s->db != NULL) {
+		/* A file that is not at its path any more: SQLite must not
+		 * delete "PATH-wal" and "PATH-shm" by name when it closes, they
+		 * may be another database's (dbfile.c removes ours). */
+		if (s->recover)
+			(void)sqlite3_file_control(s->db, "main",
+			    SQLITE_FCNTL_PERSIST_WAL, &one);
+		sqlite3_close(s->db);
+		s->db = NULL;
+	}
+	/* Only now: closing a descriptor of the file drops every POSIX lock
+	 * this process holds on it, SQLite's too. */
+	dbfile_unwatch(s);
+}
+
+struct store *
+store_open(const struct store_opts *o)
+{
+	struct store *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->o = *o;
+	s->ok = 1;
+	s->dbfd = -1;
+	if ((s->path = strdup(o->path)) == NULL ||
+	    (s->conf_path = strdup(o->path)) == NULL)
+		goto fail;
+	s->o.path = s->conf_path;
+	if (store_attach(s, s->path, 1) != 0)
+		goto fail;
 	s->last_ckpt_time = time(NULL);
 	return s;
 fail:
@@ -348,13 +394,13 @@ fail:
 void
 store_close(struct store *s)
 {
-	int i;
-
 	if (s == NULL)
 		return;
-	for (i = 0; i < NSTMT; i++)
-		sqlite3_finalize(s->st[i]);
 	if (s->db != NULL) {
+		/* A database found gone and not saved yet: now or never. */
+		if (s->recover && dbfile_recover(s, time(NULL)) != 0)
+			logx(LOG_ERR, "exiting with the data of database %s "
+			    "unsaved: %s", s->conf_path, s->gone_err);
 		if (store_commit_staged(s) != 0)
 			logx(LOG_ERR, "cannot store the staged windows: %s",
 			    sqlite3_errmsg(s->db));
@@ -362,9 +408,11 @@ store_close(struct store *s)
 		 * start; closing the last connection does the rest. */
 		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 		    NULL, NULL);
-		sqlite3_close(s->db);
 	}
+	store_detach(s);
 	free(s->path);
+	free(s->conf_path);
+	free(s->recovered);
 	free(s);
 }
 
@@ -848,6 +896,19 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 
 	if (s->pending_since == 0 || ts < s->pending_since)
 		s->pending_since = ts;
+	/* The file deleted or replaced: save what it holds first, and keep
+	 * the counts in memory until that worked (dbfile.c). */
+	if (dbfile_check(s, now) && dbfile_recover(s, now) != 0) {
+		snprintf(s->lasterr, sizeof(s->lasterr), "database file gone, "
+		    "not saved yet: %.200s", s->gone_err);
+		if (s->ok)
+			logx(LOG_ERR, "cannot save database %s: %s; keeping "
+			    "counts in memory", s->conf_path, s->gone_err);
+		s->ok = 0;
+		s->diskfull = 0;
+		s->failures++;
+		return -1;
+	}
 	for (im = agg_first(a); im != NULL; im = agg_next(im))
 		if (img_has_delta(im) || im->meta_dirty || im->unsnap) {
 			any = 1;
@@ -1014,6 +1075,8 @@ store_stats(struct store *s, struct store_stats *o)
 void
 store_reasons(struct store *s, struct jbuf *j, int full)
 {
+	(void)dbfile_check(s, time(NULL));
+	dbfile_reasons(s, j, full);
 	rollup_reasons(s, j, full);
 }
 

@@ -3,12 +3,13 @@
  * database code: struct store, its prepared statements, and the SQL text
  * helpers.  store.c opens the database and writes windows, schema.c holds
  * the schema and its migrations, rollup.c the hourly rollup and
- * retention.  Nothing outside these files includes it (store.h is the
- * interface).
+ * retention, dbfile.c watches the database file.  Nothing outside these
+ * files includes it (store.h is the interface).
  */
 #ifndef IOSHIMD_STORE_IMPL_H
 #define IOSHIMD_STORE_IMPL_H
 
+#include <sys/types.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +60,24 @@ struct store {
 	uint64_t	 rollup_failures;
 	time_t		 rollup_since;
 	char		 rollup_err[256];
+	/* The database file (dbfile.c).  path is the file written now,
+	 * conf_path the one configured (--db). */
+	char		*conf_path;
+	int		 dbfd;		/* our own descriptor of it, or -1 */
+	dev_t		 dev, wal_dev, shm_dev;
+	ino_t		 ino, wal_ino, shm_ino;	/* 0: not known */
+	int		 gone;		/* GONE_*: noticed (stays) */
+	int		 recover;	/* noticed, not saved yet */
+	time_t		 gone_since;
+	char		*recovered;	/* the copy now written to, or NULL */
+	char		 gone_err[256];	/* why saving it failed */
 };
+
+enum { GONE_UNLINKED = 1, GONE_REPLACED };
+
+/* store.c */
+int	store_attach(struct store *, const char *path, int aside);
+void	store_detach(struct store *);
 
 /* schema.c: SQL text and the schema. */
 int	sql_exec(sqlite3 *, const char *);	/* logs a failure */
@@ -87,5 +105,14 @@ int	schema_stage_tables(sqlite3 *);		/* 0 ok */
 int	store_retain(struct store *, time_t now);
 /* Its health reason (rollup_failing), if any; full: with the detail. */
 void	rollup_reasons(const struct store *, struct jbuf *, int full);
+
+/* dbfile.c: the database file unlinked or replaced under the collector. */
+int	dbfile_watch(struct store *, const char *path);	/* 0 ok */
+void	dbfile_unwatch(struct store *);
+/* 1 when the file is not at its path any more (noticed once), else 0. */
+int	dbfile_check(struct store *, time_t now);
+/* Copy the database to a new file and go on there; 0 ok. */
+int	dbfile_recover(struct store *, time_t now);
+void	dbfile_reasons(const struct store *, struct jbuf *, int full);
 
 #endif
