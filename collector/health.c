@@ -1,8 +1,9 @@
 /*
  * health.c - the reply to `health` (query socket and GET /health): the
  * collector's state, its ingest counters, the database's figures, its own
- * I/O and memory, and the last window's machine-wide rates.
- * docs/protocol.md lists the keys.
+ * I/O and memory, the last window's machine-wide rates, and the reasons
+ * it is not ok; for a client that is not an administrator only what
+ * concerns it (health_reply()).  docs/protocol.md lists the keys.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "ioshimd.h"
 #include "query_impl.h"
 #include "request.h"
+#include "sat.h"
 
 static uint64_t
 readfield(const char *path, const char *key)
@@ -40,28 +42,15 @@ readfield(const char *path, const char *key)
 	return v;
 }
 
-void
-health_reply(struct jbuf *j, uid_t client)
+/* The ingest counters (machine-wide). */
+static void
+messages(struct jbuf *j)
 {
 	const struct agg_stats *as = agg_stats(D.agg);
-	const uint64_t *w = D.lastwin;
-	uint64_t dropped, fwrites, absorbed, pend[NPC];
-	double scale, red = 0;
-	time_t now = time(NULL);
-	int64_t wb;
+	uint64_t dropped;
 
 	dropped = D.in.malformed + D.in.oversized + D.in.no_creds +
 	    as->refused_images + as->bad_identity;
-	jb_obj(j);
-	jb_kstr(j, "version", IOSHIMD_VERSION);
-	jb_ki64(j, "pid", getpid());
-	jb_ki64(j, "uptime_s", now - D.started);
-	jb_ki64(j, "window_s", D.cfg.window);
-	jb_ki64(j, "window_start", D.win_start);
-	jb_ku64(j, "clients", agg_live(D.agg));
-	jb_ku64(j, "images", agg_count(D.agg));
-	jb_ku64(j, "query_clients", (uint64_t)D.nqclients);
-	jb_ku64(j, "queries", D.queries);
 	jb_key(j, "messages");
 	jb_obj(j);
 	jb_ku64(j, "received", D.in.received);
@@ -81,10 +70,14 @@ health_reply(struct jbuf *j, uid_t client)
 		jb_ku64(j, dec_errname(e), D.in.by_error[e]);
 	jb_endobj(j);
 	jb_endobj(j);
-	jb_key(j, "db");
-	jb_obj(j);
-	store_health(D.st, j);
-	jb_endobj(j);
+}
+
+/* The collector's own I/O and memory. */
+static void
+own(struct jbuf *j, time_t now)
+{
+	int64_t wb;
+
 	jb_key(j, "own");
 	jb_obj(j);
 	wb = (int64_t)readfield("/proc/self/io", "write_bytes");
@@ -95,13 +88,16 @@ health_reply(struct jbuf *j, uid_t client)
 	jb_ku64(j, "rss_bytes", readfield("/proc/self/status", "VmRSS") * 1024);
 	jb_ku64(j, "table_bytes", agg_mem(D.agg));
 	jb_endobj(j);
-	agg_pending(D.agg, pend);
-	jb_key(j, "pending");
-	jb_obj(j);
-	jb_ku64(j, "disk_write_bytes", pend[C_CLASS(IW_DISK, K_WB)]);
-	jb_ku64(j, "disk_writes", pend[C_CLASS(IW_DISK, K_W)]);
-	jb_endobj(j);
-	/* Machine-wide rates over the last closed window, per minute. */
+}
+
+/* Machine-wide rates over the last closed window, per minute. */
+static void
+last_window(struct jbuf *j)
+{
+	const uint64_t *w = D.lastwin;
+	uint64_t fwrites, absorbed;
+	double scale, red = 0;
+
 	scale = D.lastwin_secs > 0 ? 60.0 / D.lastwin_secs : 0.0;
 	fwrites = w[C_CLASS(IW_DISK, K_W)] + w[C_CLASS(IW_MEMFS, K_W)];
 	absorbed = w[C_ABSORBED];
@@ -124,10 +120,74 @@ health_reply(struct jbuf *j, uid_t client)
 	jb_kdbl(j, "kernel_write_bytes_per_min", w[C_KWRITE_BYTES] * scale);
 	jb_kdbl(j, "reduction_pct", red);
 	jb_endobj(j);
+}
+
+/*
+ * An administrator (root or the collector's uid: q_admin()) sees it all.
+ * Any other client sees the collector's identity and state (version, pid,
+ * uptime, window, db.state and schema, the reasons' names, severities and
+ * times) and its own uid's images (clients, images, pending), nothing
+ * machine-wide and no path: docs/collector.md, "Security model".
+ */
+void
+health_reply(struct jbuf *j, uid_t client)
+{
+	struct image *im;
+	uint64_t pend[NPC], live = 0, imgs = 0;
+	time_t now = time(NULL);
+	int full = q_admin(client), c;
+
+	if (full) {
+		agg_pending(D.agg, pend);
+		live = agg_live(D.agg);
+		imgs = agg_count(D.agg);
+	} else {
+		memset(pend, 0, sizeof(pend));
+		for (im = agg_first(D.agg); im != NULL; im = agg_next(im)) {
+			if (im->uid != client)
+				continue;
+			imgs++;
+			live += im->state != IW_END;
+			for (c = 0; c < NPC; c++)
+				pend[c] = sat_add(pend[c], dlt(im->cur[c],
+				    im->base[c]));
+		}
+	}
+	jb_obj(j);
+	jb_kstr(j, "version", IOSHIMD_VERSION);
+	jb_ki64(j, "pid", getpid());
+	jb_ki64(j, "uptime_s", now - D.started);
+	jb_ki64(j, "window_s", D.cfg.window);
+	jb_ki64(j, "window_start", D.win_start);
+	jb_kstr(j, "scope", full ? "all" : "uid");
+	jb_ku64(j, "clients", live);
+	jb_ku64(j, "images", imgs);
+	if (full) {
+		jb_ku64(j, "query_clients", (uint64_t)D.nqclients);
+		jb_ku64(j, "queries", D.queries);
+		messages(j);
+	}
+	jb_key(j, "db");
+	jb_obj(j);
+	if (full)
+		store_health(D.st, j);
+	else {
+		jb_kstr(j, "state", store_state(D.st));
+		jb_ku64(j, "schema", STORE_SCHEMA);
+	}
+	jb_endobj(j);
+	if (full)
+		own(j, now);
+	jb_key(j, "pending");
+	jb_obj(j);
+	jb_ku64(j, "disk_write_bytes", pend[C_CLASS(IW_DISK, K_WB)]);
+	jb_ku64(j, "disk_writes", pend[C_CLASS(IW_DISK, K_W)]);
+	jb_endobj(j);
+	if (full)
+		last_window(j);
 	jb_key(j, "reasons");
 	jb_obj(j);
-	store_reasons(D.st, j, 1);
+	store_reasons(D.st, j, full);
 	jb_endobj(j);
 	jb_endobj(j);
 }
-

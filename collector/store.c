@@ -1072,6 +1072,12 @@ store_stats(struct store *s, struct store_stats *o)
 	o->commit_ms_last = s->commit_last;
 }
 
+const char *
+store_state(const struct store *s)
+{
+	return s->ok ? "ok" : s->diskfull ? "disk_full" : "error";
+}
+
 void
 store_reasons(struct store *s, struct jbuf *j, int full)
 {
@@ -1086,8 +1092,7 @@ store_health(struct store *s, struct jbuf *j)
 	int64_t wal = wal_bytes(s);
 
 	jb_kstr(j, "path", s->path);
-	jb_kstr(j, "state", s->ok ? "ok" : s->diskfull ? "disk_full" :
-	    "error");
+	jb_kstr(j, "state", store_state(s));
 	jb_kstr(j, "last_error", s->lasterr);
 	jb_ku64(j, "schema", STORE_SCHEMA);
 	jb_ku64(j, "windows_stored", s->windows);

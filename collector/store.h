@@ -79,6 +79,7 @@ struct store_stats {
 };
 void		 store_stats(struct store *, struct store_stats *);
 int		 store_ok(const struct store *);
+const char	*store_state(const struct store *);	/* ok, disk_full, error */
 uint64_t	 store_windows(const struct store *);
 int64_t		 store_rolled_upto(const struct store *);
 
