@@ -105,7 +105,8 @@ dbfile_check(struct store *s, time_t now)
 	return 1;
 }
 
-/* Remove path+suffix if it is still the file (dev, ino) we opened. */
+/* Remove path+suffix if it is still the file (dev, ino) we opened;
+ * ino 0: any (a file only we can have made). */
 static void
 remove_ours(const char *path, const char *suffix, dev_t dev, ino_t ino)
 {
@@ -113,11 +114,11 @@ remove_ours(const char *path, const char *suffix, dev_t dev, ino_t ino)
 	dev_t d;
 	ino_t i;
 
-	if (ino == 0)
-		return;
 	ident(path, suffix, &d, &i);
+	if (i == 0 || (ino != 0 && (d != dev || i != ino)))
+		return;
 	snprintf(p, sizeof(p), "%s%s", path, suffix);
-	if (d == dev && i == ino && unlink(p) == 0)
+	if (unlink(p) == 0 && ino != 0)
 		logx(LOG_NOTICE, "removed %s, the old database's own", p);
 }
 
@@ -171,11 +172,10 @@ copy(struct store *s, const char *name)
 		rc = sqlite3_errcode(dst);
 out:
 	if (rc != SQLITE_OK)
-		snprintf(s->gone_err, sizeof(s->gone_err), "copying to %s: %s",
-		    name, dst != NULL ? sqlite3_errmsg(dst) :
-		    sqlite3_errstr(rc));
+		snprintf(s->gone_err, sizeof(s->gone_err), "copying: %s",
+		    dst != NULL ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
 	if (sqlite3_close(dst) != SQLITE_OK && rc == SQLITE_OK) {
-		snprintf(s->gone_err, sizeof(s->gone_err), "closing %s", name);
+		snprintf(s->gone_err, sizeof(s->gone_err), "closing the copy");
 		rc = SQLITE_ERROR;
 	}
 	return rc == SQLITE_OK ? 0 : -1;
@@ -197,8 +197,8 @@ dbfile_recover(struct store *s, time_t now)
 		return -1;
 	}
 	if (new_file(s->conf_path, now, name, sizeof(name)) != 0) {
-		snprintf(s->gone_err, sizeof(s->gone_err), "creating %s: %s",
-		    name, strerror(errno));
+		snprintf(s->gone_err, sizeof(s->gone_err), "creating the copy: "
+		    "%s", strerror(errno));
 		return -1;
 	}
 	if (copy(s, name) != 0 || (npath = strdup(name)) == NULL) {
@@ -219,8 +219,13 @@ dbfile_recover(struct store *s, time_t now)
 		s->db = odb;
 		memcpy(s->st, ost, sizeof(ost));
 		s->dbfd = ofd;
+		/* Ours, and the old connection still holds it all: gone, so
+		 * that retries do not pile copies up. */
 		snprintf(s->gone_err, sizeof(s->gone_err), "cannot open the "
-		    "copy %s (kept)", npath);
+		    "copy (removed; tried again next window)");
+		(void)unlink(npath);
+		remove_ours(npath, "-wal", 0, 0);
+		remove_ours(npath, "-shm", 0, 0);
 		free(npath);
 		return -1;
 	}
@@ -230,8 +235,10 @@ dbfile_recover(struct store *s, time_t now)
 	sqlite3_close(odb);
 	close(ofd);		/* after the close: see store_detach() */
 	opath = s->path;
-	remove_ours(opath, "-wal", wdev, wino);
-	remove_ours(opath, "-shm", sdev, sino);
+	if (wino != 0)
+		remove_ours(opath, "-wal", wdev, wino);
+	if (sino != 0)
+		remove_ours(opath, "-shm", sdev, sino);
 	s->path = npath;
 	free(s->recovered);
 	s->recovered = strdup(npath);
