@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "aggregate.h"
+#include "sat.h"
 
 struct uidcount {
 	uid_t		uid;
@@ -306,6 +307,9 @@ img_file_add(struct agg *a, struct image *im, const char *path, size_t len,
 	return f;
 }
 
+/* A report's value v for the counter x (sat.h, rule 1). */
+#define RISE(x, v)	((x) = sat_rise((x), (v)))
+
 static void
 apply_proc(struct image *im, const struct iw_proc *p)
 {
@@ -320,18 +324,19 @@ apply_proc(struct image *im, const struct iw_proc *p)
 	im->end_code = p->end_code;
 	memcpy(im->comm, p->comm, sizeof(im->comm));
 	memcpy(im->exe, p->exe, sizeof(im->exe));
+	/* Each counter only rises, by at most SAT_RISE_MAX (sat.h). */
 	for (c = 0; c < IW_NCLASS; c++) {
-		im->cur[C_CLASS(c, K_RB)] = p->cls[c].read_bytes;
-		im->cur[C_CLASS(c, K_WB)] = p->cls[c].write_bytes;
-		im->cur[C_CLASS(c, K_R)] = p->cls[c].reads;
-		im->cur[C_CLASS(c, K_W)] = p->cls[c].writes;
+		RISE(im->cur[C_CLASS(c, K_RB)], p->cls[c].read_bytes);
+		RISE(im->cur[C_CLASS(c, K_WB)], p->cls[c].write_bytes);
+		RISE(im->cur[C_CLASS(c, K_R)], p->cls[c].reads);
+		RISE(im->cur[C_CLASS(c, K_W)], p->cls[c].writes);
 	}
-	im->cur[C_OPENS] = p->opens;
-	im->cur[C_FSYNCS] = p->fsyncs;
-	im->cur[C_ABSORBED] = p->co.writes_absorbed;
-	im->cur[C_FLUSH_SYSCALLS] = p->co.syscalls;
-	im->cur[C_FLUSH_BYTES] = p->co.bytes;
-	im->cur[C_FLUSH_ERRORS] = p->co.errors;
+	RISE(im->cur[C_OPENS], p->opens);
+	RISE(im->cur[C_FSYNCS], p->fsyncs);
+	RISE(im->cur[C_ABSORBED], p->co.writes_absorbed);
+	RISE(im->cur[C_FLUSH_SYSCALLS], p->co.syscalls);
+	RISE(im->cur[C_FLUSH_BYTES], p->co.bytes);
+	RISE(im->cur[C_FLUSH_ERRORS], p->co.errors);
 	memcpy(im->reasons, p->co.reasons, sizeof(im->reasons));
 	im->have_proc = 1;
 }
@@ -341,16 +346,16 @@ apply_row(struct afile *f, const struct iw_file *r, uint32_t seq)
 {
 	f->seq = seq;
 	f->cls = r->cls;
-	f->cur[F_OPENS] = r->opens;
-	f->cur[F_READ_BYTES] = r->read_bytes;
-	f->cur[F_WRITE_BYTES] = r->write_bytes;
-	f->cur[F_READS] = r->reads;
-	f->cur[F_WRITES] = r->writes;
-	f->cur[F_FSYNCS] = r->fsyncs;
-	f->cur[F_WRITE_NS] = r->write_ns;
-	f->cur[F_FSYNC_NS] = r->fsync_ns;
-	f->cur[F_ABSORBED] = r->absorbed;
-	f->cur[F_FLUSHES] = r->flushes;
+	RISE(f->cur[F_OPENS], r->opens);
+	RISE(f->cur[F_READ_BYTES], r->read_bytes);
+	RISE(f->cur[F_WRITE_BYTES], r->write_bytes);
+	RISE(f->cur[F_READS], r->reads);
+	RISE(f->cur[F_WRITES], r->writes);
+	RISE(f->cur[F_FSYNCS], r->fsyncs);
+	RISE(f->cur[F_WRITE_NS], r->write_ns);
+	RISE(f->cur[F_FSYNC_NS], r->fsync_ns);
+	RISE(f->cur[F_ABSORBED], r->absorbed);
+	RISE(f->cur[F_FLUSHES], r->flushes);
 	memcpy(f->sizes, r->write_sizes, sizeof(f->sizes));
 }
 
@@ -532,7 +537,8 @@ agg_pending(struct agg *a, uint64_t out[NPC])
 	memset(out, 0, sizeof(uint64_t) * NPC);
 	for (im = a->head; im != NULL; im = im->next)
 		for (c = 0; c < NPC; c++)
-			out[c] += dlt(im->cur[c], im->base[c]);
+			out[c] = sat_add(out[c], dlt(im->cur[c],
+			    im->base[c]));
 }
 
 uint32_t

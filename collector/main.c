@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include <bsd/err.h>
-#include <bsd/libutil.h>
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 
@@ -31,6 +30,9 @@
 #include "ioshimd.h"
 #include "log.h"
 #include "metrics.h"
+#include "pidfile.h"
+#include "safedir.h"
+#include "sat.h"
 
 struct ioshimd D;
 
@@ -127,6 +129,31 @@ defaults(struct config *c)
 		c->pidfile = xasprintf("%s%s", c->sock, ".pid");
 }
 
+/*
+ * Refuse the directory of *path unless only we (or root) can change it
+ * (safedir.c), and use its resolved name from now on.  what: for the
+ * message.
+ */
+static void
+safe_path(const char **path, const char *what)
+{
+	char dir[PATH_MAX], why[PATH_MAX + 256], *s;
+	const char *base;
+
+	if (safedir_check(*path, geteuid(), dir, why, sizeof(why)) != 0)
+		errx(1, "%s %s: refusing its directory: %s (it must belong to "
+		    "%s and be writable by no one else; see ioshimd(8), "
+		    "FILES)", what, *path, why, geteuid() == 0 ? "root" :
+		    "you or root");
+	base = strrchr(*path, '/') != NULL ? strrchr(*path, '/') + 1 : *path;
+	if (*base == '\0')
+		errx(1, "%s %s: not a file name", what, *path);
+	if (asprintf(&s, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/",
+	    base) == -1)
+		err(1, "asprintf");
+	*path = s;
+}
+
 static void
 window_reset(time_t now)
 {
@@ -147,7 +174,7 @@ collector_flush(int boundary)
 	    !boundary);
 	if (rc == 0)
 		for (c = 0; c < NPC; c++)
-			D.winacc[c] += pend[c];
+			D.winacc[c] = sat_add(D.winacc[c], pend[c]);
 	if (boundary) {
 		memcpy(D.lastwin, D.winacc, sizeof(D.lastwin));
 		memset(D.winacc, 0, sizeof(D.winacc));
@@ -267,7 +294,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct store_opts so;
-	struct pidfh *pfh;
+	struct pidfile *pfh;
 	pid_t other;
 	char *ctl, herr[512];
 	int ch, ifd, cfd, sfd, smode;
@@ -333,10 +360,19 @@ main(int argc, char **argv)
 	mkparents(D.cfg.sock, D.cfg.shared ? 0755 : 0700);
 	mkparents(D.cfg.pidfile, 0700);
 	mkparents(D.cfg.db, 0700);
-	if ((pfh = pidfile_open(D.cfg.pidfile, 0600, &other)) == NULL) {
+	safe_path(&D.cfg.sock, "socket");
+	safe_path(&D.cfg.pidfile, "pidfile");
+	safe_path(&D.cfg.db, "database");
+	if ((pfh = pidfile_lock(D.cfg.pidfile, &other)) == NULL) {
 		if (errno == EEXIST)
 			errx(1, "already running (pid %d, pidfile %s)",
 			    (int)other, D.cfg.pidfile);
+		if (errno == ELOOP)
+			errx(1, "pidfile %s is a symlink: refusing to follow "
+			    "it", D.cfg.pidfile);
+		if (errno == EPERM)
+			errx(1, "pidfile %s is not a plain file of uid %u: "
+			    "refusing it", D.cfg.pidfile, (unsigned)geteuid());
 		err(1, "pidfile %s", D.cfg.pidfile);
 	}
 	if ((ifd = ingest_open(D.cfg.sock, smode)) == -1)
@@ -350,13 +386,15 @@ main(int argc, char **argv)
 	    http_start(D.cfg.http, D.cfg.http_any, herr, sizeof(herr)) != 0) {
 		(void)unlink(D.cfg.sock);
 		(void)unlink(ctl);
-		pidfile_remove(pfh);
+		pidfile_drop(pfh);
 		errx(1, "--http: %s", herr);
 	}
 	/* Fork before SQLite is opened: a connection must not cross fork. */
 	if (!D.cfg.foreground && daemon(0, 0) == -1)
 		err(1, "daemon");
-	pidfile_write(pfh);
+	if (pidfile_put(pfh) != 0)
+		logx(LOG_WARNING, "cannot write pidfile %s: %s", D.cfg.pidfile,
+		    strerror(errno));
 	sfd = signal_fd();
 
 	memset(&so, 0, sizeof(so));
@@ -399,7 +437,7 @@ out:
 	agg_free(D.agg);
 	metrics_free();
 	store_close(D.st);
-	pidfile_remove(pfh);
+	pidfile_drop(pfh);
 	free(ctl);
 	return D.st != NULL && D.agg != NULL ? 0 : 1;
 }

@@ -5,9 +5,12 @@
  * (aggregate.c) on the main thread whenever an image's cumulative counters
  * move; the movement is added to the image's executable here, in a table
  * that is never emptied while the collector runs, so a counter keeps what
- * ended processes did and only ever goes up.  The table holds at most
- * METRICS_MAX_EXES executables; movements of further ones go straight to
- * the "(other)" totals.
+ * ended processes did and only ever goes up.  The live table lets a
+ * counter only rise (sat.h), and the store stores the same rises, so
+ * /metrics and the database count by one rule; totals saturate at 2^63 - 1
+ * (a counter that stops, never one that wraps and reads as a reset).
+ * The table holds at most METRICS_MAX_EXES executables; movements of
+ * further ones go straight to the "(other)" totals.
  *
  * Bounded cardinality with monotonic counters.  At every render the
  * executables are ranked by disk write bytes since start (then by all
@@ -33,9 +36,9 @@
 #include "counters.h"
 #include "ioshimd.h"
 #include "metrics.h"
+#include "sat.h"
 
 #define NBUCKET		2048		/* hash buckets, power of two */
-#define DELTA_MAX	(1ULL << 48)	/* per-movement clamp, as the store */
 
 struct exe {
 	struct exe	*hnext;
@@ -190,9 +193,7 @@ metrics_observe(void *ctx, const struct image *im, const uint64_t old[NPC])
 	if (M.all == NULL)
 		return;
 	for (c = 0; c < NPC; c++) {
-		d[c] = dlt(im->cur[c], old[c]);
-		if (d[c] > DELTA_MAX)
-			d[c] = DELTA_MAX;
+		d[c] = dlt(im->cur[c], old[c]);	/* at most SAT_RISE_MAX */
 		any |= d[c] != 0;
 	}
 	if (!any)
@@ -205,7 +206,7 @@ metrics_observe(void *ctx, const struct image *im, const uint64_t old[NPC])
 		M.overflow_events++;
 	}
 	for (c = 0; c < NPC; c++)
-		to[c] += d[c];
+		to[c] = sat_add(to[c], d[c]);
 }
 
 /* ---- output buffer ---- */
@@ -438,7 +439,8 @@ allbytes(const struct exe *e)
 	int c;
 
 	for (c = 0; c < IW_NCLASS; c++)
-		v += e->total[C_CLASS(c, K_RB)] + e->total[C_CLASS(c, K_WB)];
+		v = sat_add(v, sat_add(e->total[C_CLASS(c, K_RB)],
+		    e->total[C_CLASS(c, K_WB)]));
 	return v;
 }
 
@@ -533,7 +535,7 @@ metrics_render(size_t *len)
 				rank[i]->shadow[c] += rank[i]->total[c] -
 				    rank[i]->seen[c];
 			rank[i]->seen[c] = rank[i]->total[c];
-			other[c] += rank[i]->shadow[c];
+			other[c] = sat_add(other[c], rank[i]->shadow[c]);
 		}
 	}
 	own(&o);

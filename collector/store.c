@@ -14,7 +14,10 @@
  * stops, and when a window would reuse its ts; a steady window inserts its
  * rows and touches nothing else (docs/collector.md, "Its own writes").
  *
- * Tables (schema version in PRAGMA user_version, see migrate()):
+ * The schema and its migrations are in schema.c, the hourly rollup and
+ * retention in rollup.c.
+ *
+ * Tables (schema version in PRAGMA user_version, see schema_migrate()):
  *   images      one row per process image (pid, start_ticks, image_ns)
  *   paths       interned file paths (last_ts: last hour rolled up)
  *   file_state  stored cumulative file counters of live images
@@ -39,48 +42,9 @@
 #include <bsd/string.h>
 
 #include "log.h"
-#include "store.h"
-
-#define CLAMP_MAX	((int64_t)1 << 48)
-/* The images row (last_ts, base snapshot) of a live image is rewritten at
- * least this often; in between its windows only insert rows. */
-#define SNAP_EVERY	3600
-
-/* The key columns of the 1-minute tables, before the counters. */
-#define PMIN_KEYS	"ts, image, uid"
-#define FMIN_KEYS	"ts, image, path, uid, cls"
-#define EMIN_KEYS	"ts, exe, uid"
-/* At most this many rows wait in the staging tables. */
-#define STAGE_ROWS_MAX	50000
-
-enum {
-	S_IMG_FIND, S_IMG_FILES, S_IMG_INS, S_IMG_UPD, S_PATH_SEL, S_PATH_INS,
-	S_PMIN, S_FMIN, S_EMIN, S_PMIN_T, S_FMIN_T, S_EMIN_T, S_FSTATE,
-	S_FSTATE_DEL, NSTMT
-};
-
-struct store {
-	struct store_opts o;
-	sqlite3		*db;
-	sqlite3_stmt	*st[NSTMT];
-	char		*path;
-	uint32_t	 gen;		/* flush generation */
-	int		 ok;		/* last flush succeeded */
-	int		 diskfull;
-	char		 lasterr[256];
-	uint64_t	 windows;	/* flush transactions committed */
-	uint64_t	 rows;
-	uint64_t	 failures;
-	double		 commit_last, commit_max, commit_sum;
-	int64_t		 pending_since;	/* first window not yet stored, or 0 */
-	int64_t		 rolled_upto;
-	time_t		 last_ckpt_time;
-	uint64_t	 ckpts;
-	struct ckpt_info last;
-	int		 page_size;
-	uint64_t	 staged;	/* rows in the staging tables */
-	time_t		 staged_since;	/* when the first of them came */
-};
+#include "sat.h"
+#include "sqlsat.h"
+#include "store_impl.h"
 
 static double
 now_ms(void)
@@ -89,247 +53,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-int64_t
-store_clamp(uint64_t v)
-{
-	return v > (uint64_t)CLAMP_MAX ? CLAMP_MAX : (int64_t)v;
-}
-
-static int
-exec(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-	int rc;
-
-	if ((rc = sqlite3_exec(db, sql, NULL, NULL, &msg)) != SQLITE_OK) {
-		logx(LOG_ERR, "sqlite: %s: %.80s", msg ? msg : sqlite3_errstr(rc),
-		    sql);
-		sqlite3_free(msg);
-	}
-	return rc;
-}
-
-/* Append ", name" for each counter, with an optional prefix/suffix. */
-static void
-cols(char *buf, size_t sz, const char *const *names, int n, const char *fmt)
-{
-	size_t len = strlen(buf);
-	int i;
-
-	for (i = 0; i < n && len < sz; i++) {
-		snprintf(buf + len, sz - len, fmt, names[i], names[i], names[i]);
-		len = strlen(buf);
-	}
-}
-
-/* "CREATE [TEMP] TABLE head, counter columns, PRIMARY KEY(pk)". */
-static void
-table_sql(char *sql, size_t sz, const char *head, const char *const *names,
-    int n, const char *pk)
-{
-	strlcat(sql, head, sz);
-	cols(sql, sz, names, n, ", %s INTEGER NOT NULL DEFAULT 0");
-	strlcat(sql, ", PRIMARY KEY(", sz);
-	strlcat(sql, pk, sz);
-	strlcat(sql, ")) WITHOUT ROWID;", sz);
-}
-
-/*
- * An upsert that adds counters: INSERT INTO table(keys, counters) VALUES
- * (?, ...) or, with src, SELECT keys, counters FROM src; on a conflict on
- * pk, set1 and counter = counter + excluded.counter.
- */
-static void
-upsert_sql(char *sql, size_t sz, const char *table, const char *keys,
-    int nkeys, const char *src, const char *pk, const char *set1,
-    const char *const *names, int n)
-{
-	int i;
-
-	snprintf(sql, sz, "INSERT INTO %s(%s", table, keys);
-	cols(sql, sz, names, n, ", %s");
-	if (src == NULL) {
-		strlcat(sql, ") VALUES(?", sz);
-		for (i = 1; i < nkeys + n; i++)
-			strlcat(sql, ", ?", sz);
-	} else {
-		strlcat(sql, ") SELECT ", sz);
-		strlcat(sql, keys, sz);
-		cols(sql, sz, names, n, ", %s");
-		strlcat(sql, " FROM ", sz);
-		strlcat(sql, src, sz);
-		strlcat(sql, " WHERE 1", sz);	/* else ON parses as a join */
-	}
-	strlcat(sql, src == NULL ? ") ON CONFLICT(" : " ON CONFLICT(", sz);
-	strlcat(sql, pk, sz);
-	strlcat(sql, ") DO UPDATE SET ", sz);
-	strlcat(sql, set1, sz);
-	cols(sql, sz, names, n, ", %s = %s + excluded.%s");
-}
-
-/*
- * The rows of proc_min or proc_hour (from) matching where, summed per
- * executable, uid and ts (tsexpr: "x.ts" or an hour), as a subquery with
- * the columns of exe_min and exe_hour.
- */
-static void
-exe_src(char *buf, size_t sz, const char *tsexpr, const char *from,
-    const char *where)
-{
-	snprintf(buf, sz, "(SELECT %s AS ts, coalesce(i.exe, '') AS exe,"
-	    " x.uid AS uid", tsexpr);
-	cols(buf, sz, pc_names, NPC, ", sum(x.%s) AS %s");
-	snprintf(buf + strlen(buf), sz - strlen(buf), " FROM %s x JOIN images"
-	    " i ON i.id = x.image WHERE %s GROUP BY 1, 2, 3)", from, where);
-}
-
-/* Add the rows of from matching where to exe table to, per executable. */
-static int
-exe_fill(sqlite3 *db, const char *to, const char *tsexpr, const char *from,
-    const char *where)
-{
-	char sql[16384], src[8192];
-
-	exe_src(src, sizeof(src), tsexpr, from, where);
-	upsert_sql(sql, sizeof(sql), to, EMIN_KEYS, 3, src, "ts, exe, uid",
-	    "uid = excluded.uid", pc_names, NPC);
-	return exec(db, sql);
-}
-
-static int
-migrate(sqlite3 *db)
-{
-	char sql[16384];
-	sqlite3_stmt *s;
-	int v = 0;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	if (v > STORE_SCHEMA) {
-		logx(LOG_ERR, "database schema version %d is newer than this "
-		    "ioshimd (%d)", v, STORE_SCHEMA);
-		return -1;
-	}
-	if (v == STORE_SCHEMA)
-		return 0;
-	if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
-		return -1;
-	if (v < 1) {
-		/* Version 1: the first schema. */
-		snprintf(sql, sizeof(sql),
-		    "CREATE TABLE images(id INTEGER PRIMARY KEY,"
-		    " pid INTEGER NOT NULL, start_ticks INTEGER NOT NULL,"
-		    " image_ns INTEGER NOT NULL, uid INTEGER NOT NULL,"
-		    " gid INTEGER NOT NULL, ppid INTEGER, comm TEXT, exe TEXT,"
-		    " first_ts INTEGER, last_ts INTEGER, state INTEGER,"
-		    " end_reason INTEGER, end_code INTEGER, seq INTEGER,"
-		    " base BLOB, UNIQUE(pid, start_ticks, image_ns));"
-		    "CREATE INDEX images_pid ON images(pid);"
-		    "CREATE INDEX images_exe ON images(exe);"
-		    "CREATE INDEX images_last ON images(last_ts);"
-		    "CREATE TABLE paths(id INTEGER PRIMARY KEY,"
-		    " path TEXT NOT NULL UNIQUE);"
-		    "CREATE TABLE file_state(image INTEGER NOT NULL,"
-		    " path INTEGER NOT NULL, cls INTEGER, seq INTEGER, base BLOB,"
-		    " PRIMARY KEY(image, path)) WITHOUT ROWID;"
-		    "CREATE TABLE meta(key TEXT PRIMARY KEY, value)"
-		    " WITHOUT ROWID;"
-		    "CREATE TABLE proc_min(ts INTEGER NOT NULL,"
-		    " image INTEGER NOT NULL, uid INTEGER NOT NULL");
-		cols(sql, sizeof(sql), pc_names, NPC,
-		    ", %s INTEGER NOT NULL DEFAULT 0");
-		strlcat(sql, ", PRIMARY KEY(ts, image)) WITHOUT ROWID;"
-		    "CREATE INDEX proc_min_image ON proc_min(image, ts);"
-		    "CREATE TABLE proc_hour(ts INTEGER NOT NULL,"
-		    " image INTEGER NOT NULL, uid INTEGER NOT NULL,"
-		    " n INTEGER NOT NULL DEFAULT 0", sizeof(sql));
-		cols(sql, sizeof(sql), pc_names, NPC,
-		    ", %s INTEGER NOT NULL DEFAULT 0");
-		cols(sql, sizeof(sql), pc_names, NPC,
-		    ", %s_max INTEGER NOT NULL DEFAULT 0");
-		strlcat(sql, ", PRIMARY KEY(ts, image)) WITHOUT ROWID;"
-		    "CREATE INDEX proc_hour_image ON proc_hour(image, ts);"
-		    "CREATE TABLE file_min(ts INTEGER NOT NULL,"
-		    " image INTEGER NOT NULL, path INTEGER NOT NULL,"
-		    " uid INTEGER NOT NULL, cls INTEGER NOT NULL", sizeof(sql));
-		cols(sql, sizeof(sql), fc_names, NFC,
-		    ", %s INTEGER NOT NULL DEFAULT 0");
-		strlcat(sql, ", PRIMARY KEY(ts, image, path)) WITHOUT ROWID;"
-		    "CREATE INDEX file_min_image ON file_min(image, ts);"
-		    "CREATE TABLE file_hour(ts INTEGER NOT NULL,"
-		    " image INTEGER NOT NULL, path INTEGER NOT NULL,"
-		    " uid INTEGER NOT NULL, cls INTEGER NOT NULL,"
-		    " n INTEGER NOT NULL DEFAULT 0", sizeof(sql));
-		cols(sql, sizeof(sql), fc_names, NFC,
-		    ", %s INTEGER NOT NULL DEFAULT 0");
-		cols(sql, sizeof(sql), fc_names, NFC,
-		    ", %s_max INTEGER NOT NULL DEFAULT 0");
-		strlcat(sql, ", PRIMARY KEY(ts, image, path)) WITHOUT ROWID;"
-		    "CREATE INDEX file_hour_image ON file_hour(image, ts);",
-		    sizeof(sql));
-		if (exec(db, sql) != SQLITE_OK)
-			goto fail;
-		snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES"
-		    "('rolled_upto', %lld)", (long long)(time(NULL) / 3600 * 3600));
-		if (exec(db, sql) != SQLITE_OK)
-			goto fail;
-	}
-	if (v < 2) {
-		/* Version 2: base covers rows with ts <= base_ts (NULL: all). */
-		if (exec(db, "ALTER TABLE images ADD COLUMN base_ts INTEGER")
-		    != SQLITE_OK)
-			goto fail;
-	}
-	if (v < 3) {
-		/*
-		 * Version 3: no (image, ts) indexes on the 1-minute tables:
-		 * each window's rows landed on one index leaf per image,
-		 * the pages a steady window dirtied most (replay() seeks
-		 * the primary key instead).  exe_min and exe_hour: the
-		 * process counters per window (hour) summed per executable
-		 * and uid, so that top by=exe and history exe= over days
-		 * read ~50 rows a window or hour, not one per image; filled
-		 * here from the stored rows, then by store_flush() and
-		 * retain().
-		 */
-		sql[0] = '\0';
-		table_sql(sql, sizeof(sql), "DROP INDEX IF EXISTS proc_min_image;"
-		    "DROP INDEX IF EXISTS file_min_image;"
-		    "CREATE TABLE exe_min(ts INTEGER NOT NULL, exe TEXT NOT NULL,"
-		    " uid INTEGER NOT NULL", pc_names, NPC, "ts, exe, uid");
-		table_sql(sql, sizeof(sql), "CREATE TABLE exe_hour(ts INTEGER NOT"
-		    " NULL, exe TEXT NOT NULL, uid INTEGER NOT NULL", pc_names,
-		    NPC, "ts, exe, uid");
-		/* paths.last_ts: the end of the last hour rolled up with the
-		 * path (retain()); unknown paths count as used now. */
-		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
-		    "ALTER TABLE paths ADD COLUMN last_ts INTEGER;"
-		    "UPDATE paths SET last_ts = %lld;"
-		    "CREATE INDEX paths_last ON paths(last_ts);",
-		    (long long)time(NULL));
-		if (exec(db, sql) != SQLITE_OK ||
-		    exe_fill(db, "exe_min", "x.ts", "proc_min", "1") !=
-		    SQLITE_OK || exe_fill(db, "exe_hour", "x.ts", "proc_hour",
-		    "1") != SQLITE_OK)
-			goto fail;
-	}
-	/* Later versions: if (v < 4) { ALTER TABLE ... } and so on. */
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA);
-	if (exec(db, sql) != SQLITE_OK || exec(db, "COMMIT") != SQLITE_OK)
-		goto fail;
-	if (v != 0)
-		logx(LOG_NOTICE, "database migrated from schema %d to %d", v,
-		    STORE_SCHEMA);
-	return 0;
-fail:
-	exec(db, "ROLLBACK");
-	return -1;
 }
 
 /* 1 = looks healthy, 0 = corrupt or not a database. */
@@ -427,15 +150,15 @@ prepare(struct store *s)
 		if (fixed[i] != NULL) {
 			strlcpy(sql, fixed[i], sizeof(sql));
 		} else if (i == S_PMIN || i == S_PMIN_T) {
-			upsert_sql(sql, sizeof(sql), i == S_PMIN ? "proc_min" :
+			sql_upsert(sql, sizeof(sql), i == S_PMIN ? "proc_min" :
 			    "proc_stage", PMIN_KEYS, 3, NULL, "ts, image",
 			    "uid = excluded.uid", pc_names, NPC);
 		} else if (i == S_FMIN || i == S_FMIN_T) {
-			upsert_sql(sql, sizeof(sql), i == S_FMIN ? "file_min" :
+			sql_upsert(sql, sizeof(sql), i == S_FMIN ? "file_min" :
 			    "file_stage", FMIN_KEYS, 5, NULL, "ts, image, path",
 			    "cls = excluded.cls", fc_names, NFC);
 		} else {
-			upsert_sql(sql, sizeof(sql), i == S_EMIN ? "exe_min" :
+			sql_upsert(sql, sizeof(sql), i == S_EMIN ? "exe_min" :
 			    "exe_stage", EMIN_KEYS, 3, NULL, "ts, exe, uid",
 			    "uid = excluded.uid", pc_names, NPC);
 		}
@@ -448,31 +171,6 @@ prepare(struct store *s)
 	return 0;
 }
 
-/*
- * The staging tables: steady windows are written here, in memory
- * (temp_store=MEMORY), and go to proc_min/file_min in one transaction with
- * the next window that needs the database anyway, at most stage_secs
- * later (docs/collector.md, "Its own writes").
- */
-static int
-stage_tables(sqlite3 *db)
-{
-	char sql[8192];
-
-	sql[0] = '\0';
-	table_sql(sql, sizeof(sql), "CREATE TEMP TABLE proc_stage(ts INTEGER"
-	    " NOT NULL, image INTEGER NOT NULL, uid INTEGER NOT NULL",
-	    pc_names, NPC, "ts, image");
-	table_sql(sql, sizeof(sql), "CREATE TEMP TABLE file_stage(ts INTEGER"
-	    " NOT NULL, image INTEGER NOT NULL, path INTEGER NOT NULL,"
-	    " uid INTEGER NOT NULL, cls INTEGER NOT NULL", fc_names, NFC,
-	    "ts, image, path");
-	table_sql(sql, sizeof(sql), "CREATE TEMP TABLE exe_stage(ts INTEGER"
-	    " NOT NULL, exe TEXT NOT NULL, uid INTEGER NOT NULL", pc_names,
-	    NPC, "ts, exe, uid");
-	return exec(db, sql) == SQLITE_OK ? 0 : -1;
-}
-
 /* Move the staged rows to the 1-minute tables, inside a transaction. */
 static int
 move_staged(struct store *s)
@@ -482,19 +180,19 @@ move_staged(struct store *s)
 
 	if (s->staged == 0)
 		return SQLITE_OK;
-	upsert_sql(sql, sizeof(sql), "proc_min", PMIN_KEYS, 3, "proc_stage",
+	sql_upsert(sql, sizeof(sql), "proc_min", PMIN_KEYS, 3, "proc_stage",
 	    "ts, image", "uid = excluded.uid", pc_names, NPC);
-	if ((rc = exec(s->db, sql)) != SQLITE_OK)
+	if ((rc = sql_exec(s->db, sql)) != SQLITE_OK)
 		return rc;
-	upsert_sql(sql, sizeof(sql), "file_min", FMIN_KEYS, 5, "file_stage",
+	sql_upsert(sql, sizeof(sql), "file_min", FMIN_KEYS, 5, "file_stage",
 	    "ts, image, path", "cls = excluded.cls", fc_names, NFC);
-	if ((rc = exec(s->db, sql)) != SQLITE_OK)
+	if ((rc = sql_exec(s->db, sql)) != SQLITE_OK)
 		return rc;
-	upsert_sql(sql, sizeof(sql), "exe_min", EMIN_KEYS, 3, "exe_stage",
+	sql_upsert(sql, sizeof(sql), "exe_min", EMIN_KEYS, 3, "exe_stage",
 	    "ts, exe, uid", "uid = excluded.uid", pc_names, NPC);
-	if ((rc = exec(s->db, sql)) != SQLITE_OK)
+	if ((rc = sql_exec(s->db, sql)) != SQLITE_OK)
 		return rc;
-	return exec(s->db, "DELETE FROM proc_stage; DELETE FROM file_stage;"
+	return sql_exec(s->db, "DELETE FROM proc_stage; DELETE FROM file_stage;"
 	    " DELETE FROM exe_stage;");
 }
 
@@ -505,9 +203,9 @@ store_commit_staged(struct store *s)
 
 	if (s->staged == 0)
 		return 0;
-	if ((rc = exec(s->db, "BEGIN IMMEDIATE")) == SQLITE_OK &&
+	if ((rc = sql_exec(s->db, "BEGIN IMMEDIATE")) == SQLITE_OK &&
 	    (rc = move_staged(s)) == SQLITE_OK &&
-	    (rc = exec(s->db, "COMMIT")) == SQLITE_OK) {
+	    (rc = sql_exec(s->db, "COMMIT")) == SQLITE_OK) {
 		s->staged = 0;
 		s->staged_since = 0;
 		return 0;
@@ -576,64 +274,116 @@ opendb(const char *path)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 5000);
+	if (sqlsat_register(db) != 0) {
+		logx(LOG_ERR, "database %s: cannot register ssum(), sadd(): %s",
+		    path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
 	return db;
 }
 
-struct store *
-store_open(const struct store_opts *o)
+/*
+ * Make path the store's database: open it (aside: a database that fails
+ * its check is moved aside and a fresh one made, as at start; else it is
+ * refused), the settings, the schema, the staging tables, the statements,
+ * and watch the file (dbfile.c).  0 ok; -1 with s->db NULL.
+ */
+int
+store_attach(struct store *s, const char *path, int aside)
 {
-	struct store *s;
 	char why[512], sql[128];
 	int h, tries;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	s->o = *o;
-	s->ok = 1;
-	if ((s->path = strdup(o->path)) == NULL)
-		goto fail;
-	s->o.path = s->path;
 	for (tries = 0; ; tries++) {
-		if ((s->db = opendb(s->path)) == NULL)
-			goto fail;
+		if ((s->db = opendb(path)) == NULL)
+			return -1;
 		why[0] = '\0';
 		h = healthy(s->db, why, sizeof(why));
 		if (h == 1)
 			break;
 		sqlite3_close(s->db);
 		s->db = NULL;
-		if (h == -1 || tries > 0) {
-			logx(LOG_ERR, "cannot use database %s: %s", s->path, why);
-			goto fail;
+		if (h == -1 || tries > 0 || !aside) {
+			logx(LOG_ERR, "cannot use database %s: %s", path, why);
+			return -1;
 		}
-		move_aside(s->path, why);
+		move_aside(path, why);
 	}
 	/* Settings: see docs/collector.md.  Small pages: a window touches
 	 * few rows on many pages, and WAL frames are whole pages (only
 	 * takes effect on a new database). */
-	(void)exec(s->db, "PRAGMA page_size=1024");
-	if (exec(s->db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
-	    exec(s->db, "PRAGMA synchronous=NORMAL") != SQLITE_OK ||
-	    exec(s->db, "PRAGMA wal_autocheckpoint=0") != SQLITE_OK ||
-	    exec(s->db, "PRAGMA journal_size_limit=1048576") != SQLITE_OK ||
-	    exec(s->db, "PRAGMA cache_size=-2048") != SQLITE_OK ||
-	    exec(s->db, "PRAGMA temp_store=MEMORY") != SQLITE_OK)
+	(void)sql_exec(s->db, "PRAGMA page_size=1024");
+	if (sql_exec(s->db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
+	    sql_exec(s->db, "PRAGMA synchronous=NORMAL") != SQLITE_OK ||
+	    sql_exec(s->db, "PRAGMA wal_autocheckpoint=0") != SQLITE_OK ||
+	    sql_exec(s->db, "PRAGMA journal_size_limit=1048576") != SQLITE_OK ||
+	    sql_exec(s->db, "PRAGMA cache_size=-2048") != SQLITE_OK ||
+	    sql_exec(s->db, "PRAGMA temp_store=MEMORY") != SQLITE_OK)
 		goto fail;
-	if (o->max_pages > 0) {
+	if (s->o.max_pages > 0) {
 		snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%d",
-		    o->max_pages);
-		exec(s->db, sql);
+		    s->o.max_pages);
+		sql_exec(s->db, sql);
 	}
 	if (!is_wal(s->db)) {
 		logx(LOG_ERR, "database %s: cannot switch to WAL mode (is it on "
-		    "a local file system?)", s->path);
+		    "a local file system?)", path);
 		goto fail;
 	}
-	if (migrate(s->db) != 0 || stage_tables(s->db) != 0 ||
-	    prepare(s) != 0)
+	if (schema_migrate(s->db) != 0 || schema_stage_tables(s->db) != 0 ||
+	    prepare(s) != 0 || dbfile_watch(s, path) != 0)
 		goto fail;
 	s->page_size = pragma_int(s->db, "PRAGMA page_size");
 	s->rolled_upto = meta_get(s->db, "rolled_upto", time(NULL) / 3600 * 3600);
+	return 0;
+fail:
+	store_detach(s);
+	return -1;
+}
+
+/* Close the database (its staged rows must be stored already); s->db is
+ * NULL afterwards. */
+void
+store_detach(struct store *s)
+{
+	int i, one = 1;
+
+	for (i = 0; i < NSTMT; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+	if (s->db != NULL) {
+		/* A file that is not at its path any more: SQLite must not
+		 * delete "PATH-wal" and "PATH-shm" by name when it closes, they
+		 * may be another database's (dbfile.c removes ours). */
+		if (s->recover)
+			(void)sqlite3_file_control(s->db, "main",
+			    SQLITE_FCNTL_PERSIST_WAL, &one);
+		sqlite3_close(s->db);
+		s->db = NULL;
+	}
+	/* Only now: closing a descriptor of the file drops every POSIX lock
+	 * this process holds on it, SQLite's too. */
+	dbfile_unwatch(s);
+}
+
+struct store *
+store_open(const struct store_opts *o)
+{
+	struct store *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->o = *o;
+	s->ok = 1;
+	s->dbfd = -1;
+	if ((s->path = strdup(o->path)) == NULL ||
+	    (s->conf_path = strdup(o->path)) == NULL)
+		goto fail;
+	s->o.path = s->conf_path;
+	if (store_attach(s, s->path, 1) != 0)
+		goto fail;
 	s->last_ckpt_time = time(NULL);
 	return s;
 fail:
@@ -644,13 +394,13 @@ fail:
 void
 store_close(struct store *s)
 {
-	int i;
-
 	if (s == NULL)
 		return;
-	for (i = 0; i < NSTMT; i++)
-		sqlite3_finalize(s->st[i]);
 	if (s->db != NULL) {
+		/* A database found gone and not saved yet: now or never. */
+		if (s->recover && dbfile_recover(s, time(NULL)) != 0)
+			logx(LOG_ERR, "exiting with the data of database %s "
+			    "unsaved: %s", s->conf_path, s->gone_err);
 		if (store_commit_staged(s) != 0)
 			logx(LOG_ERR, "cannot store the staged windows: %s",
 			    sqlite3_errmsg(s->db));
@@ -658,9 +408,11 @@ store_close(struct store *s)
 		 * start; closing the last connection does the rest. */
 		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 		    NULL, NULL);
-		sqlite3_close(s->db);
 	}
+	store_detach(s);
 	free(s->path);
+	free(s->conf_path);
+	free(s->recovered);
 	free(s);
 }
 
@@ -732,7 +484,7 @@ store_replay_proc(struct store *s, int64_t image, int64_t base_ts,
 
 	after_snap(sql, sizeof(sql), "proc_min");
 	strlcat(sql, "SELECT count(*)", sizeof(sql));
-	cols(sql, sizeof(sql), pc_names, NPC, ", sum(m.%s)");
+	sql_cols(sql, sizeof(sql), pc_names, NPC, ", ssum(m.%s)");
 	strlcat(sql, " FROM w JOIN proc_min m ON m.ts = w.ts AND"
 	    " m.image = ?1", sizeof(sql));
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -742,7 +494,8 @@ store_replay_proc(struct store *s, int64_t image, int64_t base_ts,
 	sqlite3_bind_int64(st, 3, until);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		for (c = 0; c < NPC; c++)
-			v[c] += (uint64_t)sqlite3_column_int64(st, 1 + c);
+			v[c] = sat_add(v[c], sat_i64(sqlite3_column_int64(st,
+			    1 + c)));
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -765,7 +518,7 @@ replay(struct store *s, struct image *im, int64_t base_ts, int64_t until)
 		return -1;
 	after_snap(sql, sizeof(sql), "file_min");
 	strlcat(sql, "SELECT f.path", sizeof(sql));
-	cols(sql, sizeof(sql), fc_names, NFC, ", sum(f.%s)");
+	sql_cols(sql, sizeof(sql), fc_names, NFC, ", ssum(f.%s)");
 	strlcat(sql, " FROM w JOIN file_min f ON f.ts = w.ts AND"
 	    " f.image = ?1 GROUP BY f.path", sizeof(sql));
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -781,8 +534,8 @@ replay(struct store *s, struct image *im, int64_t base_ts, int64_t until)
 		if (i == im->nfiles)
 			continue;	/* over the bound on files */
 		for (c = 0; c < NFC; c++)
-			im->files[i].base[c] +=
-			    (uint64_t)sqlite3_column_int64(st, 1 + c);
+			im->files[i].base[c] = sat_add(im->files[i].base[c],
+			    sat_i64(sqlite3_column_int64(st, 1 + c)));
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -1005,7 +758,7 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now,
 		sqlite3_bind_int64(st, 3, im->uid);
 		for (c = 0; c < NPC; c++)
 			sqlite3_bind_int64(st, 4 + c,
-			    store_clamp(dlt(im->cur[c], im->base[c])));
+			    (int64_t)sat_of(dlt(im->cur[c], im->base[c])));
 		if ((rc = step_done(st)) != SQLITE_OK)
 			return rc;
 		s->rows++;
@@ -1024,8 +777,8 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now,
 			sqlite3_bind_int64(st, 4, im->uid);
 			sqlite3_bind_int(st, 5, f->cls);
 			for (n = 0; n < NFC; n++)
-				sqlite3_bind_int64(st, 6 + n,
-				    store_clamp(dlt(f->cur[n], f->base[n])));
+				sqlite3_bind_int64(st, 6 + n, (int64_t)sat_of(
+				    dlt(f->cur[n], f->base[n])));
 			if ((rc = step_done(st)) != SQLITE_OK)
 				return rc;
 			s->rows++;
@@ -1097,7 +850,7 @@ flush_exes(struct store *s, struct agg *a, int64_t ts, int stage)
 		memset(sum, 0, sizeof(sum));
 		for (k = i; k < n && cmp_exe_uid(&v[i], &v[k]) == 0; k++)
 			for (c = 0; c < NPC; c++)
-				sum[c] += (uint64_t)store_clamp(dlt(v[k]->cur[c],
+				sum[c] = sat_add(sum[c], dlt(v[k]->cur[c],
 				    v[k]->base[c]));
 		sqlite3_bind_int64(st, 1, ts);
 		sqlite3_bind_text(st, 2, v[i]->exe, -1, SQLITE_STATIC);
@@ -1143,6 +896,19 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 
 	if (s->pending_since == 0 || ts < s->pending_since)
 		s->pending_since = ts;
+	/* The file deleted or replaced: save what it holds first, and keep
+	 * the counts in memory until that worked (dbfile.c). */
+	if (dbfile_check(s, now) && dbfile_recover(s, now) != 0) {
+		snprintf(s->lasterr, sizeof(s->lasterr), "database file gone, "
+		    "not saved yet: %.200s", s->gone_err);
+		if (s->ok)
+			logx(LOG_ERR, "cannot save database %s: %s; keeping "
+			    "counts in memory", s->conf_path, s->gone_err);
+		s->ok = 0;
+		s->diskfull = 0;
+		s->failures++;
+		return -1;
+	}
 	for (im = agg_first(a); im != NULL; im = agg_next(im))
 		if (img_has_delta(im) || im->meta_dirty || im->unsnap) {
 			any = 1;
@@ -1272,169 +1038,6 @@ store_checkpoint(struct store *s, const char *mode, struct ckpt_info *ci)
 	return s->last.rc == SQLITE_OK || s->last.rc == SQLITE_BUSY ? 0 : -1;
 }
 
-/* One small step of rollup and retention; returns rows changed. */
-static int
-retain(struct store *s, time_t now)
-{
-	char sql[16384], buf[8192], where[128];
-	int64_t w0 = now / 3600 * 3600, h, minutes_cut, hours_cut, first;
-	int changes = 0;
-	sqlite3_stmt *st;
-
-	minutes_cut = now - (int64_t)s->o.keep_minutes * 86400;
-	hours_cut = now - (int64_t)s->o.keep_hours * 86400;
-	/* Rollup: the next complete hour that has minute rows (staged rows
-	 * of it go to the database first). */
-	if (s->rolled_upto < w0) {
-		if (store_commit_staged(s) != 0)
-			return -1;
-		first = -1;
-		if (sqlite3_prepare_v2(s->db, "SELECT min(ts) FROM proc_min"
-		    " WHERE ts >= ?1", -1, &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(st, 1, s->rolled_upto);
-			if (sqlite3_step(st) == SQLITE_ROW &&
-			    sqlite3_column_type(st, 0) != SQLITE_NULL)
-				first = sqlite3_column_int64(st, 0);
-			sqlite3_finalize(st);
-		}
-		h = first < 0 || first / 3600 * 3600 >= w0 ? w0 :
-		    first / 3600 * 3600;
-		if (exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK)
-			return -1;
-		if (h < w0) {
-			snprintf(sql, sizeof(sql), "INSERT INTO proc_hour(ts,"
-			    " image, uid, n");
-			cols(sql, sizeof(sql), pc_names, NPC, ", %s");
-			cols(sql, sizeof(sql), pc_names, NPC, ", %s_max");
-			snprintf(buf, sizeof(buf), ") SELECT %lld, image,"
-			    " min(uid), count(*)", (long long)h);
-			strlcat(sql, buf, sizeof(sql));
-			cols(sql, sizeof(sql), pc_names, NPC, ", sum(%s)");
-			cols(sql, sizeof(sql), pc_names, NPC, ", max(%s)");
-			snprintf(buf, sizeof(buf), " FROM proc_min WHERE ts >="
-			    " %lld AND ts < %lld GROUP BY image"
-			    " ON CONFLICT(ts, image) DO UPDATE SET n = n +"
-			    " excluded.n", (long long)h, (long long)h + 3600);
-			strlcat(sql, buf, sizeof(sql));
-			buf[0] = '\0';
-			cols(buf, sizeof(buf), pc_names, NPC,
-			    ", %s = %s + excluded.%s");
-			strlcat(sql, buf, sizeof(sql));
-			buf[0] = '\0';
-			cols(buf, sizeof(buf), pc_names, NPC,
-			    ", %s_max = max(%s_max, excluded.%s_max)");
-			strlcat(sql, buf, sizeof(sql));
-			if (exec(s->db, sql) != SQLITE_OK)
-				goto fail;
-			changes += sqlite3_changes(s->db);
-			/* The same hour per executable (schema 3), from
-			 * proc_min, as the queries join images. */
-			snprintf(buf, sizeof(buf), "%lld", (long long)h);
-			snprintf(where, sizeof(where), "x.ts >= %lld AND x.ts"
-			    " < %lld", (long long)h, (long long)h + 3600);
-			if (exe_fill(s->db, "exe_hour", buf, "proc_min",
-			    where) != SQLITE_OK)
-				goto fail;
-			snprintf(sql, sizeof(sql), "UPDATE paths SET last_ts ="
-			    " %lld WHERE id IN (SELECT path FROM file_min WHERE"
-			    " ts >= %lld AND ts < %lld) AND coalesce(last_ts, 0)"
-			    " < %lld",
-			    (long long)h + 3600, (long long)h, (long long)h + 3600,
-			    (long long)h + 3600);
-			if (exec(s->db, sql) != SQLITE_OK)
-				goto fail;
-			snprintf(sql, sizeof(sql), "INSERT INTO file_hour(ts,"
-			    " image, path, uid, cls, n");
-			cols(sql, sizeof(sql), fc_names, NFC, ", %s");
-			cols(sql, sizeof(sql), fc_names, NFC, ", %s_max");
-			snprintf(buf, sizeof(buf), ") SELECT %lld, image, path,"
-			    " min(uid), max(cls), count(*)", (long long)h);
-			strlcat(sql, buf, sizeof(sql));
-			cols(sql, sizeof(sql), fc_names, NFC, ", sum(%s)");
-			cols(sql, sizeof(sql), fc_names, NFC, ", max(%s)");
-			snprintf(buf, sizeof(buf), " FROM file_min WHERE ts >="
-			    " %lld AND ts < %lld GROUP BY image, path"
-			    " ON CONFLICT(ts, image, path) DO UPDATE SET n ="
-			    " n + excluded.n", (long long)h,
-			    (long long)h + 3600);
-			strlcat(sql, buf, sizeof(sql));
-			buf[0] = '\0';
-			cols(buf, sizeof(buf), fc_names, NFC,
-			    ", %s = %s + excluded.%s");
-			strlcat(sql, buf, sizeof(sql));
-			buf[0] = '\0';
-			cols(buf, sizeof(buf), fc_names, NFC,
-			    ", %s_max = max(%s_max, excluded.%s_max)");
-			strlcat(sql, buf, sizeof(sql));
-			if (exec(s->db, sql) != SQLITE_OK)
-				goto fail;
-			changes += sqlite3_changes(s->db);
-			h += 3600;
-		}
-		snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES"
-		    "('rolled_upto', %lld) ON CONFLICT(key) DO UPDATE SET"
-		    " value = excluded.value", (long long)h);
-		if (exec(s->db, sql) != SQLITE_OK)
-			goto fail;
-		if (exec(s->db, "COMMIT") != SQLITE_OK)
-			goto fail;
-		s->rolled_upto = h;
-		return changes + 1;
-	}
-	/* Retention: at most ten minutes / one day of rows per step, and
-	 * never minute rows that are not rolled up yet. */
-	if (minutes_cut > s->rolled_upto)
-		minutes_cut = s->rolled_upto;
-	if (exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK)
-		return -1;
-	snprintf(sql, sizeof(sql),
-	    "DELETE FROM proc_min WHERE ts < min(%lld,"
-	    " (SELECT min(ts) FROM proc_min) + 600);"
-	    "DELETE FROM file_min WHERE ts < min(%lld,"
-	    " (SELECT min(ts) FROM file_min) + 600);"
-	    "DELETE FROM exe_min WHERE ts < min(%lld,"
-	    " (SELECT min(ts) FROM exe_min) + 600);"
-	    "DELETE FROM proc_hour WHERE ts < min(%lld,"
-	    " (SELECT min(ts) FROM proc_hour) + 86400);"
-	    "DELETE FROM file_hour WHERE ts < min(%lld,"
-	    " (SELECT min(ts) FROM file_hour) + 86400);"
-	    "DELETE FROM exe_hour WHERE ts < min(%lld,"
-	    " (SELECT min(ts) FROM exe_hour) + 86400);"
-	    "DELETE FROM file_state WHERE image IN (SELECT f.image FROM"
-	    " file_state f JOIN images i ON i.id = f.image"
-	    " WHERE i.last_ts < %lld LIMIT 1000);"
-	    "DELETE FROM images WHERE id IN (SELECT id FROM images"
-	    " WHERE last_ts < %lld LIMIT 500);"
-	    /* Paths no row refers to any more: last used (rolled up) before
-	     * both retention cuts, once no older rows are left, and not in
-	     * file_state, the staged rows or the hours not rolled up yet. */
-	    "DELETE FROM paths WHERE id IN (SELECT id FROM paths"
-	    " WHERE last_ts < %lld AND last_ts < %lld"
-	    " AND coalesce((SELECT min(ts) FROM file_hour), %lld) >= %lld"
-	    " AND coalesce((SELECT min(ts) FROM file_min), %lld) >= %lld"
-	    " AND id NOT IN (SELECT path FROM file_state)"
-	    " AND id NOT IN (SELECT path FROM file_stage)"
-	    " AND id NOT IN (SELECT path FROM file_min WHERE ts >= %lld)"
-	    " ORDER BY last_ts LIMIT 100);",
-	    (long long)minutes_cut, (long long)minutes_cut,
-	    (long long)minutes_cut,
-	    (long long)hours_cut, (long long)hours_cut, (long long)hours_cut,
-	    (long long)minutes_cut, (long long)hours_cut,
-	    (long long)hours_cut, (long long)minutes_cut,
-	    (long long)hours_cut, (long long)hours_cut,
-	    (long long)minutes_cut, (long long)minutes_cut,
-	    (long long)s->rolled_upto);
-	if (exec(s->db, sql) != SQLITE_OK)
-		goto fail;
-	changes = sqlite3_changes(s->db);
-	if (exec(s->db, "COMMIT") != SQLITE_OK)
-		goto fail;
-	return changes;
-fail:
-	exec(s->db, "ROLLBACK");
-	return -1;
-}
-
 void
 store_maintain(struct store *s, time_t now)
 {
@@ -1443,7 +1046,7 @@ store_maintain(struct store *s, time_t now)
 
 	if (!s->ok)
 		return;		/* disk full: do not add writes */
-	(void)retain(s, now);
+	(void)store_retain(s, now);
 	wal = wal_bytes(s);
 	if (wal > (int64_t)s->o.wal_bound * 2)
 		mode = "truncate";
@@ -1469,14 +1072,27 @@ store_stats(struct store *s, struct store_stats *o)
 	o->commit_ms_last = s->commit_last;
 }
 
+const char *
+store_state(const struct store *s)
+{
+	return s->ok ? "ok" : s->diskfull ? "disk_full" : "error";
+}
+
+void
+store_reasons(struct store *s, struct jbuf *j, int full)
+{
+	(void)dbfile_check(s, time(NULL));
+	dbfile_reasons(s, j, full);
+	rollup_reasons(s, j, full);
+}
+
 void
 store_health(struct store *s, struct jbuf *j)
 {
 	int64_t wal = wal_bytes(s);
 
 	jb_kstr(j, "path", s->path);
-	jb_kstr(j, "state", s->ok ? "ok" : s->diskfull ? "disk_full" :
-	    "error");
+	jb_kstr(j, "state", store_state(s));
 	jb_kstr(j, "last_error", s->lasterr);
 	jb_ku64(j, "schema", STORE_SCHEMA);
 	jb_ku64(j, "windows_stored", s->windows);

@@ -64,6 +64,12 @@ void		 store_maintain(struct store *, time_t now);
 int		 store_checkpoint(struct store *, const char *mode,
 		    struct ckpt_info *);
 void		 store_health(struct store *, struct jbuf *);
+/*
+ * The store's health reasons as members of the open JSON object j:
+ * "NAME":{"severity":"failing"|"degraded","since":T,...}; full adds what
+ * only an administrator may see (paths, error text).
+ */
+void		 store_reasons(struct store *, struct jbuf *, int full);
 /* The figures of health for the metrics (metrics.c). */
 struct store_stats {
 	int		 ok, diskfull;
@@ -73,9 +79,8 @@ struct store_stats {
 };
 void		 store_stats(struct store *, struct store_stats *);
 int		 store_ok(const struct store *);
+const char	*store_state(const struct store *);	/* ok, disk_full, error */
 uint64_t	 store_windows(const struct store *);
 int64_t		 store_rolled_upto(const struct store *);
-/* Clamp a delta so sums in SQLite cannot overflow. */
-int64_t		 store_clamp(uint64_t);
 
 #endif

@@ -6,7 +6,7 @@
 . "$TOP/tests/collector_lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root for a small tmpfs"
 mkdir "$T/small"
-mount -t tmpfs -o size=1m tmpfs "$T/small" 2>/dev/null || skip "cannot mount tmpfs"
+mount -t tmpfs -o size=1m,mode=0700 tmpfs "$T/small" 2>/dev/null || skip "cannot mount tmpfs"
 trap '[ -n "$DPID" ] && kill -9 $DPID 2>/dev/null; umount "$T/small" 2>/dev/null; rm -rf "$T"' EXIT
 DB=$T/small/ioshim.db
 start_d

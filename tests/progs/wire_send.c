@@ -18,6 +18,15 @@
  *   wire_send SOCK files N		one image with N distinct files
  *   wire_send SOCK forge		an image with a wrong start time
  *   wire_send SOCK hold SECS		one image, report, sleep, END
+ *   wire_send SOCK huge N ROUNDS [go=FILE]
+ *	N images of /huge, ROUNDS reports each; every report raises every
+ *	process counter by 2^48 (the most one report may).  With go=FILE,
+ *	after each round but the last: print "round K", wait for FILE, remove
+ *	it.  Prints "sent=N".
+ *   wire_send SOCK values EXE V|pause=MS ...
+ *	one image of EXE whose reports say disk write_bytes = V (and
+ *	writes = V / 10), in order, pausing where asked; the last one is its
+ *	END.  Prints "pid=PID".
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -394,6 +403,90 @@ bad(const char *kind)
 	return xsend(buf, len, 0) == 0;
 }
 
+/* Every process counter of p raised by d. */
+static void
+raise_all(struct iw_proc *p, uint64_t d)
+{
+	int c, r;
+
+	for (c = 0; c < IW_NCLASS; c++) {
+		p->cls[c].read_bytes += d;
+		p->cls[c].write_bytes += d;
+		p->cls[c].reads += d;
+		p->cls[c].writes += d;
+	}
+	p->opens += d;
+	p->fsyncs += d;
+	p->co.writes_absorbed += d;
+	p->co.syscalls += d;
+	p->co.bytes += d;
+	p->co.errors += d;
+	for (r = 0; r < IW_NREASON; r++)
+		p->co.reasons[r] += d;
+}
+
+static int
+huge(int n, int rounds, const char *go)
+{
+	struct img *im;
+	int i, k;
+
+	if (n < 1 || rounds < 1 || (im = calloc((size_t)n, sizeof(*im))) ==
+	    NULL)
+		return 2;
+	for (i = 0; i < n; i++) {
+		im[i].image_ns = now_ns() + (uint64_t)i;
+		strcpy(im[i].p.comm, "huge");
+		strcpy(im[i].p.exe, "/huge");
+	}
+	for (k = 0; k < rounds; k++) {
+		if (k > 0 && go != NULL) {
+			printf("round %d\n", k);
+			fflush(stdout);
+			while (access(go, F_OK) != 0)
+				usleep(20000);
+			(void)unlink(go);
+		}
+		for (i = 0; i < n; i++) {
+			raise_all(&im[i].p, (uint64_t)1 << 48);
+			send_proc(&im[i], 0);
+		}
+	}
+	printf("sent=%d\n", n);
+	free(im);
+	return 0;
+}
+
+static int
+values(const char *exe, int n, char **v)
+{
+	struct img im;
+	uint64_t x = 0;
+	int i, last = n - 1;
+
+	while (last >= 0 && strncmp(v[last], "pause=", 6) == 0)
+		last--;
+	if (last < 0)
+		return 2;
+	memset(&im, 0, sizeof(im));
+	im.image_ns = now_ns();
+	strcpy(im.p.comm, "values");
+	snprintf(im.p.exe, sizeof(im.p.exe), "%s", exe);
+	printf("pid=%d\n", (int)getpid());
+	fflush(stdout);
+	for (i = 0; i <= last; i++) {
+		if (strncmp(v[i], "pause=", 6) == 0) {
+			usleep((useconds_t)atoi(v[i] + 6) * 1000);
+			continue;
+		}
+		x = strtoull(v[i], NULL, 10);
+		im.p.cls[IW_DISK].write_bytes = x;
+		im.p.cls[IW_DISK].writes = x / 10;
+		send_proc(&im, i == last);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -479,6 +572,11 @@ main(int argc, char **argv)
 		send_proc(&im, 1);
 		return 0;
 	}
+	if (strcmp(argv[2], "huge") == 0 && argc > 4)
+		return huge(atoi(argv[3]), atoi(argv[4]), argc > 5 &&
+		    strncmp(argv[5], "go=", 3) == 0 ? argv[5] + 3 : NULL);
+	if (strcmp(argv[2], "values") == 0 && argc > 4)
+		return values(argv[3], argc - 4, argv + 4);
 	fprintf(stderr, "unknown mode %s\n", argv[2]);
 	return 2;
 }
