@@ -897,6 +897,25 @@ co_age_flush(void)
 }
 
 /*
+ * Take the lock, waiting a bounded time (a fatal-signal handler must not
+ * wait for ever on a thread that may never let go); 1 when taken.
+ */
+static int
+lock_bounded(void)
+{
+	pid_t me = tid(), free_;
+	unsigned spins;
+
+	for (spins = 0; spins < 2000000; spins++) {
+		free_ = 0;
+		if (atomic_compare_exchange_weak(&owner, &free_, me))
+			return 1;
+		sched_yield();
+	}
+	return 0;
+}
+
+/*
  * From the fatal-signal handler: write everything held.  When this thread
  * holds the lock, only committed bytes are written; when another does,
  * wait for it a bounded time.
@@ -904,22 +923,17 @@ co_age_flush(void)
 void
 co_signal_flush(void)
 {
-	unsigned i, spins;
-	pid_t me = tid(), free_ = 0;
+	unsigned i;
 	int mine = lock_mine();
 
 	if (co_held == 0 && !shim_ending)
 		return;
-	for (spins = 0; !mine && spins < 2000000; spins++) {
-		free_ = 0;
-		if (atomic_compare_exchange_weak(&owner, &free_, me))
-			break;
-		sched_yield();
-	}
+	if (!mine)
+		lock_bounded();
 	for (i = 0; i < nbufs; i++)
 		if (bufs[i].refs)
 			flush_buf(&bufs[i], IW_R_SIGNAL, 0);	/* folds counts too */
-	if (!mine && atomic_load(&owner) == me)
+	if (!mine && atomic_load(&owner) == tid())
 		unlock();
 }
 
@@ -989,20 +1003,13 @@ co_after_fork_child(void)
 void
 co_spills_end(void)
 {
-	unsigned i, spins;
-	pid_t me = tid(), free_ = 0;
+	unsigned i;
 	int mine = lock_mine();
 
 	if (in_vfork_child())
 		return;
-	/* as co_signal_flush: a bounded wait (this may be a signal handler) */
-	for (spins = 0; !mine && spins < 2000000; spins++) {
-		free_ = 0;
-		if (atomic_compare_exchange_weak(&owner, &free_, me))
-			break;
-		sched_yield();
-	}
-	if (!mine && atomic_load(&owner) != me)
+	/* a bounded wait (this may be a signal handler) */
+	if (!mine && !lock_bounded())
 		return;		/* left for a salvager: harmless when empty */
 	for (i = 0; i < nbufs; i++)
 		if (bufs[i].sp != NULL && ST_LEN(atomic_load(&bufs[i].state)) == 0) {
