@@ -5,11 +5,16 @@
  * A spill is salvaged only when its writer is gone: no process with its
  * pid and start time lives (a stopped process is alive: its bytes wait),
  * and only from our own PID namespace (from another, a pid says nothing).
- * A spill is claimed by renaming it (one salvager wins), its header is
- * checked against the file's size, and the bytes still to write are read
- * from its phase.  A flush the writer was making when it died may have
- * put some of its bytes in the file: they are looked for after the size
- * the file had before that flush, and skipped when found.
+ * A spill is claimed in its header (a compare-and-swap on the shared
+ * mapping: of two salvagers one wins, and a claim whose salvager is gone
+ * is taken over), its header is checked against the file's size, and the
+ * bytes still to write are read from its phase; after each write the
+ * header records how far the salvage got, so a salvager killed midway is
+ * followed by one that goes on from there (a kill between a write and
+ * its record writes that piece twice).  A flush the writer was making
+ * when it died may have put some of its bytes in the file: they are
+ * looked for after the size the file had before that flush, and skipped
+ * when found.
  *
  * The target is opened O_WRONLY|O_APPEND|O_NOFOLLOW, never created, a
  * regular file only, and as the spill's owner (a child that takes the
@@ -31,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/fsuid.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -95,12 +101,11 @@ my_pidns(void)
 	return SV_STAT("/proc/self/ns/pid", &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
-/* Does the writer (pid, start time) still live?  Zombies do not. */
-static int
-alive(int pid, unsigned long long start)
+/* The start time of a live process (not a zombie), 0 when none. */
+static unsigned long long
+start_of(int pid)
 {
 	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
 	int fd, field;
 	ssize_t n;
 
@@ -119,8 +124,14 @@ alive(int pid, unsigned long long start)
 	for (field = 2; *p && field < 22; p++)
 		if (*p == ' ')
 			field++;
-	v = strtoull(p, NULL, 10);
-	return v == start;
+	return strtoull(p, NULL, 10);
+}
+
+/* Does the process (pid, start time) still live? */
+static int
+alive(int pid, unsigned long long start)
+{
+	return pid > 0 && start_of(pid) == start;
 }
 
 /*
@@ -238,14 +249,16 @@ write_all(int fd, const char *p, size_t n)
  * the current user; 0 done, -1 nothing written (msg says why).
  */
 static int
-append_held(const char *s, size_t size, char *msg, size_t msz, size_t *out)
+append_held(char *s, size_t size, char *msg, size_t msz, size_t *out)
 {
-	const struct spill_hdr *h = (const void *)s;
+	struct spill_hdr *h = (void *)s;
 	const char *data = s + SP_HDR, *how = "";
 	uint64_t lp = __atomic_load_n(&h->lp, __ATOMIC_ACQUIRE);
 	uint32_t len = SP_LEN(lp), done, moved;
 	char found[SP_PATH_MAX + 256];
-	size_t skip = 0, k;
+	/* the bytes to write: at most two pieces of data */
+	struct { const char *p; size_t n; } seg[2] = { { data, len }, { data, 0 } };
+	size_t skip = 0, k, at, i, from;
 	int fd, rc = 0;
 
 	(void)size;
@@ -255,10 +268,12 @@ append_held(const char *s, size_t size, char *msg, size_t msz, size_t *out)
 	}
 	switch (SP_PHASE(lp)) {
 	case SP_WRITING:
-		skip = already_written(fd, h->flush_pre, data,
-		    h->flush_n < len ? h->flush_n : len);
-		rc = write_all(fd, data + skip, len - skip);
-		*out = len - skip;
+		/* a salvager before us may have written some: not looked for */
+		if (h->salvaged == 0)
+			skip = already_written(fd, h->flush_pre, data,
+			    h->flush_n < len ? h->flush_n : len);
+		seg[0].p = data + skip;
+		seg[0].n = len - skip;
 		break;
 	case SP_MOVING:
 		done = h->done;
@@ -268,16 +283,25 @@ append_held(const char *s, size_t size, char *msg, size_t msz, size_t *out)
 			snprintf(msg, msz, "inconsistent header: kept");
 			return -1;
 		}
-		rc = write_all(fd, data, moved);
-		if (rc == 0)
-			rc = write_all(fd, data + done + moved, len - done - moved);
-		*out = len - done;
+		seg[0].n = moved;
+		seg[1].p = data + done + moved;
+		seg[1].n = len - done - moved;
 		break;
-	default:
-		rc = write_all(fd, data, len);
-		*out = len;
 	}
-	k = *out;
+	/* from where a salvager before us (killed) stopped */
+	for (i = 0, at = 0, k = 0; i < 2 && rc == 0; i++) {
+		from = h->salvaged > at ? (size_t)(h->salvaged - at) : 0;
+		if (from < seg[i].n) {
+			rc = write_all(fd, seg[i].p + from, seg[i].n - from);
+			if (rc == 0) {
+				k += seg[i].n - from;
+				__atomic_store_n(&h->salvaged, at + seg[i].n,
+				    __ATOMIC_RELEASE);
+			}
+		}
+		at += seg[i].n;
+	}
+	*out = k;
 	SV_CLOSE(fd);
 	if (rc != 0) {
 		snprintf(msg, msz, "writing to %s: %s: kept", found, strerror(errno));
@@ -285,6 +309,7 @@ append_held(const char *s, size_t size, char *msg, size_t msz, size_t *out)
 	}
 	snprintf(msg, msz, "%zu bytes to %s (%s)%s", k, found, how,
 	    skip ? ", a flush found half done" : "");
+	(void)at;
 	return 0;
 }
 
@@ -294,7 +319,7 @@ append_held(const char *s, size_t size, char *msg, size_t msz, size_t *out)
 #else
 /* As the spill's owner, in a child, when we are root and it is not. */
 static int
-append_as(uid_t uid, gid_t gid, const char *s, size_t size, char *msg,
+append_as(uid_t uid, gid_t gid, char *s, size_t size, char *msg,
     size_t msz, size_t *out)
 {
 	struct passwd *pw;
@@ -331,33 +356,50 @@ append_as(uid_t uid, gid_t gid, const char *s, size_t size, char *msg,
 }
 #endif
 
+/*
+ * Claim the spill: its claim word goes from a salvager that is gone (or
+ * none) to us, with a compare-and-swap on the shared mapping.
+ */
+static int
+claim(struct spill_hdr *h)
+{
+	uint64_t c = __atomic_load_n(&h->claim_pid, __ATOMIC_ACQUIRE);
+	uint64_t me = (uint64_t)getpid();
+
+	if (c != 0 && alive((int)c, h->claim_start))
+		return 0;		/* another salvager is at it */
+	if (!__atomic_compare_exchange_n(&h->claim_pid, &c, me, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return 0;
+	h->claim_start = start_of((int)me);
+	return 1;
+}
+
 /* Salvage one spill file; see salvage.h. */
 static void
 one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *ss,
     unsigned long long ns)
 {
-	const struct spill_hdr *h;
+	struct spill_hdr *h;
 	struct stat st;
-	char claim[512], msg[SP_PATH_MAX + 512];
-	char *s = NULL;
+	char msg[SP_PATH_MAX + 512];
+	char *s;
 	size_t out = 0;
-	ssize_t r;
 	int fd;
 
-	fd = SV_OPENAT(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = SV_OPENAT(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return;
 	if (SV_FSTAT(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < SP_HDR ||
 	    st.st_size > SP_HDR + (1 << 26) ||
 	    ((ss->own_only || geteuid() != 0) && st.st_uid != geteuid()) ||
-	    (s = malloc((size_t)st.st_size)) == NULL ||
-	    (r = SV_PREAD(fd, s, (size_t)st.st_size, 0)) != st.st_size) {
+	    (s = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0)) == MAP_FAILED) {
 		SV_CLOSE(fd);
-		free(s);
 		return;
 	}
 	SV_CLOSE(fd);
-	h = (const void *)s;
+	h = (void *)s;
 	ss->found++;
 	if (memcmp(h->magic, "\0\0\0\0\0\0\0\0", sizeof(h->magic)) == 0) {
 		/*
@@ -367,8 +409,7 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 		if (!dry && st.st_mtime + 60 < time(NULL))
 			SV_UNLINKAT(dfd, name, 0);
 		ss->alive++;
-		free(s);
-		return;
+		goto out;
 	}
 	/* the file may be larger than cap: killed while growing it */
 	if (memcmp(h->magic, SP_MAGIC, sizeof(h->magic)) != 0 ||
@@ -377,10 +418,7 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	    SP_LEN(h->lp) > h->cap || h->path[SP_PATH_MAX - 1] != '\0') {
 		note(ss, "%s/%s: not a spill this version knows: kept", dir, name);
 		ss->kept++;
-		free(s);
-		return;
-	}
-	if (ns != 0 && h->pidns != ns) {
+	} else if (ns != 0 && h->pidns != ns) {
 		note(ss, "%s/%s: writer %d is in another PID namespace: not judged",
 		    dir, name, h->pid);
 		ss->kept++;
@@ -394,26 +432,22 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	} else if (dry) {
 		note(ss, "%s/%s: writer %d is gone: would append %u bytes to %s",
 		    dir, name, h->pid, SP_LEN(h->lp), h->path);
+	} else if (!claim(h)) {
+		note(ss, "%s/%s: another salvager is at it", dir, name);
+		ss->alive++;
+	} else if (append_as(st.st_uid, st.st_gid, s, (size_t)st.st_size, msg,
+	    sizeof(msg), &out) == 0) {
+		SV_UNLINKAT(dfd, name, 0);
+		note(ss, "%s/%s: writer %d is gone: %s", dir, name, h->pid, msg);
+		ss->salvaged++;
+		ss->bytes += out;
 	} else {
-		/* claim it: of two salvagers only one renames it */
-		snprintf(claim, sizeof(claim), "%s.salvage", name);
-		if (SV_RENAMEAT(dfd, name, dfd, claim) != 0) {
-			free(s);
-			return;
-		}
-		if (append_as(st.st_uid, st.st_gid, s, (size_t)st.st_size, msg,
-		    sizeof(msg), &out) == 0) {
-			SV_UNLINKAT(dfd, claim, 0);
-			note(ss, "%s/%s: writer %d is gone: %s", dir, name, h->pid, msg);
-			ss->salvaged++;
-			ss->bytes += out;
-		} else {
-			SV_RENAMEAT(dfd, claim, dfd, name);
-			note(ss, "%s/%s: writer %d is gone: %s", dir, name, h->pid, msg);
-			ss->kept++;
-		}
+		__atomic_store_n(&h->claim_pid, 0, __ATOMIC_RELEASE);
+		note(ss, "%s/%s: writer %d is gone: %s", dir, name, h->pid, msg);
+		ss->kept++;
 	}
-	free(s);
+out:
+	munmap(s, (size_t)st.st_size);
 }
 
 int
@@ -434,8 +468,6 @@ salvage_dir(const char *dir, int dry, struct salvage_stats *ss)
 	while ((e = readdir(d)) != NULL) {
 		if (strncmp(e->d_name, "s.", 2) != 0)
 			continue;
-		if (strstr(e->d_name, ".salvage") != NULL)
-			continue;	/* another salvager's (or a crashed one's) */
 		one(dfd, dir, e->d_name, dry, ss, ns);
 	}
 	closedir(d);

@@ -24,6 +24,11 @@
  *			bytes not yet moved): held are data[0..moved) and
  *			data[done + moved..len).
  *
+ * A salvager claims a spill in its header (claim_pid, compare-and-swap
+ * on the shared mapping; a claim by a salvager that is gone is taken
+ * over) and records after each write how many bytes it appended
+ * (salvaged).
+ *
  * The header is written by a process its user controls: a salvager never
  * trusts it (sizes are checked against the file, the target is opened
  * with the file owner's rights, O_NOFOLLOW, never created).
@@ -34,7 +39,7 @@
 #include <stdint.h>
 
 #define SP_MAGIC	"IOSHIMSP"
-#define SP_VERSION	1
+#define SP_VERSION	2
 #define SP_HDR		8192u		/* data starts here: 2 pages */
 #define SP_PATH_MAX	4096
 
@@ -62,6 +67,12 @@ struct spill_hdr {
 	volatile uint32_t moved;	/* SP_MOVING */
 	uint32_t	pad1;
 	volatile uint64_t flush_pre;	/* SP_WRITING */
+	/* a salvager's (zero from the writer): who claimed the spill, and how
+	 * many of the bytes to write it has appended, so that another can go
+	 * on where a killed one stopped */
+	uint64_t	claim_pid;
+	volatile uint64_t claim_start;
+	volatile uint64_t salvaged;
 	char		path[SP_PATH_MAX];	/* NUL-terminated */
 };
 

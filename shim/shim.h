@@ -944,6 +944,7 @@ HIDDEN void	worker_kick(void);
 HIDDEN void	worker_ensure(void);		/* start it if sending */
 HIDDEN void	worker_stop(void);		/* before fork */
 HIDDEN void	worker_first_byte(void);	/* a buffer's first held byte */
+HIDDEN int	worker_wake(void);		/* a running one only */
 HIDDEN void	worker_after_fork_child(void);
 HIDDEN void	worker_main_gone(void);	/* main called pthread_exit */
 

@@ -235,7 +235,8 @@ spill_salvage_startup(void)
 	struct statx st;
 	int z = 0, saved = errno;
 
-	if (dir_state <= 0 || !atomic_compare_exchange_strong(&salvaged, &z, 1))
+	if (likely(atomic_load(&salvaged) == 2) || dir_state <= 0 ||
+	    !atomic_compare_exchange_strong(&salvaged, &z, 1))
 		return;
 	if (syscall(SYS_statx, AT_FDCWD, dir, AT_SYMLINK_NOFOLLOW, STATX_SIZE,
 	    &st) == 0 && st.stx_size > 60) {
@@ -250,18 +251,24 @@ spill_salvage_startup(void)
 }
 
 /*
- * The image ends: a salvage the worker began is let finish (its bytes
- * would be lost with a claimed spill); on a normal end, one not begun is
- * made here (never in a signal handler: it allocates).
+ * The image ends before its worker salvaged (a short-lived process): the
+ * salvage is made now, here on a normal end; from _exit or a fatal
+ * signal (perhaps in a signal handler, where nothing may allocate) by the
+ * worker, woken for it.  Either way the end waits for it, a bounded time
+ * (a salvager killed midway is followed by the next one anyway).
  */
 void
 spill_salvage_end(int in_handler)
 {
 	int i;
 
+	if (dir_state <= 0 || atomic_load(&salvaged) == 2)
+		return;
 	if (!in_handler)
 		spill_salvage_startup();
-	for (i = 0; atomic_load(&salvaged) == 1 && i < 1000; i++)
+	else if (!worker_wake())
+		return;		/* no worker: none is started here */
+	for (i = 0; atomic_load(&salvaged) != 2 && i < 1000; i++)
 		usleep(2000);
 }
 

@@ -78,6 +78,7 @@ worker_main(void *arg)
 		seen = atomic_load(&kicks);
 		if (atomic_load(&stopping))
 			return NULL;
+		spill_salvage_startup();	/* once; or when the end asks */
 		due = co_age_flush();
 		now = shim_now_ns();
 		if (!sending)
@@ -163,6 +164,17 @@ worker_first_byte(void)
 	atomic_fetch_add(&kicks, 1);
 	if (atomic_load(&untimed))
 		syscall(SYS_futex, &kicks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Wake a running worker (nothing is started); 0 when there is none. */
+int
+worker_wake(void)
+{
+	if (!atomic_load(&started))
+		return 0;
+	atomic_fetch_add(&kicks, 1);
+	syscall(SYS_futex, &kicks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	return 1;
 }
 
 /* Periodic sends need the worker even where nothing is coalesced. */
