@@ -422,7 +422,10 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 		note(ss, "%s/%s: writer %d is in another PID namespace: not judged",
 		    dir, name, h->pid);
 		ss->kept++;
-	} else if (alive(h->pid, (unsigned long long)h->start_ticks)) {
+	} else if (h->pid == (int32_t)getpid() ||
+	    alive(h->pid, (unsigned long long)h->start_ticks)) {
+		/* ours (a process whose main thread left by pthread_exit
+		 * shows as a zombie), or a writer that lives */
 		note(ss, "%s/%s: writer %d lives: its bytes wait", dir, name, h->pid);
 		ss->alive++;
 	} else if (SP_LEN(h->lp) == 0 && SP_PHASE(h->lp) == SP_IDLE) {

@@ -80,6 +80,10 @@ while [ $r -lt 10 ]; do
 	before=$(wc -c <"$D/log")
 	LD_PRELOAD=$SHIM IOSHIM_REPORT="$T/next.jsonl" sh -c "echo next >>'$D/log'" ||
 		fail "the next process failed"
+	# another salvager (any shimmed process of this user) may have
+	# claimed the spill first and still be writing: a bounded wait
+	i=0
+	while ! check auto$r >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	out=$(check auto$r 2>&1) || fail "$out"
 	grep -qx next "$D/log" || fail "round $r: the next process's line is missing"
 	auto=$((auto + $(wc -c <"$D/log") - before - 5))
