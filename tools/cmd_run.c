@@ -173,6 +173,7 @@ cmd_run(int argc, char **argv)
 	if (setenv("LD_PRELOAD", preload, 1) != 0)
 		err(1, "setenv");
 	free(preload);
+	run_check();
 
 	if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(execfd, O_CLOEXEC) != 0)
 		err(1, "pipe");
