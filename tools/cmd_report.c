@@ -306,6 +306,7 @@ cmd_report(int argc, char **argv)
 		{ "csv", no_argument, NULL, 'c' },
 		{ "svg", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sockopt = NULL, *since = NULL, *from = NULL, *to = NULL;
@@ -320,7 +321,7 @@ cmd_report(int argc, char **argv)
 	argc = client_socket_opt(argc, argv, &sockopt);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hV", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': since = optarg; break;
 		case 'f': from = optarg; break;
@@ -349,6 +350,8 @@ cmd_report(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return print_version();
 		case ':':
 			warnx("report: option '%s' needs a value",
 			    argv[optind - 1]);
