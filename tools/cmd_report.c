@@ -131,14 +131,14 @@ hcell(char *b, size_t sz, double v, int bytes)
 static void
 table_row(const struct jv *r, int by, const char *name)
 {
-	char c[NP][16], sv[16];
+	char c[NP][16], sv[16], pc[16];
 	double s = saved_pct(r, by == BY_FILE);
 	size_t i;
 
 	if (s < 0)
 		snprintf(sv, sizeof(sv), "-");
 	else
-		snprintf(sv, sizeof(sv), "%.1f%%", s);
+		snprintf(sv, sizeof(sv), "%s%%", u_pct(pc, sizeof(pc), s, 1));
 	if (by == BY_FILE) {
 		for (i = 0; i < NF; i++)
 			hcell(c[i], sizeof(c[i]), jv_num(r, fcols[i]),
@@ -169,14 +169,15 @@ table_head(int by)
 		    "WRITTEN", "WRITES", "READ", "FSYNCS", "ABSORBED", "SYSCALLS",
 		    "SAVED", "KERNEL WRITE", "SOCK SENT", "SOCK RECV",
 		    by == BY_EXE ? "EXECUTABLE (PROCESSES)" :
-		    "PID USER COMMAND (EXECUTABLE)");
+		    "    PID USER     COMMAND (EXECUTABLE)");
 }
 
 static void
 rowname(char *b, size_t sz, const struct jv *r, int by)
 {
 	if (by == BY_PROCESS)
-		snprintf(b, sz, "%.0f %s %s (%s)", jv_num(r, "pid"),
+		/* PID right-aligned under its header, as numbers are */
+		snprintf(b, sz, "%7.0f %-8s %s (%s)", jv_num(r, "pid"),
 		    top_user((uid_t)jv_num(r, "uid")), jv_str(r, "comm"),
 		    jv_str(r, "exe"));
 	else if (by == BY_EXE)
@@ -313,7 +314,7 @@ cmd_report(int argc, char **argv)
 	const char *svg = NULL, *errstr;
 	const struct jv *rows;
 	struct jv *top = NULL, *all = NULL;
-	char req[256], name[600], a[32], b[32], tb[16];
+	char req[256], name[600], a[32], b[32], tb[16], pc[16];
 	int64_t f, t;
 	int c, by = BY_PROCESS, out = OUT_TABLE, limit = 10, rc = 1;
 	size_t i, k;
@@ -410,7 +411,8 @@ cmd_report(int argc, char **argv)
 						    r->kids[k].u);
 				}
 				if (s >= 0)
-					printf(",\"saved_pct\":%.2f}", s);
+					printf(",\"saved_pct\":%s}", u_pct(pc,
+					    sizeof(pc), s, 2));
 				else
 					printf(",\"saved_pct\":null}");
 			}
@@ -459,7 +461,8 @@ cmd_report(int argc, char **argv)
 					    jv_u64(r, by == BY_FILE ? fcols[k] :
 					    pcols[k]));
 				if (s >= 0)
-					printf(",%.2f\n", s);
+					printf(",%s\n", u_pct(pc, sizeof(pc),
+					    s, 2));
 				else
 					printf(",\n");
 			}
@@ -500,9 +503,10 @@ cmd_report(int argc, char **argv)
 				wc += m;
 				if (wc > 0)
 					printf("; coalescing kept %.0f write "
-					    "calls from the kernel (%.1f%%)",
-					    ab > fl ? ab - fl : 0, ab > fl ?
-					    100.0 * (ab - fl) / wc : 0.0);
+					    "calls from the kernel (%s%%)",
+					    ab > fl ? ab - fl : 0, u_pct(pc,
+					    sizeof(pc), ab > fl ? 100.0 *
+					    (ab - fl) / wc : 0.0, 1));
 			}
 			sum_rows(rows, "kernel_write_bytes", &v);
 			if (v > 0) {
