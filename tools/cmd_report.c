@@ -19,7 +19,6 @@
 #include "units.h"
 
 enum { BY_PROCESS, BY_EXE, BY_FILE, BY_CLASS };
-enum { OUT_TABLE, OUT_JSON, OUT_CSV };
 
 static const char *const bynames[] = { "process", "exe", "file", "class" };
 static const char *const classes[] = {
@@ -33,6 +32,7 @@ usage(FILE *f)
 "usage: ioshim report [--since DURATION | --from TIME [--to TIME]]\n"
 "                     [--by process|exe|file|class] [--limit N]\n"
 "                     [--json | --csv] [--svg FILE] [--socket PATH]\n"
+"       ioshim report --file R.jsonl [--json | --csv]\n"
 "\n"
 "The top writers over a past period, from the collector's stored windows.\n"
 "  --since DURATION  the last DURATION: 90s, 10m, 2h, 1d, 1w, 1h30m\n"
@@ -44,7 +44,10 @@ usage(FILE *f)
 "  --limit N         rows (default 10, at most 1000)\n"
 "  --json, --csv     machine-readable output instead of the table\n"
 "  --svg FILE        also draw disk write rate over time for the top\n"
-"                    executables (stacked), as SVG\n");
+"                    executables (stacked), as SVG\n"
+"  --file R.jsonl    no collector: one row per record of the exit-report\n"
+"                    file 'ioshim run --report' (IOSHIM_REPORT) wrote\n"
+"                    ('-': stdin), and their totals\n");
 }
 
 /* A request whose reply is parsed; NULL (message printed) on failure. */
@@ -306,12 +309,13 @@ cmd_report(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "svg", required_argument, NULL, 'g' },
+		{ "file", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sockopt = NULL, *since = NULL, *from = NULL, *to = NULL;
-	const char *svg = NULL, *errstr;
+	const char *svg = NULL, *file = NULL, *errstr;
 	const struct jv *rows;
 	struct jv *top = NULL, *all = NULL;
 	char req[256], name[600], a[32], b[32], tb[16], pc[16];
@@ -328,6 +332,7 @@ cmd_report(int argc, char **argv)
 		case 'f': from = optarg; break;
 		case 't': to = optarg; break;
 		case 'g': svg = optarg; break;
+		case 'F': file = optarg; break;
 		case 'j': out = OUT_JSON; break;
 		case 'c': out = OUT_CSV; break;
 		case 'b':
@@ -368,6 +373,15 @@ cmd_report(int argc, char **argv)
 		warnx("report: unexpected argument '%s'", argv[optind]);
 		usage(stderr);
 		return 2;
+	}
+	if (file != NULL) {
+		if (since != NULL || from != NULL || to != NULL || svg != NULL ||
+		    sockopt != NULL || by != BY_PROCESS || limit != 10) {
+			warnx("report: --file takes only --json or --csv");
+			usage(stderr);
+			return 2;
+		}
+		return report_file(file, out);
 	}
 	if (range_args(since, from, to, &f, &t) != 0)
 		return 2;
