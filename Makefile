@@ -40,13 +40,13 @@ shim/%.o: shim/%.c shim/*.h common/*.h
 shim/libioshim.so: $(SHIM_OBJ)
 	$(CC) -shared -o $@ $(SHIM_OBJ) -ldl -lpthread -Wl,-z,now -Wl,--no-undefined
 
-collector/%.o: collector/%.c collector/*.h common/wire.h
+collector/%.o: collector/%.c collector/*.h common/wire.h common/version.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $$(pkg-config --cflags $(PKGS_COLLECTOR)) -c -o $@ $<
 
 collector/ioshimd: $(COLL_OBJ)
 	$(CC) $(SAN) -o $@ $(COLL_OBJ) $$(pkg-config --libs $(PKGS_COLLECTOR)) -lpthread -lm
 
-tools/%.o: tools/%.c tools/*.h common/wire.h common/spill.h common/salvage.*
+tools/%.o: tools/%.c tools/*.h common/wire.h common/spill.h common/salvage.* common/version.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $$(pkg-config --cflags $(PKGS_TOOLS)) -c -o $@ $<
 
 tools/ioshim: $(TOOL_OBJ)

@@ -33,21 +33,92 @@
 #include "pidfile.h"
 #include "safedir.h"
 #include "sat.h"
+#include "version.h"
 
 struct ioshimd D;
 
+/* Usage errors (code 2) get the synopsis on stderr; --help all of it. */
 static void
 usage(int code)
 {
-	fprintf(code ? stderr : stdout,
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f,
 	    "usage: ioshimd [--socket PATH] [--db PATH] [--window SECONDS]\n"
-	    "               [--keep-minutes DAYS] [--keep-hours DAYS]\n"
+	    "               [--stage SECONDS] [--keep-minutes DAYS]"
+	    " [--keep-hours DAYS]\n"
 	    "               [--foreground] [--pidfile PATH] [--shared]\n"
 	    "               [--max-procs-per-uid N] [--max-files N]"
 	    " [--max-images N]\n"
-	    "               [--http ADDR:PORT [--http-any]]"
-	    " [--metrics-top N] [--stage SECONDS]\n");
+	    "               [--max-db-pages N] [--http ADDR:PORT [--http-any]]"
+	    " [--metrics-top N]\n"
+	    "       ioshimd --help | --version\n");
+	if (code == 0)
+		fprintf(f, "\n"
+	    "  --socket PATH          the ingest socket (queries: PATH.ctl)\n"
+	    "  --db PATH              the SQLite database\n"
+	    "  --window SECONDS       length of a stored window (1..3600,"
+	    " default 60)\n"
+	    "  --stage SECONDS        stage windows in memory up to this long"
+	    " (0..3600,\n"
+	    "                         default 300)\n"
+	    "  --keep-minutes DAYS    keep per-window rows this long (default 7)\n"
+	    "  --keep-hours DAYS      keep hourly rollups this long"
+	    " (default 365)\n"
+	    "  --foreground           stay in the foreground, log to stderr\n"
+	    "  --pidfile PATH         the pidfile (default: the socket path +"
+	    " .pid)\n"
+	    "  --shared               sockets mode 0666: every user may send"
+	    " and ask\n"
+	    "  --max-procs-per-uid N  live process images per uid"
+	    " (default 4096)\n"
+	    "  --max-files N          file rows per process image"
+	    " (default 256)\n"
+	    "  --max-images N         process images in memory overall"
+	    " (default 16384)\n"
+	    "  --max-db-pages N       cap the database at N pages (for testing)\n"
+	    "  --http ADDR:PORT       serve /metrics and /health"
+	    " ([ADDR]:PORT for IPv6)\n"
+	    "  --http-any             allow a --http address that is not"
+	    " loopback\n"
+	    "  --metrics-top N        executables with their own /metrics series"
+	    " (1..500,\n"
+	    "                         default 20)\n"
+	    "  --help, --version      this text; the version\n"
+	    "\nSee ioshimd(8).\n");
 	exit(code);
+}
+
+/*
+ * --http's form, checked with the other arguments so that a malformed
+ * one is a usage error: "HOST:PORT" (one colon) or "[V6]:PORT", PORT
+ * 1..65535.  Whether HOST resolves is learnt when the server starts.
+ */
+static void
+http_spec(const char *spec)
+{
+	const char *colon, *port;
+	long long p;
+	const char *errstr;
+
+	if (spec[0] == '[') {
+		colon = strstr(spec, "]:");
+		port = colon != NULL ? colon + 2 : NULL;
+		if (colon == spec + 1)
+			colon = NULL;
+	} else {
+		colon = strrchr(spec, ':');
+		if (colon != NULL && (colon == spec ||
+		    memchr(spec, ':', (size_t)(colon - spec)) != NULL))
+			colon = NULL;
+		port = colon != NULL ? colon + 1 : NULL;
+	}
+	if (colon == NULL)
+		errx(2, "--http %s: expected ADDR:PORT ([ADDR]:PORT for IPv6)",
+		    spec);
+	p = strtonum(port, 1, 65535, &errstr);
+	if (errstr != NULL || p == 0)
+		errx(2, "--http %s: port must be 1..65535", spec);
 }
 
 static long long
@@ -336,18 +407,20 @@ main(int argc, char **argv)
 		case 'P': D.cfg.max_pages = (int)num("--max-db-pages", optarg,
 			    1, INT_MAX);
 			break;
-		case 'T': D.cfg.http = optarg; break;
+		case 'T': http_spec(optarg); D.cfg.http = optarg; break;
 		case 'A': D.cfg.http_any = 1; break;
 		case 'N': D.cfg.metrics_top = (int)num("--metrics-top", optarg,
 			    1, METRICS_TOP_MAX);
 			break;
-		case 'V': puts("ioshimd " IOSHIMD_VERSION); return 0;
+		case 'V': puts("ioshimd " IOSHIM_VERSION); return 0;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		warnx("unexpected argument '%s'", argv[optind]);
 		usage(2);
+	}
 	if (D.cfg.http_any && D.cfg.http == NULL)
 		errx(2, "--http-any needs --http ADDR:PORT");
 	defaults(&D.cfg);

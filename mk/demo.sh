@@ -75,28 +75,7 @@ seq 1 200000 > "$d/tree/numbers.txt"
 	sqlite3 '$d/x.db' 'create table t(a); insert into t values(1); insert into t values(2);'"
 
 say "what each process did (from $d/report.jsonl)"
-$py - "$d/report.jsonl" <<'PY'
-import json, sys
-def h(n):
-    for u in ("B", "K", "M", "G"):
-        if n < 1024: return f"{n:.0f}{u}"
-        n /= 1024
-    return f"{n:.1f}T"
-print(f"{'PID':>7} {'COMMAND':<10} {'DISK R':>7} {'DISK W':>7} {'W CALLS':>8} {'FSYNC':>5} {'SOCK':>6} {'PIPE':>6} END")
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    if r["end_reason"] == "exec":
-        continue
-    c = r["classes"]; co = r["coalesce"]
-    print(f"{r['pid']:>7} {r['comm'][:10]:<10} {h(c['disk']['read_bytes']):>7} {h(c['disk']['write_bytes']):>7} "
-          f"{c['disk']['writes']:>8} {r['fsyncs']:>5} {h(c['socket']['read_bytes']+c['socket']['write_bytes']):>6} "
-          f"{h(c['pipe']['read_bytes']+c['pipe']['write_bytes']):>6} {r['end_reason']}")
-    if co["writes_absorbed"]:
-        red = 100.0 * (1 - co["syscalls"] / co["writes_absorbed"])
-        why = {k: v for k, v in co["reasons"].items() if v}
-        print(f"{'':>19}coalesced {co['writes_absorbed']} writes into {co['syscalls']} syscalls "
-              f"({red:.2f}% fewer); flushes by reason: {why}")
-PY
+"$ioshim" report --file "$d/report.jsonl"
 
 if [ -n "$cpid" ]; then
 	sleep 3

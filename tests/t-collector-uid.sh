@@ -19,7 +19,7 @@ eq "ingest socket mode" "$(stat -c %a "$S")" 600
 eq "query socket mode" "$(stat -c %a "$S.ctl")" 600
 $AS "$IOSHIM" query --socket "$S" health >"$T/out" 2>"$T/err" && fail "uid 65534 reached a private collector"
 eq "one error line" "$(wc -l <"$T/err")" 1
-grep -q "no collector at $S.ctl" "$T/err" || fail "error line does not say where it looked"
+grep -q "collector at $S.ctl refuses this user" "$T/err" || fail "error line does not say where it looked or why"
 stop_d
 
 start_d --shared

@@ -112,7 +112,12 @@ client_request(const char *opt, const char *req, char **reply)
 	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		nocollector(path, strerror(errno));
+		if (errno == EACCES || errno == EPERM)
+			fprintf(stderr, "ioshim: the collector at %s refuses "
+			    "this user (%s); 'ioshimd --shared' lets every "
+			    "user ask it\n", path, strerror(errno));
+		else
+			nocollector(path, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return -1;

@@ -5,6 +5,7 @@
  * as an indented "key: value" list, byte counts also in KiB/MiB/GiB.
  */
 #include <ctype.h>
+#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,7 +196,11 @@ cmd_health(int argc, char **argv)
 		    strcmp(argv[i], "-h") == 0) {
 			printf("usage: ioshim health [--json] [--socket PATH]\n");
 			return 0;
-		} else {
+		} else if (strcmp(argv[i], "--version") == 0)
+			return print_version();
+		else {
+			warnx("health: %s '%s'", argv[i][0] == '-' ?
+			    "unknown option" : "unexpected argument", argv[i]);
 			fprintf(stderr, "usage: ioshim health [--json] "
 			    "[--socket PATH]\n");
 			return 2;

@@ -2,6 +2,7 @@
  * cmd_query.c - "ioshim query REQUEST...": send a raw request to ioshimd
  * and print its JSON reply.  Exit 1 if the reply is an error.
  */
+#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,17 @@ cmd_query(int argc, char **argv)
 	int i, rc;
 
 	argc = client_socket_opt(argc, argv, &opt);
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0)
+		return print_version();
+	for (i = 1; i < argc; i++) {
+		/* no request or KEY=VALUE starts with '-' */
+		if (argv[i][0] != '-' || strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			continue;
+		warnx("query: unknown option '%s'", argv[i]);
+		argc = 1;	/* the usage, on stderr */
+		break;
+	}
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		fprintf(argc < 2 ? stderr : stdout, "usage: ioshim query "

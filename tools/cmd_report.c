@@ -19,7 +19,6 @@
 #include "units.h"
 
 enum { BY_PROCESS, BY_EXE, BY_FILE, BY_CLASS };
-enum { OUT_TABLE, OUT_JSON, OUT_CSV };
 
 static const char *const bynames[] = { "process", "exe", "file", "class" };
 static const char *const classes[] = {
@@ -33,6 +32,7 @@ usage(FILE *f)
 "usage: ioshim report [--since DURATION | --from TIME [--to TIME]]\n"
 "                     [--by process|exe|file|class] [--limit N]\n"
 "                     [--json | --csv] [--svg FILE] [--socket PATH]\n"
+"       ioshim report --file R.jsonl [--json | --csv]\n"
 "\n"
 "The top writers over a past period, from the collector's stored windows.\n"
 "  --since DURATION  the last DURATION: 90s, 10m, 2h, 1d, 1w, 1h30m\n"
@@ -44,7 +44,10 @@ usage(FILE *f)
 "  --limit N         rows (default 10, at most 1000)\n"
 "  --json, --csv     machine-readable output instead of the table\n"
 "  --svg FILE        also draw disk write rate over time for the top\n"
-"                    executables (stacked), as SVG\n");
+"                    executables (stacked), as SVG\n"
+"  --file R.jsonl    no collector: one row per record of the exit-report\n"
+"                    file 'ioshim run --report' (IOSHIM_REPORT) wrote\n"
+"                    ('-': stdin), and their totals\n");
 }
 
 /* A request whose reply is parsed; NULL (message printed) on failure. */
@@ -131,14 +134,14 @@ hcell(char *b, size_t sz, double v, int bytes)
 static void
 table_row(const struct jv *r, int by, const char *name)
 {
-	char c[NP][16], sv[16];
+	char c[NP][16], sv[16], pc[16];
 	double s = saved_pct(r, by == BY_FILE);
 	size_t i;
 
 	if (s < 0)
 		snprintf(sv, sizeof(sv), "-");
 	else
-		snprintf(sv, sizeof(sv), "%.1f%%", s);
+		snprintf(sv, sizeof(sv), "%s%%", u_pct(pc, sizeof(pc), s, 1));
 	if (by == BY_FILE) {
 		for (i = 0; i < NF; i++)
 			hcell(c[i], sizeof(c[i]), jv_num(r, fcols[i]),
@@ -169,14 +172,15 @@ table_head(int by)
 		    "WRITTEN", "WRITES", "READ", "FSYNCS", "ABSORBED", "SYSCALLS",
 		    "SAVED", "KERNEL WRITE", "SOCK SENT", "SOCK RECV",
 		    by == BY_EXE ? "EXECUTABLE (PROCESSES)" :
-		    "PID USER COMMAND (EXECUTABLE)");
+		    "    PID USER     COMMAND (EXECUTABLE)");
 }
 
 static void
 rowname(char *b, size_t sz, const struct jv *r, int by)
 {
 	if (by == BY_PROCESS)
-		snprintf(b, sz, "%.0f %s %s (%s)", jv_num(r, "pid"),
+		/* PID right-aligned under its header, as numbers are */
+		snprintf(b, sz, "%7.0f %-8s %s (%s)", jv_num(r, "pid"),
 		    top_user((uid_t)jv_num(r, "uid")), jv_str(r, "comm"),
 		    jv_str(r, "exe"));
 	else if (by == BY_EXE)
@@ -305,14 +309,16 @@ cmd_report(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "svg", required_argument, NULL, 'g' },
+		{ "file", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sockopt = NULL, *since = NULL, *from = NULL, *to = NULL;
-	const char *svg = NULL, *errstr;
+	const char *svg = NULL, *file = NULL, *errstr;
 	const struct jv *rows;
 	struct jv *top = NULL, *all = NULL;
-	char req[256], name[600], a[32], b[32], tb[16];
+	char req[256], name[600], a[32], b[32], tb[16], pc[16];
 	int64_t f, t;
 	int c, by = BY_PROCESS, out = OUT_TABLE, limit = 10, rc = 1;
 	size_t i, k;
@@ -320,12 +326,13 @@ cmd_report(int argc, char **argv)
 	argc = client_socket_opt(argc, argv, &sockopt);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hV", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': since = optarg; break;
 		case 'f': from = optarg; break;
 		case 't': to = optarg; break;
 		case 'g': svg = optarg; break;
+		case 'F': file = optarg; break;
 		case 'j': out = OUT_JSON; break;
 		case 'c': out = OUT_CSV; break;
 		case 'b':
@@ -349,6 +356,8 @@ cmd_report(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return print_version();
 		case ':':
 			warnx("report: option '%s' needs a value",
 			    argv[optind - 1]);
@@ -364,6 +373,15 @@ cmd_report(int argc, char **argv)
 		warnx("report: unexpected argument '%s'", argv[optind]);
 		usage(stderr);
 		return 2;
+	}
+	if (file != NULL) {
+		if (since != NULL || from != NULL || to != NULL || svg != NULL ||
+		    sockopt != NULL || by != BY_PROCESS || limit != 10) {
+			warnx("report: --file takes only --json or --csv");
+			usage(stderr);
+			return 2;
+		}
+		return report_file(file, out);
 	}
 	if (range_args(since, from, to, &f, &t) != 0)
 		return 2;
@@ -407,7 +425,8 @@ cmd_report(int argc, char **argv)
 						    r->kids[k].u);
 				}
 				if (s >= 0)
-					printf(",\"saved_pct\":%.2f}", s);
+					printf(",\"saved_pct\":%s}", u_pct(pc,
+					    sizeof(pc), s, 2));
 				else
 					printf(",\"saved_pct\":null}");
 			}
@@ -456,7 +475,8 @@ cmd_report(int argc, char **argv)
 					    jv_u64(r, by == BY_FILE ? fcols[k] :
 					    pcols[k]));
 				if (s >= 0)
-					printf(",%.2f\n", s);
+					printf(",%s\n", u_pct(pc, sizeof(pc),
+					    s, 2));
 				else
 					printf(",\n");
 			}
@@ -497,9 +517,10 @@ cmd_report(int argc, char **argv)
 				wc += m;
 				if (wc > 0)
 					printf("; coalescing kept %.0f write "
-					    "calls from the kernel (%.1f%%)",
-					    ab > fl ? ab - fl : 0, ab > fl ?
-					    100.0 * (ab - fl) / wc : 0.0);
+					    "calls from the kernel (%s%%)",
+					    ab > fl ? ab - fl : 0, u_pct(pc,
+					    sizeof(pc), ab > fl ? 100.0 *
+					    (ab - fl) / wc : 0.0, 1));
 			}
 			sum_rows(rows, "kernel_write_bytes", &v);
 			if (v > 0) {

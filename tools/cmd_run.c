@@ -117,6 +117,7 @@ cmd_run(int argc, char **argv)
 		{ "no-coalesce", no_argument, NULL, 'n' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char lib[PATH_MAX], report[PATH_MAX], fdbuf[16], *preload;
@@ -127,7 +128,8 @@ cmd_run(int argc, char **argv)
 	pid_t pid;
 	ssize_t n;
 
-	while ((c = getopt_long(argc, argv, "+r:ns:h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:r:ns:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			/* absolute, so children that chdir write the same file */
@@ -152,7 +154,14 @@ cmd_run(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return print_version();
+		case ':':
+			warnx("run: option '%s' needs a value", argv[optind - 1]);
+			usage(stderr);
+			return 2;
 		default:
+			warnx("run: unknown option '%s'", argv[optind - 1]);
 			usage(stderr);
 			return 2;
 		}
@@ -160,6 +169,7 @@ cmd_run(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
+		warnx("run: no command to run");
 		usage(stderr);
 		return 2;
 	}
@@ -173,6 +183,7 @@ cmd_run(int argc, char **argv)
 	if (setenv("LD_PRELOAD", preload, 1) != 0)
 		err(1, "setenv");
 	free(preload);
+	run_check();
 
 	if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(execfd, O_CLOEXEC) != 0)
 		err(1, "pipe");

@@ -46,7 +46,9 @@ cmd_salvage(int argc, char **argv)
 		else if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
 			usage(stdout);
 			return 0;
-		} else {
+		} else if (strcmp(argv[a], "--version") == 0)
+			return print_version();
+		else {
 			warnx("salvage: unknown option '%s'", argv[a]);
 			usage(stderr);
 			return 2;

@@ -258,6 +258,7 @@ cmd_top(int argc, char **argv)
 		{ "reverse", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct top t;
@@ -270,7 +271,7 @@ cmd_top(int argc, char **argv)
 	argc = client_socket_opt(argc, argv, &t.o.sockopt);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":obn:d:p:u:akqtPh", lo,
+	while ((c = getopt_long(argc, argv, ":obn:d:p:u:akqtPhV", lo,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'o': t.o.only = 1; break;
@@ -323,6 +324,8 @@ cmd_top(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return print_version();
 		case ':':
 			warnx("top: option '%s' needs a value",
 			    argv[optind - 1]);

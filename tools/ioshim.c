@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ioshim.h"
+#include "version.h"
 
 /* Subcommands another file may not have yet are weak: "not built". */
 #pragma weak cmd_health
@@ -34,7 +35,15 @@ usage(FILE *f)
 	fprintf(f, "usage: ioshim COMMAND [ARG...]\n\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].what);
-	fprintf(f, "\n'ioshim COMMAND --help' describes each.\n");
+	fprintf(f, "\n'ioshim COMMAND --help' describes each; "
+	    "'ioshim --version' prints the version.\n");
+}
+
+int
+print_version(void)
+{
+	printf("ioshim %s\n", IOSHIM_VERSION);
+	return 0;
 }
 
 int
@@ -49,6 +58,13 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return print_version();
+	if (argv[1][0] == '-') {
+		warnx("unknown option '%s'", argv[1]);
+		usage(stderr);
+		return 2;
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)

@@ -1,7 +1,8 @@
 /*
  * report.h - the parts of "ioshim report": the table (cmd_report.c), the
- * data of the chart fetched from the collector (report_svg.c) and the SVG
- * drawing itself (svg.c).
+ * data of the chart fetched from the collector (report_svg.c), the SVG
+ * drawing itself (svg.c) and the summary of an exit-report file
+ * (report_file.c).
  */
 #ifndef IOSHIM_REPORT_H
 #define IOSHIM_REPORT_H
@@ -9,6 +10,11 @@
 #include <stdint.h>
 
 struct jv;
+
+enum { OUT_TABLE, OUT_JSON, OUT_CSV };
+
+/* report_file.c: summarise the shim's JSONL records in path ("-": stdin). */
+int	report_file(const char *path, int out);
 
 /* Send one request; the parsed reply, or NULL (a message printed). */
 struct jv	*report_ask(const char *sockopt, const char *req);

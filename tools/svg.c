@@ -185,7 +185,7 @@ static void
 savings(FILE *f, const struct chart *c)
 {
 	double max = 0, top, h, tot = 0, calls = 0;
-	char lab[64];
+	char lab[64], p[16];
 	int i, s;
 
 	for (i = 0; i < c->nb; i++)
@@ -218,8 +218,9 @@ savings(FILE *f, const struct chart *c)
 	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
 	    PX0 - 8, SY1 + 4);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"label\">Write calls kept "
-	    "from the kernel by coalescing: %.0f of %.0f (%.1f%%)</text>\n",
-	    PX0, SY0 - 8, tot, calls, calls > 0 ? 100.0 * tot / calls : 0.0);
+	    "from the kernel by coalescing: %.0f of %.0f (%s%%)</text>\n",
+	    PX0, SY0 - 8, tot, calls, u_pct(p, sizeof(p), calls > 0 ?
+	    100.0 * tot / calls : 0.0, 1));
 }
 
 static void
@@ -245,9 +246,9 @@ legend(FILE *f, const struct chart *c)
 		fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"small\">", LX + 22,
 		    y + 15);
 		if (c->s[s].calls > 0)
-			fprintf(f, "coalescing saved %.1f%% of %.0f writes",
-			    100.0 * c->s[s].saved / c->s[s].calls,
-			    c->s[s].calls);
+			fprintf(f, "coalescing saved %s%% of %.0f writes",
+			    u_pct(b, sizeof(b), 100.0 * c->s[s].saved /
+			    c->s[s].calls, 1), c->s[s].calls);
 		else
 			fprintf(f, "no write calls counted");
 		fprintf(f, "</text>\n");

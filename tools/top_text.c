@@ -13,12 +13,15 @@
 #include "top.h"
 #include "units.h"
 
-/* Column widths; COMMAND takes the rest. */
+/*
+ * Column widths; COMMAND takes the rest.  A right-aligned header keeps at
+ * least one blank before it with the sort marker (" v") after its name.
+ */
 #define W_PID	7
 #define W_USER	9
-#define W_RATE	12
-#define W_FS	8
-#define W_SAVED	8
+#define W_RATE	13
+#define W_FS	10
+#define W_SAVED	10
 #define W_SPARK	(TOP_HIST + 2)
 #define W_CMDMIN 12
 
@@ -68,13 +71,14 @@ top_fmt_header1(const struct top *t, char *buf, size_t sz)
 void
 top_fmt_header2(const struct top *t, char *buf, size_t sz)
 {
-	char co[128];
+	char co[128], p[16];
 	double ab = t->tot[V_AB], fl = t->tot[V_FL], wc = t->tot[V_WC];
 
 	if (wc > 0)
 		snprintf(co, sizeof(co), "Coalescing: %.0f writes/s absorbed, "
-		    "%.0f syscalls/s made (%.1f%% fewer)", ab, fl,
-		    ab > fl ? 100.0 * (ab - fl) / wc : 0.0);
+		    "%.0f syscalls/s made (%s%% fewer)", ab, fl,
+		    u_pct(p, sizeof(p), ab > fl ? 100.0 * (ab - fl) / wc : 0.0,
+		    1));
 	else
 		snprintf(co, sizeof(co), "Coalescing: no file writes");
 	snprintf(buf, sz, "%s | %s", co, t->lasterr[0] ? t->lasterr :
@@ -88,10 +92,10 @@ hdrcol(char *buf, size_t sz, const struct top *t, int col, int w,
 	char h[32];
 	size_t len = strlen(buf);
 
-	/* The sort column carries an arrow: which way it sorts. */
+	/* The sort column carries an arrow, set apart: which way it sorts. */
 	snprintf(h, sizeof(h), "%s%s", name, t->o.sort != col ? "" :
 	    (t->o.reverse ^ (col == COL_PID || col == COL_USER ||
-	    col == COL_CMD)) ? "^" : "v");
+	    col == COL_CMD)) ? " ^" : " v");
 	if (left)
 		snprintf(buf + len, sz - len, "%-*s", w, h);
 	else
@@ -140,7 +144,8 @@ void
 top_fmt_row(const struct top *t, const struct toplay *l, const struct trow *r,
     int utf8, char *buf, size_t sz)
 {
-	char dr[32], dw[32], ss[32], sr[32], sv[16], sp[64], cmd[512], pid[16];
+	char dr[32], dw[32], ss[32], sr[32], sv[16], pc[16], sp[64], cmd[512];
+	char pid[16];
 	size_t len;
 
 	val(dr, sizeof(dr), t, r->val[V_DR]);
@@ -150,7 +155,8 @@ top_fmt_row(const struct top *t, const struct toplay *l, const struct trow *r,
 	if (r->saved < 0)
 		snprintf(sv, sizeof(sv), "-");
 	else
-		snprintf(sv, sizeof(sv), "%.1f%%", r->saved);
+		snprintf(sv, sizeof(sv), "%s%%", u_pct(pc, sizeof(pc),
+		    r->saved, 1));
 	u_spark(sp, sizeof(sp), r->hist, TOP_HIST, utf8);
 	if (t->o.byexe)
 		snprintf(cmd, sizeof(cmd), "%s", r->exe[0] ? r->exe : r->comm);
@@ -217,6 +223,7 @@ top_json(const struct top *t, FILE *f)
 		"fsyncs", "absorbed", "flush_syscalls", "write_calls",
 		"kernel_write",
 	};
+	char pc[16];
 	size_t i;
 	int k;
 
@@ -255,7 +262,8 @@ top_json(const struct top *t, FILE *f)
 			    k == V_AB || k == V_FL || k == V_WC ? "" : "_bytes",
 			    (unsigned long long)r->tot[k]);
 		if (r->saved >= 0)
-			fprintf(f, ",\"saved_pct\":%.2f", r->saved);
+			fprintf(f, ",\"saved_pct\":%s", u_pct(pc,
+			    sizeof(pc), r->saved, 2));
 		else
 			fprintf(f, ",\"saved_pct\":null");
 		fprintf(f, ",\"write_history_bytes_per_s\":[");

@@ -153,7 +153,7 @@ static void
 draw_files(struct view *v)
 {
 	const struct jv *fl = jv_get(v->files, "files"), *f;
-	char buf[1024], wb[16], rb[16], sv[16];
+	char buf[1024], wb[16], rb[16], sv[16], pc[16];
 	int y, i, pw, rows;
 	double ab, flu, wc;
 
@@ -180,8 +180,9 @@ draw_files(struct view *v)
 		flu = jv_num(f, "flushes");
 		wc = jv_num(f, "writes");
 		if (wc > 0)
-			snprintf(sv, sizeof(sv), "%.1f%%", ab > flu ?
-			    100.0 * (ab - flu) / wc : 0.0);
+			snprintf(sv, sizeof(sv), "%s%%", u_pct(pc,
+			    sizeof(pc), ab > flu ? 100.0 * (ab - flu) / wc :
+			    0.0, 1));
 		else
 			snprintf(sv, sizeof(sv), "-");
 		snprintf(buf, sizeof(buf), "%-*.*s %-7.7s%9s%9.0f%9s%7.0f%9.0f"

@@ -214,3 +214,14 @@ u_timestr(char *buf, size_t sz, int64_t t)
 	localtime_r(&tt, &tm);
 	strftime(buf, sz, "%Y-%m-%d %H:%M:%S", &tm);
 }
+
+char *
+u_pct(char *buf, size_t sz, double pct, int prec)
+{
+	snprintf(buf, sz, "%.*f", prec, pct);
+	/* only a whole saving may read 100: 99.97 is 99.9 */
+	if (pct < 100 && strncmp(buf, "100", 3) == 0)
+		snprintf(buf, sz, "99%s%.*s", prec > 0 ? "." : "", prec,
+		    "99999999");
+	return buf;
+}

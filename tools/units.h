@@ -28,6 +28,11 @@ int	u_duration(const char *, int64_t *);
  * "today", "yesterday" -> unix seconds (local time); 0 ok, -1 bad.
  */
 int	u_time(const char *, time_t now, int64_t *);
+/*
+ * A percentage with prec decimals, no '%': "99.9" for 99.97 (a saving
+ * short of all is never rounded up to "100.0").  Returns buf.
+ */
+char	*u_pct(char *buf, size_t sz, double pct, int prec);
 /* "2024-05-01 13:05:00" (local). */
 void	u_timestr(char *buf, size_t sz, int64_t t);
 
