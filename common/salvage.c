@@ -364,14 +364,19 @@ static int
 claim(struct spill_hdr *h)
 {
 	uint64_t c = __atomic_load_n(&h->claim_pid, __ATOMIC_ACQUIRE);
-	uint64_t me = (uint64_t)getpid();
+	uint64_t me = (uint64_t)getpid(), s;
 
-	if (c != 0 && alive((int)c, h->claim_start))
-		return 0;		/* another salvager is at it */
+	if (c != 0) {
+		/* its start is written just after its claim: until then, a
+		 * claimer that exists at all is taken to be alive */
+		s = __atomic_load_n(&h->claim_start, __ATOMIC_ACQUIRE);
+		if (s == 0 ? start_of((int)c) != 0 : alive((int)c, s))
+			return 0;	/* another salvager is at it */
+	}
 	if (!__atomic_compare_exchange_n(&h->claim_pid, &c, me, 0,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return 0;
-	h->claim_start = start_of((int)me);
+	__atomic_store_n(&h->claim_start, start_of((int)me), __ATOMIC_RELEASE);
 	return 1;
 }
 
