@@ -238,6 +238,7 @@ run(int sfd, int ifd, int cfd)
 		p[3].events = POLLIN;
 		p[3].revents = 0;
 		http_timeout(&timeout);
+		ctl_timeout(&timeout);
 		n = NFIX + ctl_pollfds(p + NFIX, MAXPFD - NFIX);
 		if (poll(p, (nfds_t)n, timeout) == -1) {
 			if (errno == EINTR)
