@@ -32,6 +32,7 @@ struct config {
 	int		 http_any;	/* allow non-loopback addresses */
 	int		 metrics_top;	/* executables with own series */
 	int		 stage_secs;	/* --stage: steady windows in memory */
+	int		 query_work;	/* --query-work: million SQLite steps */
 };
 
 struct ingest_stats {

@@ -46,7 +46,8 @@ usage(int code)
 	    "               [--max-procs-per-uid N] [--max-files N]"
 	    " [--max-images N]\n"
 	    "               [--http ADDR:PORT [--http-any]]"
-	    " [--metrics-top N] [--stage SECONDS]\n");
+	    " [--metrics-top N] [--stage SECONDS]\n"
+	    "               [--query-work MILLIONS]\n");
 	exit(code);
 }
 
@@ -290,6 +291,7 @@ main(int argc, char **argv)
 		{ "http-any", no_argument, NULL, 'A' },
 		{ "metrics-top", required_argument, NULL, 'N' },
 		{ "stage", required_argument, NULL, 'G' },
+		{ "query-work", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -308,6 +310,7 @@ main(int argc, char **argv)
 	D.cfg.lim.max_files = 256;
 	D.cfg.metrics_top = METRICS_TOP_DEFAULT;
 	D.cfg.stage_secs = 300;
+	D.cfg.query_work = 20;
 	while ((ch = getopt_long(argc, argv, "s:d:w:fp:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': D.cfg.sock = optarg; break;
@@ -336,6 +339,9 @@ main(int argc, char **argv)
 			break;
 		case 'P': D.cfg.max_pages = (int)num("--max-db-pages", optarg,
 			    1, INT_MAX);
+			break;
+		case 'Q': D.cfg.query_work = (int)num("--query-work", optarg, 1,
+			    1000000);
 			break;
 		case 'T': D.cfg.http = optarg; break;
 		case 'A': D.cfg.http_any = 1; break;
