@@ -11,8 +11,9 @@
  * thread.  Rendering is proportional to the bounded executable table, and
  * sockets are non-blocking, so a slow client never stalls ingestion.
  *
- * Bounds: HTTP_MAX_CONN connections (HTTP_MAX_PER_IP per address); the
- * ones beyond are accepted and closed at once.  Each connection may use
+ * Bounds: HTTP_MAX_CONN connections (HTTP_MAX_PER_IP per address, every
+ * loopback address counted as one: httplimit.c); the ones beyond are
+ * accepted and closed at once.  Each connection may use
  * HTTP_CONN_MEMORY bytes for its request line and headers: larger ones get
  * 414/431 and are closed.  A connection idle for HTTP_TIMEOUT_S seconds is
  * closed.  Request bodies are never read.  Only GET and HEAD are allowed
@@ -45,22 +46,35 @@
 static struct MHD_Daemon *mhd;
 static int epfd = -1;
 
-static int
-is_loopback(const struct sockaddr *sa)
+/* Admit a connection only while its address is under its limit. */
+static enum MHD_Result
+admit(void *cls, const struct sockaddr *sa, socklen_t sl)
 {
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-	static const unsigned char v4mapped[12] =
-	    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	(void)cls;
+	(void)sl;
+	return httplimit_admit(sa) ? MHD_YES : MHD_NO;
+}
 
-	if (sa->sa_family == AF_INET)
-		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
-	if (sa->sa_family != AF_INET6)
-		return 0;
-	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
-		return 1;
-	return memcmp(s6->sin6_addr.s6_addr, v4mapped, 12) == 0 &&
-	    s6->sin6_addr.s6_addr[12] == 127;
+/* Count connections in and out by address (httplimit.c). */
+static void
+notify(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	static int counted;
+	const union MHD_ConnectionInfo *ci;
+
+	(void)cls;
+	if ((ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS)) == NULL ||
+	    ci->client_addr == NULL)
+		return;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if (httplimit_add(ci->client_addr) == 0)
+			*ctx = &counted;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *ctx == &counted) {
+		httplimit_del(ci->client_addr);
+		*ctx = NULL;
+	}
 }
 
 /* "HOST:PORT" or "[V6]:PORT" -> one socket address. */
@@ -227,7 +241,7 @@ http_start(const char *spec, int any, char *err, size_t errsz)
 
 	if (parse_addr(spec, &ss, &sl, err, errsz) != 0)
 		return -1;
-	if (!any && !is_loopback((struct sockaddr *)&ss)) {
+	if (!any && !http_is_loopback((struct sockaddr *)&ss)) {
 		snprintf(err, errsz, "%s is not a loopback address: add "
 		    "--http-any to serve /metrics to the network", spec);
 		return -1;
@@ -235,7 +249,8 @@ http_start(const char *spec, int any, char *err, size_t errsz)
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	errno = 0;
-	mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL,
+	mhd = MHD_start_daemon(flags, 0, admit, NULL, handler, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONN,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_PER_IP,

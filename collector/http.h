@@ -22,9 +22,18 @@ void	http_timeout(int *timeout_ms);
 void	http_run(void);
 void	http_stop(void);
 
+/* httplimit.c: connections counted per address, loopback as one. */
+struct sockaddr;
+int	http_is_loopback(const struct sockaddr *);
+int	httplimit_admit(const struct sockaddr *);	/* 1: may connect */
+int	httplimit_add(const struct sockaddr *);		/* -1: table full */
+void	httplimit_del(const struct sockaddr *);
+
 /* Limits (documented in docs/collector.md). */
 #define HTTP_MAX_CONN		32	/* connections at once */
-#define HTTP_MAX_PER_IP		16	/* of them from one address */
+#define HTTP_MAX_PER_IP		16	/* of them from one address: every
+					   loopback one counts as one, IPv6
+					   by its /64 (httplimit.c) */
 #define HTTP_TIMEOUT_S		10	/* idle connection closed after */
 #define HTTP_CONN_MEMORY	16384	/* request line + headers per conn */
 

@@ -32,6 +32,7 @@ struct config {
 	int		 http_any;	/* allow non-loopback addresses */
 	int		 metrics_top;	/* executables with own series */
 	int		 stage_secs;	/* --stage: steady windows in memory */
+	int		 query_work;	/* --query-work: million SQLite steps */
 };
 
 struct ingest_stats {
@@ -68,13 +69,18 @@ extern struct ioshimd D;
 /* main.c */
 int	collector_flush(int boundary);
 
-/* ingest.c: the datagram socket and the query socket */
+/* ingest.c: the datagram socket */
+struct sockaddr_un;
+int	unix_addr(struct sockaddr_un *, const char *path);
 int	ingest_open(const char *path, int mode);
 int	ingest_read(int fd);		/* drain a batch; 0 ok */
+
+/* ctl.c: the query socket */
 int	ctl_open(const char *path, int mode);
 void	ctl_accept(int lfd);
 int	ctl_pollfds(struct pollfd *, int max);
 void	ctl_events(struct pollfd *, int n);
+void	ctl_timeout(int *timeout_ms);	/* shorten to the next deadline */
 void	ctl_closeall(void);
 
 #endif

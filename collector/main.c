@@ -52,6 +52,7 @@ usage(int code)
 	    " [--max-images N]\n"
 	    "               [--max-db-pages N] [--http ADDR:PORT [--http-any]]"
 	    " [--metrics-top N]\n"
+	    "               [--query-work MILLIONS]\n"
 	    "       ioshimd --help | --version\n");
 	if (code == 0)
 		fprintf(f, "\n"
@@ -84,6 +85,10 @@ usage(int code)
 	    "  --metrics-top N        executables with their own /metrics series"
 	    " (1..500,\n"
 	    "                         default 20)\n"
+	    "  --query-work MILLIONS  SQLite steps a query of a user that is not"
+	    " root or\n"
+	    "                         the collector's may take (1..1000000,"
+	    " default 20)\n"
 	    "  --help, --version      this text; the version\n"
 	    "\nSee ioshimd(8).\n");
 	exit(code);
@@ -309,6 +314,7 @@ run(int sfd, int ifd, int cfd)
 		p[3].events = POLLIN;
 		p[3].revents = 0;
 		http_timeout(&timeout);
+		ctl_timeout(&timeout);
 		n = NFIX + ctl_pollfds(p + NFIX, MAXPFD - NFIX);
 		if (poll(p, (nfds_t)n, timeout) == -1) {
 			if (errno == EINTR)
@@ -360,6 +366,7 @@ main(int argc, char **argv)
 		{ "http-any", no_argument, NULL, 'A' },
 		{ "metrics-top", required_argument, NULL, 'N' },
 		{ "stage", required_argument, NULL, 'G' },
+		{ "query-work", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -378,6 +385,7 @@ main(int argc, char **argv)
 	D.cfg.lim.max_files = 256;
 	D.cfg.metrics_top = METRICS_TOP_DEFAULT;
 	D.cfg.stage_secs = 300;
+	D.cfg.query_work = 20;
 	while ((ch = getopt_long(argc, argv, "s:d:w:fp:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': D.cfg.sock = optarg; break;
@@ -406,6 +414,9 @@ main(int argc, char **argv)
 			break;
 		case 'P': D.cfg.max_pages = (int)num("--max-db-pages", optarg,
 			    1, INT_MAX);
+			break;
+		case 'Q': D.cfg.query_work = (int)num("--query-work", optarg, 1,
+			    1000000);
 			break;
 		case 'T': http_spec(optarg); D.cfg.http = optarg; break;
 		case 'A': D.cfg.http_any = 1; break;

@@ -463,6 +463,7 @@ query_answer(const char *line, size_t len, uid_t client, struct jbuf *j)
 {
 	struct request rq;
 	char err[256];
+	sqlite3 *db = NULL;
 
 	D.queries++;
 	if (req_parse(line, len, time(NULL), &rq, err, sizeof(err)) != 0) {
@@ -472,6 +473,10 @@ query_answer(const char *line, size_t len, uid_t client, struct jbuf *j)
 	if (rq.sort < 0 && rq.verb == RQ_TOP)
 		rq.sort = rq.by == BY_FILE ? F_WRITE_BYTES :
 		    C_CLASS(IW_DISK, K_WB);
+	if (!q_admin(client) && D.st != NULL) {
+		db = store_db(D.st);
+		qb_start(db, D.cfg.query_work);
+	}
 	switch (rq.verb) {
 	case RQ_HEALTH:
 		health_reply(j, client);
@@ -506,6 +511,12 @@ query_answer(const char *line, size_t len, uid_t client, struct jbuf *j)
 	default:
 		a_help(j);
 		break;
+	}
+	if (db != NULL && qb_stop(db)) {
+		snprintf(err, sizeof(err), "query too large: more than %d "
+		    "million SQLite steps (narrow from=/to=, lower limit=)",
+		    D.cfg.query_work);
+		q_error(j, err);
 	}
 	if (jb_failed(j))
 		q_error(j, "reply too large");

@@ -25,6 +25,10 @@ void	q_range_src(char *buf, size_t sz, const char *minute, const char *hour,
 void	q_range_mmap(int on);
 void	q_bind_range(sqlite3_stmt *, int64_t from, int64_t to);
 
+/* qbudget.c: interrupt a query past million SQLite steps; 1 if it was. */
+void	qb_start(sqlite3 *, int million);
+int	qb_stop(sqlite3 *);
+
 /* The answers. */
 void	health_reply(struct jbuf *, uid_t client);
 void	toplive_reply(struct jbuf *, const struct request *, uid_t client);

@@ -6,6 +6,12 @@
 #   longurl PORT BYTES     GET of a URL of BYTES bytes -> status|closed
 #   garbage PORT           random bytes instead of a request -> status|closed
 #   slow PORT MAXSECS      half a request, then nothing: seconds until closed
+#   loopbacks PORT         16 kept-alive connections from 127.0.0.1 (each
+#                          answered once), then a GET /health from each of
+#                          127.0.0.2 .. 127.0.0.17; then the 16 closed and
+#                          a GET /health from 127.0.0.2 tried until
+#                          answered (at most 50 times) -> "held=H
+#                          others_ok=K after=STATUS"
 #   flood PORT N HOLDSECS  N idle connections from 127.0.0.1; meanwhile a
 #                          GET /health from 127.0.0.2 -> "open=A refused=B
 #                          other_ip=STATUS"
@@ -84,6 +90,50 @@ def slow(port, maxsecs):
     except (ConnectionResetError, socket.timeout):
         pass
     return "%.1f" % (time.monotonic() - t0)
+
+
+def get_health(s):
+    send_all(s, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    st = status_of(s)
+    if st == "200":	# read the body: the next reply starts clean
+        s.settimeout(0.5)
+        try:
+            while s.recv(65536):
+                pass
+        except (OSError, socket.timeout):
+            pass
+    return st
+
+
+def loopbacks(port):
+    held = []
+    for _ in range(16):
+        s = conn(port)
+        if get_health(s) == "200":
+            held.append(s)
+    ok = 0
+    for i in range(2, 18):
+        try:
+            o = conn(port, "127.0.0.%d" % i)
+            if get_health(o) == "200":
+                ok += 1
+            o.close()
+        except OSError:
+            pass
+    for s in held:
+        s.close()
+    after = "closed"
+    for _ in range(50):
+        try:
+            o = conn(port, "127.0.0.2")
+            after = get_health(o)
+            o.close()
+        except OSError as e:
+            after = "error:%s" % e.errno
+        if after == "200":
+            break
+        time.sleep(0.1)
+    return "held=%d others_ok=%d after=%s" % (len(held), ok, after)
 
 
 def flood(port, n, hold):
@@ -168,6 +218,8 @@ def main():
         print(garbage(port))
     elif cmd == "slow":
         print(slow(port, float(a[0])))
+    elif cmd == "loopbacks":
+        print(loopbacks(port))
     elif cmd == "flood":
         print(flood(port, int(a[0]), float(a[1])))
     elif cmd == "get":

@@ -15,7 +15,8 @@
  *	and restarted meanwhile.
  *   wire_send SOCK bad KIND|all	send malformed datagrams; prints count
  *   wire_send SOCK flood N		N new images, one report each
- *   wire_send SOCK files N		one image with N distinct files
+ *   wire_send SOCK files N [pad=L]	one image with N distinct files
+ *	(with pad=L, each path L bytes longer)
  *   wire_send SOCK forge		an image with a wrong start time
  *   wire_send SOCK hold SECS		one image, report, sleep, END
  *   wire_send SOCK huge N ROUNDS [go=FILE]
@@ -175,19 +176,23 @@ put_row(unsigned char *buf, const struct iw_file *f, const char *path)
 	return sz;
 }
 
+#define PAD_MAX	2048
+static char padding[PAD_MAX + 1];
+static int padlen;
+
 static void
 send_files(struct img *im, int nfiles, int first)
 {
 	unsigned char buf[IW_MAX];
 	struct iw_files fh;
-	char path[128];
+	char path[128 + PAD_MAX];
 	size_t off = sizeof(fh);
 	int i, count = 0;
 
 	memset(&fh, 0, sizeof(fh));
 	for (i = 0; i < nfiles; i++) {
-		snprintf(path, sizeof(path), "/var/log/test-%d-%d.log", first + i,
-		    (int)(im->image_ns % 1000));
+		snprintf(path, sizeof(path), "/var/log/test-%d-%d.log%.*s",
+		    first + i, (int)(im->image_ns % 1000), padlen, padding);
 		if (off + IW_ROW_SIZE(strlen(path)) > sizeof(buf)) {
 			fh.count = (uint32_t)count;
 			hdr(&fh.h, IW_FILES, off, ++im->seq, im->image_ns);
@@ -531,6 +536,12 @@ main(int argc, char **argv)
 		static struct img im;
 		int count = atoi(argv[3]);
 
+		if (argc > 4 && strncmp(argv[4], "pad=", 4) == 0) {
+			padlen = atoi(argv[4] + 4);
+			if (padlen < 0 || padlen > PAD_MAX)
+				padlen = PAD_MAX;
+			memset(padding, 'p', (size_t)padlen);
+		}
 		im.image_ns = now_ns();
 		strcpy(im.p.exe, "/manyfiles");
 		for (i = 0; i < 64; i++) {
