@@ -226,8 +226,8 @@ put_coalesce(struct out *o, const struct proc_totals *pt)
 	key(o, "spill_dir");
 	put_str(o, spill_where(), strlen(spill_where()));
 	put(o, ",", 1);
-	kv(o, "salvaged_spills", spill_salvaged_n, 1);
-	kv(o, "salvaged_bytes", spill_salvaged_bytes, 0);
+	kv(o, "salvaged_spills", __atomic_load_n(&spill_salvaged_n, __ATOMIC_RELAXED), 1);
+	kv(o, "salvaged_bytes", __atomic_load_n(&spill_salvaged_bytes, __ATOMIC_RELAXED), 0);
 	put(o, "},", 2);
 }
 

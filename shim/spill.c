@@ -38,7 +38,8 @@
 #include "spill.h"
 
 static char dir[64];		/* the spill directory */
-static int dir_state;		/* 0 not looked at, 1 usable, -1 none */
+static _Atomic int dir_state;	/* 0 not looked at, 1 usable, -1 none;
+				 * set after dir, read without the lock */
 static uint64_t my_start, my_pidns;
 static unsigned counter;
 
@@ -68,11 +69,12 @@ spill_dir(void)
 {
 	uid_t uid;
 
-	if (dir_state != 0)
-		return dir_state > 0;
-	dir_state = -1;
-	if (shim_secure)
+	if (atomic_load(&dir_state) != 0)
+		return atomic_load(&dir_state) > 0;
+	if (shim_secure) {
+		atomic_store(&dir_state, -1);
 		return 0;
+	}
 	uid = (uid_t)syscall(SYS_geteuid);
 	if (uid == 0) {
 		syscall(SYS_mkdirat, AT_FDCWD, "/run/ioshim", 0755);
@@ -80,21 +82,20 @@ spill_dir(void)
 	}
 	snprintf(dir, sizeof(dir), "/run/ioshim/%u", (unsigned)uid);
 	if (dir_ok(dir, uid)) {
-		dir_state = 1;
+		atomic_store(&dir_state, 1);
 		return 1;
 	}
 	snprintf(dir, sizeof(dir), "/dev/shm/ioshim-%u", (unsigned)uid);
 	syscall(SYS_mkdirat, AT_FDCWD, dir, 0700);
-	if (dir_ok(dir, uid))
-		dir_state = 1;
-	return dir_state > 0;
+	atomic_store(&dir_state, dir_ok(dir, uid) ? 1 : -1);
+	return atomic_load(&dir_state) > 0;
 }
 
 /* Where spills go ("" when none): for the report. */
 const char *
 spill_where(void)
 {
-	return dir_state > 0 ? dir : "";
+	return atomic_load(&dir_state) > 0 ? dir : "";
 }
 
 /* The inode of our PID namespace, 0 when unknown. */
@@ -235,7 +236,7 @@ spill_salvage_startup(void)
 	struct statx st;
 	int z = 0, saved = errno;
 
-	if (likely(atomic_load(&salvaged) == 2) || dir_state <= 0 ||
+	if (likely(atomic_load(&salvaged) == 2) || atomic_load(&dir_state) <= 0 ||
 	    !atomic_compare_exchange_strong(&salvaged, &z, 1))
 		return;
 	if (syscall(SYS_statx, AT_FDCWD, dir, AT_SYMLINK_NOFOLLOW, STATX_SIZE,
@@ -243,8 +244,8 @@ spill_salvage_startup(void)
 		memset(&ss, 0, sizeof(ss));
 		ss.own_only = 1;
 		salvage_dir(dir, 0, &ss);
-		spill_salvaged_n += ss.salvaged;
-		spill_salvaged_bytes += ss.bytes;
+		__atomic_fetch_add(&spill_salvaged_n, ss.salvaged, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&spill_salvaged_bytes, ss.bytes, __ATOMIC_RELAXED);
 	}
 	atomic_store(&salvaged, 2);
 	errno = saved;
@@ -262,7 +263,7 @@ spill_salvage_end(int in_handler)
 {
 	int i;
 
-	if (dir_state <= 0 || atomic_load(&salvaged) == 2)
+	if (atomic_load(&dir_state) <= 0 || atomic_load(&salvaged) == 2)
 		return;
 	if (!in_handler)
 		spill_salvage_startup();
