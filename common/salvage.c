@@ -395,8 +395,8 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	fd = SV_OPENAT(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return;
-	if (SV_FSTAT(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < SP_HDR ||
-	    st.st_size > SP_HDR + (1 << 26) ||
+	if (SV_FSTAT(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)SP_HDR ||
+	    st.st_size > (off_t)SP_HDR + (1 << 26) ||
 	    ((ss->own_only || geteuid() != 0) && st.st_uid != geteuid()) ||
 	    (s = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, fd, 0)) == MAP_FAILED) {

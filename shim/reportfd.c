@@ -79,14 +79,14 @@ report_open(struct stat *st)
 {
 	int fd;
 
-	if (RAW_FSTATAT(AT_FDCWD, cfg.report, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	if (raw_stat(AT_FDCWD, cfg.report, st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    !S_ISREG(st->st_mode))
 		return -1;
 	fd = shim_raw_open(cfg.report, O_WRONLY | O_APPEND | O_CREAT |
 	    O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
-	if (RAW_FSTATAT(fd, "", st, AT_EMPTY_PATH) != 0 || !S_ISREG(st->st_mode)) {
+	if (raw_stat(fd, "", st, AT_EMPTY_PATH) != 0 || !S_ISREG(st->st_mode)) {
 		syscall(SYS_close, fd);
 		return -1;
 	}
@@ -199,7 +199,7 @@ report_begin(struct report_dest *d)
 		goto lost;
 	}
 	/* where the record starts: a record cut short is taken back */
-	d->start = RAW_FSTATAT(d->fd, "", &st, AT_EMPTY_PATH) == 0 ?
+	d->start = raw_stat(d->fd, "", &st, AT_EMPTY_PATH) == 0 ?
 	    st.st_size : -1;
 	d->dropped = atomic_exchange(drops(), 0);
 	return 0;

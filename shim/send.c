@@ -69,7 +69,7 @@ sock_path(struct sockaddr_un *sa)
 	if (cfg.sock[0] == '\0' || strlen(cfg.sock) >= sizeof(sa->sun_path))
 		return -1;
 	strcpy(sa->sun_path, cfg.sock);
-	return RAW_FSTATAT(AT_FDCWD, sa->sun_path, &st, 0) == 0 &&
+	return raw_stat(AT_FDCWD, sa->sun_path, &st, 0) == 0 &&
 	    S_ISSOCK(st.st_mode) ? 0 : -1;
 }
 

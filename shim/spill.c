@@ -55,8 +55,9 @@ dir_ok(const char *d, uid_t uid)
 	if (fd < 0)
 		return 0;
 	ok = syscall(SYS_fstatfs, fd, &sf) == 0 &&
-	    (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC) &&
-	    RAW_FSTATAT(fd, "", &st, AT_EMPTY_PATH) == 0 &&
+	    ((unsigned long)sf.f_type == TMPFS_MAGIC ||
+	    (unsigned long)sf.f_type == RAMFS_MAGIC) &&
+	    raw_stat(fd, "", &st, AT_EMPTY_PATH) == 0 &&
 	    S_ISDIR(st.st_mode) && st.st_uid == uid &&
 	    (st.st_mode & 07777) == 0700;
 	syscall(SYS_close, fd);
