@@ -288,14 +288,21 @@ append_held(char *s, size_t size, char *msg, size_t msz, size_t *out)
 		seg[1].n = len - done - moved;
 		break;
 	}
-	/* from where a salvager before us (killed) stopped */
+	/*
+	 * From where a salvager before us (killed) stopped, 4 KiB a write,
+	 * each recorded: a kill between a write and its record repeats at
+	 * most that piece.
+	 */
 	for (i = 0, at = 0, k = 0; i < 2 && rc == 0; i++) {
 		from = h->salvaged > at ? (size_t)(h->salvaged - at) : 0;
-		if (from < seg[i].n) {
-			rc = write_all(fd, seg[i].p + from, seg[i].n - from);
+		while (rc == 0 && from < seg[i].n) {
+			size_t piece = seg[i].n - from < 4096 ? seg[i].n - from : 4096;
+
+			rc = write_all(fd, seg[i].p + from, piece);
 			if (rc == 0) {
-				k += seg[i].n - from;
-				__atomic_store_n(&h->salvaged, at + seg[i].n,
+				k += piece;
+				from += piece;
+				__atomic_store_n(&h->salvaged, at + from,
 				    __ATOMIC_RELEASE);
 			}
 		}
@@ -380,6 +387,24 @@ claim(struct spill_hdr *h)
 	return 1;
 }
 
+/*
+ * A spill that cannot be salvaged (its file is gone, or its header is
+ * not one this version knows) is set aside in DIR/kept, where the shim's
+ * own salvage does not look again at every start and `ioshim salvage`
+ * still does.
+ */
+static void
+set_aside(int dfd, const char *name, const struct salvage_stats *ss)
+{
+	char to[512];
+
+	if (!ss->aside)
+		return;
+	(void)mkdirat(dfd, "kept", 0700);
+	snprintf(to, sizeof(to), "kept/%s", name);
+	(void)SV_RENAMEAT(dfd, name, dfd, to);
+}
+
 /* Salvage one spill file; see salvage.h. */
 static void
 one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *ss,
@@ -422,6 +447,8 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	    h->cap > (uint64_t)st.st_size - SP_HDR ||
 	    SP_LEN(h->lp) > h->cap || h->path[SP_PATH_MAX - 1] != '\0') {
 		note(ss, "%s/%s: not a spill this version knows: kept", dir, name);
+		if (!dry)
+			set_aside(dfd, name, ss);
 		ss->kept++;
 	} else if (ns != 0 && h->pidns != ns) {
 		note(ss, "%s/%s: writer %d is in another PID namespace: not judged",
@@ -452,6 +479,7 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	} else {
 		__atomic_store_n(&h->claim_pid, 0, __ATOMIC_RELEASE);
 		note(ss, "%s/%s: writer %d is gone: %s", dir, name, h->pid, msg);
+		set_aside(dfd, name, ss);
 		ss->kept++;
 	}
 out:

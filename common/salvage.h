@@ -12,6 +12,7 @@ struct salvage_stats {
 	/* in */
 	void		(*say)(const char *line);	/* or NULL */
 	int		own_only;	/* only spills of our own euid */
+	int		aside;		/* unsalvageable ones to DIR/kept */
 	/* out */
 	unsigned	found;		/* spill files looked at */
 	unsigned	salvaged;	/* of dead writers, appended and removed */

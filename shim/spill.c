@@ -42,6 +42,7 @@ static _Atomic int dir_state;	/* 0 not looked at, 1 usable, -1 none;
 				 * set after dir, read without the lock */
 static uint64_t my_start, my_pidns;
 static unsigned counter;
+static _Atomic unsigned spills_now;	/* this process's spill files */
 
 /* A directory we may keep spills in: ours, 0700, on tmpfs, no symlink. */
 static int
@@ -149,6 +150,7 @@ spill_new(int fd, dev_t dev, ino_t ino, uint32_t cap, char *name, size_t size)
 		goto none;
 	}
 	syscall(SYS_close, sfd);
+	atomic_fetch_add(&spills_now, 1);
 	if (my_start == 0)
 		my_start = proc_stat_field(22, NULL);
 	if (my_pidns == 0)
@@ -204,6 +206,7 @@ spill_free(struct spill_hdr *h, const char *name)
 	uint32_t cap = h->cap;
 
 	syscall(SYS_unlinkat, AT_FDCWD, name, 0);
+	atomic_fetch_sub(&spills_now, 1);
 	munmap(h, SP_HDR + cap);
 	errno = saved;
 }
@@ -228,6 +231,18 @@ spill_forget(struct spill_hdr *h)
  * thread (docs/coalescing.md).
  */
 static _Atomic int salvaged;	/* 0 not yet, 1 under way, 2 done */
+
+/* DIR/kept is there (one more entry of the directory). */
+static int
+kept_exists(void)
+{
+	char k[sizeof(dir) + 8];
+	struct statx st;
+
+	snprintf(k, sizeof(k), "%s/kept", dir);
+	return syscall(SYS_statx, AT_FDCWD, k, AT_SYMLINK_NOFOLLOW, STATX_TYPE,
+	    &st) == 0;
+}
 HIDDEN uint64_t spill_salvaged_n, spill_salvaged_bytes;
 
 void
@@ -240,10 +255,13 @@ spill_salvage_startup(void)
 	if (likely(atomic_load(&salvaged) == 2) || atomic_load(&dir_state) <= 0 ||
 	    !atomic_compare_exchange_strong(&salvaged, &z, 1))
 		return;
+	/* entries beyond our own spills (and DIR/kept): others' */
 	if (syscall(SYS_statx, AT_FDCWD, dir, AT_SYMLINK_NOFOLLOW, STATX_SIZE,
-	    &st) == 0 && st.stx_size > 60) {
+	    &st) == 0 && st.stx_size > 40 + 20 * (uint64_t)(spills_now +
+	    kept_exists())) {
 		memset(&ss, 0, sizeof(ss));
 		ss.own_only = 1;
+		ss.aside = 1;
 		salvage_dir(dir, 0, &ss);
 		__atomic_fetch_add(&spill_salvaged_n, ss.salvaged, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&spill_salvaged_bytes, ss.bytes, __ATOMIC_RELAXED);
@@ -256,8 +274,9 @@ spill_salvage_startup(void)
  * The image ends before its worker salvaged (a short-lived process): the
  * salvage is made now, here on a normal end; from _exit or a fatal
  * signal (perhaps in a signal handler, where nothing may allocate) by the
- * worker, woken for it.  Either way the end waits for it, a bounded time
- * (a salvager killed midway is followed by the next one anyway).
+ * worker, woken for it.  Either way the end waits for it, at most 10 s
+ * (a salvager that ends midway is followed by the next one, which goes
+ * on from its last recorded 4 KiB).
  */
 void
 spill_salvage_end(int in_handler)
@@ -270,7 +289,7 @@ spill_salvage_end(int in_handler)
 		spill_salvage_startup();
 	else if (!worker_wake())
 		return;		/* no worker: none is started here */
-	for (i = 0; atomic_load(&salvaged) != 2 && i < 1000; i++)
+	for (i = 0; atomic_load(&salvaged) != 2 && i < 5000; i++)
 		usleep(2000);
 }
 
@@ -279,6 +298,7 @@ void
 spill_after_fork(void)
 {
 	my_start = 0;
+	atomic_store(&spills_now, 0);	/* the parent's are let go */
 	atomic_store(&salvaged, 2);	/* the parent looks */
 	spill_salvaged_n = spill_salvaged_bytes = 0;
 }

@@ -15,7 +15,10 @@ L=$(prog kill_logger)
 PY=/usr/bin/python3
 # the log on a disk (/tmp may be tmpfs, where nothing is coalesced)
 D=$(mktemp -d /var/tmp/ioshim-kill.XXXXXX)
-trap 'rm -rf "$T" "$D"' EXIT
+dirs="/run/ioshim/$(id -u) /dev/shm/ioshim-$(id -u)"
+# at the end, what a failed round left is salvaged (or set aside) before
+# its log goes, so no later test's process finds it
+trap '"$IOSHIM" salvage $dirs >/dev/null 2>&1; rm -rf "$T" "$D"' EXIT
 ROUNDS=${IOSHIM_KILL_ROUNDS:-60}
 dirs="/run/ioshim/$(id -u) /dev/shm/ioshim-$(id -u)"
 check() {	# check ROUND: the log against the counters

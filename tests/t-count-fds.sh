@@ -11,6 +11,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/count_lib.sh"
 P=$(prog count_fds)
+# Spills of killed writers left by earlier tests would be salvaged by the
+# program's worker at its first held byte, with the spill directory open
+# for a moment (docs/coalescing.md): salvage them first, so what is
+# compared is the shim's steady state.
+"$IOSHIM" salvage >/dev/null 2>&1
 
 mkdir "$T/a" "$T/b" "$T/c" "$T/d"
 unset IOSHIM_SOCKET		# no collector: the shim has no socket at all
