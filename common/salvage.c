@@ -127,11 +127,17 @@ start_of(int pid)
 	return strtoull(p, NULL, 10);
 }
 
-/* Does the process (pid, start time) still live? */
+/*
+ * Does the process (pid, start time) still live?  A writer that could not
+ * read its own start time (qemu-user's /proc/self/stat has none) lives
+ * as long as its pid does: pid reuse then keeps its bytes waiting.
+ */
 static int
 alive(int pid, unsigned long long start)
 {
-	return pid > 0 && start_of(pid) == start;
+	if (pid <= 0)
+		return 0;
+	return start == 0 ? start_of(pid) != 0 : start_of(pid) == start;
 }
 
 /*
