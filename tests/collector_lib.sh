@@ -24,3 +24,15 @@ stop_d() {
 q() { "$IOSHIM" query --socket "$S" "$@"; }
 val() { sed -n "s/^$1=//p" "$2"; }
 sq() { sqlite3 "$DB" "$1"; }
+
+# as_nobody: set AS to run a command as uid 65534, or skip the test where
+# that cannot be done (not root, no setpriv, the tree not reachable).
+as_nobody() {
+	[ "$(id -u)" = 0 ] || skip "needs root to switch uid"
+	command -v setpriv >/dev/null || skip "no setpriv"
+	AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	$AS true 2>/dev/null || skip "setpriv cannot switch to 65534"
+	chmod 755 "$T"
+	$AS test -x "$SEND" || skip "tests/bin not reachable by uid 65534"
+	$AS test -x "$IOSHIM" || skip "tools/ioshim not reachable by uid 65534"
+}

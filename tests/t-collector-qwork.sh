@@ -8,13 +8,7 @@
 # goes on storing what is sent.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/collector_lib.sh"
-[ "$(id -u)" = 0 ] || skip "needs root to switch uid"
-command -v setpriv >/dev/null || skip "no setpriv"
-AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
-$AS true 2>/dev/null || skip "setpriv cannot switch to 65534"
-chmod 755 "$T"
-$AS test -x "$SEND" || skip "tests/bin not reachable by uid 65534"
-$AS test -x "$IOSHIM" || skip "tools/ioshim not reachable by uid 65534"
+as_nobody	# $AS runs a command as uid 65534 (collector_lib.sh)
 REQ="top by=file from=-1h limit=1000"
 
 start_d --shared --max-files 4000 --query-work 1
