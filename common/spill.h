@@ -26,8 +26,10 @@
  *
  * A salvager claims a spill in its header (claim_pid, compare-and-swap
  * on the shared mapping; a claim by a salvager that is gone is taken
- * over) and records after each write how many bytes it appended
- * (salvaged).
+ * over).  It records how far it got among the bytes to write (salvaged:
+ * an offset into them that counts bytes found already in the file), and
+ * the target's size before each write (salv_pre), so that one taking over
+ * goes on exactly where a killed one stopped.
  *
  * The header is written by a process its user controls: a salvager never
  * trusts it (sizes are checked against the file, the target is opened
@@ -74,6 +76,15 @@ struct spill_hdr {
 	volatile uint64_t claim_start;
 	volatile uint64_t salvaged;
 	char		path[SP_PATH_MAX];	/* NUL-terminated */
+	/* a salvager's: where among the bytes to write its latest write
+	 * began (salv_at) and the target's size just before it plus one
+	 * (salv_pre, 0 none), so that one taking over finds that write's bytes if they
+	 * reached the file before salvaged counted them (after the path: a
+	 * version 2 spill made without them has 0 here) */
+	volatile uint64_t salv_pre;
+	volatile uint64_t salv_at;
 };
+
+_Static_assert(sizeof(struct spill_hdr) <= SP_HDR, "spill header too large");
 
 #endif /* IOSHIM_SPILL_H */
