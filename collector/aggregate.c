@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "aggregate.h"
+#include "salvager.h"
 #include "sat.h"
 
 struct uidcount {
@@ -144,6 +145,7 @@ uidslot(struct agg *a, uid_t uid, int create)
 	}
 	a->uids[a->nuids].uid = uid;
 	a->uids[a->nuids].n = 0;
+	salvager_uid_seen(uid);		/* its /run/ioshim/UID */
 	return &a->uids[a->nuids++];
 }
 
@@ -522,6 +524,8 @@ agg_flushed(struct agg *a, time_t now, time_t stale_after)
 		    (now - im->last_seen > stale_after &&
 		    (proc_start_ticks(im->pid, &st) != 0 ||
 		    st != im->start_ticks))) {
+			if (im->state != IW_END)
+				salvager_kick();	/* killed: its spills */
 			unlink_image(a, im);
 			img_free(im);
 		}

@@ -507,6 +507,7 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	if (SV_FSTAT(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)SP_HDR ||
 	    st.st_size > (off_t)SP_HDR + (1 << 26) ||
 	    ((ss->own_only || geteuid() != 0) && st.st_uid != geteuid()) ||
+	    (ss->only_uid && st.st_uid != (uid_t)ss->uid) ||
 	    (s = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, fd, 0)) == MAP_FAILED) {
 		SV_CLOSE(fd);
@@ -547,14 +548,16 @@ check:
 			set_aside(dfd, name, ss);
 		ss->kept++;
 	} else if (ns != 0 && h->pidns != ns) {
-		note(ss, "%s/%s: writer %d is in another PID namespace: not judged",
-		    dir, name, h->pid);
+		if (!ss->acts_only)
+			note(ss, "%s/%s: writer %d is in another PID namespace: "
+			    "not judged", dir, name, h->pid);
 		ss->kept++;
 	} else if (h->pid == (int32_t)getpid() ||
 	    alive(h->pid, (unsigned long long)h->start_ticks)) {
 		/* ours (a process whose main thread left by pthread_exit
 		 * shows as a zombie), or a writer that lives */
-		note(ss, "%s/%s: writer %d lives: its bytes wait", dir, name, h->pid);
+		if (!ss->acts_only)
+			note(ss, "%s/%s: writer %d lives: its bytes wait", dir, name, h->pid);
 		ss->alive++;
 	} else if (SP_LEN(h->lp) == 0 && SP_PHASE(h->lp) == SP_IDLE) {
 		if (!dry)
@@ -564,7 +567,8 @@ check:
 		note(ss, "%s/%s: writer %d is gone: would append %u bytes to %s",
 		    dir, name, h->pid, SP_LEN(h->lp), h->path);
 	} else if (!claim(h)) {
-		note(ss, "%s/%s: another salvager is at it", dir, name);
+		if (!ss->acts_only)
+			note(ss, "%s/%s: another salvager is at it", dir, name);
 		ss->alive++;
 	} else if (append_as(st.st_uid, st.st_gid, s, (size_t)st.st_size, msg,
 	    sizeof(msg), &out) == 0) {
