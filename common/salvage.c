@@ -226,6 +226,20 @@ open_append(const char *path)
 	return fd;
 }
 
+/* Was fd's file born when the spill says (when both know)? */
+static int
+same_birth(int fd, const struct spill_hdr *h)
+{
+	struct statx st;
+
+	if (h->btime == 0 || syscall(SYS_statx, fd, "", AT_EMPTY_PATH |
+	    AT_STATX_DONT_SYNC, STATX_BTIME, &st) != 0 ||
+	    !(st.stx_mask & STATX_BTIME))
+		return 1;
+	return (uint64_t)st.stx_btime.tv_sec * 1000000000u +
+	    st.stx_btime.tv_nsec == h->btime;
+}
+
 /* Open the file the bytes belong to; *how says which was found. */
 static int
 open_target(const struct spill_hdr *h, const char **how, char *found, size_t fsz)
@@ -238,7 +252,8 @@ open_target(const struct spill_hdr *h, const char **how, char *found, size_t fsz
 
 	fd = open_append(h->path);
 	if (fd >= 0 && SV_FSTAT(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_dev == h->dev && (uint64_t)st.st_ino == h->ino) {
+	    (uint64_t)st.st_dev == h->dev && (uint64_t)st.st_ino == h->ino &&
+	    same_birth(fd, h)) {
 		*how = "its file";
 		snprintf(found, fsz, "%s", h->path);
 		return fd;
@@ -255,7 +270,7 @@ open_target(const struct spill_hdr *h, const char **how, char *found, size_t fsz
 				int f2 = open_append(found);
 				if (f2 >= 0 && SV_FSTAT(f2, &st) == 0 &&
 				    S_ISREG(st.st_mode) && (uint64_t)st.st_dev == h->dev &&
-				    (uint64_t)st.st_ino == h->ino) {
+				    (uint64_t)st.st_ino == h->ino && same_birth(f2, h)) {
 					closedir(d);
 					if (fd >= 0)
 						SV_CLOSE(fd);

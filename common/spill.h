@@ -6,7 +6,8 @@
  *
  * The header says who wrote (pid, the process's start time in clock ticks
  * since boot, its PID namespace: a pid alone can be reused), which file
- * the bytes belong to (device, inode, path), and how far the writer got.
+ * the bytes belong to (device, inode, birth time, path), and how far the
+ * writer got.
  * Held bytes are data[0..len).  A flush moves through phases, each store
  * made after the bytes it describes (the phase and len in one store), so
  * a kill at any instruction leaves a header that says which bytes are
@@ -83,6 +84,10 @@ struct spill_hdr {
 	 * version 2 spill made without them has 0 here) */
 	volatile uint64_t salv_pre;
 	volatile uint64_t salv_at;
+	/* the target's birth time (statx btime, ns; 0 unknown): a file made
+	 * anew with the same device and inode numbers (a file system made
+	 * again on the same device) is not the file the bytes belong to */
+	uint64_t	btime;
 };
 
 _Static_assert(sizeof(struct spill_hdr) <= SP_HDR, "spill header too large");

@@ -116,6 +116,18 @@ pidns(void)
 	return v;
 }
 
+/* fd's file's birth time in ns, 0 when the file system keeps none. */
+static uint64_t
+birth(int fd)
+{
+	struct statx st;
+
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+	    STATX_BTIME, &st) != 0 || !(st.stx_mask & STATX_BTIME))
+		return 0;
+	return (uint64_t)st.stx_btime.tv_sec * 1000000000u + st.stx_btime.tv_nsec;
+}
+
 /*
  * A new spill of room for cap bytes, for the file dev/ino appended to
  * through fd.  The header's address (the data follow at SP_HDR), its file
@@ -166,6 +178,7 @@ spill_new(int fd, dev_t dev, ino_t ino, uint32_t cap, char *name, size_t size)
 	h->pidns = my_pidns;
 	h->dev = (uint64_t)dev;
 	h->ino = (uint64_t)ino;
+	h->btime = birth(fd);
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = syscall(SYS_readlinkat, AT_FDCWD, link, h->path, sizeof(h->path) - 1);
 	h->path[n > 0 ? n : 0] = '\0';

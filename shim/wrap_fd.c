@@ -143,9 +143,7 @@ close(int fd)
 			errno = EBADF;
 			return -1;
 		}
-		co_flush_fd(fd, IW_R_CLOSE);
-		err = co_take_error(fd);
-		co_release(fd);
+		err = co_close(fd);
 	}
 	if (unlikely(e & (FD_PENDING | FD_DIR)))
 		fd_forget(fd);
@@ -181,10 +179,8 @@ close_span(unsigned lo, unsigned hi, int flags)
 					return -1;
 				return fd < hi ? close_span(fd + 1, hi, flags) : 0;
 			}
-			if (FDE_FLAGS(e) & FD_COALESCE) {
-				co_flush_fd((int)fd, IW_R_CLOSE);
-				co_release((int)fd);
-			}
+			if (FDE_FLAGS(e) & FD_COALESCE)
+				(void)co_close((int)fd);
 			if (fd == ~0u)
 				break;
 		}
@@ -248,10 +244,8 @@ replacing(int from, int to)
 		return;
 	if (FDE_FLAGS(e) & FD_SHIM)
 		send_drop_fd();
-	if (FDE_FLAGS(e) & FD_COALESCE) {
-		co_flush_fd(to, IW_R_CLOSE);
-		co_release(to);
-	}
+	if (FDE_FLAGS(e) & FD_COALESCE)
+		(void)co_close(to);	/* dup2 tells no error of the close */
 	fd_forget(to);
 }
 
@@ -370,10 +364,65 @@ name decl								\
 	co_sync_point(fd, IW_R_READ);					\
 	return real.name args;						\
 }
-VISIBLE(off_t, lseek, (int fd, off_t off, int whence), (fd, off, whence),
-    (off_t)syscall(SYS_lseek, fd, off, whence))
-VISIBLE(off64_t, lseek64, (int fd, off64_t off, int whence), (fd, off, whence),
-    (off64_t)syscall(SYS_lseek, fd, off, whence))
+
+/*
+ * lseek: a query of the end or of the position of an appending fd whose
+ * file has held bytes is answered without writing them (co_seek_held);
+ * anything else writes them first.
+ */
+#define LSEEK(name, otype)						\
+EXPORT otype								\
+name(int fd, otype off, int whence)					\
+{									\
+	off64_t a;							\
+									\
+	if (unlikely(!shim_ready))					\
+		return (otype)syscall(SYS_lseek, fd, off, whence);	\
+	if (off == 0 && (whence == SEEK_END || whence == SEEK_CUR) &&	\
+	    unlikely(co_held != 0) && co_seek_held(fd, whence, &a)) {	\
+		if ((otype)a != a) {					\
+			errno = EOVERFLOW;				\
+			return -1;					\
+		}							\
+		return (otype)a;					\
+	}								\
+	co_sync_point(fd, IW_R_READ);					\
+	return real.name(fd, off, whence);				\
+}
+LSEEK(lseek, off_t)
+LSEEK(lseek64, off64_t)
+
+/*
+ * A stat that found held bytes of its file (co_stat_held): the size, the
+ * blocks and the times the kernel would give had they been written.
+ */
+#define HELD_STAT(st, h, mt) do {					\
+	long long bs_ = (st)->st_blksize > 0 ? (st)->st_blksize : 4096;	\
+	long long nb_;							\
+									\
+	(st)->st_size += (h);						\
+	nb_ = ((st)->st_size + bs_ - 1) / bs_ * (bs_ / 512);		\
+	if (nb_ > (long long)(st)->st_blocks)				\
+		(st)->st_blocks = nb_;					\
+	if ((mt).tv_sec > (st)->st_mtim.tv_sec ||			\
+	    ((mt).tv_sec == (st)->st_mtim.tv_sec &&			\
+	    (mt).tv_nsec > (st)->st_mtim.tv_nsec))			\
+		(st)->st_mtim = (st)->st_ctim = (mt);			\
+} while (0)
+
+/* After a stat that succeeded: held bytes of its file, answered or
+ * written (then the stat is asked again). */
+#define HELD_AFTER(r, st, dev, ino, again) do {				\
+	uint64_t h_;							\
+	struct timespec mt_;						\
+									\
+	if (likely(co_held == 0))					\
+		break;							\
+	switch (co_stat_held((dev), (ino), &h_, &mt_)) {		\
+	case 1: HELD_STAT(st, h_, mt_); break;				\
+	case 2: r = (again); break;					\
+	}								\
+} while (0)
 VISIBLE(int, ftruncate, (int fd, off_t len), (fd, len),
     (int)syscall(SYS_ftruncate, fd, len))
 VISIBLE(int, ftruncate64, (int fd, off64_t len), (fd, len),
@@ -415,8 +464,13 @@ name(int fd, sttype *st)						\
 	if (unlikely(!shim_ready))					\
 		return RAW_FSTATAT(fd, "", st, AT_EMPTY_PATH);		\
 	if (likely(!(fd_raw(fd) & FD_PENDING))) {			\
-		co_sync_point(fd, IW_R_READ);				\
-		return real.name(fd, st);				\
+		e = fd_peek(fd);					\
+		r = real.name(fd, st);					\
+		if (r == 0 && unlikely(co_held != 0) &&			\
+		    (FDE_FLAGS(e) & (FD_COALESCE | FD_PEER)))		\
+			HELD_AFTER(r, st, st->st_dev, (ino_t)st->st_ino,	\
+			    real.name(fd, st));				\
+		return r;						\
 	}								\
 	r = real.name(fd, st);						\
 	if (r == 0) {							\
@@ -480,8 +534,9 @@ name decl								\
 	if (unlikely(!shim_ready))					\
 		return raw;						\
 	r = real.name args;						\
-	if (r == 0 && co_flush_inode(st->st_dev, st->st_ino))		\
-		r = real.name args;					\
+	if (r == 0 && S_ISREG(st->st_mode))				\
+		HELD_AFTER(r, st, st->st_dev, (ino_t)st->st_ino,	\
+		    real.name args);					\
 	if (r == 0)							\
 		after;							\
 	return r;							\
@@ -506,9 +561,30 @@ statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)
 
 	if (unlikely(!shim_ready))
 		return (int)syscall(SYS_statx, dirfd, path, fl, mask, st);
+	uint64_t h;
+	struct timespec mt;
+	long long nb;
+
 	r = real.statx(dirfd, path, fl, mask, st);
-	if (r == 0 && co_flush_inode(makedev(st->stx_dev_major, st->stx_dev_minor),
-	    st->stx_ino))
+	if (r != 0 || likely(co_held == 0) || !S_ISREG(st->stx_mode))
+		return r;
+	switch (co_stat_held(makedev(st->stx_dev_major, st->stx_dev_minor),
+	    (ino_t)st->stx_ino, &h, &mt)) {
+	case 1:
+		st->stx_size += h;
+		nb = ((long long)st->stx_size + 4095) / 4096 * 8;
+		if ((st->stx_mask & STATX_BLOCKS) && nb > (long long)st->stx_blocks)
+			st->stx_blocks = (uint64_t)nb;
+		if (mt.tv_sec > st->stx_mtime.tv_sec || (mt.tv_sec ==
+		    st->stx_mtime.tv_sec && (uint32_t)mt.tv_nsec > st->stx_mtime.tv_nsec)) {
+			st->stx_mtime.tv_sec = st->stx_ctime.tv_sec = mt.tv_sec;
+			st->stx_mtime.tv_nsec = st->stx_ctime.tv_nsec =
+			    (uint32_t)mt.tv_nsec;
+		}
+		break;
+	case 2:
 		r = real.statx(dirfd, path, fl, mask, st);
+		break;
+	}
 	return r;
 }
