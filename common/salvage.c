@@ -497,9 +497,15 @@ set_aside(int dfd, const char *name, const struct salvage_stats *ss)
 {
 	char to[512];
 
+	struct stat st;
+
 	if (!ss->aside)
 		return;
-	(void)mkdirat(dfd, "kept", 0700);
+	/* the directory's owner's, also when root makes it */
+	if (mkdirat(dfd, "kept", 0700) == 0 && geteuid() == 0 &&
+	    SV_FSTAT(dfd, &st) == 0 && st.st_uid != 0)
+		(void)fchownat(dfd, "kept", st.st_uid, st.st_gid,
+		    AT_SYMLINK_NOFOLLOW);
 	snprintf(to, sizeof(to), "kept/%s", name);
 	(void)SV_RENAMEAT(dfd, name, dfd, to);
 }

@@ -65,19 +65,26 @@ dir_ok(const char *d, uid_t uid)
 	return ok;
 }
 
-/* Find (or make) the spill directory; once per process. */
+static uid_t dir_uid;		/* whose the directory is */
+
+/*
+ * Find (or make) the spill directory: once per process, and again when
+ * the process has taken another identity since (an nginx worker forked
+ * by its root master drops to its own user: root's directory is not its
+ * to write, and a spill there could not be made).
+ */
 static int
 spill_dir(void)
 {
-	uid_t uid;
+	uid_t uid = (uid_t)syscall(SYS_geteuid);
 
-	if (atomic_load(&dir_state) != 0)
+	if (atomic_load(&dir_state) != 0 && uid == dir_uid)
 		return atomic_load(&dir_state) > 0;
+	dir_uid = uid;
 	if (shim_secure) {
 		atomic_store(&dir_state, -1);
 		return 0;
 	}
-	uid = (uid_t)syscall(SYS_geteuid);
 	if (uid == 0) {
 		syscall(SYS_mkdirat, AT_FDCWD, "/run/ioshim", 0755);
 		syscall(SYS_mkdirat, AT_FDCWD, "/run/ioshim/0", 0700);
