@@ -74,6 +74,9 @@ usage(FILE *f)
 "      --socket PATH  the collector (default IOSHIM_SOCKET, then the\n"
 "                     default path)\n"
 "  -v, --version      the version\n"
+"  -R (the graph runs left to right already); -l, -T, -N, --si,\n"
+"  --threshold and the other iotop-c flags for what ioshim has not say so\n"
+"  and change nothing; -W (iotop-c's config file) is an error\n"
 "\n"
 "Ended processes are marked [ended] (dimmed on screen); an exec shows as\n"
 "[ended: exec'd NEW] on the old image's row and [exec'd from OLD] on the new\n"
@@ -272,8 +275,41 @@ dumb_terminal(void)
 /* Long options without a letter. */
 enum {
 	O_NOONLY = 256, O_ASCII, O_UNICODE, O_FILTER, O_BY, O_SORT, O_REVERSE,
-	O_JSON,
+	O_JSON, O_NOPROC, O_NOACC, O_NOKIB, O_NOFULL, O_SHOWEXITED, O_NODEADX,
+	O_RGRAPH, O_NORGRAPH, O_COLOR, O_SHOWTIME, O_SI, O_NOSI, O_THRESHOLD,
 };
+
+/* iotop-c's flags for what ioshim top has not: a word, and on. */
+static int
+nohave(int c)
+{
+	static const struct {
+		int		 c;
+		const char	*what;
+	} no[] = {
+		{ O_NOPROC, "--no-processes: ioshim has no threads to show (a "
+		    "thread's I/O counts in its process)" },
+		{ O_NORGRAPH, "--no-reverse-graph: the graph always runs oldest "
+		    "to newest, left to right" },
+		{ 'l', "-l/--no-color: ioshim top has no colours" },
+		{ O_COLOR, "--color: ioshim top has no colours" },
+		{ 'T', "-T/--hide-time: ioshim top shows no clock" },
+		{ O_SHOWTIME, "--show-time: ioshim top shows no clock (-t stamps "
+		    "batch lines)" },
+		{ 'N', "-N/--inverse: ioshim top has no inverse mode" },
+		{ O_SI, "--si: units are 1024-based (K = KiB)" },
+		{ O_NOSI, "--no-si: units are 1024-based already" },
+		{ O_THRESHOLD, "--threshold: no unit threshold; -k shows KiB" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (no[i].c == c) {
+			warnx("top: %s (ignored)", no[i].what);
+			return -1;
+		}
+	return 2;
+}
 
 /*
  * -1 .. -9: iotop-c's columns PID, PRIO, USER, DISK READ, DISK WRITE,
@@ -320,6 +356,18 @@ option(struct topopt *o, int c, char **argv)
 	case O_UNICODE: o->ascii = 0; break;
 	case O_REVERSE: o->reverse = 1; break;
 	case O_JSON: o->json = o->batch = 1; break;
+	case O_NOACC: o->accum = AC_RATE; break;
+	case O_NOKIB: o->kib = 0; break;
+	case O_NOFULL: o->fullcmd = 0; break;
+	case O_SHOWEXITED: o->noexited = 0; break;
+	case O_NODEADX: o->deadx = 0; break;
+	case 'R': case O_RGRAPH: break;	/* newest right: always */
+	case O_NOPROC: case O_NORGRAPH: case 'l': case O_COLOR: case 'T':
+	case O_SHOWTIME: case 'N': case O_SI: case O_NOSI: case O_THRESHOLD:
+		return nohave(c);
+	case 'W':
+		warnx("top: -W/--write: ioshim top has no configuration file");
+		return 2;
 	case '1': case '2': case '3': case '4': case '5': case '6': case '7':
 	case '8': case '9':
 		return hide_arg(o, c - '0') == 0 ? -1 : 2;
@@ -429,6 +477,24 @@ cmd_top(int argc, char **argv)
 		{ "sort", required_argument, NULL, O_SORT },
 		{ "reverse", no_argument, NULL, O_REVERSE },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "no-processes", no_argument, NULL, O_NOPROC },
+		{ "no-accumulated", no_argument, NULL, O_NOACC },
+		{ "no-accum-bw", no_argument, NULL, O_NOACC },
+		{ "no-kilobytes", no_argument, NULL, O_NOKIB },
+		{ "no-fullcmdline", no_argument, NULL, O_NOFULL },
+		{ "show-exited", no_argument, NULL, O_SHOWEXITED },
+		{ "no-dead-x", no_argument, NULL, O_NODEADX },
+		{ "reverse-graph", no_argument, NULL, O_RGRAPH },
+		{ "no-reverse-graph", no_argument, NULL, O_NORGRAPH },
+		{ "no-color", no_argument, NULL, 'l' },
+		{ "color", no_argument, NULL, O_COLOR },
+		{ "hide-time", no_argument, NULL, 'T' },
+		{ "show-time", no_argument, NULL, O_SHOWTIME },
+		{ "inverse", no_argument, NULL, 'N' },
+		{ "si", no_argument, NULL, O_SI },
+		{ "no-si", no_argument, NULL, O_NOSI },
+		{ "threshold", required_argument, NULL, O_THRESHOLD },
+		{ "write", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -445,7 +511,7 @@ cmd_top(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv,
-	    ":obn:d:p:u:PaAkqtcexg:H:m123456789hv", lo, NULL)) != -1) {
+	    ":obn:d:p:u:PaAkqtcexg:H:m123456789RlTNWhv", lo, NULL)) != -1) {
 		if ((rc = option(&t.o, c, argv)) >= 0)
 			return rc;
 	}
