@@ -295,9 +295,10 @@ top_json(const struct top *t, FILE *f)
 	int k;
 
 	fprintf(f, "{\"time\":%lld,\"interval_s\":%.3f,\"accumulated\":%s,"
-	    "\"by\":\"%s\",\"sort\":\"%s\",\"reverse\":%s,\"totals_per_s\":{",
-	    (long long)time(NULL), t->dt, t->o.accum == AC_TOTAL ? "true" :
-	    "false",
+	    "\"accum_bw\":%s,\"by\":\"%s\",\"sort\":\"%s\",\"reverse\":%s,"
+	    "\"totals_per_s\":{", (long long)time(NULL), t->dt,
+	    t->o.accum == AC_TOTAL ? "true" : "false", t->o.accum == AC_BW ?
+	    "true" : "false",
 	    t->o.byexe ? "exe" : "process", top_colname(t->o.sort),
 	    t->o.reverse ? "true" : "false");
 	for (k = 0; k < NV; k++)
