@@ -419,6 +419,7 @@ agg_ingest(struct agg *a, const struct dec_msg *m, pid_t pid, uid_t uid,
 		im->proc_seq = m->h.seq;
 		memcpy(old, im->cur, sizeof(old));
 		apply_proc(im, &m->proc);
+		im->sent_ns = m->h.sent_ns;
 		observe(a, im, old);
 		if (im->state == IW_END)
 			sample_kio(a, im);
