@@ -145,7 +145,6 @@ uidslot(struct agg *a, uid_t uid, int create)
 	}
 	a->uids[a->nuids].uid = uid;
 	a->uids[a->nuids].n = 0;
-	salvager_uid_seen(uid);		/* its /run/ioshim/UID */
 	return &a->uids[a->nuids++];
 }
 
@@ -222,6 +221,8 @@ create(struct agg *a, const struct iw_hdr *h, pid_t pid, uid_t uid, gid_t gid,
 		*err = AG_NOMEM;
 		return NULL;
 	}
+	if (u->n == 0)
+		salvager_uid_seen(uid, gid);	/* its /run/ioshim/UID */
 	if (u->n >= a->lim.max_per_uid) {
 		*err = AG_LIMIT;
 		return NULL;

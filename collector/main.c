@@ -347,6 +347,7 @@ run(int sfd, int ifd, int cfd)
 				/* Drain what is queued, then store it. */
 				(void)ingest_read(ifd);
 				collector_flush(1);
+				salvager_stop();
 				return;
 			}
 		}

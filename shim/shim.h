@@ -814,6 +814,8 @@ HIDDEN void	co_flush_all(int reason);
 HIDDEN void	co_release(int fd);			/* fd is going away: flush, unref */
 HIDDEN int	co_close(int fd);			/* the program closes fd: error to tell */
 HIDDEN int	co_seek_held(int fd, int whence, off64_t *out);	/* 1: answered */
+HIDDEN void	co_park_taken(int fd);			/* dup2 onto a kept fd's number */
+HIDDEN int	co_unpark_all(void);			/* EMFILE: give kept fds back */
 HIDDEN int	co_stat_held(dev_t dev, ino_t ino, uint64_t *held,
 		    struct timespec *mt);		/* 0 none, 1 answer, 2 flushed */
 HIDDEN extern _Atomic int co_fsize;			/* RLIMIT_FSIZE: 0 unknown, 1 none, 2 set */

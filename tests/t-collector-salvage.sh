@@ -89,6 +89,25 @@ eq "root's file after a planted spill" "$(cat "$D/root-only.log")" "root only"
 echo "ok: a spill naming another user's file is set aside, not written"
 rm -f "$sd/kept/s.999999.7"
 
+# a spill naming a kernel control file (root-only sysctl): never written
+# (the salvage takes the user's whole identity, and refuses /proc)
+dn=$(cat /proc/sys/kernel/domainname)
+printf 'pwned\n' >"$T/pw"; chmod 644 "$T/pw"
+$AS "$MK" "$sd/s.999998.1" /proc/sys/kernel/domainname "$T/pw" || fail "mkspill as 65534"
+# a "kept" that is a link to a root-only directory: nothing moved there
+mkdir -m 700 "$D/rootonly"
+rm -rf "$sd/kept"
+$AS ln -s "$D/rootonly" "$sd/kept"
+$AS "$MK" "$sd/s.999997.1" "$D/root-only.log" "$T/planted" || fail "mkspill as 65534"
+i=0
+while [ -e "$sd/s.999998.1" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 2	# two more runs
+eq "the sysctl after a spill naming it" "$(cat /proc/sys/kernel/domainname)" "$dn"
+eq "files moved into a root-only directory through a kept link" "$(ls -A "$D/rootonly" | wc -l)" 0
+eq "root's file after a planted spill (kept a link)" "$(cat "$D/root-only.log")" "root only"
+echo "ok: a spill naming a sysctl, and a kept link, change nothing"
+$AS rm -f "$sd/kept" "$sd/s.999998.1" "$sd/s.999997.1"
+
 # /run/ioshim/65534: made for the user, theirs, 0700
 if [ -d /run/ioshim ]; then
 	eq "/run/ioshim/65534" "$(stat -c '%U %a' /run/ioshim/65534)" "nobody 700"
