@@ -1,0 +1,41 @@
+#!/bin/sh
+# t-count-syscalls.sh - write_syscalls, the write system calls to disk
+# files that reached the kernel, is what strace sees, not the program's
+# calls: sort writing 200000 lines through stdio (a few hundred flushes),
+# and a shell appending 500 lines to a log the coalescer gathers.  In the
+# exit report (per class and per file) and in the collector's
+# disk_write_syscalls.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/collector_lib.sh"
+[ -f "$SHIM" ] || skip "shim not built"
+command -v strace >/dev/null || skip "no strace"
+start_d
+seq 1 200000 | sort -R >"$T/in"
+# traced: every write-family call naming the output file
+st() {
+	out=$1; shift
+	strace -f -qq -o "$T/st.$out" -P "$T/$out" -e trace=write,writev,pwrite64,pwritev,pwritev2 \
+	    env IOSHIM_SOCKET="$S" IOSHIM_REPORT="$T/r.$out.jsonl" LD_PRELOAD="$SHIM" "$@" ||
+		fail "$*: rc $?"
+	grep -c 'write' "$T/st.$out"
+}
+n=$(st out sort -o "$T/out" "$T/in")
+note "strace: sort made $n write system calls to its output"
+[ "$n" -gt 10 ] && [ "$n" -lt 10000 ] || fail "strace count $n"
+eq "sort: program's write calls (classes.disk.writes)" "$(json "$T/r.out.jsonl" "r[-1]['classes']['disk']['writes']")" 200000
+eq "sort: classes.disk.write_syscalls" "$(json "$T/r.out.jsonl" "r[-1]['classes']['disk']['write_syscalls']")" "$n"
+eq "sort: files[out].write_syscalls" "$(json "$T/r.out.jsonl" "[f['write_syscalls'] for f in r[-1]['files'] if f['path'] == '$T/out']")" "[$n]"
+
+m=$(st log sh -c 'i=0; while [ $i -lt 500 ]; do echo "line $i"; i=$((i + 1)); done >>"$1"' sh "$T/log")
+note "strace: the shell made $m write system calls to its log"
+eq "log: the program's calls" "$(json "$T/r.log.jsonl" "[x['classes']['disk']['writes'] for x in r]")" "[500]"
+eq "log: classes.disk.write_syscalls" "$(json "$T/r.log.jsonl" "[x['classes']['disk']['write_syscalls'] for x in r]")" "[$m]"
+eq "log: coalesce.syscalls" "$(json "$T/r.log.jsonl" "[x['coalesce']['syscalls'] for x in r]")" "[$m]"
+[ "$m" -lt 50 ] || fail "the log's appends were not gathered: $m system calls"
+
+q flush >/dev/null || fail "flush failed"
+stop_d
+ws() { sq "SELECT coalesce(sum(m.disk_write_syscalls), 0) || ' ' || coalesce(sum(m.disk_writes), 0) FROM proc_min m JOIN images i ON i.id = m.image WHERE i.exe LIKE '%/$1'"; }
+eq "collector: sort's disk_write_syscalls, disk_writes" "$(ws sort)" "$n 200000"
+eq "collector: the shell's disk_write_syscalls, disk_writes" "$(ws dash)" "$m 500"
+exit 0
