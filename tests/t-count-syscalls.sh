@@ -3,8 +3,9 @@
 # files that reached the kernel, is what strace sees, not the program's
 # calls: sort writing 200000 lines through stdio (a few hundred flushes),
 # and a shell appending 500 lines to a log the coalescer gathers.  In the
-# exit report (per class and per file) and in the collector's
-# disk_write_syscalls.
+# exit report (per class and per file), in the collector's
+# disk_write_syscalls, and as the WRITES column of `ioshim report` (with
+# and without --file), the program's calls beside it as CALLS.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/collector_lib.sh"
 [ -f "$SHIM" ] || skip "shim not built"
@@ -33,7 +34,18 @@ eq "log: classes.disk.write_syscalls" "$(json "$T/r.log.jsonl" "[x['classes']['d
 eq "log: coalesce.syscalls" "$(json "$T/r.log.jsonl" "[x['coalesce']['syscalls'] for x in r]")" "[$m]"
 [ "$m" -lt 50 ] || fail "the log's appends were not gathered: $m system calls"
 
+# the tables: WRITES is the kernel's, CALLS the program's
+"$IOSHIM" report --file "$T/r.out.jsonl" >"$T/file.txt" || fail "report --file"
+cat "$T/file.txt"
+eq "report --file: WRITES CALLS" "$(awk '$2 == "sort" { print $4, $5 }' "$T/file.txt")" "$n 200000"
+eq "report --file --json: disk_write_syscalls" "$("$IOSHIM" report --file "$T/r.out.jsonl" --json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["totals"]["disk_write_syscalls"])')" "$n"
 q flush >/dev/null || fail "flush failed"
+"$IOSHIM" report --socket "$S" --since 1h --by exe >"$T/exe.txt" || fail "report"
+cat "$T/exe.txt"
+eq "report --by exe: sort's WRITES CALLS" "$(awk '/\/sort \(/ { print $2, $3 }' "$T/exe.txt")" "$n 200000"
+grep -q "in $((n + m)) write system calls (the programs' write calls: 200500)" "$T/exe.txt" ||
+	fail "report: totals line"
 stop_d
 ws() { sq "SELECT coalesce(sum(m.disk_write_syscalls), 0) || ' ' || coalesce(sum(m.disk_writes), 0) FROM proc_min m JOIN images i ON i.id = m.image WHERE i.exe LIKE '%/$1'"; }
 eq "collector: sort's disk_write_syscalls, disk_writes" "$(ws sort)" "$n 200000"
