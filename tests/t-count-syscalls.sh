@@ -50,4 +50,15 @@ stop_d
 ws() { sq "SELECT coalesce(sum(m.disk_write_syscalls), 0) || ' ' || coalesce(sum(m.disk_writes), 0) FROM proc_min m JOIN images i ON i.id = m.image WHERE i.exe LIKE '%/$1'"; }
 eq "collector: sort's disk_write_syscalls, disk_writes" "$(ws sort)" "$n 200000"
 eq "collector: the shell's disk_write_syscalls, disk_writes" "$(ws dash)" "$m 500"
+
+# other stdio shapes: full buffering, line buffering, unbuffered, big
+# lines; the shim's count is strace's
+seq 1 5000 >"$T/small"
+i=0
+for cmd in "sed p $T/small" "stdbuf -oL sed p $T/small" "stdbuf -o0 sed p $T/small" \
+    "od -A x -t x1z $T/small" "awk '{ printf \"%0900d\\n\", \$1 }' $T/small"; do
+	i=$((i + 1))
+	k=$(st s$i sh -c "$cmd >$T/s$i")
+	eq "$cmd: write_syscalls" "$(json "$T/r.s$i.jsonl" "sum(f['write_syscalls'] for x in r for f in x['files'] if f['path'] == '$T/s$i')")" "$k"
+done
 exit 0
