@@ -340,6 +340,14 @@ apply_proc(struct image *im, const struct iw_proc *p)
 	RISE(im->cur[C_FLUSH_SYSCALLS], p->co.syscalls);
 	RISE(im->cur[C_FLUSH_BYTES], p->co.bytes);
 	RISE(im->cur[C_FLUSH_ERRORS], p->co.errors);
+	/* The image's own storage I/O: /proc/PID/io would add its reaped
+	 * children's (an older shim sends none: sample_kio then). */
+	if (p->k.flags & IW_K_OWN) {
+		im->kio_shim = 1;
+		RISE(im->cur[C_KREAD_BYTES], p->k.read_bytes);
+		RISE(im->cur[C_KWRITE_BYTES], p->k.write_bytes);
+	}
+	RISE(im->cur[C_DISK_WSYS], p->k.write_syscalls[IW_DISK]);
 	memcpy(im->reasons, p->co.reasons, sizeof(im->reasons));
 	im->have_proc = 1;
 }
@@ -367,6 +375,8 @@ sample_kio(struct agg *a, struct image *im)
 {
 	uint64_t st, rb, wb, old[NPC];
 
+	if (im->kio_shim)
+		return;		/* the shim's own figures (apply_proc) */
 	if (proc_start_ticks(im->pid, &st) != 0 || st != im->start_ticks)
 		return;
 	if (proc_io(im->pid, &rb, &wb) != 0)

@@ -50,6 +50,7 @@ struct image {
 	int32_t		 end_code;
 	int		 have_proc;	/* got at least one IW_PROC */
 	int		 kio_init;	/* base has a /proc/PID/io sample */
+	int		 kio_shim;	/* the shim sends its own figures */
 	int		 meta_dirty;	/* comm/exe/state to be stored */
 	time_t		 first_seen;
 	time_t		 last_seen;

@@ -116,6 +116,27 @@ sql_exe_fill(sqlite3 *db, const char *to, const char *tsexpr, const char *from,
 	return sql_exec(db, sql);
 }
 
+/* A counter column added to table unless it has it; 0 done. */
+static int
+add_column(sqlite3 *db, const char *table, const char *col)
+{
+	char sql[256];
+	sqlite3_stmt *s;
+	int have = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM pragma_table_info('%s')"
+	    " WHERE name = '%s'", table, col);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	have = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	if (have)
+		return 0;
+	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s INTEGER NOT"
+	    " NULL DEFAULT 0", table, col);
+	return sql_exec(db, sql) == SQLITE_OK ? 0 : -1;
+}
+
 int
 schema_migrate(sqlite3 *db)
 {
@@ -237,7 +258,20 @@ schema_migrate(sqlite3 *db)
 		    "1") != SQLITE_OK)
 			goto fail;
 	}
-	/* Later versions: if (v < 4) { ALTER TABLE ... } and so on. */
+	if (v < 4) {
+		/*
+		 * Version 4: disk_write_syscalls, the write system calls to
+		 * disk files that reached the kernel (the tables made above
+		 * for an older version have it already).
+		 */
+		if (add_column(db, "proc_min", "disk_write_syscalls") != 0 ||
+		    add_column(db, "proc_hour", "disk_write_syscalls") != 0 ||
+		    add_column(db, "proc_hour", "disk_write_syscalls_max") != 0 ||
+		    add_column(db, "exe_min", "disk_write_syscalls") != 0 ||
+		    add_column(db, "exe_hour", "disk_write_syscalls") != 0)
+			goto fail;
+	}
+	/* Later versions: if (v < 5) { ALTER TABLE ... } and so on. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA);
 	if (sql_exec(db, sql) != SQLITE_OK || sql_exec(db, "COMMIT") != SQLITE_OK)
 		goto fail;

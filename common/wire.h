@@ -92,6 +92,22 @@ struct iw_coalesce {
 	uint64_t	reasons[IW_NREASON];	/* flushes per enum iw_reason */
 };
 
+/*
+ * The kernel's side, at the end of struct iw_proc (a shim older than it
+ * sends the struct without it: IW_PROC_V1_SIZE bytes, which the receiver
+ * takes as all zero here, flags included).
+ */
+#define IW_K_OWN	0x1	/* read_bytes, write_bytes are filled in */
+struct iw_kernel {
+	uint64_t	flags;		/* IW_K_* */
+	uint64_t	read_bytes;	/* the image's own storage I/O since it */
+	uint64_t	write_bytes;	/* started (getrusage RUSAGE_SELF: its
+					 * threads, not its reaped children) */
+	uint64_t	write_syscalls[2];	/* IW_DISK, IW_MEMFS: write system
+					 * calls that reached the kernel, stdio
+					 * flushes and coalescer flushes included */
+};
+
 struct iw_proc {
 	struct iw_hdr	h;		/* type IW_PROC */
 	uint32_t	ppid;
@@ -105,7 +121,9 @@ struct iw_proc {
 	struct iw_coalesce co;
 	char		comm[IW_COMM_MAX];	/* NUL-terminated */
 	char		exe[IW_EXE_MAX];	/* NUL-terminated, may be cut */
+	struct iw_kernel k;
 };
+#define IW_PROC_V1_SIZE	(sizeof(struct iw_proc) - sizeof(struct iw_kernel))
 
 /* One file row; path_len bytes of path follow, then zero padding to 8. */
 struct iw_file {

@@ -52,6 +52,7 @@ new_image(void)
 {
 	image_start_ns = shim_wall_ns();
 	image_start_ticks = 0;
+	kio_start();
 }
 
 /* Write held bytes, report, and send the last message; once per image. */

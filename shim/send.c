@@ -223,6 +223,10 @@ send_proc(int final, int reason, int code)
 	p->co.errors = pc.co_errors;
 	for (r = 0; r < IW_NREASON; r++)
 		p->co.reasons[r] = pc.co_reasons[r];
+	p->k.flags = IW_K_OWN;
+	kio_own(&p->k.read_bytes, &p->k.write_bytes);
+	p->k.write_syscalls[IW_DISK] = pt.cls[IW_DISK][C_SYSW] + p->co.syscalls;
+	p->k.write_syscalls[IW_MEMFS] = pt.cls[IW_MEMFS][C_SYSW];
 	prctl(PR_GET_NAME, p->comm);
 	p->comm[IW_COMM_MAX - 1] = '\0';
 	memcpy(p->exe, image_exe, sizeof(p->exe));

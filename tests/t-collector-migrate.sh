@@ -33,15 +33,15 @@ sq "DROP TABLE exe_hour; DROP TABLE exe_min; DROP INDEX paths_last;
   UPDATE meta SET value = $H WHERE key = 'rolled_upto';"
 eq "schema 2 planted" "$(sq 'PRAGMA user_version')" 2
 start_d
-grep -q "migrated from schema 2 to 3" "$T/d.log" || fail "no migration logged: $(cat "$T/d.log")"
-eq "schema" "$(sq 'PRAGMA user_version')" 3
+grep -q "migrated from schema 2 to 4" "$T/d.log" || fail "no migration logged: $(cat "$T/d.log")"
+eq "schema" "$(sq 'PRAGMA user_version')" 4
 eq "1-minute indexes dropped" "$(sq "SELECT count(*) FROM sqlite_master WHERE name IN ('proc_min_image', 'file_min_image')")" 0
 eq "exe_hour filled from proc_hour" "$(sq "SELECT group_concat((ts - $H) || ' ' || exe || ' ' || uid || ' ' || disk_write_bytes || ' ' || fsyncs, ', ') FROM (SELECT * FROM exe_hour ORDER BY ts, exe, uid)")" \
     "-7200 /usr/bin/alpha 0 100 1, -7200 /usr/bin/alpha 1000 200 0, -7200 /usr/bin/beta 0 1000 5, -3600 /usr/bin/alpha 0 300 2"
 eq "proc_hour kept" "$(sq 'SELECT count(*), total(disk_write_bytes) FROM proc_hour')" "4|1600.0"
 eq "proc_min kept" "$(sq 'SELECT count(*) FROM proc_min')" 3
 eq "paths.last_ts set" "$(sq 'SELECT count(*) FROM paths WHERE last_ts IS NULL')" 0
-eq "health schema" "$(q health | python3 -c 'import json, sys; print(json.load(sys.stdin)["db"]["schema"])')" 3
+eq "health schema" "$(q health | python3 -c 'import json, sys; print(json.load(sys.stdin)["db"]["schema"])')" 4
 q top by=exe from=$(( H - 7200 )) to=$(( now + 60 )) >"$T/top.json" || fail "top by=exe failed"
 eq "top by=exe: exe, processes, disk bytes, fsyncs" \
     "$(json "$T/top.json" '[(x["exe"], x["processes"], x["disk_write_bytes"], x["fsyncs"]) for x in r[0]["rows"]]')" \
@@ -55,7 +55,7 @@ eq "top by=exe, minutes, limit 1" "$(json "$T/top3.json" '[(x["exe"], x["process
     "[('/usr/bin/alpha', 2, 12)]"
 stop_d
 
-# A second start finds schema 3 and migrates nothing.
+# A second start finds schema 4 and migrates nothing.
 : >"$T/d.log"
 start_d
 stop_d

@@ -28,6 +28,11 @@
  *	one image of EXE whose reports say disk write_bytes = V (and
  *	writes = V / 10), in order, pausing where asked; the last one is its
  *	END.  Prints "pid=PID".
+ *   wire_send SOCK kernel EXE WB WS
+ *	one image of EXE, one END report with disk write_bytes 1000 and the
+ *	kernel's figures (struct iw_kernel): write_bytes WB, disk
+ *	write_syscalls WS; with WB "v1", the report an older shim sends
+ *	(IW_PROC_V1_SIZE bytes, no iw_kernel).  Prints "pid=PID".
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -492,6 +497,32 @@ values(const char *exe, int n, char **v)
 	return 0;
 }
 
+static int
+kernel(const char *exe, const char *wb, const char *ws)
+{
+	struct img im;
+
+	memset(&im, 0, sizeof(im));
+	im.image_ns = now_ns();
+	strcpy(im.p.comm, "kernel");
+	snprintf(im.p.exe, sizeof(im.p.exe), "%s", exe);
+	im.p.cls[IW_DISK].write_bytes = 1000;
+	im.p.cls[IW_DISK].writes = 10;
+	printf("pid=%d\n", (int)getpid());
+	fflush(stdout);
+	if (strcmp(wb, "v1") == 0) {
+		im.p.state = IW_END;
+		im.p.end_reason = IW_END_EXIT;
+		hdr(&im.p.h, IW_PROC, IW_PROC_V1_SIZE, ++im.seq, im.image_ns);
+		return xsend(&im.p, IW_PROC_V1_SIZE, 1) == 0 ? 0 : 1;
+	}
+	im.p.k.flags = IW_K_OWN;
+	im.p.k.write_bytes = strtoull(wb, NULL, 10);
+	im.p.k.write_syscalls[IW_DISK] = strtoull(ws, NULL, 10);
+	send_proc(&im, 1);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -586,6 +617,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[2], "huge") == 0 && argc > 4)
 		return huge(atoi(argv[3]), atoi(argv[4]), argc > 5 &&
 		    strncmp(argv[5], "go=", 3) == 0 ? argv[5] + 3 : NULL);
+	if (strcmp(argv[2], "kernel") == 0 && argc == 6)
+		return kernel(argv[3], argv[4], argv[5]);
 	if (strcmp(argv[2], "values") == 0 && argc > 4)
 		return values(argv[3], argc - 4, argv + 4);
 	fprintf(stderr, "unknown mode %s\n", argv[2]);
