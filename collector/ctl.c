@@ -240,8 +240,20 @@ body_start(struct client *c, size_t l)
 {
 	size_t want, have;
 
-	if (!import_is_request(c->in, l, &want) || want == 0)
+	if (!import_is_request(c->in, l, &want))
 		return 0;
+	if (want == 0) {	/* import-pos, or a batch of nothing */
+		jb_reset(&c->out);
+		import_answer(c->in, l, "", 0, c->uid, c->gid, &c->out);
+		jb_raw(&c->out, "\n", 1);
+		bound_reply(c);
+		c->outoff = 0;
+		c->outstart = time(NULL);
+		memmove(c->in, c->in + l + 1, c->inlen - l - 1);
+		c->inlen -= l + 1;
+		c->reqstart = c->outstart;
+		return 1;
+	}
 	if (want > IMP_BODY_MAX || (c->body = malloc(want)) == NULL) {
 		reply_error(c, want > IMP_BODY_MAX ?
 		    "{\"error\":\"batch too large\"}\n" :
