@@ -131,12 +131,24 @@ escape(struct ps *s, char *o, size_t *n)
 	return 0;
 }
 
+/* Bytes up to the next quote, backslash or control character. */
+static size_t
+plain_run(const char *p, const char *e)
+{
+	const char *b = p;
+
+	while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+		p++;
+	return (size_t)(p - b);
+}
+
 /* A string into buf (cap bytes with its NUL); NULL buf: skip it. */
 static int
 str(struct ps *s, char *buf, size_t cap, size_t *lenp)
 {
 	size_t len = 0, n;
 	char tmp[4];
+	const char *src;
 
 	if (eat(s, '"') != 0)
 		return -1;
@@ -147,16 +159,18 @@ str(struct ps *s, char *buf, size_t cap, size_t *lenp)
 			s->p++;
 			if (escape(s, tmp, &n) != 0)
 				return fail(s, "not JSON: bad escape");
+			if (n == 1 && tmp[0] == '\0')
+				return fail(s, "NUL in a string");
+			src = tmp;
 		} else {
-			tmp[0] = *s->p++;
-			n = 1;
+			n = plain_run(s->p, s->e);
+			src = s->p;
+			s->p += n;
 		}
 		if (buf != NULL) {
 			if (len + n >= cap)
 				return fail(s, "string too long");
-			if (memchr(tmp, '\0', n) != NULL)
-				return fail(s, "NUL in a string");
-			memcpy(buf + len, tmp, n);
+			memcpy(buf + len, src, n);
 		}
 		len += n;
 	}

@@ -22,12 +22,37 @@ enum {
 	I_EHOUR, I_FHOUR, I_POS_GET, I_POS_PUT, NISTMT
 };
 
+/* A batch's rows per executable, uid and window (or hour), summed in
+ * memory and written once at its commit. */
+struct exe_acc {
+	int64_t		 ts;
+	int		 hourly;
+	uid_t		 uid;
+	char		*exe;
+	uint64_t	 v[NPC];
+};
+
+/* A batch's path ids (paths rows are only removed between batches). */
+struct path_ent {
+	char		*path;
+	int64_t		 id;
+};
+
+#define PATH_CACHE	256
+
 struct impstore {
 	sqlite3_stmt	*st[NISTMT];
+	struct exe_acc	*ex;
+	size_t		 nex, capex;
+	uint32_t	*exh;		/* hash: index + 1, 0 empty */
+	size_t		 exhsz;
+	struct path_ent	 pc[PATH_CACHE];
 	char		 host[IMP_HOST_MAX];	/* the last host looked up */
 	uid_t		 host_uid;
 	int64_t		 host_id;		/* 0: none */
 };
+
+static void	batch_reset(struct impstore *);
 
 /* An upsert into an hourly table: n and sums add, maxima take the max. */
 static void
@@ -63,8 +88,7 @@ prepare(struct store *s, struct impstore *is)
 		    " gid, ppid, comm, exe, first_ts, last_ts, state,"
 		    " end_reason, end_code, seq, base, host) VALUES(?1, ?2,"
 		    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, 0, ?13, ?14)"
-		    " ON CONFLICT(pid, start_ticks, image_ns) DO NOTHING"
-		    " RETURNING id",
+		    " ON CONFLICT(pid, start_ticks, image_ns) DO NOTHING",
 		[I_POS_GET] = "SELECT off, line, size, head, tail FROM"
 		    " import_pos WHERE uid = ?1 AND dev = ?2 AND ino = ?3",
 		[I_POS_PUT] = "INSERT INTO import_pos(uid, dev, ino, path, off,"
@@ -142,8 +166,128 @@ impstore_free(struct store *s)
 		return;
 	for (i = 0; i < NISTMT; i++)
 		sqlite3_finalize(is->st[i]);
+	batch_reset(is);
+	free(is->ex);
+	free(is->exh);
 	free(is);
 	s->imp = NULL;
+}
+
+static uint64_t
+exe_hash(int64_t ts, int hourly, uid_t uid, const char *exe)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)ts ^
+	    ((uint64_t)uid << 32) ^ (uint64_t)hourly;
+
+	for (; *exe != '\0'; exe++)
+		h = (h ^ (unsigned char)*exe) * 0x100000001b3ULL;
+	return h;
+}
+
+static int
+exe_rehash(struct impstore *is, size_t sz)
+{
+	uint32_t *h = calloc(sz, sizeof(*h));
+	size_t i, k;
+
+	if (h == NULL)
+		return -1;
+	for (i = 0; i < is->nex; i++) {
+		struct exe_acc *e = &is->ex[i];
+
+		k = exe_hash(e->ts, e->hourly, e->uid, e->exe) & (sz - 1);
+		while (h[k] != 0)
+			k = (k + 1) & (sz - 1);
+		h[k] = (uint32_t)i + 1;
+	}
+	free(is->exh);
+	is->exh = h;
+	is->exhsz = sz;
+	return 0;
+}
+
+/* Add v to the batch's row of (ts, hourly, uid, exe). */
+static int
+exe_add(struct impstore *is, int64_t ts, int hourly, uid_t uid,
+    const char *exe, const uint64_t v[NPC])
+{
+	struct exe_acc *e;
+	size_t k;
+	int c;
+
+	if ((is->nex + 1) * 2 > is->exhsz && exe_rehash(is, is->exhsz ?
+	    is->exhsz * 2 : 256) != 0)
+		return SQLITE_NOMEM;
+	k = exe_hash(ts, hourly, uid, exe) & (is->exhsz - 1);
+	for (; is->exh[k] != 0; k = (k + 1) & (is->exhsz - 1)) {
+		e = &is->ex[is->exh[k] - 1];
+		if (e->ts == ts && e->hourly == hourly && e->uid == uid &&
+		    strcmp(e->exe, exe) == 0)
+			goto add;
+	}
+	if (is->nex == is->capex) {
+		size_t n = is->capex ? is->capex * 2 : 64;
+		struct exe_acc *nv = reallocarray(is->ex, n, sizeof(*nv));
+
+		if (nv == NULL)
+			return SQLITE_NOMEM;
+		is->ex = nv;
+		is->capex = n;
+	}
+	e = &is->ex[is->nex];
+	memset(e, 0, sizeof(*e));
+	if ((e->exe = strdup(exe)) == NULL)
+		return SQLITE_NOMEM;
+	e->ts = ts;
+	e->hourly = hourly;
+	e->uid = uid;
+	is->exh[k] = (uint32_t)++is->nex;
+add:
+	for (c = 0; c < NPC; c++)
+		e->v[c] = sat_add(e->v[c], v[c]);
+	return SQLITE_OK;
+}
+
+/* Forget the batch's executables and path ids. */
+static void
+batch_reset(struct impstore *is)
+{
+	size_t i;
+
+	for (i = 0; i < is->nex; i++)
+		free(is->ex[i].exe);
+	is->nex = 0;
+	if (is->exh != NULL)
+		memset(is->exh, 0, is->exhsz * sizeof(*is->exh));
+	for (i = 0; i < PATH_CACHE; i++) {
+		free(is->pc[i].path);
+		is->pc[i].path = NULL;
+	}
+}
+
+static int done(sqlite3_stmt *);
+
+/* The batch's exe_min and exe_hour rows. */
+static int
+exe_write(struct impstore *is)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int c, rc;
+
+	for (i = 0; i < is->nex; i++) {
+		struct exe_acc *e = &is->ex[i];
+
+		st = is->st[e->hourly ? I_EHOUR : I_EMIN];
+		sqlite3_bind_int64(st, 1, e->ts);
+		sqlite3_bind_text(st, 2, e->exe, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, e->uid);
+		for (c = 0; c < NPC; c++)
+			sqlite3_bind_int64(st, 4 + c, (int64_t)sat_of(e->v[c]));
+		if ((rc = done(st)) != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
 }
 
 static int
@@ -220,12 +364,18 @@ impstore_begin(struct store *s)
 int
 impstore_end(struct store *s, int commit)
 {
-	int rc;
+	struct impstore *is = s->imp;
+	int rc = SQLITE_OK;
 
-	if (commit && (rc = sql_exec(s->db, "COMMIT")) == SQLITE_OK)
+	if (commit && is != NULL)
+		rc = exe_write(is);
+	if (is != NULL)
+		batch_reset(is);
+	if (commit && rc == SQLITE_OK &&
+	    (rc = sql_exec(s->db, "COMMIT")) == SQLITE_OK)
 		return SQLITE_OK;
-	if (s->imp != NULL)
-		((struct impstore *)s->imp)->host_id = 0;
+	if (is != NULL)
+		is->host_id = 0;
 	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return commit ? rc : SQLITE_OK;
 }
@@ -310,11 +460,9 @@ image_row(struct store *s, struct impstore *is, const struct imp_who *w,
 	sqlite3_bind_int64(st, 12, r->end_code);
 	sqlite3_bind_blob(st, 13, r->pc, sizeof(r->pc), SQLITE_STATIC);
 	sqlite3_bind_text(st, 14, w->host, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+	if ((rc = done(st)) == SQLITE_OK && sqlite3_changes(s->db) == 1)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return rc;
 }
 
 /*
@@ -371,19 +519,37 @@ proc_rows(struct impstore *is, const struct imp_who *w,
 		sqlite3_bind_int64(st, n++, (int64_t)max[c]);
 	if ((rc = done(st)) != SQLITE_OK)
 		return rc;
-	st = is->st[hourly ? I_EHOUR : I_EMIN];
-	sqlite3_bind_int64(st, 1, ts);
-	sqlite3_bind_text(st, 2, r->exe, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, w->uid);
-	for (c = 0; c < NPC; c++)
-		sqlite3_bind_int64(st, 4 + c, (int64_t)sum[c]);
-	t->rows += 2;
-	return done(st);
+	t->rows++;
+	return exe_add(is, ts, hourly, w->uid, r->exe, sum);
 }
+
+static int path_lookup(struct store *, const char *, size_t, time_t,
+    int64_t *);
 
 /* paths.id of a file's path, made if new. */
 static int
 path_id(struct store *s, const char *path, size_t plen, time_t now,
+    int64_t *id)
+{
+	struct impstore *is = s->imp;
+	struct path_ent *pe;
+	int rc;
+
+	pe = &is->pc[(exe_hash(0, 0, 0, path) >> 7) % PATH_CACHE];
+	if (pe->path != NULL && strcmp(pe->path, path) == 0) {
+		*id = pe->id;
+		return SQLITE_OK;
+	}
+	if ((rc = path_lookup(s, path, plen, now, id)) == SQLITE_OK) {
+		free(pe->path);
+		if ((pe->path = strdup(path)) != NULL)
+			pe->id = *id;
+	}
+	return rc;
+}
+
+static int
+path_lookup(struct store *s, const char *path, size_t plen, time_t now,
     int64_t *id)
 {
 	sqlite3_stmt *st = s->st[S_PATH_SEL];
