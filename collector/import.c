@@ -24,6 +24,7 @@
 #include "import.h"
 #include "ioshimd.h"
 #include "log.h"
+#include "metrics.h"
 #include "query_impl.h"
 
 #define BAD_LISTED	100		/* bad lines named in one reply */
@@ -385,6 +386,7 @@ import_batch(const struct args *a, const char *body, size_t blen, uid_t uid,
 	    w.now)) != 0 || (rc = impstore_end(D.st, 1)) != 0)
 		goto dberr;
 	D.imported += b.t.stored;
+	metrics_imported(b.t.stored, b.t.known, b.bad, b.t.pc);
 	batch_reply(j, a, &b, &errs);
 	jb_free(&errs);
 	return;

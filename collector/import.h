@@ -46,6 +46,7 @@ struct imp_tally {
 	uint64_t	 expired;	/* ended before the hourly retention */
 	uint64_t	 files_over;	/* file rows past --max-files */
 	uint64_t	 rows;
+	uint64_t	 pc[NPC];	/* the stored records' counters summed */
 };
 
 /* ctl.c: a line starting with an import verb; *body: its bytes= value. */

@@ -657,7 +657,7 @@ impstore_record(struct store *s, const struct imp_who *w,
 	int64_t hours_cut = w->now - (int64_t)s->o.keep_hours * 86400;
 	int64_t start = r->start_ms / 1000, end = r->end_ms / 1000, id;
 	struct spread sp;
-	int rc;
+	int rc, c;
 
 	if (is == NULL)
 		return SQLITE_ERROR;
@@ -684,5 +684,7 @@ impstore_record(struct store *s, const struct imp_who *w,
 		return rc;
 	t->stored++;
 	t->files_over += r->files_over;
+	for (c = 0; c < NPC; c++)
+		t->pc[c] = sat_add(t->pc[c], r->pc[c]);
 	return SQLITE_OK;
 }

@@ -193,6 +193,7 @@ struct tsum {
 	char		*exe;		/* by=exe: the key */
 	int64_t		 pid, uid, nimg;
 	char		*comm;
+	char		*host;		/* imported from (images.host) */
 	int		 chosen;	/* top_exe: among the best */
 	double		 v[NPC];
 };
@@ -264,6 +265,8 @@ tsum_reply(struct jbuf *j, const struct request *rq, struct tsum *t,
 			jb_ki64(j, "uid", t[i].uid);
 			jb_kstr(j, "comm", t[i].comm);
 			jb_kstr(j, "exe", t[i].exe);
+			if (t[i].host != NULL)
+				jb_kstr(j, "host", t[i].host);
 		} else {
 			jb_kstr(j, "exe", t[i].exe);
 			jb_ki64(j, "processes", t[i].nimg);
@@ -386,8 +389,8 @@ top_sum(struct jbuf *j, const struct request *rq, uid_t client,
 			goto out;
 	}
 	/* Names of the images that had rows. */
-	if (sqlite3_prepare_v2(store_db(D.st), "SELECT pid, uid, comm, exe"
-	    " FROM images WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(store_db(D.st), "SELECT pid, uid, comm, exe,"
+	    " host FROM images WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	for (i = 0, nt = 0; i < n; i++) {
 		if (t[i].nimg == 0)
@@ -401,6 +404,8 @@ top_sum(struct jbuf *j, const struct request *rq, uid_t client,
 			t[nt].comm = strdup(txt != NULL ? txt : "");
 			txt = (const char *)sqlite3_column_text(st, 3);
 			t[nt].exe = strdup(txt != NULL ? txt : "");
+			txt = (const char *)sqlite3_column_text(st, 4);
+			t[nt].host = txt != NULL ? strdup(txt) : NULL;
 		} else {	/* no image row: the SQL join drops it too */
 			sqlite3_reset(st);
 			continue;
@@ -416,6 +421,7 @@ out_t:
 	for (i = 0; i < nt; i++) {
 		free(t[i].exe);
 		free(t[i].comm);
+		free(t[i].host);
 	}
 out:
 	sqlite3_finalize(st);
@@ -710,7 +716,7 @@ toprange_reply(struct jbuf *j, const struct request *rq, uid_t client)
 	}
 	if (rq->by == BY_PROCESS)
 		snprintf(sql, sqlsz, "SELECT i.pid, i.uid, i.comm, i.exe,"
-		    " 1");
+		    " i.host");
 	else if (rq->by == BY_EXE)
 		snprintf(sql, sqlsz, "SELECT 0, 0, '', i.exe,"
 		    " count(DISTINCT x.image)");
@@ -749,6 +755,9 @@ toprange_reply(struct jbuf *j, const struct request *rq, uid_t client)
 			jb_ki64(j, "uid", sqlite3_column_int64(st, 1));
 			jb_kstr(j, "comm", (const char *)sqlite3_column_text(st, 2));
 			jb_kstr(j, "exe", (const char *)sqlite3_column_text(st, 3));
+			if (sqlite3_column_type(st, 4) == SQLITE_TEXT)
+				jb_kstr(j, "host", (const char *)
+				    sqlite3_column_text(st, 4));
 		} else if (rq->by == BY_EXE) {
 			jb_kstr(j, "exe", (const char *)sqlite3_column_text(st, 3));
 			jb_ki64(j, "processes", sqlite3_column_int64(st, 4));

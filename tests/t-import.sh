@@ -6,7 +6,8 @@
 # records; a partial last line waits for its end; malformed lines (not
 # JSON, wrong types, absurd values, a line of 3 MB) are named with their
 # file:line and skipped, the good lines around them stored; records of
-# images the collector saw live are not stored twice.
+# images the collector saw live are not stored twice.  top over a range
+# and /metrics tell imported history from local.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/collector_lib.sh"
 command -v gzip >/dev/null || skip "no gzip"
@@ -23,7 +24,9 @@ images() { sq "SELECT count(*) FROM images WHERE host IS NOT NULL"; }
 work "dd if=/dev/zero of='$T/a' bs=4k count=50 status=none; cat '$T/a' >'$T/b'; gzip -c '$T/b' >'$T/c.gz'; ls '$T' >/dev/null"
 n1=$(wc -l <"$R")
 [ "$n1" -ge 4 ] || fail "the workload wrote $n1 records"
-start_d
+command -v curl >/dev/null || skip "no curl"
+PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_d --http "127.0.0.1:$PORT"
 imp "$R" >"$T/o1" 2>"$T/e1" || { cat "$T/e1"; fail "import failed"; }
 cat "$T/o1"
 eq "imported" "$(cat "$T/o1")" "imported $n1 records (0 known already, 0 older than the retention, 0 lines skipped)"
@@ -33,6 +36,14 @@ eq "marked imported, host unknown, importer's uid" \
     "$(sq "SELECT DISTINCT host, uid, start_ticks < 0 FROM images")" "unknown|$(id -u)|1"
 eq "exe_min = proc_min" "$(sq 'SELECT sum(disk_write_bytes), sum(opens) FROM exe_min')" \
     "$(sq 'SELECT sum(disk_write_bytes), sum(opens) FROM proc_min')"
+
+q top from=-1h limit=100 >"$T/top.json" || fail "top failed"
+eq "top rows: host of every imported one" "$(json "$T/top.json" 'sorted(set(x.get("host") for x in r[0]["rows"]))')" "['unknown']"
+eq "top rows: all of them" "$(json "$T/top.json" 'len(r[0]["rows"])')" "$n1"
+curl -fsS "http://127.0.0.1:$PORT/metrics" >"$T/m" || fail "no /metrics"
+eq "/metrics: records stored" "$(sed -n 's/^ioshim_imported_records_total{result="stored"} //p' "$T/m")" "$n1"
+eq "/metrics: imported disk write bytes" "$(sed -n 's/^ioshim_imported_write_bytes_total{class="disk"} //p' "$T/m")" \
+    "$(want "$R" | head -n 1 | cut -d'|' -f2)"
 
 # Again: nothing added.
 imp "$R" >"$T/o2" || fail "second import failed"
