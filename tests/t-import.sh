@@ -44,6 +44,12 @@ curl -fsS "http://127.0.0.1:$PORT/metrics" >"$T/m" || fail "no /metrics"
 eq "/metrics: records stored" "$(sed -n 's/^ioshim_imported_records_total{result="stored"} //p' "$T/m")" "$n1"
 eq "/metrics: imported disk write bytes" "$(sed -n 's/^ioshim_imported_write_bytes_total{class="disk"} //p' "$T/m")" \
     "$(want "$R" | head -n 1 | cut -d'|' -f2)"
+"$IOSHIM" report --socket "$S" --since 1h --limit 100 >"$T/rep" || fail "report failed"
+eq "report: every imported row marked" "$(grep -c 'imported@unknown' "$T/rep")" "$n1"
+dpid=$(json "$R" '[x["pid"] for x in r if x["comm"] == "dd"][0]')
+q process "$dpid" >"$T/p.json" || fail "process query failed"
+eq "process: imported, unverified" "$(json "$T/p.json" '(r[0]["host"], r[0]["imported"], r[0]["verified"], r[0]["totals"]["disk_write_bytes"])')" \
+    "('unknown', True, False, 204800)"
 
 # Again: nothing added.
 imp "$R" >"$T/o2" || fail "second import failed"
