@@ -104,50 +104,81 @@ connect_ctl(const struct opts *o)
 	return 0;
 }
 
+static size_t rlen;
+
 static void
 disconnect(void)
 {
 	if (conn != -1)
 		close(conn);
 	conn = -1;
+	rlen = 0;
 }
 
-/* Send line (and body), read the one-line reply; NULL if the collector
- * went away (the connection is closed then). */
-static struct jv *
-exchange(const char *line, const char *body, size_t blen)
+static void
+gone(void)
 {
-	static char buf[REPLY_MAX];
-	struct pollfd p = { conn, POLLIN, 0 };
-	size_t len = 0;
-	ssize_t r;
-	char *nl;
+	warnx("import: the collector at %s went away", ctlpath);
+	disconnect();
+}
 
+/* Send line (and body); 0 ok, -1 if the collector went away. */
+static int
+send_req(const char *line, const char *body, size_t blen)
+{
+	if (conn == -1)
+		return -1;
 	if (writeall(conn, line, strlen(line)) != 0 ||
 	    writeall(conn, "\n", 1) != 0 ||
-	    (blen > 0 && writeall(conn, body, blen) != 0))
-		goto gone;
-	for (;;) {
-		if (poll(&p, 1, 120000) <= 0)
-			goto gone;
-		r = read(conn, buf + len, sizeof(buf) - 1 - len);
+	    (blen > 0 && writeall(conn, body, blen) != 0)) {
+		gone();
+		return -1;
+	}
+	return 0;
+}
+
+/* Read one reply line; NULL if the collector went away (the connection
+ * is closed then).  Bytes after the line (the next reply, when batches
+ * are pipelined) are kept for the next call. */
+static char rbuf[REPLY_MAX];
+
+static struct jv *
+read_reply(void)
+{
+	struct pollfd p = { conn, POLLIN, 0 };
+	struct jv *v;
+	ssize_t r;
+	char *nl;
+	size_t l;
+
+	while (conn != -1) {
+		if ((nl = memchr(rbuf, '\n', rlen)) != NULL) {
+			*nl = '\0';
+			v = jv_parse(rbuf);
+			l = (size_t)(nl - rbuf) + 1;
+			memmove(rbuf, rbuf + l, rlen - l);
+			rlen -= l;
+			return v;
+		}
+		if (rlen == sizeof(rbuf) - 1 || poll(&p, 1, 120000) <= 0)
+			break;
+		r = read(conn, rbuf + rlen, sizeof(rbuf) - 1 - rlen);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			goto gone;
-		len += (size_t)r;
-		buf[len] = '\0';
-		if ((nl = memchr(buf, '\n', len)) != NULL) {
-			*nl = '\0';
-			return jv_parse(buf);
-		}
-		if (len == sizeof(buf) - 1)
-			goto gone;
+			break;
+		rlen += (size_t)r;
 	}
-gone:
-	warnx("import: the collector at %s went away", ctlpath);
-	disconnect();
+	rlen = 0;
+	if (conn != -1)
+		gone();
 	return NULL;
+}
+
+static struct jv *
+exchange(const char *line, const char *body, size_t blen)
+{
+	return send_req(line, body, blen) == 0 ? read_reply() : NULL;
 }
 
 /* The path as a request word: bytes that are blanks, '%', controls or
@@ -245,6 +276,48 @@ tally(const char *path, struct jv *r, struct totals *t)
 		    "bad") - (e != NULL ? e->n : 0)));
 }
 
+/*
+ * Batches are pipelined one deep: batch k+1 is sent before the reply to
+ * batch k is read, so the file is read while the collector stores.  The
+ * collector takes a batch only where the last one ended, so if batch k
+ * failed, k+1 is refused too ("position moved") and nothing is skipped.
+ */
+static int inflight;	/* a batch whose reply is not read yet */
+
+/* The reply to a batch: 0 stored, 1 the position moved, -1 failed. */
+static int
+batch_reply(const char *path, struct totals *t)
+{
+	struct jv *r;
+	int rc = 0;
+
+	inflight = 0;
+	if ((r = read_reply()) == NULL)
+		return -1;
+	if (jv_error(r) != NULL) {
+		rc = strncmp(jv_error(r), "position moved", 14) == 0 ? 1 : -1;
+		if (rc < 0)
+			warnx("import: %s: %s", path, jv_error(r));
+	} else
+		tally(path, r, t);
+	jv_free(r);
+	return rc;
+}
+
+/* Read the reply still due, if any; rc: the caller's result so far. */
+static int
+drain(const char *path, struct totals *t, int rc)
+{
+	int r2;
+
+	if (!inflight)
+		return rc;
+	r2 = batch_reply(path, t);
+	if (rc == 0)
+		return r2;
+	return rc < 0 || r2 < 0 ? -1 : rc;
+}
+
 /* Send the batch (lines up to f->done); 0 ok, -1 failed, 1 the stored
  * position moved (the file must be looked at again). */
 static int
@@ -253,7 +326,6 @@ send_batch(const struct opts *o, struct impfile *f, struct batch *b,
 {
 	char req[2048], path[1024], ids[64] = "";
 	uint64_t head, tail;
-	struct jv *r;
 	int rc = 0;
 
 	if (f->done == b->from)
@@ -273,15 +345,11 @@ send_batch(const struct opts *o, struct impfile *f, struct batch *b,
 	    (long long)b->line, (long long)impf_size(f),
 	    (unsigned long long)head, (unsigned long long)tail, o->host, path,
 	    ids, b->len);
-	if ((r = exchange(req, b->body, b->len)) == NULL)
+	if (send_req(req, b->body, b->len) != 0)
 		return -1;
-	if (jv_error(r) != NULL) {
-		rc = strncmp(jv_error(r), "position moved", 14) == 0 ? 1 : -1;
-		if (rc < 0)
-			warnx("import: %s: %s", f->path, jv_error(r));
-	} else
-		tally(f->path, r, t);
-	jv_free(r);
+	if (inflight)
+		rc = batch_reply(f->path, t);
+	inflight = 1;
 	b->len = 0;
 	b->records = 0;
 	b->from = f->done;
@@ -316,16 +384,16 @@ pump(const struct opts *o, struct impfile *f, struct batch *b,
 			b->since = time(NULL);
 		if ((b->records >= o->batch || b->len >= BODY_MAX) &&
 		    (rc = send_batch(o, f, b, t)) != 0)
-			return rc;
+			return drain(f->path, t, rc);
 	}
 	if (r < 0) {
 		warn("import: %s", f->path);
-		return -1;
+		return drain(f->path, t, -1);
 	}
-	if (final || b->records == 0 || time(NULL) - b->since >= BATCH_SECS ||
-	    (b->records == 0 && b->len > 0))
-		return send_batch(o, f, b, t);
-	return 0;
+	rc = 0;
+	if (final || b->records == 0 || time(NULL) - b->since >= BATCH_SECS)
+		rc = send_batch(o, f, b, t);
+	return drain(f->path, t, rc);
 }
 
 /* Open path and find where to start in it; 0 ok, -1 error. */
