@@ -441,6 +441,29 @@ for fig, label in (
             fmt(med(vals(fig, "shim", "per_spawn_ns")), "ns"),
             fmt(med(vals(fig, "none", "per_spawn_ns")), "ns")))
 
+# 9. Import ------------------------------------------------------------------
+imp_n = float(P.get("imp_n", "0"))
+for bsz in ("100", "1000"):
+    fig = "imp_rate_" + bsz
+    runs = data.get(fig, {}).get("ioshimd", {}).values()
+    wall = [r["records"] / (r["wall_ns"] / 1e9) for r in runs if r.get("wall_ns")]
+    cpu = [r["records"] / (r["cpu_ticks"] / r["hz"]) for r in runs
+           if r.get("cpu_ticks") and r.get("hz")]
+    if wall:
+        row(9, fig, "import of %d exit-report records, --batch %s%s: records/s" % (
+            imp_n, bsz, " (default)" if bsz == "100" else ""), wall, "/s",
+            (">=", 100000, "≥ 100000/s"),
+            note="per second of the collector's CPU: %s" % fmt(med(cpu), "/s"))
+again = [x / 1e6 for x in vals("imp_again", "ioshimd", "wall_ns")]
+if again:
+    row(9, "imp_again", "import of the same %d records again, unchanged: wall" % imp_n,
+        again, "ms", ("<=", 10, "≤ 10 ms"))
+d = data.get("imp_db", {}).get("ioshimd", {}).get("1", {})
+if d.get("records"):
+    row(9, "imp_db_bytes", "database bytes per imported record (1 file each, "
+        "1-minute rows)", [d["db_bytes"] / d["records"]], "",
+        note="database %s bytes" % fmt(d["db_bytes"], ""))
+
 # Output --------------------------------------------------------------------
 def cells(r):
     med_ = fmt(r["median"], r["unit"])
