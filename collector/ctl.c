@@ -239,6 +239,7 @@ static int
 body_start(struct client *c, size_t l)
 {
 	size_t want, have;
+	int big;
 
 	if (!import_is_request(c->in, l, &want))
 		return 0;
@@ -254,9 +255,9 @@ body_start(struct client *c, size_t l)
 		c->reqstart = c->outstart;
 		return 1;
 	}
-	if (want > IMP_BODY_MAX || (c->body = malloc(want)) == NULL) {
-		reply_error(c, want > IMP_BODY_MAX ?
-		    "{\"error\":\"batch too large\"}\n" :
+	big = want > (c->admin ? IMP_BODY_MAX : IMP_BODY_USER);
+	if (big || (c->body = malloc(want)) == NULL) {
+		reply_error(c, big ? "{\"error\":\"batch too large\"}\n" :
 		    "{\"error\":\"out of memory\"}\n");
 		c->outoff = 0;
 		c->outstart = time(NULL);

@@ -17,6 +17,7 @@
 #include "store.h"
 
 #define IMP_BODY_MAX	(16u << 20)	/* bytes of records in one batch */
+#define IMP_BODY_USER	(4u << 20)	/* the same for a non-administrator */
 #define IMP_BATCH_MAX	10000		/* records in one batch */
 #define IMP_HOST_MAX	256
 

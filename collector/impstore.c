@@ -328,15 +328,38 @@ impstore_pos_get(struct store *s, uid_t uid, int64_t dev, int64_t ino,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/*
+ * Positions of files not imported for longer than the hourly retention go,
+ * once an hour: their records are gone too (a file imported again is
+ * read from its start, and what it holds then is older than retention
+ * or stored already).
+ */
+static int
+pos_expire(struct store *s, time_t now)
+{
+	static time_t last;
+	char sql[128];
+
+	if (now - last < 3600)
+		return SQLITE_OK;
+	last = now;
+	snprintf(sql, sizeof(sql), "DELETE FROM import_pos WHERE ts < %lld",
+	    (long long)(now - (int64_t)s->o.keep_hours * 86400));
+	return sql_exec(s->db, sql);
+}
+
 int
 impstore_pos_put(struct store *s, uid_t uid, const struct imp_pos *p,
     const char *path, uint64_t records, uint64_t bad, time_t now)
 {
 	struct impstore *is = get(s);
 	sqlite3_stmt *st;
+	int rc;
 
 	if (is == NULL)
 		return SQLITE_ERROR;
+	if ((rc = pos_expire(s, now)) != SQLITE_OK)
+		return rc;
 	st = is->st[I_POS_PUT];
 	sqlite3_bind_int64(st, 1, uid);
 	sqlite3_bind_int64(st, 2, p->dev);

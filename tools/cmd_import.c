@@ -36,7 +36,8 @@
 #include "ioshim.h"
 #include "jv.h"
 
-#define BODY_MAX	(8u << 20)	/* bytes of records in one batch */
+#define BODY_MAX	(4u << 20)	/* bytes of records in one batch (the
+					   collector takes 4 MiB from anyone) */
 #define BATCH_SECS	2		/* --follow: a batch waits at most */
 #define POLL_MS		250		/* --follow: look for more this often */
 #define REPLY_MAX	(1u << 20)

@@ -28,9 +28,12 @@ impf_open(struct impfile *f, const char *path)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		if (errno == 0 || S_ISREG(st.st_mode) == 0)
-			errno = EINVAL;
+		int e = errno;
+
+		if (fstat(fd, &st) == 0)
+			e = EINVAL;	/* not a regular file */
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	f->fd = fd;
