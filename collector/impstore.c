@@ -677,7 +677,11 @@ impstore_record(struct store *s, const struct imp_who *w,
     const struct imp_rec *r, struct imp_tally *t)
 {
 	struct impstore *is = get(s);
-	int64_t hours_cut = w->now - (int64_t)s->o.keep_hours * 86400;
+	/* The first whole hour the hourly retention keeps: an hourly row
+	 * is stamped with its hour's start, and one before the cut would go
+	 * with the next retention step. */
+	int64_t hours_cut = (w->now - (int64_t)s->o.keep_hours * 86400 +
+	    3599) / 3600 * 3600;
 	int64_t start = r->start_ms / 1000, end = r->end_ms / 1000, id;
 	struct spread sp;
 	int rc, c;
