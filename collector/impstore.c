@@ -12,6 +12,7 @@
 
 #include <bsd/string.h>
 
+#include "impbatch.h"
 #include "import.h"
 #include "log.h"
 #include "sat.h"
@@ -19,40 +20,17 @@
 
 enum {
 	I_HOST_SEL, I_HOST_INS, I_LIVE, I_IMG, I_PMIN, I_EMIN, I_FMIN, I_PHOUR,
-	I_EHOUR, I_FHOUR, I_POS_GET, I_POS_PUT, NISTMT
+	I_EHOUR, I_FHOUR, I_POS_GET, I_POS_PUT, I_PATH_TOUCH, NISTMT
 };
-
-/* A batch's rows per executable, uid and window (or hour), summed in
- * memory and written once at its commit. */
-struct exe_acc {
-	int64_t		 ts;
-	int		 hourly;
-	uid_t		 uid;
-	char		*exe;
-	uint64_t	 v[NPC];
-};
-
-/* A batch's path ids (paths rows are only removed between batches). */
-struct path_ent {
-	char		*path;
-	int64_t		 id;
-};
-
-#define PATH_CACHE	256
 
 struct impstore {
 	sqlite3_stmt	*st[NISTMT];
-	struct exe_acc	*ex;
-	size_t		 nex, capex;
-	uint32_t	*exh;		/* hash: index + 1, 0 empty */
-	size_t		 exhsz;
-	struct path_ent	 pc[PATH_CACHE];
+	struct imp_batch b;		/* impbatch.c */
 	char		 host[IMP_HOST_MAX];	/* the last host looked up */
 	uid_t		 host_uid;
 	int64_t		 host_id;		/* 0: none */
 };
 
-static void	batch_reset(struct impstore *);
 
 /* An upsert into an hourly table: n and sums add, maxima take the max. */
 static void
@@ -89,6 +67,8 @@ prepare(struct store *s, struct impstore *is)
 		    " end_reason, end_code, seq, base, host) VALUES(?1, ?2,"
 		    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, 0, ?13, ?14)"
 		    " ON CONFLICT(pid, start_ticks, image_ns) DO NOTHING",
+		[I_PATH_TOUCH] = "UPDATE paths SET last_ts = ?2 WHERE id = ?1"
+		    " AND coalesce(last_ts, 0) < ?2",
 		[I_POS_GET] = "SELECT off, line, size, head, tail FROM"
 		    " import_pos WHERE uid = ?1 AND dev = ?2 AND ino = ?3",
 		[I_POS_PUT] = "INSERT INTO import_pos(uid, dev, ino, path, off,"
@@ -166,103 +146,9 @@ impstore_free(struct store *s)
 		return;
 	for (i = 0; i < NISTMT; i++)
 		sqlite3_finalize(is->st[i]);
-	batch_reset(is);
-	free(is->ex);
-	free(is->exh);
+	impbatch_free(&is->b);
 	free(is);
 	s->imp = NULL;
-}
-
-static uint64_t
-exe_hash(int64_t ts, int hourly, uid_t uid, const char *exe)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)ts ^
-	    ((uint64_t)uid << 32) ^ (uint64_t)hourly;
-
-	for (; *exe != '\0'; exe++)
-		h = (h ^ (unsigned char)*exe) * 0x100000001b3ULL;
-	return h;
-}
-
-static int
-exe_rehash(struct impstore *is, size_t sz)
-{
-	uint32_t *h = calloc(sz, sizeof(*h));
-	size_t i, k;
-
-	if (h == NULL)
-		return -1;
-	for (i = 0; i < is->nex; i++) {
-		struct exe_acc *e = &is->ex[i];
-
-		k = exe_hash(e->ts, e->hourly, e->uid, e->exe) & (sz - 1);
-		while (h[k] != 0)
-			k = (k + 1) & (sz - 1);
-		h[k] = (uint32_t)i + 1;
-	}
-	free(is->exh);
-	is->exh = h;
-	is->exhsz = sz;
-	return 0;
-}
-
-/* Add v to the batch's row of (ts, hourly, uid, exe). */
-static int
-exe_add(struct impstore *is, int64_t ts, int hourly, uid_t uid,
-    const char *exe, const uint64_t v[NPC])
-{
-	struct exe_acc *e;
-	size_t k;
-	int c;
-
-	if ((is->nex + 1) * 2 > is->exhsz && exe_rehash(is, is->exhsz ?
-	    is->exhsz * 2 : 256) != 0)
-		return SQLITE_NOMEM;
-	k = exe_hash(ts, hourly, uid, exe) & (is->exhsz - 1);
-	for (; is->exh[k] != 0; k = (k + 1) & (is->exhsz - 1)) {
-		e = &is->ex[is->exh[k] - 1];
-		if (e->ts == ts && e->hourly == hourly && e->uid == uid &&
-		    strcmp(e->exe, exe) == 0)
-			goto add;
-	}
-	if (is->nex == is->capex) {
-		size_t n = is->capex ? is->capex * 2 : 64;
-		struct exe_acc *nv = reallocarray(is->ex, n, sizeof(*nv));
-
-		if (nv == NULL)
-			return SQLITE_NOMEM;
-		is->ex = nv;
-		is->capex = n;
-	}
-	e = &is->ex[is->nex];
-	memset(e, 0, sizeof(*e));
-	if ((e->exe = strdup(exe)) == NULL)
-		return SQLITE_NOMEM;
-	e->ts = ts;
-	e->hourly = hourly;
-	e->uid = uid;
-	is->exh[k] = (uint32_t)++is->nex;
-add:
-	for (c = 0; c < NPC; c++)
-		e->v[c] = sat_add(e->v[c], v[c]);
-	return SQLITE_OK;
-}
-
-/* Forget the batch's executables and path ids. */
-static void
-batch_reset(struct impstore *is)
-{
-	size_t i;
-
-	for (i = 0; i < is->nex; i++)
-		free(is->ex[i].exe);
-	is->nex = 0;
-	if (is->exh != NULL)
-		memset(is->exh, 0, is->exhsz * sizeof(*is->exh));
-	for (i = 0; i < PATH_CACHE; i++) {
-		free(is->pc[i].path);
-		is->pc[i].path = NULL;
-	}
 }
 
 static int done(sqlite3_stmt *);
@@ -275,8 +161,8 @@ exe_write(struct impstore *is)
 	size_t i;
 	int c, rc;
 
-	for (i = 0; i < is->nex; i++) {
-		struct exe_acc *e = &is->ex[i];
+	for (i = 0; i < is->b.nex; i++) {
+		struct imp_exe *e = &is->b.ex[i];
 
 		st = is->st[e->hourly ? I_EHOUR : I_EMIN];
 		sqlite3_bind_int64(st, 1, e->ts);
@@ -393,7 +279,7 @@ impstore_end(struct store *s, int commit)
 	if (commit && is != NULL)
 		rc = exe_write(is);
 	if (is != NULL)
-		batch_reset(is);
+		impbatch_reset(&is->b);
 	if (commit && rc == SQLITE_OK &&
 	    (rc = sql_exec(s->db, "COMMIT")) == SQLITE_OK)
 		return SQLITE_OK;
@@ -543,7 +429,8 @@ proc_rows(struct impstore *is, const struct imp_who *w,
 	if ((rc = done(st)) != SQLITE_OK)
 		return rc;
 	t->rows++;
-	return exe_add(is, ts, hourly, w->uid, r->exe, sum);
+	return impbatch_exe_add(&is->b, ts, hourly, w->uid, r->exe, sum) == 0 ?
+	    SQLITE_OK : SQLITE_NOMEM;
 }
 
 static int path_lookup(struct store *, const char *, size_t, time_t,
@@ -555,19 +442,12 @@ path_id(struct store *s, const char *path, size_t plen, time_t now,
     int64_t *id)
 {
 	struct impstore *is = s->imp;
-	struct path_ent *pe;
 	int rc;
 
-	pe = &is->pc[(exe_hash(0, 0, 0, path) >> 7) % PATH_CACHE];
-	if (pe->path != NULL && strcmp(pe->path, path) == 0) {
-		*id = pe->id;
+	if (impbatch_path_get(&is->b, path, id))
 		return SQLITE_OK;
-	}
-	if ((rc = path_lookup(s, path, plen, now, id)) == SQLITE_OK) {
-		free(pe->path);
-		if ((pe->path = strdup(path)) != NULL)
-			pe->id = *id;
-	}
+	if ((rc = path_lookup(s, path, plen, now, id)) == SQLITE_OK)
+		impbatch_path_put(&is->b, path, *id);
 	return rc;
 }
 
@@ -629,6 +509,27 @@ file_rows(struct impstore *is, const struct imp_who *w,
 }
 
 /*
+ * Hourly rows written here, not by the rollup: their paths' last_ts (the
+ * end of the last hour rolled up with them) must cover them, or the
+ * retention takes a path that rows still name (rollup.c).
+ */
+static int
+touch_paths(struct impstore *is, const int64_t *pids, size_t n, int64_t end)
+{
+	sqlite3_stmt *st = is->st[I_PATH_TOUCH];
+	size_t f;
+	int rc;
+
+	for (f = 0; f < n; f++) {
+		sqlite3_bind_int64(st, 1, pids[f]);
+		sqlite3_bind_int64(st, 2, end);
+		if ((rc = done(st)) != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/*
  * The record's rows, an hour at a time: windows of an hour the rollup has
  * passed (or older than the minute retention) go to one hourly row each,
  * the others to 1-minute rows.
@@ -639,7 +540,7 @@ spread_rows(struct store *s, struct impstore *is, const struct imp_who *w,
     struct imp_tally *t)
 {
 	int64_t minutes_cut = w->now - (int64_t)s->o.keep_minutes * 86400;
-	int64_t i, j, cnt, ts, h, pids[IMP_FILES_MAX];
+	int64_t i, j, cnt, ts, h, pids[IMP_FILES_MAX], touched = 0;
 	size_t f, npid = r->nfiles < IMP_FILES_MAX ? r->nfiles :
 	    IMP_FILES_MAX;
 	int rc, hourly;
@@ -655,6 +556,8 @@ spread_rows(struct store *s, struct impstore *is, const struct imp_who *w,
 		if (cnt > sp->k - i)
 			cnt = sp->k - i;
 		hourly = h < s->rolled_upto || ts < minutes_cut;
+		if (hourly)
+			touched = h + 3600;
 		for (j = i; j < i + cnt; j += hourly ? cnt : 1) {
 			int64_t n = hourly ? cnt : 1;
 			int64_t at = hourly ? h : sp->w0 + j * sp->win;
@@ -669,7 +572,7 @@ spread_rows(struct store *s, struct impstore *is, const struct imp_who *w,
 					return rc;
 		}
 	}
-	return SQLITE_OK;
+	return touched ? touch_paths(is, pids, npid, touched) : SQLITE_OK;
 }
 
 int

@@ -21,6 +21,7 @@ wait_images() {
 
 IOSHIM_SOCKET=$T/none "$IOSHIM" run --report "$T/tmpl" -- dd if=/dev/zero of="$T/a" bs=1k count=30 status=none 2>/dev/null || fail "workload failed"
 start_d
+q health >/dev/null	# the database is open
 gen 5 1000 >"$R"
 cp "$R" "$T/all"
 "$IOSHIM" import --follow --socket "$S" "$R" >"$T/o" 2>"$T/e" &

@@ -17,6 +17,7 @@ images() { sq "SELECT count(*) FROM images WHERE host IS NOT NULL"; }
 IOSHIM_SOCKET=$T/none "$IOSHIM" run --report "$T/tmpl" -- dd if=/dev/zero of="$T/a" bs=1k count=30 status=none 2>/dev/null || fail "workload failed"
 $PY "$TOP/tests/import_sums.py" gen "$T/tmpl" $N 100000 >"$R"
 start_d
+q health >/dev/null	# answered once the database is open (the socket is there before)
 "$IOSHIM" import --batch 10 --socket "$S" "$R" >"$T/o" 2>"$T/e" &
 I=$!
 _i=0

@@ -5,7 +5,8 @@
 # the rollup has passed go straight to hourly rows (proc_hour, file_hour,
 # exe_hour, n = the windows) that top over a range reads; a record that
 # ended before the hourly retention is not stored ("older than the
-# retention"), one that began before it is spread from the cut on.
+# retention"), one that began before it is spread from the cut on; the
+# paths of hourly rows written so are kept by the retention (last_ts).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/collector_lib.sh"
 export LC_ALL=C
@@ -26,6 +27,10 @@ b0=$(( H - 3 * 3600 )) b1=$(( H - 3600 - 1 ))
 } >"$T/r.jsonl"
 # windows of 2 s; minute rows kept 1 day, hourly rows 2 days
 start_d --keep-minutes 1 --keep-hours 2
+q health >/dev/null	# the database is open
+# B's path, last rolled up long ago (a file_state row keeps it for now)
+sq "INSERT INTO paths(path, last_ts) VALUES('/var/log/b.log', 1000);
+  INSERT INTO file_state(image, path) SELECT 999999, id FROM paths WHERE path = '/var/log/b.log'"
 "$IOSHIM" import --socket "$S" "$T/r.jsonl" >"$T/o" || fail "import failed"
 eq "summary" "$(cat "$T/o")" "imported 3 records (0 known already, 1 older than the retention, 0 lines skipped)"
 
@@ -51,6 +56,14 @@ eq "B: windows" "$(sq "SELECT sum(n) FROM proc_hour WHERE image = $id")" "$kb"
 eq "B: process, file, exe sums" \
     "$(sq "SELECT sum(disk_write_bytes) FROM proc_hour WHERE image = $id")|$(sq "SELECT sum(write_bytes), sum(writes) FROM file_hour WHERE image = $id")|$(sq "SELECT sum(disk_write_bytes) FROM exe_hour WHERE exe = '/usr/bin/b'")" \
     "1000003|1000003|11|1000003"
+# the retention must keep the path that B's hourly rows name: a canary
+# path with an old last_ts shows when a retention step has run
+sq "DELETE FROM file_state WHERE image = 999999; INSERT INTO paths(path, last_ts) VALUES('canary', 1000)"
+i=0
+while [ "$(sq "SELECT count(*) FROM paths WHERE path = 'canary'")" != 0 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+eq "retention ran" "$(sq "SELECT count(*) FROM paths WHERE path = 'canary'")" 0
+eq "B: its path kept (last_ts covers its hourly rows)" \
+    "$(sq "SELECT count(DISTINCT p.path) FROM file_hour f JOIN paths p ON p.id = f.path WHERE f.image = $id")" 1
 eq "B: the largest share" "$(sq "SELECT max(disk_write_bytes_max) FROM proc_hour WHERE image = $id")" "$(( 1000003 / kb + 1 ))"
 q top by=exe from=$b0 to=$H >"$T/top.json" || fail "top by=exe failed"
 eq "top by=exe over the rolled-up hours" "$(json "$T/top.json" '[(x["exe"], x["disk_write_bytes"]) for x in r[0]["rows"]]')" \

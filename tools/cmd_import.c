@@ -13,13 +13,10 @@
  * then the new file at the name from its start.  docs/collector.md,
  * "Importing exit reports".
  */
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <err.h>
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +29,7 @@
 #include <bsd/string.h>
 
 #include "client.h"
+#include "impconn.h"
 #include "impfile.h"
 #include "ioshim.h"
 #include "jv.h"
@@ -40,7 +38,6 @@
 					   collector takes 4 MiB from anyone) */
 #define BATCH_SECS	2		/* --follow: a batch waits at most */
 #define POLL_MS		250		/* --follow: look for more this often */
-#define REPLY_MAX	(1u << 20)
 
 struct opts {
 	const char	*sock;
@@ -53,134 +50,6 @@ struct totals {
 	uint64_t	 stored, known, expired, bad, files_over;
 	int		 errors;	/* files that failed */
 };
-
-static int conn = -1;
-static char ctlpath[PATH_MAX];
-
-static int
-writeall(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
-connect_ctl(const struct opts *o)
-{
-	struct sockaddr_un sun;
-
-	if (conn != -1)
-		return 0;
-	if (client_socket_path(o->sock, ctlpath, sizeof(ctlpath) - 4) != 0) {
-		warnx("import: cannot tell where the collector is: set "
-		    "XDG_RUNTIME_DIR or IOSHIM_SOCKET, or use --socket PATH");
-		return -1;
-	}
-	strlcat(ctlpath, ".ctl", sizeof(ctlpath));
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, ctlpath, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		warnx("import: socket path too long: %s", ctlpath);
-		return -1;
-	}
-	if ((conn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(conn, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		warn("import: no collector at %s", ctlpath);
-		if (conn != -1)
-			close(conn);
-		conn = -1;
-		return -1;
-	}
-	return 0;
-}
-
-static size_t rlen;
-
-static void
-disconnect(void)
-{
-	if (conn != -1)
-		close(conn);
-	conn = -1;
-	rlen = 0;
-}
-
-static void
-gone(void)
-{
-	warnx("import: the collector at %s went away", ctlpath);
-	disconnect();
-}
-
-/* Send line (and body); 0 ok, -1 if the collector went away. */
-static int
-send_req(const char *line, const char *body, size_t blen)
-{
-	if (conn == -1)
-		return -1;
-	if (writeall(conn, line, strlen(line)) != 0 ||
-	    writeall(conn, "\n", 1) != 0 ||
-	    (blen > 0 && writeall(conn, body, blen) != 0)) {
-		gone();
-		return -1;
-	}
-	return 0;
-}
-
-/* Read one reply line; NULL if the collector went away (the connection
- * is closed then).  Bytes after the line (the next reply, when batches
- * are pipelined) are kept for the next call. */
-static char rbuf[REPLY_MAX];
-
-static struct jv *
-read_reply(void)
-{
-	struct pollfd p = { conn, POLLIN, 0 };
-	struct jv *v;
-	ssize_t r;
-	char *nl;
-	size_t l;
-
-	while (conn != -1) {
-		if ((nl = memchr(rbuf, '\n', rlen)) != NULL) {
-			*nl = '\0';
-			v = jv_parse(rbuf);
-			l = (size_t)(nl - rbuf) + 1;
-			memmove(rbuf, rbuf + l, rlen - l);
-			rlen -= l;
-			return v;
-		}
-		if (rlen == sizeof(rbuf) - 1 || poll(&p, 1, 120000) <= 0)
-			break;
-		r = read(conn, rbuf + rlen, sizeof(rbuf) - 1 - rlen);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		rlen += (size_t)r;
-	}
-	rlen = 0;
-	if (conn != -1)
-		gone();
-	return NULL;
-}
-
-static struct jv *
-exchange(const char *line, const char *body, size_t blen)
-{
-	return send_req(line, body, blen) == 0 ? read_reply() : NULL;
-}
 
 /* The path as a request word: bytes that are blanks, '%', controls or
  * not ASCII as %XX. */
@@ -210,7 +79,7 @@ get_pos(struct impfile *f, struct impf_pos *pos)
 
 	snprintf(req, sizeof(req), "import-pos dev=%llu ino=%llu",
 	    (unsigned long long)f->dev, (unsigned long long)f->ino);
-	if ((r = exchange(req, NULL, 0)) == NULL)
+	if ((r = ic_exchange(req, NULL, 0)) == NULL)
 		return -1;
 	if (jv_error(r) != NULL) {
 		warnx("import: %s: %s", f->path, jv_error(r));
@@ -293,7 +162,7 @@ batch_reply(const char *path, struct totals *t)
 	int rc = 0;
 
 	inflight = 0;
-	if ((r = read_reply()) == NULL)
+	if ((r = ic_reply()) == NULL)
 		return -1;
 	if (jv_error(r) != NULL) {
 		rc = strncmp(jv_error(r), "position moved", 14) == 0 ? 1 : -1;
@@ -346,7 +215,7 @@ send_batch(const struct opts *o, struct impfile *f, struct batch *b,
 	    (long long)b->line, (long long)impf_size(f),
 	    (unsigned long long)head, (unsigned long long)tail, o->host, path,
 	    ids, b->len);
-	if (send_req(req, b->body, b->len) != 0)
+	if (ic_send(req, b->body, b->len) != 0)
 		return -1;
 	if (inflight)
 		rc = batch_reply(f->path, t);
@@ -519,7 +388,7 @@ follow(const struct opts *o, char **paths, int n, struct totals *t)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	while (!stop) {
-		if (connect_ctl(o) != 0) {
+		if (ic_connect(o->sock) != 0) {
 			for (i = 0; i < n; i++)
 				if (v[i].open) {
 					impf_close(&v[i].f);
@@ -533,7 +402,7 @@ follow(const struct opts *o, char **paths, int n, struct totals *t)
 		poll(NULL, 0, POLL_MS);
 	}
 	for (i = 0; i < n; i++) {
-		if (v[i].open && conn != -1)
+		if (v[i].open && ic_connected())
 			(void)pump(o, &v[i].f, &v[i].b, t, 1);
 		if (v[i].open)
 			impf_close(&v[i].f);
@@ -615,7 +484,7 @@ cmd_import(int argc, char **argv)
 		return rc > 0 ? usage(stdout, 0) : usage(stderr, 2);
 	if (first >= argc)
 		return usage(stderr, 2);
-	if (connect_ctl(&o) != 0 && !o.follow)
+	if (ic_connect(o.sock) != 0 && !o.follow)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	if (o.follow)
@@ -624,7 +493,7 @@ cmd_import(int argc, char **argv)
 		for (i = first; i < argc; i++)
 			if (import_once(&o, argv[i], &t) != 0)
 				t.errors++;
-	disconnect();
+	ic_close();
 	printf("imported %llu records (%llu known already, %llu older than "
 	    "the retention, %llu lines skipped)\n", (unsigned long long)t.stored,
 	    (unsigned long long)t.known, (unsigned long long)t.expired,
