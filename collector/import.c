@@ -54,6 +54,21 @@ word_is(const char *w, size_t n, const char *verb)
 	return strlen(verb) == n && memcmp(w, verb, n) == 0;
 }
 
+/* The digits of a bytes= value (not NUL-terminated); more than
+ * IMP_BODY_MAX (or not a number) reads as IMP_BODY_MAX + 1: refused. */
+static size_t
+bytes_of(const char *p, size_t n)
+{
+	size_t v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9' || v > IMP_BODY_MAX)
+			return (size_t)IMP_BODY_MAX + 1;
+		v = v * 10 + (size_t)(p[i] - '0');
+	}
+	return v > IMP_BODY_MAX ? (size_t)IMP_BODY_MAX + 1 : v;
+}
+
 int
 import_is_request(const char *line, size_t len, size_t *body)
 {
@@ -61,9 +76,9 @@ import_is_request(const char *line, size_t len, size_t *body)
 	size_t n;
 
 	*body = 0;
-	n = strcspn(line, " \t\n");
-	if (n > len || (!word_is(line, n, "import") &&
-	    !word_is(line, n, "import-pos")))
+	for (n = 0; n < len && line[n] != ' ' && line[n] != '\t'; n++)
+		;			/* the line has no NUL: len bounds it */
+	if (!word_is(line, n, "import") && !word_is(line, n, "import-pos"))
 		return 0;
 	while (p < e) {
 		while (p < e && (*p == ' ' || *p == '\t'))
@@ -72,7 +87,7 @@ import_is_request(const char *line, size_t len, size_t *body)
 		while (p < e && *p != ' ' && *p != '\t')
 			p++;
 		if (p - w > 6 && memcmp(w, "bytes=", 6) == 0)
-			*body = (size_t)strtoull(w + 6, NULL, 10);
+			*body = bytes_of(w + 6, (size_t)(p - w) - 6);
 	}
 	return 1;
 }
