@@ -12,7 +12,7 @@ R=$T/r.jsonl
 N=20000
 want() { $PY "$TOP/tests/import_sums.py" file "$@"; }
 got() { sq "$($PY "$TOP/tests/import_sums.py" sql)"; }
-images() { sq "SELECT count(*) FROM images WHERE host IS NOT NULL"; }
+images() { n=$(sq "SELECT count(*) FROM images WHERE host IS NOT NULL" 2>/dev/null); echo "${n:-0}"; }
 
 IOSHIM_SOCKET=$T/none "$IOSHIM" run --report "$T/tmpl" -- dd if=/dev/zero of="$T/a" bs=1k count=30 status=none 2>/dev/null || fail "workload failed"
 $PY "$TOP/tests/import_sums.py" gen "$T/tmpl" $N 100000 >"$R"
