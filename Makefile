@@ -67,10 +67,14 @@ collector/fuzz_decode: collector/fuzz_decode.c collector/decode.c collector/deco
 collector/fuzz_query: collector/fuzz_query.c collector/request.c collector/counters.c collector/request.h collector/counters.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ collector/fuzz_query.c collector/request.c collector/counters.c -lbsd
 
-fuzz: collector/fuzz_decode collector/fuzz_query
-	mkdir -p $(FUZZ_DIR)/decode $(FUZZ_DIR)/query
+collector/fuzz_imprec: collector/fuzz_imprec.c collector/imprec.c collector/counters.c collector/imprec.h collector/counters.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ collector/fuzz_imprec.c collector/imprec.c collector/counters.c
+
+fuzz: collector/fuzz_decode collector/fuzz_query collector/fuzz_imprec
+	mkdir -p $(FUZZ_DIR)/decode $(FUZZ_DIR)/query $(FUZZ_DIR)/imprec
 	collector/fuzz_decode -max_total_time=$(FUZZ_SECS) -max_len=16400 $(FUZZ_DIR)/decode collector/fuzz/seeds-decode
 	collector/fuzz_query -max_total_time=$(FUZZ_SECS) -max_len=4200 $(FUZZ_DIR)/query collector/fuzz/seeds-query
+	collector/fuzz_imprec -max_total_time=$(FUZZ_SECS) -max_len=8192 $(FUZZ_DIR)/imprec collector/fuzz/seeds-imprec
 
 check: deps
 	$(MAKE) all

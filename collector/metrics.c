@@ -396,6 +396,58 @@ own(struct out *o)
 	    (uint64_t)M.top);
 }
 
+/*
+ * Imported exit reports (import.c): history that arrives in bulk, kept
+ * out of the per-executable series so that their rates stay the live
+ * machine's; records by outcome and bytes by class since start.
+ */
+static struct {
+	uint64_t	 stored, known, bad;
+	uint64_t	 v[NPC];
+} MI;
+
+void
+metrics_imported(uint64_t stored, uint64_t known, uint64_t bad,
+    const uint64_t v[NPC])
+{
+	int c;
+
+	MI.stored = sat_add(MI.stored, stored);
+	MI.known = sat_add(MI.known, known);
+	MI.bad = sat_add(MI.bad, bad);
+	for (c = 0; c < NPC; c++)
+		MI.v[c] = sat_add(MI.v[c], v[c]);
+}
+
+static void
+imported(struct out *o)
+{
+	int k, cls;
+
+	head(o, "ioshim_imported_records_total", "counter", "Exit-report "
+	    "records sent by ioshim import: stored, already known (stored "
+	    "before or seen live), or bad lines skipped.");
+	put(o, "ioshim_imported_records_total{result=\"stored\"} %" PRIu64
+	    "\n", MI.stored);
+	put(o, "ioshim_imported_records_total{result=\"known\"} %" PRIu64
+	    "\n", MI.known);
+	put(o, "ioshim_imported_records_total{result=\"bad\"} %" PRIu64 "\n",
+	    MI.bad);
+	for (k = K_RB; k <= K_WB; k++) {
+		const char *name = k == K_RB ? "ioshim_imported_read_bytes_total"
+		    : "ioshim_imported_write_bytes_total";
+
+		head(o, name, "counter", k == K_RB ? "Bytes read by the "
+		    "processes of imported records, by file class (not in "
+		    "ioshim_read_bytes_total)." : "Bytes written by the "
+		    "processes of imported records, by file class (not in "
+		    "ioshim_write_bytes_total).");
+		for (cls = 0; cls < IW_NCLASS; cls++)
+			put(o, "%s{class=\"%s\"} %" PRIu64 "\n", name,
+			    class_names[cls], MI.v[C_CLASS(cls, k)]);
+	}
+}
+
 /* ---- per executable ---- */
 
 struct series {
@@ -539,6 +591,7 @@ metrics_render(size_t *len)
 		}
 	}
 	own(&o);
+	imported(&o);
 	for (i = 0; i < NSERIES; i++)
 		per_exe(&o, &S[i], rank, ntop, other, esc, sizeof(esc));
 	free(rank);

@@ -271,7 +271,31 @@ schema_migrate(sqlite3 *db)
 		    add_column(db, "exe_hour", "disk_write_syscalls") != 0)
 			goto fail;
 	}
-	/* Later versions: if (v < 5) { ALTER TABLE ... } and so on. */
+	if (v < 5) {
+		/*
+		 * Version 5: imported exit reports (import.c, impstore.c).
+		 * images.host: NULL for an image seen live here, else the
+		 * host an imported record came from (imported, unverified);
+		 * such an image's start_ticks is -(import_hosts.id), so
+		 * UNIQUE(pid, start_ticks, image_ns) stores a record of a
+		 * host and uid once.  import_pos: where `ioshim import`
+		 * stopped in each file, per importing uid, committed with
+		 * the records it covers.
+		 */
+		if (sql_exec(db, "ALTER TABLE images ADD COLUMN host TEXT;"
+		    "CREATE TABLE import_hosts(id INTEGER PRIMARY KEY,"
+		    " host TEXT NOT NULL, uid INTEGER NOT NULL,"
+		    " UNIQUE(host, uid));"
+		    "CREATE TABLE import_pos(uid INTEGER NOT NULL,"
+		    " dev INTEGER NOT NULL, ino INTEGER NOT NULL, path TEXT,"
+		    " off INTEGER NOT NULL, line INTEGER NOT NULL,"
+		    " size INTEGER NOT NULL, head INTEGER NOT NULL,"
+		    " tail INTEGER NOT NULL, records INTEGER NOT NULL DEFAULT 0,"
+		    " bad INTEGER NOT NULL DEFAULT 0, ts INTEGER,"
+		    " PRIMARY KEY(uid, dev, ino)) WITHOUT ROWID;") != SQLITE_OK)
+			goto fail;
+	}
+	/* Later versions: if (v < 6) { ALTER TABLE ... } and so on. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA);
 	if (sql_exec(db, sql) != SQLITE_OK || sql_exec(db, "COMMIT") != SQLITE_OK)
 		goto fail;

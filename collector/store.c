@@ -353,6 +353,7 @@ store_detach(struct store *s)
 		sqlite3_finalize(s->st[i]);
 		s->st[i] = NULL;
 	}
+	impstore_free(s);
 	if (s->db != NULL) {
 		/* A file that is not at its path any more: SQLite must not
 		 * delete "PATH-wal" and "PATH-shm" by name when it closes, they

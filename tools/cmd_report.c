@@ -218,10 +218,12 @@ rowname(char *b, size_t sz, const struct jv *r, int by,
 		exec_links(rows, r, &to, &from);
 		top_mark(mark, sizeof(mark), strcmp(jv_str(r, "state"),
 		    "ended") == 0, (int)jv_num(r, "end_reason"), to, from);
-		/* PID right-aligned under its header, as numbers are */
-		snprintf(b, sz, "%7.0f %-8s %s%s (%s)", jv_num(r, "pid"),
+		/* PID right-aligned under its header, as numbers are; an
+		 * imported record names its host */
+		snprintf(b, sz, "%7.0f %-8s %s%s (%s)%s%s", jv_num(r, "pid"),
 		    top_user((uid_t)jv_num(r, "uid")), mark, jv_str(r, "comm"),
-		    jv_str(r, "exe"));
+		    jv_str(r, "exe"), jv_get(r, "host") != NULL ?
+		    " imported@" : "", jv_str(r, "host"));
 	} else if (by == BY_EXE)
 		snprintf(b, sz, "%s (%.0f)", jv_str(r, "exe"),
 		    jv_num(r, "processes"));

@@ -14,6 +14,7 @@ int	cmd_query(int argc, char **argv);	/* cmd_query.c */
 int	cmd_top(int argc, char **argv);		/* cmd_top.c */
 int	cmd_report(int argc, char **argv);	/* cmd_report.c */
 int	cmd_salvage(int argc, char **argv);	/* cmd_salvage.c */
+int	cmd_import(int argc, char **argv);	/* cmd_import.c */
 void	run_check(void);			/* run_check.c */
 int	print_version(void);			/* ioshim.c: prints, returns 0 */
 
