@@ -1,6 +1,6 @@
 """impgen.py N [START] - N exit-report records on stdout, shaped exactly as
 shim/report.c writes them (every key, one log file each), for the import
-benchmark (bench/run section 9): pids 1000.., 50 executables, starts
+benchmark (bench/run section 10): pids 1000.., 50 executables, starts
 spread over the 10 minutes before START (default: now - 60 s)."""
 import sys
 import time
