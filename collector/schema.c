@@ -252,7 +252,12 @@ schema_migrate(sqlite3 *db)
 		    "UPDATE paths SET last_ts = %lld;"
 		    "CREATE INDEX paths_last ON paths(last_ts);",
 		    (long long)time(NULL));
+		/* the fill reads every counter of today's tables: those that
+		 * came later (version 4) first, as version 4 adds them */
 		if (sql_exec(db, sql) != SQLITE_OK ||
+		    add_column(db, "proc_min", "disk_write_syscalls") != 0 ||
+		    add_column(db, "proc_hour", "disk_write_syscalls") != 0 ||
+		    add_column(db, "proc_hour", "disk_write_syscalls_max") != 0 ||
 		    sql_exe_fill(db, "exe_min", "x.ts", "proc_min", "1") !=
 		    SQLITE_OK || sql_exe_fill(db, "exe_hour", "x.ts", "proc_hour",
 		    "1") != SQLITE_OK)
