@@ -433,12 +433,10 @@ append_held(char *s, size_t size, char *msg, size_t msz, size_t *out)
 			took_over = 0;
 			/* the record of this write, before it: pre last, so a
 			 * pre always belongs to its at */
-			h->salv_pre = 0;
-			__atomic_thread_fence(__ATOMIC_RELEASE);
-			h->salv_at = at + from;
-			__atomic_thread_fence(__ATOMIC_RELEASE);
-			h->salv_pre = size_of(fd) + 1;
-			__atomic_thread_fence(__ATOMIC_RELEASE);
+			__atomic_store_n(&h->salv_pre, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&h->salv_at, at + from, __ATOMIC_RELEASE);
+			__atomic_store_n(&h->salv_pre, size_of(fd) + 1,
+			    __ATOMIC_RELEASE);
 			rc = write_all(fd, seg[i].p + from, piece);
 			if (rc == 0) {
 				k += piece;
