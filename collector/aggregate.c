@@ -4,10 +4,13 @@
  * Images are found by (pid, start_ticks, image_ns) in a chained hash table
  * and also kept on one list for iteration.  File rows live in a small array
  * per image, searched by a 64-bit hash of the path.  All memory is bounded
- * by struct agg_limits: an image over the bounds is refused and counted.
+ * by struct agg_limits and, per uid, by ubound.c (every byte an image
+ * holds is charged to its uid): an image or file row over a bound is
+ * refused and counted.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,9 @@
 
 #include "aggregate.h"
 #include "sat.h"
+#include "ubound.h"
+
+#define AGG_TRIM	(1u << 20)	/* freed at once: malloc_trim() */
 
 struct uidcount {
 	uid_t		uid;
@@ -95,6 +101,18 @@ agg_new(const struct agg_limits *lim, agg_lookup_fn fn, void *ctx)
 		return NULL;
 	}
 	return a;
+}
+
+/* The bytes the live table holds for im (charged to its uid). */
+static size_t
+img_bytes(const struct image *im)
+{
+	size_t n = sizeof(*im) + im->capfiles * sizeof(struct afile);
+	uint32_t i;
+
+	for (i = 0; i < im->nfiles; i++)
+		n += im->files[i].plen + 1u;
+	return n;
 }
 
 static void
@@ -200,7 +218,9 @@ unlink_image(struct agg *a, struct image *im)
 	if ((u = uidslot(a, im->uid, 0)) != NULL && u->n > 0)
 		u->n--;
 	a->count--;
-	a->mem -= sizeof(*im) + im->capfiles * sizeof(struct afile);
+	/* Its paths too: table_bytes falls when images go. */
+	a->mem -= img_bytes(im);
+	ub_release(im->uid, img_bytes(im));
 }
 
 static struct image *
@@ -229,7 +249,12 @@ create(struct agg *a, const struct iw_hdr *h, pid_t pid, uid_t uid, gid_t gid,
 		*err = AG_IDENTITY;
 		return NULL;
 	}
+	if (ub_charge(uid, sizeof(*im)) != 0) {
+		*err = AG_LIMIT;
+		return NULL;
+	}
 	if ((im = calloc(1, sizeof(*im))) == NULL) {
+		ub_release(uid, sizeof(*im));
 		*err = AG_NOMEM;
 		return NULL;
 	}
@@ -278,25 +303,37 @@ img_file_add(struct agg *a, struct image *im, const char *path, size_t len,
 {
 	struct afile *f, *nf;
 	uint64_t h = hash64(path, len);
+	uint32_t nc = im->capfiles;
+	size_t grow;
 
 	if ((f = find_file(im, path, len, h)) != NULL)
 		return f;
 	if (im->nfiles >= a->lim.max_files || len == 0 || len > IW_PATH_MAX)
 		return NULL;
 	if (im->nfiles == im->capfiles) {
-		uint32_t nc = im->capfiles ? im->capfiles * 2 : 4;
+		nc = im->capfiles ? im->capfiles * 2 : 4;
 		if (nc > a->lim.max_files)
 			nc = a->lim.max_files;
-		if ((nf = reallocarray(im->files, nc, sizeof(*nf))) == NULL)
+	}
+	/* The row, its path and a larger array, charged to the uid. */
+	grow = (nc - im->capfiles) * sizeof(*nf);
+	if (ub_charge(im->uid, grow + len + 1) != 0)
+		return NULL;
+	if (nc != im->capfiles) {
+		if ((nf = reallocarray(im->files, nc, sizeof(*nf))) == NULL) {
+			ub_release(im->uid, grow + len + 1);
 			return NULL;
-		a->mem += (nc - im->capfiles) * sizeof(*nf);
+		}
+		a->mem += grow;
 		im->files = nf;
 		im->capfiles = nc;
 	}
 	f = &im->files[im->nfiles];
 	memset(f, 0, sizeof(*f));
-	if ((f->path = malloc(len + 1)) == NULL)
+	if ((f->path = malloc(len + 1)) == NULL) {
+		ub_release(im->uid, len + 1);
 		return NULL;
+	}
 	memcpy(f->path, path, len);
 	f->path[len] = '\0';
 	f->plen = (uint16_t)len;
@@ -505,6 +542,7 @@ agg_flushed(struct agg *a, time_t now, time_t stale_after)
 {
 	struct image *im, *nx;
 	uint64_t st;
+	size_t freed = 0;
 	uint32_t i;
 	int c;
 
@@ -522,10 +560,14 @@ agg_flushed(struct agg *a, time_t now, time_t stale_after)
 		    (now - im->last_seen > stale_after &&
 		    (proc_start_ticks(im->pid, &st) != 0 ||
 		    st != im->start_ticks))) {
+			freed += img_bytes(im);
 			unlink_image(a, im);
 			img_free(im);
 		}
 	}
+	/* Give a flood's memory back to the system, not only to malloc. */
+	if (freed >= AGG_TRIM)
+		malloc_trim(0);
 }
 
 void

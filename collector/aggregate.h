@@ -44,6 +44,7 @@ struct image {
 	uint64_t	 image_ns;
 	int64_t		 db_id;		/* images.id, 0 = not stored yet */
 	uint32_t	 id_gen;	/* flush that assigned db_id */
+	uint32_t	 pmin_gen;	/* flush that wrote its proc_min row */
 	uint32_t	 proc_seq;	/* largest IW_PROC seq applied */
 	uint16_t	 state;		/* enum iw_state */
 	uint16_t	 end_reason;
