@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "aggregate.h"
+#include "execlaim.h"
 #include "sat.h"
 #include "ubound.h"
 
@@ -347,6 +348,30 @@ img_file_add(struct agg *a, struct image *im, const char *path, size_t len,
 /* A report's value v for the counter x (sat.h, rule 1). */
 #define RISE(x, v)	((x) = sat_rise((x), (v)))
 
+/*
+ * The name stored for the executable p claims (execlaim.c), decided when
+ * the claim is new for the image: /proc is read once per claim.
+ */
+static void
+apply_exe(struct image *im, const struct iw_proc *p)
+{
+	char exe[IW_EXE_MAX];
+	uint64_t h;
+
+	h = hash64(p->exe, strlen(p->exe));
+	h ^= hash64(&p->exe_dev, sizeof(p->exe_dev)) * 31;
+	h ^= hash64(&p->exe_ino, sizeof(p->exe_ino)) * 961;
+	if (im->have_proc && h == im->claim_hash)
+		return;
+	im->claim_hash = h;
+	(void)exe_decide(exe, im->pid, im->uid, im->start_ticks, p->exe,
+	    p->exe_dev, p->exe_ino);
+	if (strcmp(im->exe, exe) != 0) {
+		memcpy(im->exe, exe, sizeof(im->exe));
+		im->meta_dirty = 1;
+	}
+}
+
 static void
 apply_proc(struct image *im, const struct iw_proc *p)
 {
@@ -354,13 +379,13 @@ apply_proc(struct image *im, const struct iw_proc *p)
 
 	im->ppid = p->ppid;
 	if (im->state != p->state || !im->have_proc ||
-	    strcmp(im->exe, p->exe) != 0 || strcmp(im->comm, p->comm) != 0)
+	    strcmp(im->comm, p->comm) != 0)
 		im->meta_dirty = 1;
 	im->state = p->state;
 	im->end_reason = p->end_reason;
 	im->end_code = p->end_code;
 	memcpy(im->comm, p->comm, sizeof(im->comm));
-	memcpy(im->exe, p->exe, sizeof(im->exe));
+	apply_exe(im, p);
 	/* Each counter only rises, by at most SAT_RISE_MAX (sat.h). */
 	for (c = 0; c < IW_NCLASS; c++) {
 		RISE(im->cur[C_CLASS(c, K_RB)], p->cls[c].read_bytes);

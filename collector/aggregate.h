@@ -58,7 +58,8 @@ struct image {
 	int64_t		 snap_ts;	/* images.base_ts stored, 0 = none */
 	int		 unsnap;	/* rows stored after the snapshot */
 	char		 comm[IW_COMM_MAX];
-	char		 exe[IW_EXE_MAX];
+	char		 exe[IW_EXE_MAX];	/* as stored (execlaim.c) */
+	uint64_t	 claim_hash;	/* of the exe, dev, ino claimed */
 	uint64_t	 cur[NPC];
 	uint64_t	 base[NPC];
 	uint64_t	 reasons[IW_NREASON];

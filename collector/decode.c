@@ -77,9 +77,10 @@ dec_msg(const void *buf, size_t len, struct dec_msg *m)
 	m->type = m->h.type;
 	switch (m->h.type) {
 	case IW_PROC:
-		if (len != sizeof(struct iw_proc))
+		/* A sender without exe_dev and exe_ino: both stay 0. */
+		if (len != sizeof(struct iw_proc) && len != IW_PROC_SIZE_V1)
 			return DEC_SIZE;
-		memcpy(&m->proc, p, sizeof(m->proc));
+		memcpy(&m->proc, p, len);
 		if (!terminated(m->proc.comm, sizeof(m->proc.comm)) ||
 		    !terminated(m->proc.exe, sizeof(m->proc.exe)))
 			return DEC_STRING;

@@ -21,6 +21,7 @@
 #ifndef IOSHIM_WIRE_H
 #define IOSHIM_WIRE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define IW_MAGIC	0x4853494fu	/* "IOSH" in little-endian memory */
@@ -105,7 +106,15 @@ struct iw_proc {
 	struct iw_coalesce co;
 	char		comm[IW_COMM_MAX];	/* NUL-terminated */
 	char		exe[IW_EXE_MAX];	/* NUL-terminated, may be cut */
+	/* Added after the first release: the executable's device and inode
+	 * (stat of /proc/self/exe at the image's start), by which the
+	 * collector checks exe against /proc/PID/exe.  A datagram of
+	 * IW_PROC_SIZE_V1 bytes has neither: exe is then unverified. */
+	uint64_t	exe_dev;
+	uint64_t	exe_ino;
 };
+
+#define IW_PROC_SIZE_V1	offsetof(struct iw_proc, exe_dev)
 
 /* One file row; path_len bytes of path follow, then zero padding to 8. */
 struct iw_file {

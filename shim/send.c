@@ -227,6 +227,8 @@ send_proc(int final, int reason, int code)
 	p->comm[IW_COMM_MAX - 1] = '\0';
 	memcpy(p->exe, image_exe, sizeof(p->exe));
 	p->exe[IW_EXE_MAX - 1] = '\0';
+	p->exe_dev = image_exe_dev;
+	p->exe_ino = image_exe_ino;
 	fill_hdr(&p->h, IW_PROC, sizeof(*p));
 	xmit(sizeof(*p));
 }

@@ -952,6 +952,7 @@ HIDDEN void	worker_main_gone(void);	/* main called pthread_exit */
 HIDDEN void	image_end(int reason, int code);
 HIDDEN extern uint64_t image_start_ns, image_start_ticks;
 HIDDEN extern char image_exe[IW_EXE_MAX];
+HIDDEN extern uint64_t image_exe_dev, image_exe_ino;
 
 /* Is fd one of the shim's own? */
 static inline int

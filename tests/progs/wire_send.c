@@ -31,9 +31,11 @@
  *   wire_send SOCK values EXE V|pause=MS ...
  *	one image of EXE whose reports say disk write_bytes = V (and
  *	writes = V / 10), in order, pausing where asked; the last one is its
- *	END.  Prints "pid=PID".
+ *	END.  Prints "pid=PID".  When EXE exists, the report claims its
+ *	device and inode too (as a forger would: anyone may stat it).
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -524,6 +526,7 @@ static int
 values(const char *exe, int n, char **v)
 {
 	struct img im;
+	struct stat st;
 	uint64_t x = 0;
 	int i, last = n - 1;
 
@@ -535,6 +538,10 @@ values(const char *exe, int n, char **v)
 	im.image_ns = now_ns();
 	strcpy(im.p.comm, "values");
 	snprintf(im.p.exe, sizeof(im.p.exe), "%s", exe);
+	if (stat(exe, &st) == 0) {
+		im.p.exe_dev = (uint64_t)st.st_dev;
+		im.p.exe_ino = (uint64_t)st.st_ino;
+	}
 	printf("pid=%d\n", (int)getpid());
 	fflush(stdout);
 	for (i = 0; i <= last; i++) {
