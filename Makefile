@@ -25,7 +25,7 @@ ifneq ($(COLL_SRC),)
 ALL += collector/ioshimd
 endif
 
-.PHONY: all deps check check-peer check-all check-asan check-tsan check-cross demo bench bench-smoke install clean fuzz
+.PHONY: all deps check check-peer check-all check-asan check-tsan check-cross demo bench bench-smoke soak install clean fuzz
 
 all: $(ALL)
 
@@ -143,6 +143,11 @@ bench: deps all
 
 bench-smoke: all
 	IOSHIM_BENCH_SMOKE=1 sh bench/run
+
+# The soak of issue 15 (root; not timed, not in check): a 60 s path flood
+# of uid 65534 beside root's shimmed work, then trickling query clients.
+soak: all
+	sh bench/soak.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/ioshim $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
