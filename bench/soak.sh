@@ -5,8 +5,10 @@
 #
 #   1. For IOSHIM_SOAK_SECS (60) seconds uid 65534 floods the ingest
 #      socket with file rows of 4,000-byte distinct paths from 4,096
-#      images (bench/pathflood.c, 64 sockets) while root runs dd under the
-#      shim in a loop, writing known bytes.  Reported: the collector's
+#      images (bench/pathflood.c) over IOSHIM_SOAK_SOCKETS (400) sockets,
+#      enough to keep the collector's queue of 4,096 datagrams full,
+#      while root runs dd under the shim in a loop, writing known
+#      bytes.  Reported: the collector's
 #      RSS (max, end), table_bytes, the database's growth, the worst
 #      commit, whether root's totals are exact, GET /health latency.
 #   2. For IOSHIM_SOAK_SECS / 2 seconds 40 query clients of uid 65534
@@ -56,7 +58,7 @@ $PY bench/soak_probe.py rss $DPID $((SECS + 5)) >"$W/rss.out" &
 RP=$!
 $PY bench/soak_probe.py http "http://127.0.0.1:$PORT/health" $SECS >"$W/http.out" &
 HP=$!
-$AS "$B/pathflood" "$S" $SECS 4096 4000 64 >"$W/flood.out" &
+$AS "$B/pathflood" "$S" $SECS 4096 4000 ${IOSHIM_SOAK_SOCKETS:-400} >"$W/flood.out" &
 FP=$!
 n=0 end=$(( $(date +%s) + SECS ))
 while [ "$(date +%s)" -lt $end ]; do
