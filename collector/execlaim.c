@@ -16,7 +16,9 @@
  * model".
  */
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,15 +33,21 @@ confirmed(pid_t pid, uint64_t start_ticks, const char *exe, uint64_t dev,
     uint64_t ino)
 {
 	char path[64], link[IW_EXE_MAX];
-	struct stat st;
+	struct statx x;
 	uint64_t t;
 	ssize_t n;
 
 	if (dev == 0 && ino == 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	if (stat(path, &st) != 0 || (uint64_t)st.st_dev != dev ||
-	    (uint64_t)st.st_ino != ino)
+	/*
+	 * The attributes the kernel has (AT_STATX_DONT_SYNC): a program on
+	 * a FUSE file system of the sender's must not make the collector
+	 * wait for its server.  The shim encodes the device the same way.
+	 */
+	if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_INO, &x) != 0 ||
+	    (uint64_t)makedev(x.stx_dev_major, x.stx_dev_minor) != dev ||
+	    x.stx_ino != ino)
 		return 0;
 	if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
 		return 0;
