@@ -245,13 +245,15 @@ create(struct agg *a, const struct iw_hdr *h, pid_t pid, uid_t uid, gid_t gid,
 		*err = AG_LIMIT;
 		return NULL;
 	}
-	/* A pid is only believed together with its own start time. */
-	if (proc_start_ticks(pid, &st) == 0 && st != h->start_ticks) {
-		*err = AG_IDENTITY;
-		return NULL;
-	}
+	/* Before /proc is read: a flood's refusals cost no system call. */
 	if (ub_charge(uid, sizeof(*im)) != 0) {
 		*err = AG_LIMIT;
+		return NULL;
+	}
+	/* A pid is only believed together with its own start time. */
+	if (proc_start_ticks(pid, &st) == 0 && st != h->start_ticks) {
+		ub_release(uid, sizeof(*im));
+		*err = AG_IDENTITY;
 		return NULL;
 	}
 	if ((im = calloc(1, sizeof(*im))) == NULL) {
@@ -367,7 +369,7 @@ apply_exe(struct image *im, const struct iw_proc *p)
 	(void)exe_decide(exe, im->pid, im->uid, im->start_ticks, p->exe,
 	    p->exe_dev, p->exe_ino);
 	if (strcmp(im->exe, exe) != 0) {
-		memcpy(im->exe, exe, sizeof(im->exe));
+		snprintf(im->exe, sizeof(im->exe), "%s", exe);
 		im->meta_dirty = 1;
 	}
 }
