@@ -233,7 +233,10 @@ create(struct agg *a, const struct iw_hdr *h, pid_t pid, uid_t uid, gid_t gid,
 	uint64_t st;
 	size_t s;
 
-	if (a->count >= a->lim.max_images) {
+	/* The last quarter of the places only for administrators' images:
+	 * other uids together cannot shut root out (ubound.c). */
+	if (a->count >= a->lim.max_images || (!ub_admin(uid) &&
+	    a->count >= a->lim.max_images - a->lim.max_images / 4)) {
 		*err = AG_LIMIT;
 		return NULL;
 	}

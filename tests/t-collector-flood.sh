@@ -5,8 +5,8 @@
 # at most --uid-memory for it, stores at most --uid-rows rows and
 # --uid-path-bytes of new paths of it per hour, says so in health (which
 # uid, which bound; administrators only), and root's data beside it is
-# stored whole.  When the flood's images end, table_bytes falls back.
-# Small bounds keep it quick; the 60 s flood is `make soak`.
+# stored whole.  When the flood's images end, table_bytes falls back.  A
+# quarter of --max-images is kept for root.  Small bounds keep it quick; the 60 s flood is `make soak`.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/collector_lib.sh"
 as_nobody
@@ -50,5 +50,16 @@ eq "images in memory" "$(h '["images"]')" 0
 # Others do not see the bounds.
 $AS "$IOSHIM" query --socket "$S" health >"$T/n.json" || fail "nobody: health failed"
 eq "nobody: no bounds" "$(json "$T/n.json" '"bounds" in r[0]')" False
+stop_d
+
+# The last quarter of --max-images is root's: uid 65534 gets 6 of 8.
+rm -f "$DB" "$DB-wal" "$DB-shm"
+start_d --shared --max-images 8
+$AS "$SEND" "$S" flood 20 >/dev/null || fail "image flood failed"
+"$SEND" "$S" stream 2 1 0 0 >"$T/root2.out" || fail "root sender failed"
+q flush >/dev/null || fail "flush failed"
+eq "images of uid 65534 stored" "$(sq "SELECT count(*) FROM images WHERE uid = 65534")" 6
+eq "root's images stored" "$(sq "SELECT count(*) FROM images WHERE uid = 0")" 2
+eq "root's bytes" "$(sq "SELECT sum(disk_write_bytes) FROM proc_min WHERE uid = 0")" "$(val disk_write_bytes "$T/root2.out")"
 stop_d
 exit 0
