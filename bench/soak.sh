@@ -68,6 +68,11 @@ while [ "$(date +%s)" -lt $end ]; do
 	n=$((n + 1))
 done
 wait $FP $HP
+# What is still queued (up to 4,096 datagrams) is read before the flush
+# that the totals are taken after: until nothing more arrives.
+rcv() { "$CLI" query --socket "$S" health | $PY -c 'import json, sys; print(json.load(sys.stdin)["messages"]["received"])'; }
+a=$(rcv) b=
+while sleep 1; b=$(rcv); [ "$a" != "$b" ]; do a=$b; done
 "$CLI" query --socket "$S" flush >/dev/null || say "flush failed"
 wait $RP
 "$CLI" query --socket "$S" health >"$W/h.json" || say "health failed"
