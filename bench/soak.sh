@@ -16,7 +16,7 @@
 #      times a second: root's latency and how often it was refused.
 #
 # Needs root (setpriv to uid 65534).  Work files in IOSHIM_SOAK_DIR
-# (default /var/tmp).  Prints key=value lines; docs/PERFORMANCE.md,
+# (default /var/tmp), kept with IOSHIM_SOAK_KEEP=1.  Prints key=value lines; docs/PERFORMANCE.md,
 # "Soak", has the figures of a run.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -37,7 +37,7 @@ chmod 755 "$B" "$B/pathflood"
 W=$(mktemp -d "${IOSHIM_SOAK_DIR:-/var/tmp}/ioshim-soak.XXXXXX") || exit 1
 chmod 755 "$W"
 DPID=
-trap '[ -n "$DPID" ] && kill $DPID 2>/dev/null; rm -rf "$W"' EXIT
+trap '[ -n "$DPID" ] && kill $DPID 2>/dev/null; [ -n "${IOSHIM_SOAK_KEEP:-}" ] || rm -rf "$W"' EXIT
 S=$W/s.sock DB=$W/ioshim.db
 PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
@@ -64,7 +64,9 @@ n=0 end=$(( $(date +%s) + SECS ))
 while [ "$(date +%s)" -lt $end ]; do
 	IOSHIM_SOCKET=$S IOSHIM_INTERVAL_MS=1000 LD_PRELOAD=$SHIM \
 	    dd if=/dev/zero of="$W/honest" bs=4096 count=50 conv=notrunc,fsync \
-	    2>/dev/null || { say "dd failed"; exit 1; }
+	    2>/dev/null &
+	echo $! >>"$W/dd.pids"
+	wait $! || { say "dd failed"; exit 1; }
 	n=$((n + 1))
 done
 wait $FP $HP
