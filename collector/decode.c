@@ -78,7 +78,7 @@ dec_msg(const void *buf, size_t len, struct dec_msg *m)
 	switch (m->h.type) {
 	case IW_PROC:
 		/* A sender without exe_dev and exe_ino: both stay 0. */
-		if (len != sizeof(struct iw_proc) && len != IW_PROC_SIZE_V1)
+		if (len != sizeof(struct iw_proc) && len != IW_PROC_V1_SIZE)
 			return DEC_SIZE;
 		memcpy(&m->proc, p, len);
 		if (!terminated(m->proc.comm, sizeof(m->proc.comm)) ||

@@ -109,12 +109,12 @@ struct iw_proc {
 	/* Added after the first release: the executable's device and inode
 	 * (stat of /proc/self/exe at the image's start), by which the
 	 * collector checks exe against /proc/PID/exe.  A datagram of
-	 * IW_PROC_SIZE_V1 bytes has neither: exe is then unverified. */
+	 * IW_PROC_V1_SIZE bytes has neither: exe is then unverified. */
 	uint64_t	exe_dev;
 	uint64_t	exe_ino;
 };
 
-#define IW_PROC_SIZE_V1	offsetof(struct iw_proc, exe_dev)
+#define IW_PROC_V1_SIZE	offsetof(struct iw_proc, exe_dev)
 
 /* One file row; path_len bytes of path follow, then zero padding to 8. */
 struct iw_file {

@@ -538,7 +538,7 @@ values(const char *exe, int n, char **v)
 	im.image_ns = now_ns();
 	strcpy(im.p.comm, "values");
 	snprintf(im.p.exe, sizeof(im.p.exe), "%s", exe);
-#ifdef IW_PROC_SIZE_V1	/* (a wire.h without them: a test of old code) */
+#ifdef IW_PROC_V1_SIZE	/* (a wire.h without them: a test of old code) */
 	if (stat(exe, &st) == 0) {
 		im.p.exe_dev = (uint64_t)st.st_dev;
 		im.p.exe_ino = (uint64_t)st.st_ino;
