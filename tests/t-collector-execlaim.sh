@@ -7,7 +7,8 @@
 # /usr/sbin/rsyslogd (top by=exe live and stored, history exe=, /metrics).
 # A real program of that uid under the shim, whose /proc/PID/exe matches
 # the device and inode the shim reports, keeps its own name.  Root's
-# names are taken as they are.
+# names are taken as they are.  Another uid's names take at most a
+# quarter of the executables /metrics tracks.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/collector_lib.sh"
 [ -f "$SHIM" ] || skip "shim not built"
@@ -48,6 +49,12 @@ if command -v curl >/dev/null; then
 	curl -fsS --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$T/m" || fail "GET /metrics"
 	eq "/metrics: $EXE" "$(sed -n "s|^ioshim_write_bytes_total{exe=\"$EXE\",class=\"disk\"} ||p" "$T/m")" 1000
 	grep -F "exe=\"$MARK\",class=\"disk\"} 7777" "$T/m" >/dev/null || fail "/metrics: no series of the marked name"
+	# 1,100 names of uid 65534 take at most a quarter of the 1,024
+	# executables /metrics tracks: root's next one still gets its own.
+	$AS "$SEND" "$S" stream 1100 1 0 0 exes=1100 >/dev/null || fail "nobody: 1,100 names"
+	"$SEND" "$S" values /usr/bin/rootexe 1000000000000 >/dev/null || fail "root sender failed"
+	curl -fsS --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$T/m2" || fail "GET /metrics"
+	eq "/metrics: root's executable after 1,100 of uid 65534" "$(sed -n 's|^ioshim_write_bytes_total{exe="/usr/bin/rootexe",class="disk"} ||p' "$T/m2")" 1000000000000
 fi
 stop_d
 exit 0
