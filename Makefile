@@ -25,7 +25,7 @@ ifneq ($(COLL_SRC),)
 ALL += collector/ioshimd
 endif
 
-.PHONY: all deps check check-peer check-all check-asan check-tsan check-cross demo bench bench-smoke install uninstall clean fuzz
+.PHONY: all deps check check-peer check-all check-asan check-tsan check-cross demo bench bench-smoke soak install uninstall clean fuzz
 
 all: $(ALL)
 
@@ -147,6 +147,11 @@ bench: deps all
 
 bench-smoke: all
 	IOSHIM_BENCH_SMOKE=1 sh bench/run
+
+# The soak of issue 15 (root; not timed, not in check): a 60 s path flood
+# of uid 65534 beside root's shimmed work, then trickling query clients.
+soak: all
+	sh bench/soak.sh
 
 # install puts in DESTDIR+PREFIX: the shim, the tool, the collector, the
 # man pages, the systemd units (ExecStart pointing at PREFIX/sbin/ioshimd)

@@ -44,6 +44,7 @@ struct image {
 	uint64_t	 image_ns;
 	int64_t		 db_id;		/* images.id, 0 = not stored yet */
 	uint32_t	 id_gen;	/* flush that assigned db_id */
+	uint32_t	 pmin_gen;	/* flush that wrote its proc_min row */
 	uint32_t	 proc_seq;	/* largest IW_PROC seq applied */
 	uint16_t	 state;		/* enum iw_state */
 	uint16_t	 end_reason;
@@ -59,7 +60,8 @@ struct image {
 	int64_t		 snap_ts;	/* images.base_ts stored, 0 = none */
 	int		 unsnap;	/* rows stored after the snapshot */
 	char		 comm[IW_COMM_MAX];
-	char		 exe[IW_EXE_MAX];
+	char		 exe[IW_EXE_MAX];	/* as stored (execlaim.c) */
+	uint64_t	 claim_hash;	/* of the exe, dev, ino claimed */
 	uint64_t	 cur[NPC];
 	uint64_t	 base[NPC];
 	uint64_t	 reasons[IW_NREASON];

@@ -77,7 +77,7 @@ dec_msg(const void *buf, size_t len, struct dec_msg *m)
 	m->type = m->h.type;
 	switch (m->h.type) {
 	case IW_PROC:
-		/* an older shim's: no struct iw_kernel (all zero) */
+		/* an older shim's: no struct iw_kernel, exe_dev, exe_ino (zero) */
 		if (len != sizeof(struct iw_proc) && len != IW_PROC_V1_SIZE)
 			return DEC_SIZE;
 		memcpy(&m->proc, p, len);

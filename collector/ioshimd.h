@@ -14,6 +14,7 @@
 #include "aggregate.h"
 #include "decode.h"
 #include "store.h"
+#include "ubound.h"
 
 #define IOSHIMD_VERSION	"0.1"
 
@@ -27,6 +28,7 @@ struct config {
 	int		 foreground;
 	int		 shared;	/* let every uid send and query */
 	struct agg_limits lim;
+	struct ub_limits ub;		/* per uid (ubound.c) */
 	int		 max_pages;
 	const char	*http;		/* --http ADDR:PORT, NULL = off */
 	int		 http_any;	/* allow non-loopback addresses */

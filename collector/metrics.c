@@ -9,8 +9,11 @@
  * counter only rise (sat.h), and the store stores the same rises, so
  * /metrics and the database count by one rule; totals saturate at 2^63 - 1
  * (a counter that stops, never one that wraps and reads as a reset).
- * The table holds at most METRICS_MAX_EXES executables; movements of
- * further ones go straight to the "(other)" totals.
+ * The table holds at most METRICS_MAX_EXES executables, a quarter of
+ * them at most first reported by uids that are not administrators (so
+ * they cannot take every place and push root's next executables into
+ * "(other)" for good); movements of further ones go straight to the
+ * "(other)" totals.
  *
  * Bounded cardinality with monotonic counters.  At every render the
  * executables are ranked by disk write bytes since start (then by all
@@ -53,6 +56,7 @@ static struct {
 	struct exe	*bucket[NBUCKET];
 	struct exe	**all;
 	size_t		 n;
+	size_t		 users;		/* entries made for other uids */
 	uint64_t	 overflow[NPC];	/* executables beyond the table */
 	uint64_t	 overflow_events;
 } M;
@@ -158,9 +162,10 @@ hash(const char *s)
 	return h;
 }
 
-/* The entry for name, created if there is room; NULL = count in (other). */
+/* The entry for name, created if there is room (for an image of uid);
+ * NULL = count in (other). */
 static struct exe *
-lookup(const char *name)
+lookup(const char *name, uid_t uid)
 {
 	size_t b = (size_t)(hash(name) & (NBUCKET - 1));
 	struct exe *e;
@@ -168,7 +173,8 @@ lookup(const char *name)
 	for (e = M.bucket[b]; e != NULL; e = e->hnext)
 		if (strcmp(e->name, name) == 0)
 			return e;
-	if (M.n >= METRICS_MAX_EXES)
+	if (M.n >= METRICS_MAX_EXES || (!ub_admin(uid) &&
+	    M.users >= METRICS_MAX_EXES / 4))
 		return NULL;
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
@@ -179,6 +185,7 @@ lookup(const char *name)
 	e->hnext = M.bucket[b];
 	M.bucket[b] = e;
 	M.all[M.n++] = e;
+	M.users += !ub_admin(uid);
 	return e;
 }
 
@@ -199,7 +206,7 @@ metrics_observe(void *ctx, const struct image *im, const uint64_t old[NPC])
 	if (!any)
 		return;
 	exe_label(im->exe, name, sizeof(name));
-	if ((e = lookup(name)) != NULL) {
+	if ((e = lookup(name, im->uid)) != NULL) {
 		to = e->total;
 	} else {
 		to = M.overflow;

@@ -21,6 +21,7 @@
 #ifndef IOSHIM_WIRE_H
 #define IOSHIM_WIRE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define IW_MAGIC	0x4853494fu	/* "IOSH" in little-endian memory */
@@ -121,9 +122,16 @@ struct iw_proc {
 	struct iw_coalesce co;
 	char		comm[IW_COMM_MAX];	/* NUL-terminated */
 	char		exe[IW_EXE_MAX];	/* NUL-terminated, may be cut */
+	/* Added after the first release (a datagram of IW_PROC_V1_SIZE
+	 * bytes has none of them: taken as zero; exe is then unverified):
+	 * the kernel's side, and the executable's device and inode (stat of
+	 * /proc/self/exe at the image's start), by which the collector
+	 * checks exe against /proc/PID/exe. */
 	struct iw_kernel k;
+	uint64_t	exe_dev;
+	uint64_t	exe_ino;
 };
-#define IW_PROC_V1_SIZE	(sizeof(struct iw_proc) - sizeof(struct iw_kernel))
+#define IW_PROC_V1_SIZE	offsetof(struct iw_proc, k)
 
 /* One file row; path_len bytes of path follow, then zero padding to 8. */
 struct iw_file {

@@ -25,6 +25,7 @@
 
 HIDDEN uint64_t image_start_ns, image_start_ticks;
 HIDDEN char image_exe[IW_EXE_MAX];
+HIDDEN uint64_t image_exe_dev, image_exe_ino;	/* of image_exe: 0 unknown */
 
 static atomic_int ended;		/* this image has been reported */
 static int end_async;			/* by _exit: maybe in a signal handler */
@@ -594,8 +595,15 @@ lifecycle_init(void)
 {
 	ssize_t n;
 
+	struct stat st;
+
 	n = readlink("/proc/self/exe", image_exe, sizeof(image_exe) - 1);
 	image_exe[n > 0 ? n : 0] = '\0';
+	/* The collector checks the name against /proc/PID/exe by these. */
+	if (raw_stat(AT_FDCWD, "/proc/self/exe", &st, 0) == 0) {
+		image_exe_dev = (uint64_t)st.st_dev;
+		image_exe_ino = (uint64_t)st.st_ino;
+	}
 	new_image();
 	counters_init();
 	send_init();

@@ -1003,6 +1003,7 @@ HIDDEN void	kio_own(uint64_t *read_bytes, uint64_t *write_bytes);
 HIDDEN void	image_end(int reason, int code);
 HIDDEN extern uint64_t image_start_ns, image_start_ticks;
 HIDDEN extern char image_exe[IW_EXE_MAX];
+HIDDEN extern uint64_t image_exe_dev, image_exe_ino;
 
 /* Is fd one of the shim's own? */
 static inline int
