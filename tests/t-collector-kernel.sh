@@ -18,15 +18,18 @@ q top by=exe from=-1h >"$T/top.json" || fail "top"
 eq "top by=exe: disk_write_syscalls" "$(json "$T/top.json" '[x["disk_write_syscalls"] for x in r[0]["rows"] if x["exe"] == "/usr/bin/kfig"]')" "[315]"
 stop_d
 
-# back to schema 3: the column gone from the four tables
+# back to schema 3: the column gone from the four tables (and schema 5's
+# import tables)
 for t in proc_min proc_hour exe_min exe_hour; do
 	sq "ALTER TABLE $t DROP COLUMN disk_write_syscalls" || fail "drop from $t"
 done
-sq "ALTER TABLE proc_hour DROP COLUMN disk_write_syscalls_max; PRAGMA user_version = 3"
+sq "ALTER TABLE proc_hour DROP COLUMN disk_write_syscalls_max;
+  DROP TABLE import_pos; DROP TABLE import_hosts; ALTER TABLE images DROP COLUMN host;
+  PRAGMA user_version = 3"
 : >"$T/d.log"
 start_d
-grep -q "migrated from schema 3 to 4" "$T/d.log" || fail "no migration logged: $(cat "$T/d.log")"
-eq "schema" "$(sq 'PRAGMA user_version')" 4
+grep -q "migrated from schema 3 to 5" "$T/d.log" || fail "no migration logged: $(cat "$T/d.log")"
+eq "schema" "$(sq 'PRAGMA user_version')" 5
 eq "kfig's row kept" "$(sq "SELECT sum(m.kernel_write_bytes) || ' ' || sum(m.disk_write_syscalls) FROM proc_min m JOIN images i ON i.id = m.image WHERE i.exe = '/usr/bin/kfig'")" "7654321 0"
 eq "proc_hour has disk_write_syscalls_max" "$(sq "SELECT count(*) FROM pragma_table_info('proc_hour') WHERE name = 'disk_write_syscalls_max'")" 1
 "$SEND" "$S" kernel /usr/bin/kfig2 100 7 >/dev/null || fail "send kernel"
