@@ -610,6 +610,30 @@ check:
 		ss->alive++;
 		goto out;
 	}
+	/*
+	 * Whose it is comes first: a writer that lives (this process too)
+	 * may be growing its spill this instant, when its size and cap
+	 * disagree; only a dead writer's header is judged, and only one
+	 * of our PID namespace is judged dead.
+	 */
+	if (memcmp(h->magic, SP_MAGIC, sizeof(h->magic)) == 0 &&
+	    ns != 0 && h->pidns != ns) {
+		if (!ss->acts_only)
+			note(ss, "%s/%s: writer %d is in another PID namespace: "
+			    "not judged", dir, name, h->pid);
+		ss->kept++;
+		goto out;
+	}
+	if (memcmp(h->magic, SP_MAGIC, sizeof(h->magic)) == 0 &&
+	    (h->pid == (int32_t)getpid() ||
+	    alive(h->pid, (unsigned long long)h->start_ticks))) {
+		/* ours (a process whose main thread left by pthread_exit
+		 * shows as a zombie), or a writer that lives */
+		if (!ss->acts_only)
+			note(ss, "%s/%s: writer %d lives: its bytes wait", dir, name, h->pid);
+		ss->alive++;
+		goto out;
+	}
 	/* the file may be larger than cap: killed while growing it */
 	if (memcmp(h->magic, SP_MAGIC, sizeof(h->magic)) != 0 ||
 	    h->version != SP_VERSION || h->hdr_size != SP_HDR ||
@@ -619,18 +643,6 @@ check:
 		if (!dry)
 			set_aside(dfd, name, ss);
 		ss->kept++;
-	} else if (ns != 0 && h->pidns != ns) {
-		if (!ss->acts_only)
-			note(ss, "%s/%s: writer %d is in another PID namespace: "
-			    "not judged", dir, name, h->pid);
-		ss->kept++;
-	} else if (h->pid == (int32_t)getpid() ||
-	    alive(h->pid, (unsigned long long)h->start_ticks)) {
-		/* ours (a process whose main thread left by pthread_exit
-		 * shows as a zombie), or a writer that lives */
-		if (!ss->acts_only)
-			note(ss, "%s/%s: writer %d lives: its bytes wait", dir, name, h->pid);
-		ss->alive++;
 	} else if (SP_LEN(h->lp) == 0 && SP_PHASE(h->lp) == SP_IDLE) {
 		if (!dry)
 			SV_UNLINKAT(dfd, name, 0);
