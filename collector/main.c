@@ -27,6 +27,7 @@
 #include <bsd/string.h>
 
 #include "http.h"
+#include "hreason.h"
 #include "ioshimd.h"
 #include "log.h"
 #include "metrics.h"
@@ -260,6 +261,7 @@ collector_flush(int boundary)
 			D.lastwin_secs = 1;
 		window_reset(now);
 		store_maintain(D.st, now);
+		hr_tick(now);
 	}
 	return rc;
 }

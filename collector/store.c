@@ -55,6 +55,16 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* A window could not be stored: the run of failures begins or goes on. */
+static void
+note_failure(struct store *s, time_t now)
+{
+	if (s->ok || s->fail_run == 0)
+		s->fail_since = now;
+	s->ok = 0;
+	s->fail_run++;
+}
+
 /* 1 = looks healthy, 0 = corrupt or not a database. */
 static int
 healthy(sqlite3 *db, char *why, size_t sz)
@@ -85,7 +95,7 @@ healthy(sqlite3 *db, char *why, size_t sz)
 }
 
 static void
-move_aside(const char *path, const char *why)
+move_aside(struct store *s, const char *path, const char *why)
 {
 	char aside[4096], a[4200], b[4200];
 	time_t t = time(NULL);
@@ -113,6 +123,9 @@ move_aside(const char *path, const char *why)
 	(void)unlink(a);
 	logx(LOG_ERR, "database %s is corrupt (%s): moved aside to %s, "
 	    "starting a fresh one", path, why, aside);
+	free(s->aside);
+	s->aside = strdup(aside);
+	s->aside_since = t;
 }
 
 static int
@@ -308,7 +321,7 @@ store_attach(struct store *s, const char *path, int aside)
 			logx(LOG_ERR, "cannot use database %s: %s", path, why);
 			return -1;
 		}
-		move_aside(path, why);
+		move_aside(s, path, why);
 	}
 	/* Settings: see docs/collector.md.  Small pages: a window touches
 	 * few rows on many pages, and WAL frames are whole pages (only
@@ -413,6 +426,7 @@ store_close(struct store *s)
 	free(s->path);
 	free(s->conf_path);
 	free(s->recovered);
+	free(s->aside);
 	free(s);
 }
 
@@ -904,7 +918,7 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 		if (s->ok)
 			logx(LOG_ERR, "cannot save database %s: %s; keeping "
 			    "counts in memory", s->conf_path, s->gone_err);
-		s->ok = 0;
+		note_failure(s, now);
 		s->diskfull = 0;
 		s->failures++;
 		return -1;
@@ -928,6 +942,7 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 		s->pending_since = 0;
 		s->ok = 1;
 		s->diskfull = 0;
+		s->fail_run = 0;
 		return 0;
 	}
 	/* A steady window is staged (its own transaction, in memory, the
@@ -958,7 +973,7 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 		if (s->ok)
 			logx(LOG_ERR, "cannot store window %lld: %s; keeping "
 			    "counts in memory", (long long)ts, s->lasterr);
-		s->ok = 0;
+		note_failure(s, now);
 		s->diskfull = (rc & 0xff) == SQLITE_FULL || syserr == ENOSPC ||
 		    syserr == EDQUOT;
 		s->failures++;
@@ -984,6 +999,7 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 		    (long long)s->pending_since);
 	s->ok = 1;
 	s->diskfull = 0;
+	s->fail_run = 0;
 	s->pending_since = 0;
 	agg_flushed(a, now, stale_after);
 	return 0;
@@ -1078,10 +1094,39 @@ store_state(const struct store *s)
 	return s->ok ? "ok" : s->diskfull ? "disk_full" : "error";
 }
 
+/* disk_full or db_error: windows are not being stored; db_corrupt: the
+ * database was moved aside at start (docs/collector.md, "Health"). */
+static void
+db_reasons(const struct store *s, struct jbuf *j, int full)
+{
+	if (!s->ok) {
+		jb_key(j, s->diskfull ? "disk_full" : "db_error");
+		jb_obj(j);
+		jb_kstr(j, "severity", "failing");
+		jb_ki64(j, "since", s->fail_since);
+		if (full) {
+			jb_ku64(j, "failures", s->fail_run);
+			jb_ki64(j, "pending_since", s->pending_since);
+			jb_kstr(j, "detail", s->lasterr);
+		}
+		jb_endobj(j);
+	}
+	if (s->aside != NULL) {
+		jb_key(j, "db_corrupt");
+		jb_obj(j);
+		jb_kstr(j, "severity", "degraded");
+		jb_ki64(j, "since", s->aside_since);
+		if (full)
+			jb_kstr(j, "moved_to", s->aside);
+		jb_endobj(j);
+	}
+}
+
 void
 store_reasons(struct store *s, struct jbuf *j, int full)
 {
 	(void)dbfile_check(s, time(NULL));
+	db_reasons(s, j, full);
 	dbfile_reasons(s, j, full);
 	rollup_reasons(s, j, full);
 }
