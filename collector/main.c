@@ -506,6 +506,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	agg_set_observer(D.agg, metrics_observe, NULL);
+	agg_set_file_observer(D.agg, mhist_observe, NULL);
 	if (D.cfg.http != NULL)
 		logx(LOG_INFO, "serving /metrics and /health on http://%s%s",
 		    D.cfg.http, D.cfg.http_any ? " (any address allowed)" : "");

@@ -27,6 +27,10 @@ void	metrics_free(void);
 void	metrics_observe(void *ctx, const struct image *, const uint64_t old[NPC]);
 /* Render the whole exposition; malloc'd, NUL-terminated, NULL if no memory. */
 char	*metrics_render(size_t *len);
+/* mhist.c: the write-size and fsync-time histograms.  agg_file_fn. */
+void	mhist_observe(void *ctx, const struct afile *, const uint64_t oldc[NFC],
+	    const uint64_t olds[IW_NSIZES]);
+char	*mhist_render(void);	/* malloc'd text, NULL if no memory */
 /* Escape a label value into out (size > 0); always NUL-terminated. */
 void	metrics_escape(const char *in, char *out, size_t size);
 

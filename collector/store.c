@@ -1023,6 +1023,33 @@ db_bytes(const struct store *s)
 	return stat(s->path, &sb) == 0 ? (int64_t)sb.st_size : 0;
 }
 
+const char *const store_file_names[STORE_NFILES] = { "db", "wal", "shm" };
+
+/* The database's files as they take room on disk (st_blocks). */
+static void
+disk_bytes(const struct store *s, int64_t out[STORE_NFILES])
+{
+	char p[4200];
+	struct stat sb;
+	int f;
+
+	for (f = 0; f < STORE_NFILES; f++) {
+		snprintf(p, sizeof(p), "%s%s%s", s->path, f ? "-" : "",
+		    f ? store_file_names[f] : "");
+		out[f] = stat(p, &sb) == 0 ? (int64_t)sb.st_blocks * 512 : 0;
+	}
+}
+
+static int64_t
+shm_bytes(const struct store *s)
+{
+	char p[4200];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s-shm", s->path);
+	return stat(p, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
 int
 store_checkpoint(struct store *s, const char *mode, struct ckpt_info *ci)
 {
@@ -1085,6 +1112,7 @@ store_stats(struct store *s, struct store_stats *o)
 	o->checkpoints = s->ckpts;
 	o->db_bytes = db_bytes(s);
 	o->wal_bytes = wal_bytes(s);
+	disk_bytes(s, o->disk);
 	o->commit_ms_last = s->commit_last;
 }
 
@@ -1134,8 +1162,9 @@ store_reasons(struct store *s, struct jbuf *j, int full)
 void
 store_health(struct store *s, struct jbuf *j)
 {
-	int64_t wal = wal_bytes(s);
+	int64_t wal = wal_bytes(s), disk[STORE_NFILES];
 
+	disk_bytes(s, disk);
 	jb_kstr(j, "path", s->path);
 	jb_kstr(j, "state", store_state(s));
 	jb_kstr(j, "last_error", s->lasterr);
@@ -1146,6 +1175,9 @@ store_health(struct store *s, struct jbuf *j)
 	jb_ki64(j, "pending_since", s->pending_since);
 	jb_ki64(j, "db_bytes", db_bytes(s));
 	jb_ki64(j, "wal_bytes", wal);
+	jb_ki64(j, "shm_bytes", shm_bytes(s));
+	jb_ki64(j, "disk_bytes", disk[STORE_DB] + disk[STORE_WAL] +
+	    disk[STORE_SHM]);
 	jb_ki64(j, "wal_frames", wal > 32 && s->page_size > 0 ?
 	    (wal - 32) / (s->page_size + 24) : 0);
 	jb_ki64(j, "page_size", s->page_size);
