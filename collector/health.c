@@ -125,13 +125,6 @@ last_window(struct jbuf *j)
 	jb_endobj(j);
 }
 
-/*
- * An administrator (root or the collector's uid: q_admin()) sees it all.
- * Any other client sees the collector's identity and state (version, pid,
- * uptime, window, db.state and schema, the reasons' names, severities and
- * times) and its own uid's images (clients, images, pending), nothing
- * machine-wide and no path: docs/collector.md, "Security model".
- */
 /* The reasons object, written first: the state is read from it. */
 static int
 reasons(struct jbuf *r, int full, time_t now)
@@ -143,6 +136,13 @@ reasons(struct jbuf *r, int full, time_t now)
 	return jb_failed(r) ? HS_FAILING : hr_state(r->p);
 }
 
+/*
+ * An administrator (root or the collector's uid: q_admin()) sees it all.
+ * Any other client sees the collector's identity and state (version, pid,
+ * uptime, window, db.state and schema, the reasons' names, severities and
+ * times) and its own uid's images (clients, images, pending), nothing
+ * machine-wide and no path: docs/collector.md, "Security model".
+ */
 void
 health_reply(struct jbuf *j, uid_t client)
 {
