@@ -33,6 +33,7 @@ rm -f "$DB" "$DB-wal" "$DB-shm"
 "$SEND" "$S" stream 2 5 0 2 seed=7 >"$T/tot2" || fail "sender 2 failed"
 wait_for "db_unlinked, saved" 60 saved db_unlinked
 eq "db_unlinked severity" "$(reason db_unlinked '["severity"]')" failing
+eq "db_unlinked: the state" "$(json "$T/h.json" 'r[0]["state"]')" failing
 eq "db_unlinked path" "$(reason db_unlinked '["path"]')" "$DB"
 R=$(reason db_unlinked '["recovered_to"]')
 case $R in "$DB".recovered-*) ;; *) fail "recovered_to: '$R'";; esac
@@ -67,6 +68,7 @@ mv "$T/other.db" "$DB"
 "$SEND" "$S" stream 2 5 0 2 seed=7 >"$T/tot5" || fail "sender 5 failed"
 wait_for "db_replaced, saved" 60 saved db_replaced
 eq "db_replaced severity" "$(reason db_replaced '["severity"]')" degraded
+eq "db_replaced, saved: the state" "$(json "$T/h.json" 'r[0]["state"]')" degraded
 R=$(reason db_replaced '["recovered_to"]')
 case $R in "$DB".recovered-*) ;; *) fail "recovered_to: '$R'";; esac
 cmp -s "$DB" "$T/other.copy" || fail "the file that replaced the database was changed"

@@ -91,12 +91,14 @@ eq "rollup_failing severity" "$(json "$T/h.json" 'r[0]["reasons"]["rollup_failin
 eq "rollup_failing says why" "$(json "$T/h.json" '"planted by the test" in r[0]["reasons"]["rollup_failing"]["detail"]')" True
 eq "rollup_failing: since when" "$(json "$T/h.json" 'r[0]["reasons"]["rollup_failing"]["since"] > 0')" True
 eq "db state still ok" "$(json "$T/h.json" 'r[0]["db"]["state"]')" ok
+eq "the state: failing" "$(json "$T/h.json" 'r[0]["state"]')" failing
 oldgone() { [ "$(sqw "SELECT count(*) FROM proc_hour WHERE ts = $old")" = 0 ]; }
 wait_for "retention while the rollup fails" 60 oldgone
 eq "not rolled up" "$(sqw "SELECT value FROM meta WHERE key = 'rolled_upto'")" $((hour - 3600))
 sqw "DROP TRIGGER planted;"
 healed() { q health >"$T/h.json" && [ "$(json "$T/h.json" 'r[0]["reasons"]')" = "{}" ]; }
 wait_for "rollup_failing gone" 60 healed
+eq "the state: ok again" "$(json "$T/h.json" 'r[0]["state"]')" ok
 eq "rolled up now" "$(sqw "SELECT disk_write_bytes FROM proc_hour WHERE ts = $hour - 3600 AND image = 1")" 5
 grep -c "hourly rollup of hour" "$T/d.log" >"$T/nlog"
 eq "one log line for the failing rollup" "$(cat "$T/nlog")" 1
