@@ -441,6 +441,20 @@ for fig, label in (
             fmt(med(vals(fig, "shim", "per_spawn_ns")), "ns"),
             fmt(med(vals(fig, "none", "per_spawn_ns")), "ns")))
 
+# 9. Open-append-close loops ----------------------------------------------
+if vals("shloop", "none", "wall_ns"):
+    row(9, "shloop_ratio", "bash `echo >> log` loop (%s lines): wall with shim / without"
+        % P.get("shloop_n", "?"), ratio("shloop", "shim", "none"), "x",
+        ("<=", 1.0, "≤ 1.0"))
+    row(9, "shloop_cut", "  write syscalls cut", cut("shloop", "shim", "none"), "%",
+        (">=", 99.0, "≥ 99 %"))
+if vals("rotating", "none", "wall_ns"):
+    row(9, "rotating_ratio", "python RotatingFileHandler (%s records): wall with shim / without"
+        % P.get("rot_n", "?"), ratio("rotating", "shim", "none"), "x",
+        ("<=", 0.9, "≤ 0.9"))
+    row(9, "rotating_cut", "  write syscalls cut", cut("rotating", "shim", "none"), "%",
+        (">=", 99.0, "≥ 99 %"))
+
 # Output --------------------------------------------------------------------
 def cells(r):
     med_ = fmt(r["median"], r["unit"])

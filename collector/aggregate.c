@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "aggregate.h"
+#include "salvager.h"
 #include "sat.h"
 
 struct uidcount {
@@ -229,6 +230,8 @@ create(struct agg *a, const struct iw_hdr *h, pid_t pid, uid_t uid, gid_t gid,
 		*err = AG_NOMEM;
 		return NULL;
 	}
+	if (u->n == 0)
+		salvager_uid_seen(uid, gid);	/* its /run/ioshim/UID */
 	if (u->n >= a->lim.max_per_uid) {
 		*err = AG_LIMIT;
 		return NULL;
@@ -440,6 +443,7 @@ agg_ingest(struct agg *a, const struct dec_msg *m, pid_t pid, uid_t uid,
 		im->proc_seq = m->h.seq;
 		memcpy(old, im->cur, sizeof(old));
 		apply_proc(im, &m->proc);
+		im->sent_ns = m->h.sent_ns;
 		observe(a, im, old);
 		if (im->state == IW_END)
 			sample_kio(a, im);
@@ -548,6 +552,8 @@ agg_flushed(struct agg *a, time_t now, time_t stale_after)
 		    (now - im->last_seen > stale_after &&
 		    (proc_start_ticks(im->pid, &st) != 0 ||
 		    st != im->start_ticks))) {
+			if (im->state != IW_END)
+				salvager_kick();	/* killed: its spills */
 			unlink_image(a, im);
 			img_free(im);
 		}

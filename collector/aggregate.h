@@ -54,6 +54,7 @@ struct image {
 	int		 meta_dirty;	/* comm/exe/state to be stored */
 	time_t		 first_seen;
 	time_t		 last_seen;
+	uint64_t	 sent_ns;	/* sent_ns of the last IW_PROC applied */
 	time_t		 db_last_ts;	/* images.last_ts stored, 0 = unknown */
 	int64_t		 snap_ts;	/* images.base_ts stored, 0 = none */
 	int		 unsnap;	/* rows stored after the snapshot */

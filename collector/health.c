@@ -19,6 +19,7 @@
 #include "counters.h"
 #include "hreason.h"
 #include "ioshimd.h"
+#include "salvager.h"
 #include "query_impl.h"
 #include "request.h"
 #include "sat.h"
@@ -195,8 +196,10 @@ health_reply(struct jbuf *j, uid_t client)
 		jb_ku64(j, "schema", STORE_SCHEMA);
 	}
 	jb_endobj(j);
-	if (full)
+	if (full) {
 		own(j, now);
+		salvager_health(j);
+	}
 	jb_key(j, "pending");
 	jb_obj(j);
 	jb_ku64(j, "disk_write_bytes", pend[C_CLASS(IW_DISK, K_WB)]);

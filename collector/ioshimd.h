@@ -33,6 +33,7 @@ struct config {
 	int		 metrics_top;	/* executables with own series */
 	int		 stage_secs;	/* --stage: steady windows in memory */
 	int		 query_work;	/* --query-work: million SQLite steps */
+	int		 salvage_every;	/* --salvage-every: seconds, 0 = off */
 };
 
 struct ingest_stats {

@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "pidfile.h"
 #include "safedir.h"
+#include "salvager.h"
 #include "sat.h"
 #include "version.h"
 
@@ -90,6 +91,10 @@ usage(int code)
 	    " root or\n"
 	    "                         the collector's may take (1..1000000,"
 	    " default 20)\n"
+	    "  --salvage-every SECONDS  write killed processes' held log bytes"
+	    " to their\n"
+	    "                         files, looking this often (0 = never,"
+	    " default 5)\n"
 	    "  --help, --version      this text; the version\n"
 	    "\nSee ioshimd(8).\n");
 	exit(code);
@@ -317,6 +322,7 @@ run(int sfd, int ifd, int cfd)
 		p[3].revents = 0;
 		http_timeout(&timeout);
 		ctl_timeout(&timeout);
+		salvager_timeout(&timeout);
 		n = NFIX + ctl_pollfds(p + NFIX, MAXPFD - NFIX);
 		if (poll(p, (nfds_t)n, timeout) == -1) {
 			if (errno == EINTR)
@@ -334,6 +340,7 @@ run(int sfd, int ifd, int cfd)
 			ctl_accept(cfd);
 		/* Always: it also closes connections that timed out. */
 		http_run();
+		salvager_tick();
 		if (p[0].revents & POLLIN) {
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) &&
 			    si.ssi_signo != SIGHUP) {
@@ -342,6 +349,7 @@ run(int sfd, int ifd, int cfd)
 				/* Drain what is queued, then store it. */
 				(void)ingest_read(ifd);
 				collector_flush(1);
+				salvager_stop();
 				return;
 			}
 		}
@@ -369,6 +377,7 @@ main(int argc, char **argv)
 		{ "metrics-top", required_argument, NULL, 'N' },
 		{ "stage", required_argument, NULL, 'G' },
 		{ "query-work", required_argument, NULL, 'Q' },
+		{ "salvage-every", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -388,6 +397,7 @@ main(int argc, char **argv)
 	D.cfg.metrics_top = METRICS_TOP_DEFAULT;
 	D.cfg.stage_secs = 300;
 	D.cfg.query_work = 20;
+	D.cfg.salvage_every = 5;
 	while ((ch = getopt_long(argc, argv, "s:d:w:fp:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': D.cfg.sock = optarg; break;
@@ -419,6 +429,9 @@ main(int argc, char **argv)
 			break;
 		case 'Q': D.cfg.query_work = (int)num("--query-work", optarg, 1,
 			    1000000);
+			break;
+		case 'L': D.cfg.salvage_every = (int)num("--salvage-every",
+			    optarg, 0, 3600);
 			break;
 		case 'T': http_spec(optarg); D.cfg.http = optarg; break;
 		case 'A': D.cfg.http_any = 1; break;
@@ -499,6 +512,7 @@ main(int argc, char **argv)
 		logx(LOG_ERR, "out of memory");
 		goto out;
 	}
+	salvager_init(D.cfg.salvage_every);
 	if (metrics_init(D.cfg.metrics_top) != 0) {
 		logx(LOG_ERR, "out of memory");
 		agg_free(D.agg);

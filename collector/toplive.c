@@ -144,6 +144,10 @@ toplive_reply(struct jbuf *j, const struct request *rq, uid_t client)
 			jb_ku64(j, "image_ns", im->image_ns);
 			jb_kstr(j, "state", im->state == IW_END ? "ended" :
 			    "running");
+			jb_ki64(j, "end_reason", im->end_reason);
+			/* The shim's clock when it took these counters:
+			 * rates between two polls divide by its difference. */
+			jb_ku64(j, "sent_ns", im->sent_ns);
 		} else if (rq->by == BY_EXE) {
 			jb_kstr(j, "exe", rows[i].key);
 			jb_ku64(j, "processes", rows[i].n);

@@ -193,6 +193,8 @@ struct tsum {
 	char		*exe;		/* by=exe: the key */
 	int64_t		 pid, uid, nimg;
 	char		*comm;
+	int		 state, end_reason;	/* by=process */
+	uint64_t	 image_ns;
 	int		 chosen;	/* top_exe: among the best */
 	double		 v[NPC];
 };
@@ -264,6 +266,10 @@ tsum_reply(struct jbuf *j, const struct request *rq, struct tsum *t,
 			jb_ki64(j, "uid", t[i].uid);
 			jb_kstr(j, "comm", t[i].comm);
 			jb_kstr(j, "exe", t[i].exe);
+			jb_ku64(j, "image_ns", t[i].image_ns);
+			jb_kstr(j, "state", t[i].state == IW_END ? "ended" :
+			    "running");
+			jb_ki64(j, "end_reason", t[i].end_reason);
 		} else {
 			jb_kstr(j, "exe", t[i].exe);
 			jb_ki64(j, "processes", t[i].nimg);
@@ -386,8 +392,8 @@ top_sum(struct jbuf *j, const struct request *rq, uid_t client,
 			goto out;
 	}
 	/* Names of the images that had rows. */
-	if (sqlite3_prepare_v2(store_db(D.st), "SELECT pid, uid, comm, exe"
-	    " FROM images WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(store_db(D.st), "SELECT pid, uid, comm, exe,"
+	    " state, end_reason, image_ns FROM images WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	for (i = 0, nt = 0; i < n; i++) {
 		if (t[i].nimg == 0)
@@ -401,6 +407,9 @@ top_sum(struct jbuf *j, const struct request *rq, uid_t client,
 			t[nt].comm = strdup(txt != NULL ? txt : "");
 			txt = (const char *)sqlite3_column_text(st, 3);
 			t[nt].exe = strdup(txt != NULL ? txt : "");
+			t[nt].state = sqlite3_column_int(st, 4);
+			t[nt].end_reason = sqlite3_column_int(st, 5);
+			t[nt].image_ns = (uint64_t)sqlite3_column_int64(st, 6);
 		} else {	/* no image row: the SQL join drops it too */
 			sqlite3_reset(st);
 			continue;
@@ -721,6 +730,8 @@ toprange_reply(struct jbuf *j, const struct request *rq, uid_t client)
 		snprintf(tmp, sizeof(tmp), ", total(x.%s)", names[c]);
 		strlcat(sql, tmp, sqlsz);
 	}
+	if (rq->by == BY_PROCESS)	/* after the counters: 5 + nc on */
+		strlcat(sql, ", i.state, i.end_reason, i.image_ns", sqlsz);
 	strlcat(sql, " FROM ", sqlsz);
 	strlcat(sql, src, sqlsz);
 	strlcat(sql, " AS x JOIN images i ON i.id = x.image", sqlsz);
@@ -749,6 +760,12 @@ toprange_reply(struct jbuf *j, const struct request *rq, uid_t client)
 			jb_ki64(j, "uid", sqlite3_column_int64(st, 1));
 			jb_kstr(j, "comm", (const char *)sqlite3_column_text(st, 2));
 			jb_kstr(j, "exe", (const char *)sqlite3_column_text(st, 3));
+			jb_ku64(j, "image_ns", (uint64_t)sqlite3_column_int64(st,
+			    7 + nc));
+			jb_kstr(j, "state", sqlite3_column_int(st, 5 + nc) ==
+			    IW_END ? "ended" : "running");
+			jb_ki64(j, "end_reason", sqlite3_column_int64(st,
+			    6 + nc));
 		} else if (rq->by == BY_EXE) {
 			jb_kstr(j, "exe", (const char *)sqlite3_column_text(st, 3));
 			jb_ki64(j, "processes", sqlite3_column_int64(st, 4));

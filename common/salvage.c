@@ -16,7 +16,9 @@
  * looked for after the size the file had before that flush, and skipped
  * when found.
  *
- * The target is opened O_WRONLY|O_APPEND|O_NOFOLLOW, never created, a
+ * The target is opened O_APPEND|O_NOFOLLOW (read-write, so that what a
+ * flush cut short wrote can be found; write-only when its mode allows no
+ * more, and then such a flush's bytes may be written twice), never created, a
  * regular file only, and as the spill's owner (a child that takes the
  * owner's file-system ids when we are root and the owner is not).  When
  * the path now names another file (logrotate renamed it), the file the
@@ -38,6 +40,8 @@
 #include <sys/fsuid.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "salvage.h"
@@ -101,7 +105,36 @@ my_pidns(void)
 	return SV_STAT("/proc/self/ns/pid", &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
-/* The start time of a live process (not a zombie), 0 when none. */
+/*
+ * Has the process threads other than its first?  Its first thread shows
+ * as a zombie as soon as it is gone, while the others may still run (a
+ * SIGKILL reaches the threads one by one, and the one in a flush's
+ * write() finishes it): only when none is left is the writer gone.
+ */
+static int
+threads_left(int pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int left = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && atoi(e->d_name) != pid) {
+			left = 1;
+			break;
+		}
+	closedir(d);
+	return left;
+}
+
+/*
+ * The start time of a live process, 0 when none: a zombie is gone once
+ * all its threads are.
+ */
 static unsigned long long
 start_of(int pid)
 {
@@ -119,7 +152,7 @@ start_of(int pid)
 	buf[n] = '\0';
 	if ((p = strrchr(buf, ')')) == NULL || p[1] == '\0')
 		return 0;
-	if (p[2] == 'Z' || p[2] == 'X')
+	if ((p[2] == 'Z' || p[2] == 'X') && !threads_left(pid))
 		return 0;
 	for (field = 2; *p && field < 22; p++)
 		if (*p == ' ')
@@ -180,6 +213,67 @@ already_written(int fd, uint64_t pre, const char *d, size_t n)
 	return k;
 }
 
+/*
+ * Open a target for appending, and for reading when its mode lets us:
+ * a flush or a salvage cut short is looked for in it (already_written).
+ */
+static int
+open_append(const char *path)
+{
+	int fl = O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, fd;
+
+	if ((fd = SV_OPEN(path, O_RDWR | fl)) < 0 && errno == EACCES)
+		fd = SV_OPEN(path, O_WRONLY | fl);
+	return fd;
+}
+
+/*
+ * Is fd's file on a file system of the kernel's own (proc, sysfs, ...),
+ * where a "regular file" is a control knob, never a log?
+ */
+static int
+pseudo_fs(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) != 0)
+		return 1;
+	switch ((unsigned long)sf.f_type) {
+	case 0x9fa0:		/* proc */
+	case 0x62656572:	/* sysfs */
+	case 0x64626720:	/* debugfs */
+	case 0x74726163:	/* tracefs */
+	case 0x73636673:	/* securityfs */
+	case 0x27e0eb:		/* cgroup */
+	case 0x63677270:	/* cgroup2 */
+	case 0xcafe4a11:	/* bpf */
+	case 0x6e736673:	/* nsfs */
+	case 0x42494e4d:	/* binfmt_misc */
+	case 0x1cd1:		/* devpts */
+	case 0xf97cff8c:	/* selinuxfs */
+	case 0x6165676c:	/* pstore */
+	case 0xde5e81e4:	/* efivarfs */
+	case 0x67596969:	/* rpc_pipefs */
+	case 0x62656570:	/* configfs */
+		return 1;
+	}
+	return 0;
+}
+
+/* Was fd's file born when the spill says (when both know)? */
+static int
+same_birth(int fd, const struct spill_hdr *h)
+{
+	struct statx st;
+
+	if (h->btime == 0 || syscall(SYS_statx, fd, "", AT_EMPTY_PATH |
+	    AT_STATX_DONT_SYNC, STATX_BTIME, &st) != 0 ||
+	    !(st.stx_mask & STATX_BTIME))
+		return 1;
+	return (uint64_t)st.stx_btime.tv_sec * 1000000000u +
+	    st.stx_btime.tv_nsec == h->btime;
+}
+
 /* Open the file the bytes belong to; *how says which was found. */
 static int
 open_target(const struct spill_hdr *h, const char **how, char *found, size_t fsz)
@@ -190,9 +284,14 @@ open_target(const struct spill_hdr *h, const char **how, char *found, size_t fsz
 	DIR *d;
 	int fd;
 
-	fd = SV_OPEN(h->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = open_append(h->path);
+	if (fd >= 0 && pseudo_fs(fd)) {
+		SV_CLOSE(fd);
+		return -1;
+	}
 	if (fd >= 0 && SV_FSTAT(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_dev == h->dev && (uint64_t)st.st_ino == h->ino) {
+	    (uint64_t)st.st_dev == h->dev && (uint64_t)st.st_ino == h->ino &&
+	    same_birth(fd, h)) {
 		*how = "its file";
 		snprintf(found, fsz, "%s", h->path);
 		return fd;
@@ -206,11 +305,15 @@ open_target(const struct spill_hdr *h, const char **how, char *found, size_t fsz
 				if ((uint64_t)e->d_ino != h->ino)
 					continue;
 				snprintf(found, fsz, "%s/%s", dir, e->d_name);
-				int f2 = SV_OPEN(found, O_WRONLY | O_APPEND | O_NOFOLLOW |
-				    O_CLOEXEC | O_NONBLOCK);
+				int f2 = open_append(found);
+
+				if (f2 >= 0 && pseudo_fs(f2)) {
+					SV_CLOSE(f2);
+					f2 = -1;
+				}
 				if (f2 >= 0 && SV_FSTAT(f2, &st) == 0 &&
 				    S_ISREG(st.st_mode) && (uint64_t)st.st_dev == h->dev &&
-				    (uint64_t)st.st_ino == h->ino) {
+				    (uint64_t)st.st_ino == h->ino && same_birth(f2, h)) {
 					closedir(d);
 					if (fd >= 0)
 						SV_CLOSE(fd);
@@ -250,38 +353,46 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* The target's size now (0 when it cannot be read). */
+static uint64_t
+size_of(int fd)
+{
+	struct stat st;
+
+	return SV_FSTAT(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
 /*
  * Append the held bytes of the spill (its contents in s, size bytes) as
  * the current user; 0 done, -1 nothing written (msg says why).
+ *
+ * The bytes to write are at most two pieces of data, by phase.  How far
+ * into them a salvage got is recorded in the header (salvaged) after each
+ * write, and the target's size before it (salv_pre): one that takes over
+ * from a killed salvager looks for that last write's bytes after
+ * salv_pre, as for a flush the writer died in (already_written), so no
+ * byte is written twice.
  */
 static int
 append_held(char *s, size_t size, char *msg, size_t msz, size_t *out)
 {
 	struct spill_hdr *h = (void *)s;
 	const char *data = s + SP_HDR, *how = "";
-	uint64_t lp = __atomic_load_n(&h->lp, __ATOMIC_ACQUIRE);
+	uint64_t lp = __atomic_load_n(&h->lp, __ATOMIC_ACQUIRE), got, pre;
 	uint32_t len = SP_LEN(lp), done, moved;
 	char found[SP_PATH_MAX + 256];
-	/* the bytes to write: at most two pieces of data */
 	struct { const char *p; size_t n; } seg[2] = { { data, len }, { data, 0 } };
-	size_t skip = 0, k, at, i, from;
-	int fd, rc = 0;
+	size_t skip = 0, fskip = 0, k = 0, at, i, from, piece;
+	int fd, rc = 0, took_over, look, readable;
 
 	(void)size;
 	if ((fd = open_target(h, &how, found, sizeof(found))) < 0) {
 		snprintf(msg, msz, "no regular file to append to at %s: kept", h->path);
 		return -1;
 	}
-	switch (SP_PHASE(lp)) {
-	case SP_WRITING:
-		/* a salvager before us may have written some: not looked for */
-		if (h->salvaged == 0)
-			skip = already_written(fd, h->flush_pre, data,
-			    h->flush_n < len ? h->flush_n : len);
-		seg[0].p = data + skip;
-		seg[0].n = len - skip;
-		break;
-	case SP_MOVING:
+	/* the shim's own fcntl would count this: the system call */
+	readable = (syscall(SYS_fcntl, fd, F_GETFL) & O_ACCMODE) == O_RDWR;
+	if (SP_PHASE(lp) == SP_MOVING) {
 		done = h->done;
 		moved = h->moved;
 		if (done > len || moved > len - done) {
@@ -292,18 +403,42 @@ append_held(char *s, size_t size, char *msg, size_t msz, size_t *out)
 		seg[0].n = moved;
 		seg[1].p = data + done + moved;
 		seg[1].n = len - done - moved;
-		break;
 	}
-	/*
-	 * From where a salvager before us (killed) stopped, 4 KiB a write,
-	 * each recorded: a kill between a write and its record repeats at
-	 * most that piece.
-	 */
-	for (i = 0, at = 0, k = 0; i < 2 && rc == 0; i++) {
-		from = h->salvaged > at ? (size_t)(h->salvaged - at) : 0;
+	got = __atomic_load_n(&h->salvaged, __ATOMIC_ACQUIRE);
+	/* a salvager before us was killed in its last write: look for it */
+	took_over = h->salv_pre != 0 && h->salv_at == got;
+	look = took_over || SP_PHASE(lp) == SP_WRITING;
+	if (got == 0 && h->salv_pre == 0 && SP_PHASE(lp) == SP_WRITING) {
+		/* the writer died in a flush: what of it reached the file */
+		fskip = already_written(fd, h->flush_pre, data,
+		    h->flush_n < len ? h->flush_n : len);
+		got = fskip;
+		__atomic_store_n(&h->salvaged, got, __ATOMIC_RELEASE);
+	}
+	for (i = 0, at = 0; i < 2 && rc == 0; at += seg[i].n, i++) {
+		from = got > at ? (size_t)(got - at) : 0;
 		while (rc == 0 && from < seg[i].n) {
-			size_t piece = seg[i].n - from < 4096 ? seg[i].n - from : 4096;
-
+			piece = seg[i].n - from < 4096 ? seg[i].n - from : 4096;
+			if (took_over && (pre = h->salv_pre) != 0) {
+				/* the killed salvager's last write, found */
+				took_over = 0;
+				if ((skip = already_written(fd, pre - 1, seg[i].p + from,
+				    piece)) != 0) {
+					from += skip;
+					__atomic_store_n(&h->salvaged, at + from,
+					    __ATOMIC_RELEASE);
+					continue;
+				}
+			}
+			took_over = 0;
+			/* the record of this write, before it: pre last, so a
+			 * pre always belongs to its at */
+			h->salv_pre = 0;
+			__atomic_thread_fence(__ATOMIC_RELEASE);
+			h->salv_at = at + from;
+			__atomic_thread_fence(__ATOMIC_RELEASE);
+			h->salv_pre = size_of(fd) + 1;
+			__atomic_thread_fence(__ATOMIC_RELEASE);
 			rc = write_all(fd, seg[i].p + from, piece);
 			if (rc == 0) {
 				k += piece;
@@ -312,7 +447,6 @@ append_held(char *s, size_t size, char *msg, size_t msz, size_t *out)
 				    __ATOMIC_RELEASE);
 			}
 		}
-		at += seg[i].n;
 	}
 	*out = k;
 	SV_CLOSE(fd);
@@ -320,9 +454,11 @@ append_held(char *s, size_t size, char *msg, size_t msz, size_t *out)
 		snprintf(msg, msz, "writing to %s: %s: kept", found, strerror(errno));
 		return -1;
 	}
-	snprintf(msg, msz, "%zu bytes to %s (%s)%s", k, found, how,
-	    skip ? ", a flush found half done" : "");
-	(void)at;
+	snprintf(msg, msz, "%zu bytes to %s (%s)%s%s%s", k, found, how,
+	    fskip ? ", a flush found half done" : "",
+	    skip ? ", a killed salvage's last write found" : "",
+	    look && !readable ?
+	    ", not readable: what a flush cut short wrote may be doubled" : "");
 	return 0;
 }
 
@@ -349,8 +485,11 @@ append_as(uid_t uid, gid_t gid, char *s, size_t size, char *msg,
 	if (pid == 0) {
 		SV_CLOSE(pfd[0]);
 		pw = getpwuid(uid);
+		/* the owner's identity whole, not only its file-system ids:
+		 * some checks (/proc/sys, capabilities) look at the euid */
 		if ((pw ? initgroups(pw->pw_name, gid) : setgroups(0, NULL)) != 0 ||
-		    setfsgid(gid) < 0 || setfsuid(uid) < 0 || setfsuid(uid) != (int)uid)
+		    setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0 ||
+		    geteuid() != uid || getegid() != gid)
 			_exit(3);
 		st = append_held(s, size, msg, msz, out);
 		(void)!SV_WRITE(pfd[1], out, sizeof(*out));
@@ -402,19 +541,30 @@ claim(struct spill_hdr *h)
 static void
 set_aside(int dfd, const char *name, const struct salvage_stats *ss)
 {
-	char to[512];
+	struct stat st, kt;
+	int kfd;
 
-	if (!ss->aside)
+	if (!ss->aside || SV_FSTAT(dfd, &st) != 0)
 		return;
-	(void)mkdirat(dfd, "kept", 0700);
-	snprintf(to, sizeof(to), "kept/%s", name);
-	(void)SV_RENAMEAT(dfd, name, dfd, to);
+	/* the directory's owner's, also when root makes it */
+	if (mkdirat(dfd, "kept", 0700) == 0 && geteuid() == 0 && st.st_uid != 0)
+		(void)fchownat(dfd, "kept", st.st_uid, st.st_gid,
+		    AT_SYMLINK_NOFOLLOW);
+	/* never through a link the directory's user may have put there */
+	kfd = SV_OPENAT(dfd, "kept", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (kfd < 0)
+		return;
+	if (SV_FSTAT(kfd, &kt) == 0 && S_ISDIR(kt.st_mode) &&
+	    kt.st_uid == st.st_uid && kt.st_dev == st.st_dev)
+		(void)SV_RENAMEAT(dfd, name, kfd, name);
+	SV_CLOSE(kfd);
 }
 
 /* Salvage one spill file; see salvage.h. */
 static void
 one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *ss,
-    unsigned long long ns)
+    unsigned long long ns, int first)
 {
 	struct spill_hdr *h;
 	struct stat st;
@@ -429,6 +579,7 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	if (SV_FSTAT(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)SP_HDR ||
 	    st.st_size > (off_t)SP_HDR + (1 << 26) ||
 	    ((ss->own_only || geteuid() != 0) && st.st_uid != geteuid()) ||
+	    (ss->only_uid && st.st_uid != (uid_t)ss->uid) ||
 	    (s = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, fd, 0)) == MAP_FAILED) {
 		SV_CLOSE(fd);
@@ -436,6 +587,20 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	}
 	SV_CLOSE(fd);
 	h = (void *)s;
+	if (first) {
+		/* the first pass: only a write cut short, a dead writer's
+		 * flush or a killed salvager's */
+		if (memcmp(h->magic, SP_MAGIC, sizeof(h->magic)) == 0 &&
+		    h->version == SP_VERSION && h->hdr_size == SP_HDR &&
+		    (SP_PHASE(h->lp) == SP_WRITING ||
+		    (h->salv_pre != 0 && h->salv_at == h->salvaged)) && !dry &&
+		    (ns == 0 || h->pidns == ns) && h->pid != (int32_t)getpid() &&
+		    !alive(h->pid, (unsigned long long)h->start_ticks))
+			goto check;
+		munmap(s, (size_t)st.st_size);
+		return;
+	}
+check:
 	ss->found++;
 	if (memcmp(h->magic, "\0\0\0\0\0\0\0\0", sizeof(h->magic)) == 0) {
 		/*
@@ -457,14 +622,16 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 			set_aside(dfd, name, ss);
 		ss->kept++;
 	} else if (ns != 0 && h->pidns != ns) {
-		note(ss, "%s/%s: writer %d is in another PID namespace: not judged",
-		    dir, name, h->pid);
+		if (!ss->acts_only)
+			note(ss, "%s/%s: writer %d is in another PID namespace: "
+			    "not judged", dir, name, h->pid);
 		ss->kept++;
 	} else if (h->pid == (int32_t)getpid() ||
 	    alive(h->pid, (unsigned long long)h->start_ticks)) {
 		/* ours (a process whose main thread left by pthread_exit
 		 * shows as a zombie), or a writer that lives */
-		note(ss, "%s/%s: writer %d lives: its bytes wait", dir, name, h->pid);
+		if (!ss->acts_only)
+			note(ss, "%s/%s: writer %d lives: its bytes wait", dir, name, h->pid);
 		ss->alive++;
 	} else if (SP_LEN(h->lp) == 0 && SP_PHASE(h->lp) == SP_IDLE) {
 		if (!dry)
@@ -474,7 +641,8 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 		note(ss, "%s/%s: writer %d is gone: would append %u bytes to %s",
 		    dir, name, h->pid, SP_LEN(h->lp), h->path);
 	} else if (!claim(h)) {
-		note(ss, "%s/%s: another salvager is at it", dir, name);
+		if (!ss->acts_only)
+			note(ss, "%s/%s: another salvager is at it", dir, name);
 		ss->alive++;
 	} else if (append_as(st.st_uid, st.st_gid, s, (size_t)st.st_size, msg,
 	    sizeof(msg), &out) == 0) {
@@ -497,7 +665,8 @@ salvage_dir(const char *dir, int dry, struct salvage_stats *ss)
 {
 	struct dirent *e;
 	DIR *d;
-	int dfd;
+	int dfd, pass;
+	unsigned n;
 	unsigned long long ns = my_pidns();
 
 	if ((dfd = SV_OPEN(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -507,10 +676,22 @@ salvage_dir(const char *dir, int dry, struct salvage_stats *ss)
 		SV_CLOSE(dfd);
 		return -1;
 	}
-	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, "s.", 2) != 0)
-			continue;
-		one(dfd, dir, e->d_name, dry, ss, ns);
+	/*
+	 * Two passes: first the spills of writers killed inside a flush's
+	 * write, whose file may end with the part of a line that write
+	 * got to; then the others (a killed child's lines appended first
+	 * would follow that part inside the line).
+	 */
+	for (pass = 1; pass >= 0; pass--) {
+		n = 0;
+		while ((e = readdir(d)) != NULL &&
+		    (ss->max_files == 0 || n < ss->max_files)) {
+			if (strncmp(e->d_name, "s.", 2) != 0)
+				continue;
+			n++;
+			one(dfd, dir, e->d_name, dry, ss, ns, pass);
+		}
+		rewinddir(d);
 	}
 	closedir(d);
 	SV_CLOSE(dfd);

@@ -1,7 +1,8 @@
 /*
  * salvage.h - writing a killed writer's held bytes to their files
- * (salvage.c), for `ioshim salvage` (tools/cmd_salvage.c) and for the
- * shim at its first held byte (shim/worker.c).
+ * (salvage.c), for `ioshim salvage` (tools/cmd_salvage.c), for the shim
+ * at its first held byte (shim/worker.c) and for ioshimd
+ * (collector/salvager.c).
  */
 #ifndef IOSHIM_SALVAGE_H
 #define IOSHIM_SALVAGE_H
@@ -13,6 +14,10 @@ struct salvage_stats {
 	void		(*say)(const char *line);	/* or NULL */
 	int		own_only;	/* only spills of our own euid */
 	int		aside;		/* unsalvageable ones to DIR/kept */
+	int		acts_only;	/* say only what was done */
+	int		only_uid;	/* only spills owned by uid */
+	unsigned	uid;
+	unsigned	max_files;	/* spill files looked at, 0 = all */
 	/* out */
 	unsigned	found;		/* spill files looked at */
 	unsigned	salvaged;	/* of dead writers, appended and removed */

@@ -6,7 +6,8 @@
  *
  * The header says who wrote (pid, the process's start time in clock ticks
  * since boot, its PID namespace: a pid alone can be reused), which file
- * the bytes belong to (device, inode, path), and how far the writer got.
+ * the bytes belong to (device, inode, birth time, path), and how far the
+ * writer got.
  * Held bytes are data[0..len).  A flush moves through phases, each store
  * made after the bytes it describes (the phase and len in one store), so
  * a kill at any instruction leaves a header that says which bytes are
@@ -26,8 +27,10 @@
  *
  * A salvager claims a spill in its header (claim_pid, compare-and-swap
  * on the shared mapping; a claim by a salvager that is gone is taken
- * over) and records after each write how many bytes it appended
- * (salvaged).
+ * over).  It records how far it got among the bytes to write (salvaged:
+ * an offset into them that counts bytes found already in the file), and
+ * the target's size before each write (salv_pre), so that one taking over
+ * goes on exactly where a killed one stopped.
  *
  * The header is written by a process its user controls: a salvager never
  * trusts it (sizes are checked against the file, the target is opened
@@ -74,6 +77,19 @@ struct spill_hdr {
 	volatile uint64_t claim_start;
 	volatile uint64_t salvaged;
 	char		path[SP_PATH_MAX];	/* NUL-terminated */
+	/* a salvager's: where among the bytes to write its latest write
+	 * began (salv_at) and the target's size just before it plus one
+	 * (salv_pre, 0 none), so that one taking over finds that write's bytes if they
+	 * reached the file before salvaged counted them (after the path: a
+	 * version 2 spill made without them has 0 here) */
+	volatile uint64_t salv_pre;
+	volatile uint64_t salv_at;
+	/* the target's birth time (statx btime, ns; 0 unknown): a file made
+	 * anew with the same device and inode numbers (a file system made
+	 * again on the same device) is not the file the bytes belong to */
+	uint64_t	btime;
 };
+
+_Static_assert(sizeof(struct spill_hdr) <= SP_HDR, "spill header too large");
 
 #endif /* IOSHIM_SPILL_H */

@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include "shim.h"
@@ -42,8 +43,14 @@
 #define ST_MAKE(g, l)	((uint64_t)(g) << 32 | (uint32_t)(l))
 
 struct cobuf {
-	_Atomic int	refs;		/* fds using it; 0 = free slot */
+	_Atomic int	refs;		/* fds using it (a kept one: 1); 0 = free slot */
 	int		fd;		/* fd of the last append, -1 none */
+	int		park1;		/* ownfd_keep's fd + 1: flushes use it */
+	unsigned char	kept;		/* held past the last close (co_close) */
+	unsigned char	remote;		/* NFS, CIFS, FUSE...: close flushes */
+	unsigned char	failed;		/* the last flush left bytes behind */
+	unsigned char	stamp;		/* appends note their time (mtime) */
+	struct timespec	mtime;		/* CLOCK_REALTIME_COARSE of the last */
 	dev_t		dev;
 	ino_t		ino;
 	unsigned	file;		/* per-file row */
@@ -64,6 +71,7 @@ static struct cobuf bufs[NBUF];
 static _Atomic unsigned nbufs;		/* slots ever used */
 static size_t mem_used;			/* sum of caps */
 static int prio_tried;			/* prio_init ran (under the lock) */
+static unsigned nparked;		/* buffers with a kept fd */
 HIDDEN _Atomic uint64_t co_held;
 HIDDEN _Atomic int shim_ending;
 
@@ -156,6 +164,36 @@ glob_list(const char *list, const char *path)
 }
 
 /*
+ * Is fd's file on a network or user-space file system, where close is
+ * when other clients see the data and when errors are told?  Its held
+ * bytes are written at the last close there (co_close).
+ */
+static int
+is_remote(int fd)
+{
+	struct statfs sf;
+
+	if (syscall(SYS_fstatfs, fd, &sf) != 0)
+		return 1;
+	switch ((unsigned long)sf.f_type) {
+	case 0x6969:		/* NFS */
+	case 0x517b:		/* SMB */
+	case 0xff534d42:	/* CIFS */
+	case 0xfe534d42:	/* SMB2 */
+	case 0x65735546:	/* FUSE */
+	case 0x00c36400:	/* Ceph */
+	case 0x01021997:	/* 9p */
+	case 0x5346414f:	/* AFS */
+	case 0x47504653:	/* GPFS */
+	case 0x0bd00bd0:	/* Lustre */
+		return 1;
+	}
+	return 0;
+}
+
+static ssize_t reentrant_write(struct cobuf *b, int fd, const void *p, size_t n);
+
+/*
  * Should appends to this fd be coalesced?  The buffer index, or BUF_NONE.
  * Files opened O_SYNC, O_DSYNC or O_DIRECT, and every file while a file
  * size limit (ulimit -f) is set, are written through as the program asks.
@@ -172,14 +210,29 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 	if ((fl & O_PATH) || ((fl & O_ACCMODE) != O_WRONLY &&
 	    (fl & O_ACCMODE) != O_RDWR))
 		return BUF_NONE;
-	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+	/* the limit, as learnt at the last new buffer or since a setrlimit */
+	if (unlikely(atomic_load_explicit(&co_fsize, memory_order_relaxed) == 0))
+		atomic_store(&co_fsize, getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+		    rl.rlim_cur == RLIM_INFINITY ? 1 : 2);
+	if (atomic_load_explicit(&co_fsize, memory_order_relaxed) != 1)
 		return BUF_NONE;
 	if (cfg.include[0] && (path == NULL || !glob_list(cfg.include, path)))
 		return BUF_NONE;
 	if (cfg.exclude[0] && path != NULL && glob_list(cfg.exclude, path))
 		return BUF_NONE;
-	if (lock_mine())
-		return BUF_NONE;	/* a signal handler opening a log */
+	if (lock_mine()) {
+		/*
+		 * A signal handler opening a log while its thread is inside
+		 * the coalescer: its fd writes straight through, so what the
+		 * file holds goes first (a line an earlier handler closed
+		 * may still be held).
+		 */
+		for (i = 0; i < nbufs; i++)
+			if (bufs[i].refs && bufs[i].dev == st->st_dev &&
+			    bufs[i].ino == st->st_ino && bufs[i].fd >= 0)
+				(void)reentrant_write(&bufs[i], bufs[i].fd, NULL, 0);
+		return BUF_NONE;
+	}
 	lock();
 	if (!prio_on && !prio_tried && (cfg.flush_on[0] || cfg.flush_default)) {
 		prio_tried = 1;
@@ -193,9 +246,14 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 			break;
 	}
 	if (i == nbufs) {
-		if (freeslot == NBUF && nbufs < NBUF)
+		/* a new buffer asks the kernel: a limit set from outside
+		 * (prlimit --pid) is seen here; wrap_rlimit.c for our own */
+		atomic_store(&co_fsize, getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+		    rl.rlim_cur == RLIM_INFINITY ? 1 : 2);
+		if (atomic_load(&co_fsize) == 1 && freeslot == NBUF &&
+		    nbufs < NBUF)
 			freeslot = nbufs++;
-		if (freeslot == NBUF) {
+		if (freeslot == NBUF || atomic_load(&co_fsize) != 1) {
 			unlock();
 			return BUF_NONE;
 		}
@@ -209,8 +267,16 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 		memset(bufs[i].p_sizes, 0, sizeof(bufs[i].p_sizes));
 		bufs[i].err = 0;
 		bufs[i].first_ns = 0;
+		bufs[i].park1 = 0;
+		bufs[i].kept = 0;
+		bufs[i].failed = 0;
+		bufs[i].stamp = 0;
+		bufs[i].remote = is_remote(fd);
 	}
-	bufs[i].refs++;
+	if (bufs[i].kept)
+		bufs[i].kept = 0;	/* the kept ref is this fd's now */
+	else
+		bufs[i].refs++;
 	if (bufs[i].fd < 0)
 		bufs[i].fd = fd;
 	unlock();
@@ -357,6 +423,14 @@ flush_buf(struct cobuf *b, int reason, int cut)
 	fold(b);
 	if (ST_LEN(atomic_load(&b->state)) == 0)
 		return 0;
+	/* the kept fd: still ours (a raw dup2 onto its number gives it to
+	 * the program, whose file must not get these bytes) */
+	if (unlikely(b->park1 != 0) && b->fd == b->park1 - 1 &&
+	    !ownfd_valid(b->fd, b->dev, b->ino)) {
+		b->park1 = 0;
+		nparked--;
+		b->fd = -1;
+	}
 	/*
 	 * Signals are blocked before the state is read: a handler that
 	 * wrote the committed bytes itself (reentrant_write) between the
@@ -404,6 +478,7 @@ flush_buf(struct cobuf *b, int reason, int cut)
 		CTR_ADD(&pc.co_errors, 1);
 		b->err = err;
 	}
+	b->failed = err != 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
 	return err ? -1 : 0;
@@ -424,6 +499,8 @@ free_data(struct cobuf *b)
 	b->data = NULL;
 	b->cap = 0;
 }
+
+static void kept_done(struct cobuf *b);
 
 /* Over the memory bound: flush the oldest buffers first, free them. */
 static void
@@ -447,7 +524,10 @@ make_room(struct cobuf *keep, size_t want)
 		if (ST_LEN(atomic_load(&oldest->state)) != 0 &&
 		    flush_buf(oldest, IW_R_MEMORY, 0) != 0)
 			return;
-		free_data(oldest);
+		if (oldest->kept)
+			kept_done(oldest);
+		else
+			free_data(oldest);
 	}
 }
 
@@ -541,6 +621,8 @@ append(struct cobuf *b, const char *p, size_t n, int *err, int *prio)
 	}
 	if (b->sp)	/* after the bytes: a salvager reads them then */
 		sp_store(b, SP_IDLE, len + (uint32_t)n);
+	if (unlikely(b->stamp))	/* the program stats this file: co_stat_held */
+		clock_gettime(CLOCK_REALTIME_COARSE, &b->mtime);
 	if (len == 0)
 		b->first_ns = shim_now_ns();
 	/* plain add under the lock: a handler's concurrent subtraction
@@ -729,24 +811,125 @@ direct:
 	return r;
 }
 
+/* fd's position was answered as the end (co_seek_held): make it so. */
+static void
+vend_settle(int fd)
+{
+	fdent_t *w = fd_slot(fd);
+	int saved = errno;
+
+	(void)syscall(SYS_lseek, fd, 0L, SEEK_END);
+	if (w != NULL)
+		__atomic_fetch_and(w, ~(fdent_t)FD_VEND, __ATOMIC_RELAXED);
+	errno = saved;
+}
+
 int
 co_flush_fd(int fd, int reason)
 {
-	unsigned bi = FDE_BUF(fd_peek(fd));
+	fdent_t e = fd_peek(fd);
+	unsigned bi = FDE_BUF(e);
 	struct cobuf *b;
 	int r;
 
 	if (bi >= NBUF || in_vfork_child())
 		return 0;
 	b = &bufs[bi];
-	if (ST_LEN(atomic_load(&b->state)) == 0)
+	if (ST_LEN(atomic_load(&b->state)) == 0) {
+		if (unlikely(FDE_FLAGS(e) & FD_VEND))
+			vend_settle(fd);
 		return 0;
+	}
 	if (lock_mine())
 		return reentrant_write(b, fd, NULL, 0) < 0 ? -1 : 0;
 	lock();
 	if (b->fd < 0)
 		b->fd = fd;
 	r = flush_buf(b, reason, 0);
+	unlock();
+	if (unlikely(FDE_FLAGS(e) & FD_VEND))
+		vend_settle(fd);
+	return r;
+}
+
+/*
+ * lseek(fd, 0, SEEK_END), or SEEK_CUR after one, on an O_APPEND fd whose
+ * file has held bytes: answered without writing them, as the file's size
+ * plus the held bytes — the position the kernel would give had they been
+ * written (on an O_APPEND fd every write leaves the position at the end;
+ * another writer's appends meanwhile make that a valid order, as for any
+ * append).  The fd is marked (FD_VEND) so that its next SEEK_CUR is
+ * answered the same way and, at the next flush point of the fd (a read,
+ * any other seek), its kernel position is set to the end.  1 when
+ * answered (*out), 0 when the caller must flush and ask the kernel.
+ */
+int
+co_seek_held(int fd, int whence, off64_t *out)
+{
+	fdent_t e = fd_peek(fd), *w;
+	unsigned bi = FDE_BUF(e);
+	struct cobuf *b;
+	uint32_t n;
+	off64_t r;
+
+	if (bi >= NBUF || !(FDE_FLAGS(e) & FD_APPEND) || in_vfork_child() ||
+	    lock_mine() || (whence == SEEK_CUR && !(FDE_FLAGS(e) & FD_VEND)))
+		return 0;
+	b = &bufs[bi];
+	lock();
+	n = ST_LEN(atomic_load(&b->state));
+	/* only the file's one fd: another (a dup sharing this position, or
+	 * another open file appending) would move what this answers */
+	if (n == 0 || b->err || b->failed || b->refs != 1 || b->kept) {
+		unlock();
+		return 0;
+	}
+	/* under the lock: no flush between the size and the count */
+	r = (off64_t)syscall(SYS_lseek, fd, 0L, SEEK_END);
+	unlock();
+	if (r < 0)
+		return 0;
+	if ((w = fd_slot(fd)) != NULL)
+		__atomic_fetch_or(w, (fdent_t)FD_VEND, __ATOMIC_RELAXED);
+	*out = r + (off64_t)n;
+	return 1;
+}
+
+/*
+ * A stat of a file with held bytes, answered without writing them: *held
+ * bytes more than the kernel's size, modified at *mt (the coarse clock at
+ * the last held append, the clock the kernel stamps writes with).  The
+ * append times are noted only once the program stats the file: the first
+ * such stat writes the bytes instead (2: the caller asks the kernel
+ * again).  0 when nothing of the file is held.
+ */
+int
+co_stat_held(dev_t dev, ino_t ino, uint64_t *held, struct timespec *mt)
+{
+	struct cobuf *b;
+	unsigned i;
+	int r = 0;
+
+	if (lock_mine() || in_vfork_child())
+		return 0;
+	lock();
+	for (i = 0; i < nbufs; i++) {
+		b = &bufs[i];
+		if (!b->refs || b->dev != dev || b->ino != ino ||
+		    ST_LEN(atomic_load(&b->state)) == 0)
+			continue;
+		if (b->stamp && !b->err && !b->failed) {
+			*held = ST_LEN(atomic_load(&b->state));
+			*mt = b->mtime;
+			r = 1;
+		} else {
+			flush_buf(b, IW_R_READ, 0);
+			kept_done(b);
+			b->stamp = 1;
+			r = 2;
+		}
+		break;
+	}
 	unlock();
 	return r;
 }
@@ -766,6 +949,92 @@ co_take_error(int fd)
 	return err;
 }
 
+/* The kept fd goes (the buffer has no other user).  Lock held. */
+static void
+unkeep(struct cobuf *b)
+{
+	if (b->park1 == 0)
+		return;
+	ownfd_close(b->park1 - 1, b->dev, b->ino);
+	if (b->fd == b->park1 - 1)
+		b->fd = -1;
+	b->park1 = 0;
+	b->kept = 0;
+	nparked--;
+}
+
+/*
+ * A kept buffer (no fd of the program's left) whose bytes are all
+ * written: let go of it and of its fd.  Lock held.
+ */
+static void
+kept_done(struct cobuf *b)
+{
+	if (!b->kept || ST_LEN(atomic_load(&b->state)) != 0 || b->err)
+		return;
+	fold(b);
+	b->refs = 0;
+	unkeep(b);
+	b->first_ns = 0;
+	free_data(b);
+}
+
+/*
+ * The program closes fd.  When it is the last fd of a local file whose
+ * bytes are held, they stay held (the age and size bounds, and every
+ * flush-before point, still apply), written later through a copy of the
+ * fd at a high number (ownfd_keep): a close neither makes bytes durable
+ * nor shows them to anyone who did not see them, and a program that opens,
+ * appends and closes per line (a shell's >>) is coalesced like one that
+ * keeps its log open.  Otherwise (other fds left, a network file system,
+ * a flush that failed, KEEP_MAX files kept already, no spill file) the
+ * bytes are written first, as before: a flush error is close's to tell,
+ * and bytes it could not write go with the last fd.  Closing one of several fds of the file
+ * writes nothing unless flushes used that fd.  Returns the error close
+ * must report, or 0.
+ */
+int
+co_close(int fd)
+{
+	unsigned bi = FDE_BUF(fd_peek(fd));
+	struct cobuf *b;
+	int err, k;
+
+	if (bi >= NBUF || in_vfork_child())
+		return 0;
+	b = &bufs[bi];
+	if (!lock_mine()) {
+		lock();
+		/* not the last fd, nor the one flushes use: nothing to do
+		 * (a network file system flushes at every close) */
+		if (b->refs > 1 && b->fd != fd && !b->remote && !b->err) {
+			b->refs--;
+			unlock();
+			return 0;
+		}
+		if (b->refs == 1 && !b->remote && !b->err && !b->failed &&
+		    !shim_ending &&
+		    ST_LEN(atomic_load(&b->state)) != 0 && b->sp != NULL) {
+			if (b->park1 == 0 && nparked < KEEP_MAX &&
+			    (k = ownfd_keep(fd, b->dev, b->ino)) >= 0) {
+				b->park1 = k + 1;
+				nparked++;
+			}
+			if (b->park1 != 0) {
+				b->fd = b->park1 - 1;
+				b->kept = 1;	/* refs stays 1: the kept fd's */
+				unlock();
+				return 0;
+			}
+		}
+		unlock();
+	}
+	co_flush_fd(fd, IW_R_CLOSE);
+	err = co_take_error(fd);
+	co_release(fd);
+	return err;
+}
+
 void
 co_release(int fd)
 {
@@ -779,8 +1048,9 @@ co_release(int fd)
 	if (b->refs > 0)
 		b->refs--;
 	if (b->fd == fd)
-		b->fd = -1;
+		b->fd = b->park1 ? b->park1 - 1 : -1;
 	if (b->refs == 0) {
+		unkeep(b);
 		fold(b);
 		/* bytes a failed flush left behind go with the last fd;
 		 * the error was told to the program by close */
@@ -798,8 +1068,61 @@ flush_all_locked(int reason)
 	unsigned i;
 
 	for (i = 0; i < nbufs; i++)
-		if (bufs[i].refs)
+		if (bufs[i].refs) {
 			flush_buf(&bufs[i], reason, 0);	/* folds counts too */
+			kept_done(&bufs[i]);
+		}
+}
+
+/*
+ * The program is about to take fd's number (dup2/dup3 onto it), and fd
+ * is a file kept past its close: its bytes are written through it first,
+ * and the coalescer lets go of it.
+ */
+void
+co_park_taken(int fd)
+{
+	struct cobuf *b;
+	unsigned i;
+
+	if (nparked == 0 || lock_mine() || in_vfork_child())
+		return;
+	lock();
+	for (i = 0; i < nbufs; i++) {
+		b = &bufs[i];
+		if (b->park1 != fd + 1)
+			continue;
+		flush_buf(b, IW_R_CLOSE, 0);
+		if (b->kept && ST_LEN(atomic_load(&b->state)) == 0 && !b->err)
+			kept_done(b);
+		else
+			unkeep(b);	/* bytes that failed wait for exit */
+	}
+	unlock();
+}
+
+/*
+ * The program ran out of descriptors (EMFILE) while the shim keeps some
+ * for files closed with bytes held: write those and give the descriptors
+ * back, so the call can be made again.  1 when any was given back.
+ */
+int
+co_unpark_all(void)
+{
+	unsigned i, had;
+
+	if (nparked == 0 || lock_mine() || in_vfork_child())
+		return 0;
+	lock();
+	had = nparked;
+	for (i = 0; i < nbufs; i++)
+		if (bufs[i].kept) {
+			flush_buf(&bufs[i], IW_R_MEMORY, 0);
+			kept_done(&bufs[i]);
+		}
+	had = had != nparked;
+	unlock();
+	return (int)had;
 }
 
 void
@@ -829,6 +1152,7 @@ co_flush_inode_held(dev_t dev, ino_t ino)
 		if (bufs[i].refs && bufs[i].dev == dev && bufs[i].ino == ino &&
 		    ST_LEN(atomic_load(&bufs[i].state))) {
 			flush_buf(&bufs[i], IW_R_READ, 0);
+			kept_done(&bufs[i]);
 			hit = 1;
 		}
 	unlock();
@@ -877,10 +1201,15 @@ co_age_flush(void)
 		b = &bufs[i];
 		if (!b->refs)
 			continue;
+		if (b->kept && ST_LEN(atomic_load(&b->state)) == 0) {
+			kept_done(b);	/* written by another flush point */
+			continue;
+		}
 		if (b->first_ns && now >= b->first_ns &&
-		    now - b->first_ns >= cfg.flush_ns)
+		    now - b->first_ns >= cfg.flush_ns) {
 			flush_buf(b, IW_R_AGE, 0);
-		else
+			kept_done(b);
+		} else
 			fold(b);	/* the collector sees counts within a tick */
 		if (b->first_ns == 0)
 			continue;
@@ -974,6 +1303,16 @@ co_after_fork_child(void)
 	 * them too would put them in the file twice.
 	 */
 	for (i = 0; i < nbufs; i++) {
+		/* a file kept past its close is the parent's: its fd too */
+		if (bufs[i].park1 != 0) {
+			ownfd_close(bufs[i].park1 - 1, bufs[i].dev, bufs[i].ino);
+			if (bufs[i].kept)
+				bufs[i].refs = 0;
+			if (bufs[i].fd == bufs[i].park1 - 1)
+				bufs[i].fd = -1;
+			bufs[i].park1 = 0;
+			bufs[i].kept = 0;
+		}
 		/* the parent's spill files are the parent's: let go of them */
 		if (bufs[i].sp != NULL) {
 			spill_forget(bufs[i].sp);
@@ -990,6 +1329,7 @@ co_after_fork_child(void)
 		memset(bufs[i].p_sizes, 0, sizeof(bufs[i].p_sizes));
 	}
 	co_held = 0;
+	nparked = 0;
 	spill_after_fork();
 }
 

@@ -550,7 +550,9 @@ fd_pending_reset(void)
 void
 fd_copy(int from, int to)
 {
-	fdent_t e = fd_peek(from);
+	/* classified now if not yet: a shell saving its stdout (dup, then
+	 * dup2 back) would otherwise leave it to be looked at again each time */
+	fdent_t e = fd_get(from);
 
 	if (!(e & FD_KNOWN)) {
 		fd_forget(to);

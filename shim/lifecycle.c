@@ -296,16 +296,29 @@ static void
 signals_init(void)
 {
 	struct sigaction cur;
+	sigset_t all, old;
 	size_t i;
 	int s;
 
+	/*
+	 * One call per signal, not two (every process pays this at start):
+	 * ours goes in and the old action comes back; where that was not
+	 * the default (a handler, or SIG_IGN inherited across exec) it is
+	 * put back.  Signals wait meanwhile, so none meets the handler that
+	 * was there only for that instant.
+	 */
+	sigfillset(&all);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
 	for (i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++) {
 		s = fatal_sigs[i];
 		fatal[s] = 1;
-		if (real.sigaction(s, NULL, &cur) == 0 &&
-		    !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
-			install_ours(s, NULL);
+		if (install_ours(s, &cur) == 0 &&
+		    ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)) {
+			real.sigaction(s, &cur, NULL);
+			set_ours(s, 0);
+		}
 	}
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 }
 
 /* --- fork --- */

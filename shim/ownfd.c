@@ -27,13 +27,14 @@
 
 #include "shim.h"
 
-#define OWN_MAX	4
+/* the socket and report fds, and the coalescer's kept ones (KEEP_MAX) */
+#define OWN_MAX	(4 + KEEP_MAX)
 
 static struct {
 	_Atomic int	fd;		/* -1: free, -2: being filled */
 	dev_t		dev;
 	ino_t		ino;
-} own[OWN_MAX] = { { -1, 0, 0 }, { -1, 0, 0 }, { -1, 0, 0 }, { -1, 0, 0 } };
+} own[OWN_MAX] = { [0 ... OWN_MAX - 1] = { -1, 0, 0 } };	/* GNU C */
 
 /* What fd refers to now; -1 when it is not open.  errno is kept. */
 static int
@@ -106,6 +107,32 @@ ownfd_park(int fd, unsigned cls, struct stat *st)
 	fd_store(fd, FDE_MAKE(cls, FD_KNOWN | FD_SHIM, FILE_NONE, BUF_NONE));
 	record(fd, st->st_dev, st->st_ino);
 	return fd;
+}
+
+/*
+ * A copy of the coalescer's fd, whose last descriptor the program is
+ * closing while bytes of the file are held (coalesce.c, co_close): at a
+ * high number, close-on-exec, the shim's.  Its file is dev/ino (known).
+ * -1 when no number is free there.
+ */
+int
+ownfd_keep(int fd, dev_t dev, ino_t ino)
+{
+	static long lo;
+	struct rlimit rl;
+	int hi;
+
+	if (lo == 0) {
+		lo = 1000;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
+			lo = (long)rl.rlim_cur / 2;
+	}
+	hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lo);
+	if (hi < 0)
+		return -1;
+	fd_store(hi, FDE_MAKE(IW_DISK, FD_KNOWN | FD_SHIM, FILE_NONE, BUF_NONE));
+	record(hi, dev, ino);
+	return hi;
 }
 
 /*

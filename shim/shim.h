@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/resource.h>
 #include <mqueue.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -129,6 +130,10 @@
 	X(fstatat64, int, (int, const char *, struct stat64 *, int)) \
 	X(lstat, int, (const char *, struct stat *)) \
 	X(statx, int, (int, const char *, int, unsigned int, struct statx *)) \
+	X(setrlimit, int, (__rlimit_resource_t, const struct rlimit *)) \
+	X(setrlimit64, int, (__rlimit_resource_t, const struct rlimit64 *)) \
+	X(prlimit, int, (pid_t, __rlimit_resource_t, const struct rlimit *, struct rlimit *)) \
+	X(prlimit64, int, (pid_t, __rlimit_resource_t, const struct rlimit64 *, struct rlimit64 *)) \
 	X(pthread_sigmask, int, (int, const sigset_t *, sigset_t *)) \
 	X(sigprocmask, int, (int, const sigset_t *, sigset_t *)) \
 	X(siglongjmp, void, (struct __jmp_buf_tag *, int)) \
@@ -347,6 +352,10 @@ HIDDEN uint64_t	proc_stat_field(int n, char *state);	/* /proc/self/stat */
 
 typedef uint64_t fdent_t;
 #define FDE_CLASS(e)	((unsigned)((e) >> 8) & 0xff)
+#define FD_VEND		0x80	/* a coalesced O_APPEND fd whose position the
+				 * shim answered as the end of the file with
+				 * its held bytes (co_seek_held): the kernel's
+				 * is set there at the next flush point */
 #define FDE_FLAGS(e)	((unsigned)(e) & 0xff)
 #define FDE_FILE(e)	((unsigned)((e) >> 16) & 0xffff)
 #define FDE_BUF(e)	((unsigned)((e) >> 32) & 0xffff)
@@ -803,6 +812,13 @@ HIDDEN ssize_t	co_writev(int fd, fdent_t e, const struct iovec *iov, int cnt);
 HIDDEN int	co_flush_fd(int fd, int reason);	/* -1 + errno on a kept error */
 HIDDEN void	co_flush_all(int reason);
 HIDDEN void	co_release(int fd);			/* fd is going away: flush, unref */
+HIDDEN int	co_close(int fd);			/* the program closes fd: error to tell */
+HIDDEN int	co_seek_held(int fd, int whence, off64_t *out);	/* 1: answered */
+HIDDEN void	co_park_taken(int fd);			/* dup2 onto a kept fd's number */
+HIDDEN int	co_unpark_all(void);			/* EMFILE: give kept fds back */
+HIDDEN int	co_stat_held(dev_t dev, ino_t ino, uint64_t *held,
+		    struct timespec *mt);		/* 0 none, 1 answer, 2 flushed */
+HIDDEN extern _Atomic int co_fsize;			/* RLIMIT_FSIZE: 0 unknown, 1 none, 2 set */
 HIDDEN void	co_ref(unsigned buf);			/* one more fd uses buf */
 HIDDEN int	co_take_error(int fd);			/* pending flush error or 0 */
 HIDDEN void	co_after_fork_child(void);
@@ -925,7 +941,9 @@ HIDDEN int	report_begin(struct report_dest *);
 HIDDEN void	report_end(struct report_dest *, int ok);
 
 /* ownfd.c - the shim's own fds in the program's table, with what they are. */
+#define KEEP_MAX	32	/* files held past their last close */
 HIDDEN int	ownfd_park(int fd, unsigned cls, struct stat *st);
+HIDDEN int	ownfd_keep(int fd, dev_t dev, ino_t ino);
 HIDDEN int	ownfd_valid(int fd, dev_t dev, ino_t ino);
 HIDDEN void	ownfd_close(int fd, dev_t dev, ino_t ino);
 HIDDEN int	own_fd_still(int fd);	/* marked: still ours? else dropped */

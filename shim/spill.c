@@ -65,19 +65,26 @@ dir_ok(const char *d, uid_t uid)
 	return ok;
 }
 
-/* Find (or make) the spill directory; once per process. */
+static uid_t dir_uid;		/* whose the directory is */
+
+/*
+ * Find (or make) the spill directory: once per process, and again when
+ * the process has taken another identity since (an nginx worker forked
+ * by its root master drops to its own user: root's directory is not its
+ * to write, and a spill there could not be made).
+ */
 static int
 spill_dir(void)
 {
-	uid_t uid;
+	uid_t uid = (uid_t)syscall(SYS_geteuid);
 
-	if (atomic_load(&dir_state) != 0)
+	if (atomic_load(&dir_state) != 0 && uid == dir_uid)
 		return atomic_load(&dir_state) > 0;
+	dir_uid = uid;
 	if (shim_secure) {
 		atomic_store(&dir_state, -1);
 		return 0;
 	}
-	uid = (uid_t)syscall(SYS_geteuid);
 	if (uid == 0) {
 		syscall(SYS_mkdirat, AT_FDCWD, "/run/ioshim", 0755);
 		syscall(SYS_mkdirat, AT_FDCWD, "/run/ioshim/0", 0700);
@@ -114,6 +121,18 @@ pidns(void)
 	buf[n] = '\0';
 	sscanf(buf, "pid:[%llu]", &v);
 	return v;
+}
+
+/* fd's file's birth time in ns, 0 when the file system keeps none. */
+static uint64_t
+birth(int fd)
+{
+	struct statx st;
+
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+	    STATX_BTIME, &st) != 0 || !(st.stx_mask & STATX_BTIME))
+		return 0;
+	return (uint64_t)st.stx_btime.tv_sec * 1000000000u + st.stx_btime.tv_nsec;
 }
 
 /*
@@ -166,6 +185,7 @@ spill_new(int fd, dev_t dev, ino_t ino, uint32_t cap, char *name, size_t size)
 	h->pidns = my_pidns;
 	h->dev = (uint64_t)dev;
 	h->ino = (uint64_t)ino;
+	h->btime = birth(fd);
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = syscall(SYS_readlinkat, AT_FDCWD, link, h->path, sizeof(h->path) - 1);
 	h->path[n > 0 ? n : 0] = '\0';

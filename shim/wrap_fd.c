@@ -40,6 +40,16 @@ opened(int fd, int dirfd, const char *path, int oflags)
 	return fd;
 }
 
+/* An open that ran out of descriptors while the shim keeps some of its
+ * own for closed logs (co_close): they are given back, and it is made
+ * again. */
+#define AGAIN_EMFILE(call) ({						\
+	int r_ = (call);						\
+	if (unlikely(r_ < 0) && errno == EMFILE && co_unpark_all())	\
+		r_ = (call);						\
+	r_;								\
+})
+
 #define OPEN(name)							\
 EXPORT int								\
 name(const char *path, int flags, ...)					\
@@ -56,7 +66,8 @@ name(const char *path, int flags, ...)					\
 		return shim_raw_open(path, flags, mode);		\
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(AT_FDCWD, path, flags);			\
-	return opened(real.name(path, flags, mode), AT_FDCWD, path, flags); \
+	return opened(AGAIN_EMFILE(real.name(path, flags, mode)), AT_FDCWD, \
+	    path, flags);						\
 }
 OPEN(open)
 OPEN(open64)
@@ -77,7 +88,8 @@ name(int dirfd, const char *path, int flags, ...)			\
 		return (int)syscall(SYS_openat, dirfd, path, flags, mode); \
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(dirfd, path, flags);			\
-	return opened(real.name(dirfd, path, flags, mode), dirfd, path, flags); \
+	return opened(AGAIN_EMFILE(real.name(dirfd, path, flags, mode)), \
+	    dirfd, path, flags);					\
 }
 OPENAT(openat)
 OPENAT(openat64)
@@ -89,7 +101,7 @@ name(const char *path, mode_t mode)					\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); \
 	co_before_trunc(AT_FDCWD, path, O_TRUNC);			\
-	return opened(real.name(path, mode), AT_FDCWD, path,		\
+	return opened(AGAIN_EMFILE(real.name(path, mode)), AT_FDCWD, path, \
 	    O_CREAT | O_WRONLY | O_TRUNC);				\
 }
 CREAT(creat)
@@ -104,7 +116,8 @@ name(const char *path, int flags)					\
 		return shim_raw_open(path, flags, 0);			\
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(AT_FDCWD, path, flags);			\
-	return opened(real.name(path, flags), AT_FDCWD, path, flags);	\
+	return opened(AGAIN_EMFILE(real.name(path, flags)), AT_FDCWD,	\
+	    path, flags);						\
 }
 OPEN2(__open_2)
 OPEN2(__open64_2)
@@ -117,7 +130,8 @@ name(int dirfd, const char *path, int flags)				\
 		return (int)syscall(SYS_openat, dirfd, path, flags, 0);	\
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(dirfd, path, flags);			\
-	return opened(real.name(dirfd, path, flags), dirfd, path, flags); \
+	return opened(AGAIN_EMFILE(real.name(dirfd, path, flags)), dirfd, \
+	    path, flags);						\
 }
 OPENAT2(__openat_2)
 OPENAT2(__openat64_2)
@@ -143,9 +157,7 @@ close(int fd)
 			errno = EBADF;
 			return -1;
 		}
-		co_flush_fd(fd, IW_R_CLOSE);
-		err = co_take_error(fd);
-		co_release(fd);
+		err = co_close(fd);
 	}
 	if (unlikely(e & (FD_PENDING | FD_DIR)))
 		fd_forget(fd);
@@ -181,10 +193,8 @@ close_span(unsigned lo, unsigned hi, int flags)
 					return -1;
 				return fd < hi ? close_span(fd + 1, hi, flags) : 0;
 			}
-			if (FDE_FLAGS(e) & FD_COALESCE) {
-				co_flush_fd((int)fd, IW_R_CLOSE);
-				co_release((int)fd);
-			}
+			if (FDE_FLAGS(e) & FD_COALESCE)
+				(void)co_close((int)fd);
 			if (fd == ~0u)
 				break;
 		}
@@ -246,12 +256,12 @@ replacing(int from, int to)
 
 	if (from == to || !(e & FD_KNOWN))
 		return;
-	if (FDE_FLAGS(e) & FD_SHIM)
+	if (FDE_FLAGS(e) & FD_SHIM) {
 		send_drop_fd();
-	if (FDE_FLAGS(e) & FD_COALESCE) {
-		co_flush_fd(to, IW_R_CLOSE);
-		co_release(to);
+		co_park_taken(to);
 	}
+	if (FDE_FLAGS(e) & FD_COALESCE)
+		(void)co_close(to);	/* dup2 tells no error of the close */
 	fd_forget(to);
 }
 
@@ -370,10 +380,67 @@ name decl								\
 	co_sync_point(fd, IW_R_READ);					\
 	return real.name args;						\
 }
-VISIBLE(off_t, lseek, (int fd, off_t off, int whence), (fd, off, whence),
-    (off_t)syscall(SYS_lseek, fd, off, whence))
-VISIBLE(off64_t, lseek64, (int fd, off64_t off, int whence), (fd, off, whence),
-    (off64_t)syscall(SYS_lseek, fd, off, whence))
+
+/*
+ * lseek: a query of the end or of the position of an appending fd whose
+ * file has held bytes is answered without writing them (co_seek_held);
+ * anything else writes them first.
+ */
+#define LSEEK(name, otype)						\
+EXPORT otype								\
+name(int fd, otype off, int whence)					\
+{									\
+	off64_t a;							\
+									\
+	if (unlikely(!shim_ready))					\
+		return (otype)syscall(SYS_lseek, fd, off, whence);	\
+	if (off == 0 && (whence == SEEK_END || whence == SEEK_CUR) &&	\
+	    unlikely(co_held != 0) && co_seek_held(fd, whence, &a)) {	\
+		if ((otype)a != a) {					\
+			errno = EOVERFLOW;				\
+			return -1;					\
+		}							\
+		return (otype)a;					\
+	}								\
+	co_sync_point(fd, IW_R_READ);					\
+	return real.name(fd, off, whence);				\
+}
+LSEEK(lseek, off_t)
+LSEEK(lseek64, off64_t)
+
+/*
+ * A stat that found held bytes of its file (co_stat_held): the size, the
+ * blocks and the times the kernel would give had they been written.
+ */
+#define TS_LT(a, b)	((a).tv_sec < (b).tv_sec || ((a).tv_sec == (b).tv_sec && \
+			    (a).tv_nsec < (b).tv_nsec))
+#define HELD_STAT(st, h, mt) do {					\
+	long long bs_ = (st)->st_blksize > 0 ? (st)->st_blksize : 4096;	\
+	long long sz_ = (long long)(st)->st_size;			\
+									\
+	/* the blocks the appended bytes would add past the last one */	\
+	(st)->st_blocks += ((sz_ + (long long)(h) + bs_ - 1) / bs_ -	\
+	    (sz_ + bs_ - 1) / bs_) * (bs_ / 512);			\
+	(st)->st_size += (h);						\
+	if (TS_LT((st)->st_mtim, mt))					\
+		(st)->st_mtim = (mt);					\
+	if (TS_LT((st)->st_ctim, mt))					\
+		(st)->st_ctim = (mt);					\
+} while (0)
+
+/* After a stat that succeeded: held bytes of its file, answered or
+ * written (then the stat is asked again). */
+#define HELD_AFTER(r, st, dev, ino, again) do {				\
+	uint64_t h_;							\
+	struct timespec mt_;						\
+									\
+	if (likely(co_held == 0))					\
+		break;							\
+	switch (co_stat_held((dev), (ino), &h_, &mt_)) {		\
+	case 1: HELD_STAT(st, h_, mt_); break;				\
+	case 2: r = (again); break;					\
+	}								\
+} while (0)
 VISIBLE(int, ftruncate, (int fd, off_t len), (fd, len),
     (int)syscall(SYS_ftruncate, fd, len))
 VISIBLE(int, ftruncate64, (int fd, off64_t len), (fd, len),
@@ -415,8 +482,13 @@ name(int fd, sttype *st)						\
 	if (unlikely(!shim_ready))					\
 		return RAW_FSTATAT(fd, "", st, AT_EMPTY_PATH);		\
 	if (likely(!(fd_raw(fd) & FD_PENDING))) {			\
-		co_sync_point(fd, IW_R_READ);				\
-		return real.name(fd, st);				\
+		e = fd_peek(fd);					\
+		r = real.name(fd, st);					\
+		if (r == 0 && unlikely(co_held != 0) &&			\
+		    (FDE_FLAGS(e) & (FD_COALESCE | FD_PEER)))		\
+			HELD_AFTER(r, st, st->st_dev, (ino_t)st->st_ino,	\
+			    real.name(fd, st));				\
+		return r;						\
 	}								\
 	r = real.name(fd, st);						\
 	if (r == 0) {							\
@@ -480,8 +552,9 @@ name decl								\
 	if (unlikely(!shim_ready))					\
 		return raw;						\
 	r = real.name args;						\
-	if (r == 0 && co_flush_inode(st->st_dev, st->st_ino))		\
-		r = real.name args;					\
+	if (r == 0 && S_ISREG(st->st_mode))				\
+		HELD_AFTER(r, st, st->st_dev, (ino_t)st->st_ino,	\
+		    real.name args);					\
 	if (r == 0)							\
 		after;							\
 	return r;							\
@@ -506,9 +579,34 @@ statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)
 
 	if (unlikely(!shim_ready))
 		return (int)syscall(SYS_statx, dirfd, path, fl, mask, st);
+	uint64_t h;
+	struct timespec mt;
+	long long bs, sz;
+
 	r = real.statx(dirfd, path, fl, mask, st);
-	if (r == 0 && co_flush_inode(makedev(st->stx_dev_major, st->stx_dev_minor),
-	    st->stx_ino))
+	if (r != 0 || likely(co_held == 0) || !S_ISREG(st->stx_mode))
+		return r;
+	switch (co_stat_held(makedev(st->stx_dev_major, st->stx_dev_minor),
+	    (ino_t)st->stx_ino, &h, &mt)) {
+	case 1:
+		bs = st->stx_blksize > 0 ? st->stx_blksize : 4096;
+		sz = (long long)st->stx_size;
+		if (st->stx_mask & STATX_BLOCKS)
+			st->stx_blocks += (uint64_t)(((sz + (long long)h + bs - 1) /
+			    bs - (sz + bs - 1) / bs) * (bs / 512));
+		st->stx_size += h;
+		if (TS_LT(st->stx_mtime, mt)) {
+			st->stx_mtime.tv_sec = mt.tv_sec;
+			st->stx_mtime.tv_nsec = (uint32_t)mt.tv_nsec;
+		}
+		if (TS_LT(st->stx_ctime, mt)) {
+			st->stx_ctime.tv_sec = mt.tv_sec;
+			st->stx_ctime.tv_nsec = (uint32_t)mt.tv_nsec;
+		}
+		break;
+	case 2:
 		r = real.statx(dirfd, path, fl, mask, st);
+		break;
+	}
 	return r;
 }

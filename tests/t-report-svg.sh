@@ -38,6 +38,14 @@ open(my $f, ">>", $ARGV[0]) or die;
 for (1 .. $ARGV[1] / 50) { print $f "l" x 49, "\n"; select(undef, undef, undef, 0.002) if $_ % 200 == 0 }
 close $f;' "$T/pl.log" $NL || fail "perl workload failed"
 wait $P1 || fail "python workload failed"
+# One basename at two paths (as python3.11 in /usr/bin and in a venv).
+mkdir "$T/a" "$T/b"
+cp "$(command -v dd)" "$T/a/dd" && cp "$(command -v dd)" "$T/b/dd" ||
+    fail "cannot copy dd"
+"$IOSHIM" run -- "$T/a/dd" if=/dev/zero of="$T/a.out" bs=1000 count=200 \
+    status=none || fail "dd a failed"
+"$IOSHIM" run -- "$T/b/dd" if=/dev/zero of="$T/b.out" bs=1000 count=100 \
+    status=none || fail "dd b failed"
 unset IOSHIM_SOCKET IOSHIM_INTERVAL_MS
 sleep 2.5
 "$IOSHIM" query --socket "$S" flush >/dev/null || fail "flush failed"
@@ -88,6 +96,32 @@ grep -q "perl" "$T/chart.svg" || fail "legend lacks perl"
 grep -q "python3" "$T/chart.svg" || fail "legend lacks python3"
 grep -q "coalescing" "$T/chart.svg" || fail "no coalescing savings marked"
 grep -q "/s</text>" "$T/chart.svg" || fail "no rate units on the axis"
+# The legend tells the two dd apart; the axes name their units; the
+# savings swatch is not an executable's legend entry; the strip's scale
+# has a name.
+$PY - "$T/chart.svg" "$T" <<'PY' || fail "the chart's labels are ambiguous"
+import sys, xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+texts = [(t.get("x"), "".join(t.itertext()) if t.find(ns + "title") is None
+          else (t.text or "")) for t in ET.parse(sys.argv[1]).iter(ns + "text")]
+legend = [s.strip() for x, s in texts if x == "752"]
+print("legend:", legend)
+dd = [s for s in legend if s.split("  ")[0].endswith("dd")]
+assert len(dd) == 2, "two dd entries wanted: %r" % dd
+a, b = (s.split("  ")[0] for s in dd)
+assert a != b, "the two dd look the same: %r" % a
+assert "/a/dd" in a + b and "/b/dd" in a + b, "paths not shown: %r %r" % (a, b)
+assert not any("write calls saved" in s for s in legend), "savings in the legend"
+ticks = [s for x, s in texts if x == "82"]
+print("y ticks:", ticks)
+assert any(s.endswith(("B/s", "KiB/s", "MiB/s", "GiB/s")) and " " in s
+           for s in ticks), "no unit on the rate axis: %r" % ticks
+assert any("calls/s" in s for s in ticks), "the savings scale has no unit"
+alltext = " ".join(s for x, s in texts)
+assert "bytes per second" in alltext, "the rate axis does not say bytes"
+assert "calls/s saved" in alltext, "the savings strip's scale has no name"
+PY
+echo "ok: two dd told apart, units named, savings outside the legend"
 rsvg-convert -o "$T/chart.png" "$T/chart.svg" || fail "rsvg-convert failed"
 eq "PNG size" "$($PY -c '
 import struct, sys

@@ -104,10 +104,34 @@ eq "batch column headers" "$(grep -c 'PID USER' "$T/batch")" 5
 eq "-q column headers" "$(grep -c 'PID USER' "$T/quiet")" 1
 eq "-t stamps every line" "$(grep -cvE '^[0-9]{2}:[0-9]{2}:[0-9]{2} ' "$T/quiet")" 0
 
-# -P / --by exe: one row for the python executable.
-top -b -P -a -n 1 -d 0.5 >"$T/exe" || fail "top -P failed"
-grep -q "PROCS" "$T/exe" || fail "-P has no PROCS column"
-grep -q "/usr/bin/python3" "$T/exe" || fail "-P has no python row"
+# -m / --by exe: one row for the python executable.  -P is iotop-c's
+# "processes, not threads": rows stay processes (ioshim has no threads).
+top -b -m -a -n 1 -d 0.5 >"$T/exe" || fail "top -m failed"
+grep -q "PROCS" "$T/exe" || fail "-m has no PROCS column"
+grep -q "/usr/bin/python3" "$T/exe" || fail "-m has no python row"
+top -b -P -n 1 -d 0.3 >"$T/procs" || fail "top -P failed"
+grep -q "^ *PID USER" "$T/procs" || fail "-P does not list processes"
+grep -qE "^ *$wpid " "$T/procs" || fail "-P lost the process row"
+echo "ok: -P lists processes, -m executables"
+# -c: the executable's path after the command (iotop-c: full command line)
+top -b -n 1 -d 0.3 -p "$wpid" | grep -E "^ *$wpid " | grep -q "/usr/bin/python3" &&
+    fail "without -c the row shows the path"
+top -b -c -n 1 -d 0.3 -p "$wpid" | grep -E "^ *$wpid " | grep -q "(/usr/bin/python3" ||
+    fail "-c does not show the executable's path"
+echo "ok: -c shows the executable's path"
+# -1 -3 hide PID and USER; -2 names a column ioshim does not have.
+top -b -1 -3 -n 1 -d 0.3 >"$T/hide" 2>"$T/hide.err" || fail "top -1 -3 failed"
+grep -q "DISK READ" "$T/hide" || fail "-1 -3 lost the other columns"
+grep -qE "PID|USER" "$T/hide" && fail "-1 -3 still show PID or USER"
+top -b -2 -n 1 -d 0.3 >/dev/null 2>"$T/e2col" || fail "top -2 failed"
+grep -q "PRIO" "$T/e2col" || fail "-2 says nothing"
+echo "ok: -1 -3 hide columns, -2 says ioshim has no PRIO"
+# --filter: a regular expression on PID and command.
+top -b -n 1 -d 0.3 --filter '^pyth.n3$' | grep -qE "^ *$wpid " ||
+    fail "--filter regex lost the row"
+top -b -n 1 -d 0.3 --filter '^zzz' | grep -qE "^ *$wpid " &&
+    fail "--filter ^zzz shows the row"
+echo "ok: --filter is a regular expression"
 top --json --by exe --sort pid --reverse -n 1 -d 0.3 >"$T/exe.json" ||
     fail "top --json --by exe failed"
 eq "--by exe json" "$(json "$T/exe.json" 'r[0]["by"]')" exe
@@ -115,7 +139,8 @@ eq "--sort pid --reverse" "$(json "$T/exe.json" 'r[0]["sort"] + str(r[0]["revers
 # -u USER filters: root's rows, and nobody's (none).
 top -b -n 1 -d 0.3 -u "$(id -un)" | grep -qE "^ *$wpid " || fail "-u $(id -un) lost the row"
 top -b -n 1 -d 0.3 -u nobody | grep -qE "^ *$wpid " && fail "-u nobody shows the row"
-echo "ok: -u filters by user"
+top -b -n 1 -d 0.3 -u "+$(id -u)" | grep -qE "^ *$wpid " || fail "-u +UID lost the row"
+echo "ok: -u filters by user (+N: a numeric uid)"
 : >"$T/out.stop"	# the workload may end now
 
 # Bad input: clear message, conventional status.
@@ -127,7 +152,8 @@ top --sort bogus 2>"$T/e2"; eq "--sort bogus status" $? 2
 grep -q "unknown sort key" "$T/e2" || fail "no message for a bad sort key"
 top --bogus 2>/dev/null; eq "unknown option status" $? 2
 top --help >"$T/help"; eq "--help status" $? 0
-for f in -o -b -n -d -p -u -a -k -t -q -P --sort --reverse --json; do
+for f in -o -b -n -d -p -u -a -A -k -t -q -P -c -e -x -g -H -m --filter \
+    --sort --reverse --json; do
 	grep -q -- "$f" "$T/help" || fail "--help does not mention $f"
 done
 "$IOSHIM" top --socket "$T/nope.sock" -b -n 1 2>"$T/e3"; eq "no collector status" $? 1

@@ -1,7 +1,7 @@
 #!/bin/sh
 # t-top-live.sh - "ioshim top" in a real terminal: tmux runs it against a
 # real ioshimd while a real shimmed python writes a file; send-keys drives
-# sorting, the per-file view, a 20-column resize and quit; capture-pane
+# sorting, the per-file view (v, Enter), a 20-column resize and quit; capture-pane
 # checks the screen; a second run is ended with SIGINT and the terminal
 # must be left sane (icanon, echo).
 . "$(dirname "$0")/lib.sh"
@@ -101,12 +101,12 @@ echo "ok: left/right change the sort column"
 $TM send-keys -t top r
 wait_for "sort read reversed"
 echo "ok: r reverses"
-$TM send-keys -t top p
+$TM send-keys -t top m
 wait_for "EXECUTABLE"
 wait_for "/usr/bin/python3"
-$TM send-keys -t top p
+$TM send-keys -t top m
 wait_for "COMMAND"
-echo "ok: p switches process/exe"
+echo "ok: m switches process/exe"
 
 # The per-file view of the selected (only) process.
 $TM send-keys -t top Right Right   # back to sort write, reversed
@@ -114,12 +114,12 @@ $TM send-keys -t top -l /
 $TM send-keys -t top -l python
 $TM send-keys -t top Enter
 wait_for "filter: python"
-$TM send-keys -t top f
+$TM send-keys -t top v
 wait_for "Files of $wpid"
 wait_for "$T/work.log"
 screen | grep -F "$T/work.log" | grep -q " disk " ||
     fail "per-file row of work.log has no class disk"
-echo "ok: f opens the per-file view with the workload's file"
+echo "ok: v opens the per-file view with the workload's file"
 $TM send-keys -t top Escape
 wait_for "PID USER"
 $TM send-keys -t top Enter

@@ -175,15 +175,52 @@ table_head(int by)
 		    "    PID USER     COMMAND (EXECUTABLE)");
 }
 
+/*
+ * The comm of the image that followed r by exec (the same pid, the next
+ * image among rows), and of the one r followed; "" when not among them.
+ */
 static void
-rowname(char *b, size_t sz, const struct jv *r, int by)
+exec_links(const struct jv *rows, const struct jv *r, const char **to,
+    const char **from)
 {
-	if (by == BY_PROCESS)
+	const struct jv *q, *next = NULL, *prev = NULL;
+	uint64_t ns = jv_u64(r, "image_ns");
+	size_t i;
+
+	*to = *from = "";
+	for (i = 0; rows != NULL && i < rows->n; i++) {
+		q = &rows->kids[i];
+		if (q == r || jv_num(q, "pid") != jv_num(r, "pid"))
+			continue;
+		if (jv_u64(q, "image_ns") > ns && (next == NULL ||
+		    jv_u64(q, "image_ns") < jv_u64(next, "image_ns")))
+			next = q;
+		if (jv_u64(q, "image_ns") < ns && (prev == NULL ||
+		    jv_u64(q, "image_ns") > jv_u64(prev, "image_ns")))
+			prev = q;
+	}
+	if (next != NULL && jv_num(r, "end_reason") == END_EXEC)
+		*to = jv_str(next, "comm");
+	if (prev != NULL && jv_num(prev, "end_reason") == END_EXEC)
+		*from = jv_str(prev, "comm");
+}
+
+static void
+rowname(char *b, size_t sz, const struct jv *r, int by,
+    const struct jv *rows)
+{
+	const char *to, *from;
+	char mark[96];
+
+	if (by == BY_PROCESS) {
+		exec_links(rows, r, &to, &from);
+		top_mark(mark, sizeof(mark), strcmp(jv_str(r, "state"),
+		    "ended") == 0, (int)jv_num(r, "end_reason"), to, from);
 		/* PID right-aligned under its header, as numbers are */
-		snprintf(b, sz, "%7.0f %-8s %s (%s)", jv_num(r, "pid"),
-		    top_user((uid_t)jv_num(r, "uid")), jv_str(r, "comm"),
+		snprintf(b, sz, "%7.0f %-8s %s%s (%s)", jv_num(r, "pid"),
+		    top_user((uid_t)jv_num(r, "uid")), mark, jv_str(r, "comm"),
 		    jv_str(r, "exe"));
-	else if (by == BY_EXE)
+	} else if (by == BY_EXE)
 		snprintf(b, sz, "%s (%.0f)", jv_str(r, "exe"),
 		    jv_num(r, "processes"));
 	else
@@ -491,7 +528,8 @@ cmd_report(int argc, char **argv)
 		else {
 			table_head(by);
 			for (i = 0; i < rows->n && i < (size_t)limit; i++) {
-				rowname(name, sizeof(name), &rows->kids[i], by);
+				rowname(name, sizeof(name), &rows->kids[i], by,
+				    rows);
 				table_row(&rows->kids[i], by, name);
 			}
 		}

@@ -28,33 +28,65 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: ioshim top [-obakqtP] [-n N] [-d SEC] [-p PID...] [-u USER...]\n"
+"usage: ioshim top [-obaAkqtPcexmv] [-n N] [-d SEC] [-p PID...] [-u USER...]\n"
+"                  [-1..-9] [-g r|w|rw] [-H inline|win|none] [--filter RE]\n"
 "                  [--sort KEY] [--reverse] [--by process|exe] [--json]\n"
 "                  [--socket PATH]\n"
 "\n"
 "A live view of which processes move bytes to disk and sockets, as the\n"
-"collector (ioshimd) sees them.\n"
-"  -o, --only         only processes doing I/O\n"
+"collector (ioshimd) sees them.  The flags and keys are iotop-c's where\n"
+"ioshim has the thing they name (ioshim(1) maps every one).\n"
+"  -o, --only         only processes doing I/O (--no-only: all)\n"
 "  -b, --batch        plain text, no curses (also when TERM=dumb or no tty)\n"
 "  -n, --iter N       stop after N updates (default: forever)\n"
-"  -d, --delay SEC    seconds between updates (default 1, fractions ok)\n"
+"  -d, --delay SEC    seconds between updates (default 1, fractions ok);\n"
+"                     rates divide by the shim's own clock, so a delay\n"
+"                     shorter than its report interval (IOSHIM_INTERVAL_MS,\n"
+"                     1 s) shows the rate of its last report again\n"
 "  -p, --pid PID      only these processes (repeat, or PID,PID)\n"
-"  -u, --user USER    only these users' processes (repeat, or A,B)\n"
+"  -u, --user USER    only these users' processes (repeat, or A,B; +N: uid N)\n"
+"  -P, --processes    processes, not threads: ioshim always shows processes\n"
+"                     (a thread's I/O counts in its process)\n"
 "  -a, --accumulated  bytes and fsyncs since top started, not rates\n"
+"  -A, --accum-bw     those bytes per second since top or the process began\n"
 "  -k, --kilobytes    KiB instead of human units\n"
-"  -t, --time         a timestamp on every line (batch)\n"
+"  -t, --time         a timestamp on every line (implies --batch)\n"
 "  -q, --quiet        column names only once; -qq never; -qqq no totals\n"
-"  -P, --by exe       one row per executable (--by process: per process)\n"
+"                     (implies --batch)\n"
+"  -c, --fullcmdline  the executable's path after the command name\n"
+"  -e, --hide-exited  no rows for ended processes\n"
+"  -x, --dead-x       ended rows not dimmed (they always say [ended])\n"
+"  -1 -3 -4 -5 -8 -9  hide PID, USER, DISK READ, DISK WRITE, the history\n"
+"                     graph, COMMAND (iotop-c's numbers; 2, 6, 7 are\n"
+"                     columns ioshim does not have)\n"
+"  -g, --grtype TYPE  the history graph: r (disk read), w (disk write,\n"
+"                     default) or rw\n"
+"      --ascii, --unicode  the graph's characters (default: the locale's)\n"
+"  -H, --help-type T  keys help: inline (a line, default), win (the help\n"
+"                     screen at start) or none\n"
+"      --filter RE    only rows whose PID or command matches the extended\n"
+"                     regular expression RE (as the / key)\n"
+"  -m, --by exe       one row per executable (--by process: per process)\n"
 "      --sort KEY     pid, user, read, write, send, recv, fsync, saved,\n"
 "                     command (default write)\n"
 "      --reverse      reverse the sort\n"
 "      --json         batch mode, one JSON object per update\n"
 "      --socket PATH  the collector (default IOSHIM_SOCKET, then the\n"
 "                     default path)\n"
+"  -v, --version      the version\n"
+"  -R (the graph runs left to right already); -l, -T, -N, --si,\n"
+"  --threshold and the other iotop-c flags for what ioshim has not say so\n"
+"  and change nothing; -W (iotop-c's config file) is an error\n"
 "\n"
-"Keys: left/right sort column, r reverse, o only active, a accumulated,\n"
-"p by process/exe, up/down select, f or Enter files of the selected\n"
-"process, / filter by command, q quit.\n");
+"Ended processes are marked [ended] (dimmed on screen); an exec shows as\n"
+"[ended: exec'd NEW] on the old image's row and [exec'd from OLD] on the new\n"
+"one's: one PID, two images.\n"
+"\n"
+"Keys: left/right sort column, r or space reverse, o only active, a cycles\n"
+"rates/accumulated/accum-bw, c command path, e ended rows, 1-9 and 0\n"
+"columns, g/G graph source, u unicode/ascii, x dim ended, s freeze, f UID\n"
+"and PID filter, / regex filter, up/down/PgUp/PgDn/Home/End move, Enter or\n"
+"v files of the selected process, m by executable, ? or h help, q quit.\n");
 }
 
 static void
@@ -102,11 +134,12 @@ addusers(struct topopt *o, const char *arg)
 			warnx("top: at most %d users", TOP_MAXSEL);
 			return -1;
 		}
-		if ((pw = getpwnam(tok)) != NULL)
+		/* As iotop-c: a name first; "+N" is uid N, never a name. */
+		if (*tok != '+' && (pw = getpwnam(tok)) != NULL)
 			o->uids[o->nuid++] = pw->pw_uid;
 		else {
-			o->uids[o->nuid++] = (uid_t)strtonum(tok, 0,
-			    0x7fffffff, &errstr);
+			o->uids[o->nuid++] = (uid_t)strtonum(tok + (*tok ==
+			    '+'), 0, 0x7fffffff, &errstr);
 			if (errstr != NULL) {
 				warnx("top: no such user: %s", tok);
 				return -1;
@@ -189,7 +222,7 @@ batch(struct top *t)
 	signal(SIGINT, onsig);
 	signal(SIGTERM, onsig);
 	signal(SIGPIPE, SIG_DFL);
-	top_layout(&l, 0);
+	top_layout(&l, 0, t->o.hide);
 	setlocale(LC_ALL, "");
 	for (i = 0; !stop && (t->o.iter == 0 || i < t->o.iter); i++) {
 		pause_for(t->o.delay);
@@ -220,8 +253,8 @@ batch(struct top *t)
 			puts(line);
 		}
 		for (r = 0; r < t->nrows; r++) {
-			top_fmt_row(t, &l, &t->rows[r], u_utf8(), line,
-			    sizeof(line));
+			top_fmt_row(t, &l, &t->rows[r], t->o.ascii < 0 ?
+			    u_utf8() : !t->o.ascii, line, sizeof(line));
 			stamp(t);
 			puts(line);
 		}
@@ -239,111 +272,256 @@ dumb_terminal(void)
 	    !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO);
 }
 
+/* Long options without a letter. */
+enum {
+	O_NOONLY = 256, O_ASCII, O_UNICODE, O_FILTER, O_BY, O_SORT, O_REVERSE,
+	O_JSON, O_NOPROC, O_NOACC, O_NOKIB, O_NOFULL, O_SHOWEXITED, O_NODEADX,
+	O_RGRAPH, O_NORGRAPH, O_COLOR, O_SHOWTIME, O_SI, O_NOSI, O_THRESHOLD,
+};
+
+/* iotop-c's flags for what ioshim top has not: a word, and on. */
+static int
+nohave(int c)
+{
+	static const struct {
+		int		 c;
+		const char	*what;
+	} no[] = {
+		{ O_NOPROC, "--no-processes: ioshim has no threads to show (a "
+		    "thread's I/O counts in its process)" },
+		{ O_NORGRAPH, "--no-reverse-graph: the graph always runs oldest "
+		    "to newest, left to right" },
+		{ 'l', "-l/--no-color: ioshim top has no colours" },
+		{ O_COLOR, "--color: ioshim top has no colours" },
+		{ 'T', "-T/--hide-time: ioshim top shows no clock" },
+		{ O_SHOWTIME, "--show-time: ioshim top shows no clock (-t stamps "
+		    "batch lines)" },
+		{ 'N', "-N/--inverse: ioshim top has no inverse mode" },
+		{ O_SI, "--si: units are 1024-based (K = KiB)" },
+		{ O_NOSI, "--no-si: units are 1024-based already" },
+		{ O_THRESHOLD, "--threshold: no unit threshold; -k shows KiB" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (no[i].c == c) {
+			warnx("top: %s (ignored)", no[i].what);
+			return -1;
+		}
+	return 2;
+}
+
+/*
+ * -1 .. -9: iotop-c's columns PID, PRIO, USER, DISK READ, DISK WRITE,
+ * SWAPIN, IO, GRAPH, COMMAND; ioshim has no PRIO, SWAPIN or IO.
+ */
+static int
+hide_arg(struct topopt *o, int n)
+{
+	static const char *const none[] = {
+		[2] = "PRIO (I/O priority)", [6] = "SWAPIN", [7] = "IO (% time "
+		"waiting on I/O)",
+	};
+
+	if (!(HIDE_OK & (1 << n))) {
+		warnx("top: -%d hides iotop-c's %s column, which ioshim does "
+		    "not have", n, none[n]);
+		return 0;
+	}
+	o->hide |= 1 << n;
+	return 0;
+}
+
+/* One option; -1 to go on, else the exit status. */
+static int
+option(struct topopt *o, int c, char **argv)
+{
+	const char *errstr;
+
+	switch (c) {
+	case 'o': o->only = 1; break;
+	case O_NOONLY: o->only = 0; break;
+	case 'b': o->batch = 1; break;
+	case 'a': o->accum = AC_TOTAL; break;
+	case 'A': o->accum = AC_BW; break;
+	case 'k': o->kib = 1; break;
+	case 't': o->stamp = 1; break;
+	case 'q': o->quiet++; break;
+	case 'P': break;	/* processes, not threads: always */
+	case 'c': o->fullcmd = 1; break;
+	case 'e': o->noexited = 1; break;
+	case 'x': o->deadx = 1; break;
+	case 'm': o->byexe = 1; break;
+	case O_ASCII: o->ascii = 1; break;
+	case O_UNICODE: o->ascii = 0; break;
+	case O_REVERSE: o->reverse = 1; break;
+	case O_JSON: o->json = o->batch = 1; break;
+	case O_NOACC: o->accum = AC_RATE; break;
+	case O_NOKIB: o->kib = 0; break;
+	case O_NOFULL: o->fullcmd = 0; break;
+	case O_SHOWEXITED: o->noexited = 0; break;
+	case O_NODEADX: o->deadx = 0; break;
+	case 'R': case O_RGRAPH: break;	/* newest right: always */
+	case O_NOPROC: case O_NORGRAPH: case 'l': case O_COLOR: case 'T':
+	case O_SHOWTIME: case 'N': case O_SI: case O_NOSI: case O_THRESHOLD:
+		return nohave(c);
+	case 'W':
+		warnx("top: -W/--write: ioshim top has no configuration file");
+		return 2;
+	case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+	case '8': case '9':
+		return hide_arg(o, c - '0') == 0 ? -1 : 2;
+	case O_FILTER:
+		if (strlen(optarg) >= sizeof(o->filter)) {
+			warnx("top: --filter: at most %zu characters",
+			    sizeof(o->filter) - 1);
+			return 2;
+		}
+		strlcpy(o->filter, optarg, sizeof(o->filter));
+		break;
+	case 'g':
+		if ((o->graph = top_grtype(optarg)) < 0) {
+			warnx("top: -g takes r, w or rw, not '%s' (ioshim has "
+			    "no io or sw figures)", optarg);
+			return 2;
+		}
+		break;
+	case 'H':
+		if (strcmp(optarg, "inline") == 0)
+			o->helptype = HELP_INLINE;
+		else if (strcmp(optarg, "win") == 0)
+			o->helptype = HELP_WIN;
+		else if (strcmp(optarg, "none") == 0)
+			o->helptype = HELP_NONE;
+		else {
+			warnx("top: -H takes inline, win or none, not '%s'",
+			    optarg);
+			return 2;
+		}
+		break;
+	case 'n':
+		o->iter = strtonum(optarg, 1, 1000000000, &errstr);
+		if (errstr != NULL) {
+			warnx("top: -n '%s' is %s", optarg, errstr);
+			return 2;
+		}
+		break;
+	case 'd':
+		return delay_arg(optarg, &o->delay) == 0 ? -1 : 2;
+	case 'p':
+		return addpids(o, optarg) == 0 ? -1 : 2;
+	case 'u':
+		return addusers(o, optarg) == 0 ? -1 : 2;
+	case O_BY:
+		if (strcmp(optarg, "exe") == 0)
+			o->byexe = 1;
+		else if (strcmp(optarg, "process") == 0)
+			o->byexe = 0;
+		else {
+			warnx("top: --by takes process or exe, not '%s'",
+			    optarg);
+			return 2;
+		}
+		break;
+	case O_SORT:
+		if ((o->sort = top_sortkey(optarg)) < 0) {
+			warnx("top: unknown sort key '%s' (pid, user, read, "
+			    "write, send, recv, fsync, saved, command)",
+			    optarg);
+			return 2;
+		}
+		break;
+	case 'h':
+		usage(stdout);
+		return 0;
+	case 'v':
+		return print_version();
+	case ':':
+		warnx("top: option '%s' needs a value", argv[optind - 1]);
+		usage(stderr);
+		return 2;
+	default:
+		warnx("top: unknown option '%s'", argv[optind - 1]);
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
 int
 cmd_top(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "only", no_argument, NULL, 'o' },
+		{ "no-only", no_argument, NULL, O_NOONLY },
 		{ "batch", no_argument, NULL, 'b' },
 		{ "iter", required_argument, NULL, 'n' },
 		{ "delay", required_argument, NULL, 'd' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "processes", no_argument, NULL, 'P' },
 		{ "accumulated", no_argument, NULL, 'a' },
+		{ "accum-bw", no_argument, NULL, 'A' },
 		{ "kilobytes", no_argument, NULL, 'k' },
 		{ "time", no_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "by", required_argument, NULL, 'B' },
-		{ "sort", required_argument, NULL, 'S' },
-		{ "reverse", no_argument, NULL, 'R' },
-		{ "json", no_argument, NULL, 'J' },
+		{ "fullcmdline", no_argument, NULL, 'c' },
+		{ "hide-exited", no_argument, NULL, 'e' },
+		{ "dead-x", no_argument, NULL, 'x' },
+		{ "grtype", required_argument, NULL, 'g' },
+		{ "help-type", required_argument, NULL, 'H' },
+		{ "ascii", no_argument, NULL, O_ASCII },
+		{ "unicode", no_argument, NULL, O_UNICODE },
+		{ "filter", required_argument, NULL, O_FILTER },
+		{ "by", required_argument, NULL, O_BY },
+		{ "sort", required_argument, NULL, O_SORT },
+		{ "reverse", no_argument, NULL, O_REVERSE },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "no-processes", no_argument, NULL, O_NOPROC },
+		{ "no-accumulated", no_argument, NULL, O_NOACC },
+		{ "no-accum-bw", no_argument, NULL, O_NOACC },
+		{ "no-kilobytes", no_argument, NULL, O_NOKIB },
+		{ "no-fullcmdline", no_argument, NULL, O_NOFULL },
+		{ "show-exited", no_argument, NULL, O_SHOWEXITED },
+		{ "no-dead-x", no_argument, NULL, O_NODEADX },
+		{ "reverse-graph", no_argument, NULL, O_RGRAPH },
+		{ "no-reverse-graph", no_argument, NULL, O_NORGRAPH },
+		{ "no-color", no_argument, NULL, 'l' },
+		{ "color", no_argument, NULL, O_COLOR },
+		{ "hide-time", no_argument, NULL, 'T' },
+		{ "show-time", no_argument, NULL, O_SHOWTIME },
+		{ "inverse", no_argument, NULL, 'N' },
+		{ "si", no_argument, NULL, O_SI },
+		{ "no-si", no_argument, NULL, O_NOSI },
+		{ "threshold", required_argument, NULL, O_THRESHOLD },
+		{ "write", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct top t;
-	const char *errstr;
 	int c, rc;
 
 	memset(&t, 0, sizeof(t));
 	t.o.delay = 1.0;
 	t.o.sort = COL_DW;
+	t.o.graph = GR_W;
+	t.o.ascii = -1;
 	argc = client_socket_opt(argc, argv, &t.o.sockopt);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":obn:d:p:u:akqtPhV", lo,
-	    NULL)) != -1) {
-		switch (c) {
-		case 'o': t.o.only = 1; break;
-		case 'b': t.o.batch = 1; break;
-		case 'a': t.o.accum = 1; break;
-		case 'k': t.o.kib = 1; break;
-		case 't': t.o.stamp = 1; break;
-		case 'q': t.o.quiet++; break;
-		case 'P': t.o.byexe = 1; break;
-		case 'R': t.o.reverse = 1; break;
-		case 'J': t.o.json = t.o.batch = 1; break;
-		case 'n':
-			t.o.iter = strtonum(optarg, 1, 1000000000, &errstr);
-			if (errstr != NULL) {
-				warnx("top: -n '%s' is %s", optarg, errstr);
-				return 2;
-			}
-			break;
-		case 'd':
-			if (delay_arg(optarg, &t.o.delay) != 0)
-				return 2;
-			break;
-		case 'p':
-			if (addpids(&t.o, optarg) != 0)
-				return 2;
-			break;
-		case 'u':
-			if (addusers(&t.o, optarg) != 0)
-				return 2;
-			break;
-		case 'B':
-			if (strcmp(optarg, "exe") == 0)
-				t.o.byexe = 1;
-			else if (strcmp(optarg, "process") == 0)
-				t.o.byexe = 0;
-			else {
-				warnx("top: --by takes process or exe, not "
-				    "'%s'", optarg);
-				return 2;
-			}
-			break;
-		case 'S':
-			if ((t.o.sort = top_sortkey(optarg)) < 0) {
-				warnx("top: unknown sort key '%s' (pid, user, "
-				    "read, write, send, recv, fsync, saved, "
-				    "command)", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			return print_version();
-		case ':':
-			warnx("top: option '%s' needs a value",
-			    argv[optind - 1]);
-			usage(stderr);
-			return 2;
-		default:
-			warnx("top: unknown option '%s'", argv[optind - 1]);
-			usage(stderr);
-			return 2;
-		}
+	while ((c = getopt_long(argc, argv,
+	    ":obn:d:p:u:PaAkqtcexg:H:m123456789RlTNWhv", lo, NULL)) != -1) {
+		if ((rc = option(&t.o, c, argv)) >= 0)
+			return rc;
 	}
 	if (optind < argc) {
 		warnx("top: unexpected argument '%s'", argv[optind]);
 		usage(stderr);
 		return 2;
 	}
-	if (dumb_terminal())
-		t.o.batch = 1;
+	if (t.o.stamp || t.o.quiet || dumb_terminal())
+		t.o.batch = 1;	/* -t and -q imply -b, as in iotop-c */
 	if (top_poll(&t) != 0) {
 		if (t.lasterr[0])
 			warnx("top: %s", t.lasterr);

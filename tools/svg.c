@@ -106,7 +106,9 @@ xaxis(FILE *f, const struct chart *c)
 static double
 yaxis(FILE *f, double max)
 {
-	static const char units[] = "BKMGTPE";
+	static const char *const units[] = {
+		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB",
+	};
 	double unit = 1, top, y, v;
 	int u = 0;
 	char lab[32];
@@ -124,7 +126,7 @@ yaxis(FILE *f, double max)
 		if (i == 0)
 			snprintf(lab, sizeof(lab), "0");
 		else
-			snprintf(lab, sizeof(lab), "%g%c/s", v / unit,
+			snprintf(lab, sizeof(lab), "%g %s/s", v / unit,
 			    units[u]);
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
 		    "class=\"grid\"/>\n", PX0, y, PX1, y);
@@ -132,8 +134,8 @@ yaxis(FILE *f, double max)
 		    "</text>\n", PX0 - 8, y + 4, lab);
 	}
 	fprintf(f, "<text transform=\"translate(22 %d) rotate(-90)\" "
-	    "text-anchor=\"middle\" class=\"label\">disk write rate</text>\n",
-	    (PY0 + PY1) / 2);
+	    "text-anchor=\"middle\" class=\"label\">disk write rate, bytes "
+	    "per second (1 KiB = 1024 B)</text>\n", (PY0 + PY1) / 2);
 	return top;
 }
 
@@ -212,34 +214,76 @@ savings(FILE *f, const struct chart *c)
 			    x1 - x0 > 1.5 ? x1 - x0 - 0.5 : 1.0, h,
 			    c->saved[i]);
 	}
-	snprintf(lab, sizeof(lab), "%.0f/s", top);
+	snprintf(lab, sizeof(lab), "%g calls/s", top);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
 	    PX0 - 8, SY0 + 4, max > 0 ? lab : "");
 	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
 	    PX0 - 8, SY1 + 4);
+	/* The strip's own scale, named: not bytes, write calls a second. */
+	fprintf(f, "<text transform=\"translate(22 %d) rotate(-90)\" "
+	    "text-anchor=\"middle\" class=\"small\">calls/s saved</text>\n",
+	    (SY0 + SY1) / 2);
+	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" "
+	    "class=\"saved\"/>\n", PX0, SY0 - 19);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"label\">Write calls kept "
-	    "from the kernel by coalescing: %.0f of %.0f (%s%%)</text>\n",
-	    PX0, SY0 - 8, tot, calls, u_pct(p, sizeof(p), calls > 0 ?
-	    100.0 * tot / calls : 0.0, 1));
+	    "from the kernel by coalescing, per second (all executables): "
+	    "%.0f of %.0f (%s%%)</text>\n", PX0 + 18, SY0 - 8, tot, calls,
+	    u_pct(p, sizeof(p), calls > 0 ? 100.0 * tot / calls : 0.0, 1));
+}
+
+/*
+ * The legend's name of each series: the executable's base name, or where
+ * two share one (python3.11 in /usr/bin and in a venv) the path, cut in
+ * the middle when long; a number tells apart what still looks the same.
+ */
+#define LNAME	32
+
+static void
+names(const struct chart *c, char out[][LNAME + 8])
+{
+	const char *base[CHART_SERIES], *p;
+	size_t len;
+	int s, o, same;
+
+	for (s = 0; s < c->ns; s++) {
+		p = strrchr(c->s[s].name, '/');
+		base[s] = p != NULL && p[1] != '\0' ? p + 1 : c->s[s].name;
+	}
+	for (s = 0; s < c->ns; s++) {
+		for (same = 0, o = 0; o < c->ns; o++)
+			same |= o != s && strcmp(base[o], base[s]) == 0;
+		p = same ? c->s[s].name : base[s];
+		len = strlen(p);
+		if (len <= LNAME)
+			snprintf(out[s], LNAME + 8, "%s", p);
+		else	/* head and tail: where paths differ, mostly */
+			snprintf(out[s], LNAME + 8, "%.*s\u2026%s",
+			    LNAME / 2 - 1, p, p + len - LNAME / 2);
+	}
+	for (s = 0; s < c->ns; s++)
+		for (same = 1, o = s + 1; o < c->ns; o++)
+			if (strcmp(out[o], out[s]) == 0) {
+				len = strlen(out[o]);
+				snprintf(out[o] + len, LNAME + 8 - len, " #%d",
+				    ++same);
+			}
 }
 
 static void
 legend(FILE *f, const struct chart *c)
 {
-	char b[32];
-	const char *base;
+	char b[32], name[CHART_SERIES][LNAME + 8];
 	int s, y;
 
+	names(c, name);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"label\">executable, "
 	    "bytes written</text>\n", LX, PY0 + 4);
 	for (s = c->ns - 1, y = PY0 + 28; s >= 0; s--, y += 40) {
-		base = strrchr(c->s[s].name, '/');
-		base = base != NULL ? base + 1 : c->s[s].name;
 		u_bytes(b, sizeof(b), c->s[s].total, 0);
 		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"14\" "
 		    "fill=\"%s\"/>\n", LX, y - 11, colors[s]);
 		fprintf(f, "<text x=\"%d\" y=\"%d\">", LX + 22, y);
-		xml(f, base);
+		xml(f, name[s]);
 		fprintf(f, "  %s<title>", b);
 		xml(f, c->s[s].name);
 		fprintf(f, "</title></text>\n");
@@ -253,10 +297,6 @@ legend(FILE *f, const struct chart *c)
 			fprintf(f, "no write calls counted");
 		fprintf(f, "</text>\n");
 	}
-	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"14\" "
-	    "class=\"saved\"/>\n", LX, y - 11);
-	fprintf(f, "<text x=\"%d\" y=\"%d\">write calls saved</text>\n",
-	    LX + 22, y);
 }
 
 int

@@ -2,8 +2,15 @@
  * top_data.c - what "ioshim top" shows: poll the collector's cumulative
  * counters ("top totals=1"), turn them into per-second rates between two
  * polls (or totals since top started, -a), then filter, group and sort.
+ *
+ * A rate divides by the shim's own clock: each row carries sent_ns, when
+ * the shim took those counters (it reports once an interval, 1 s by
+ * default).  Between two polls without a new report a rate stays what
+ * the last two reports gave; so top -d 0.5 shows a steady true rate, not
+ * the whole second's bytes in one half and nothing in the other.
  */
 #include <pwd.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +24,25 @@ static const char *const colnames[NCOL] = {
 	"pid", "user", "read", "write", "send", "recv", "fsync", "saved",
 	"command",
 };
+
+static const char *const grnames[NGR] = { "r", "w", "rw" };
+
+const char *
+top_grname(int g)
+{
+	return g >= 0 && g < NGR ? grnames[g] : "?";
+}
+
+int
+top_grtype(const char *s)
+{
+	int g;
+
+	for (g = 0; g < NGR; g++)
+		if (strcmp(s, grnames[g]) == 0)
+			return g;
+	return -1;
+}
 
 const char *
 top_colname(int c)
@@ -70,11 +96,11 @@ top_user(uid_t uid)
 }
 
 static double
-now_mono(void)
+now_clock(clockid_t c)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(c, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -126,6 +152,88 @@ status(struct top *t)
 	free(reply);
 }
 
+/*
+ * New counters of an image, taken by the shim at sent (ns, its wall
+ * clock; 0 from a collector that does not say).  Seen when top started:
+ * counted from there.  Seen later: everything since the image started.
+ */
+static void
+take(struct top *t, struct tproc *p, const uint64_t cur[NV], uint64_t sent,
+    int first, double dt)
+{
+	double span, age;
+	int k;
+
+	if (p->fresh) {
+		memset(p->prev, 0, sizeof(p->prev));
+		p->psent = p->image_ns;
+		if (first) {
+			memcpy(p->base, cur, sizeof(p->base));
+			memcpy(p->prev, cur, sizeof(p->prev));
+			p->psent = sent;
+		}
+		p->sent = p->psent;
+		memcpy(p->cur, p->prev, sizeof(p->cur));
+	}
+	if (sent == 0) {		/* no clock of its own: top's */
+		for (k = 0; k < NV; k++)
+			p->rate[k] = dt > 0 && cur[k] > p->cur[k] ?
+			    (double)(cur[k] - p->cur[k]) / dt : 0;
+		memcpy(p->cur, cur, sizeof(p->cur));
+		return;
+	}
+	if (sent > p->sent) {		/* a new report */
+		memcpy(p->prev, p->cur, sizeof(p->prev));
+		p->psent = p->sent;
+		memcpy(p->cur, cur, sizeof(p->cur));
+		p->sent = sent;
+		span = p->psent > 0 && p->sent > p->psent ?
+		    (double)(p->sent - p->psent) / 1e9 : 0;
+		p->gap = span;
+		for (k = 0; k < NV; k++)
+			p->rate[k] = span > 0 && p->cur[k] > p->prev[k] ?
+			    (double)(p->cur[k] - p->prev[k]) / span : 0;
+		return;
+	}
+	/*
+	 * No report since the last poll: the rate of the last two holds while
+	 * the next report is not overdue; an ended image has no next one.
+	 */
+	memcpy(p->cur, cur, sizeof(p->cur));
+	age = t->now - (double)p->sent / 1e9;
+	if (p->ended || age > 2 * (p->gap > 1 ? p->gap : 1) + 0.5)
+		memset(p->rate, 0, sizeof(p->rate));
+}
+
+/* An image ended by exec, and the next image of its pid: link them. */
+static void
+chains(struct top *t)
+{
+	struct tproc *p, *q, *next;
+	size_t i, j;
+
+	for (i = 0; i < t->nprocs; i++)
+		t->procs[i].execfrom[0] = '\0';
+	for (i = 0; i < t->nprocs; i++) {
+		p = &t->procs[i];
+		p->execto[0] = '\0';
+		if (!p->ended || p->endwhy != END_EXEC)
+			continue;
+		for (next = NULL, j = 0; j < t->nprocs; j++) {
+			q = &t->procs[j];
+			if (q->pid == p->pid && q->image_ns > p->image_ns &&
+			    (next == NULL || q->image_ns < next->image_ns))
+				next = q;
+		}
+		if (next == NULL) {
+			snprintf(p->execto, sizeof(p->execto), "?");
+			continue;
+		}
+		snprintf(p->execto, sizeof(p->execto), "%s", next->comm);
+		snprintf(next->execfrom, sizeof(next->execfrom), "%s", p->comm);
+	}
+}
+
 int
 top_poll(struct top *t)
 {
@@ -140,8 +248,9 @@ top_poll(struct top *t)
 	struct jv *v;
 	char *reply;
 	double now, dt;
+	uint64_t cur[NV];
 	size_t i, o;
-	int k, first = t->polls == 0;
+	int k, g, first = t->polls == 0;
 
 	if (client_request(t->o.sockopt, "top totals=1 limit=1000",
 	    &reply) != 0) {
@@ -150,9 +259,12 @@ top_poll(struct top *t)
 		    "reachable");
 		return -1;
 	}
-	now = now_mono();
+	now = now_clock(CLOCK_MONOTONIC);
 	dt = first ? 0 : now - last;
 	last = now;
+	t->now = now_clock(CLOCK_REALTIME);
+	if (first)
+		t->start = t->now;
 	if ((v = jv_parse(reply)) == NULL || jv_error(v) != NULL) {
 		snprintf(t->lasterr, sizeof(t->lasterr), "collector: %s",
 		    v != NULL ? jv_error(v) : "unreadable reply");
@@ -180,17 +292,12 @@ top_poll(struct top *t)
 		snprintf(p->comm, sizeof(p->comm), "%s", jv_str(r, "comm"));
 		snprintf(p->exe, sizeof(p->exe), "%s", jv_str(r, "exe"));
 		p->ended = strcmp(jv_str(r, "state"), "ended") == 0;
-		memcpy(p->prev, p->cur, sizeof(p->prev));
+		p->endwhy = (int)jv_num(r, "end_reason");
+		memcpy(cur, p->cur, sizeof(cur));
 		for (k = 0; k < NV; k++)
-			p->cur[k] = jv_u64(r, keys[k]);
-		p->cur[V_WC] += jv_u64(r, "memfs_writes");
-		if (p->fresh) {
-			/* Seen at top's start: count from now; later: all. */
-			if (first)
-				memcpy(p->base, p->cur, sizeof(p->base));
-			memcpy(p->prev, first ? p->cur : p->base,
-			    sizeof(p->prev));
-		}
+			cur[k] = jv_u64(r, keys[k]);
+		cur[V_WC] += jv_u64(r, "memfs_writes");
+		take(t, p, cur, jv_u64(r, "sent_ns"), first, dt);
 	}
 	jv_free(v);
 	/* Forget images the collector no longer has; rates of the rest. */
@@ -199,20 +306,49 @@ top_poll(struct top *t)
 		p = &t->procs[i];
 		if (!p->seen)
 			continue;
-		for (k = 0; k < NV; k++) {
-			p->rate[k] = dt > 0 && p->cur[k] > p->prev[k] ?
-			    (double)(p->cur[k] - p->prev[k]) / dt : 0;
+		for (k = 0; k < NV; k++)
 			t->tot[k] += p->rate[k];
-		}
-		memmove(p->hist, p->hist + 1, sizeof(p->hist) -
-		    sizeof(p->hist[0]));
-		p->hist[TOP_HIST - 1] = p->rate[V_DW];
+		for (g = 0; g < NGR; g++)
+			memmove(p->hist[g], p->hist[g] + 1, sizeof(p->hist[g]) -
+			    sizeof(p->hist[g][0]));
+		p->hist[GR_R][TOP_HIST - 1] = p->rate[V_DR];
+		p->hist[GR_W][TOP_HIST - 1] = p->rate[V_DW];
+		p->hist[GR_RW][TOP_HIST - 1] = p->rate[V_DR] + p->rate[V_DW];
 		t->procs[o++] = *p;
 	}
 	t->nprocs = o;
+	chains(t);
 	t->polls++;
 	status(t);
 	return 0;
+}
+
+/*
+ * "/" and --filter: as iotop-c, a regular expression (extended) that the
+ * PID or the command matches; one that does not compile (yet: while it is
+ * typed) is looked for as plain text.
+ */
+static int
+filtered(const char *f, const struct tproc *p)
+{
+	static char last[64];
+	static regex_t re;
+	static int ok;
+	char pid[16];
+
+	if (strcmp(f, last) != 0) {
+		if (ok)
+			regfree(&re);
+		ok = regcomp(&re, f, REG_EXTENDED | REG_NOSUB) == 0;
+		snprintf(last, sizeof(last), "%s", f);
+	}
+	snprintf(pid, sizeof(pid), "%d", (int)p->pid);
+	if (!ok)
+		return strstr(p->comm, f) != NULL || strstr(p->exe, f) != NULL ||
+		    strcmp(pid, f) == 0;
+	return regexec(&re, pid, 0, NULL, 0) == 0 ||
+	    regexec(&re, p->comm, 0, NULL, 0) == 0 ||
+	    regexec(&re, p->exe, 0, NULL, 0) == 0;
 }
 
 static int
@@ -232,10 +368,9 @@ selected(const struct top *t, const struct tproc *p)
 		if (!ok)
 			return 0;
 	}
-	if (t->o.filter[0] != '\0' && strstr(p->comm, t->o.filter) == NULL &&
-	    strstr(p->exe, t->o.filter) == NULL)
+	if (t->o.noexited && p->ended)
 		return 0;
-	return 1;
+	return t->o.filter[0] == '\0' || filtered(t->o.filter, p);
 }
 
 static const struct top *sorting;
@@ -291,12 +426,22 @@ saved(struct trow *r)
 	    (double)wc : 0;
 }
 
+/* -A: seconds since top or the image started, the later. */
+static double
+since(const struct top *t, const struct tproc *p)
+{
+	double img = (double)p->image_ns / 1e9;
+
+	return t->now - (img > t->start ? img : t->start);
+}
+
 void
 top_rows(struct top *t)
 {
 	struct trow *r, *nr;
 	size_t i, j, n = 0;
-	int k, active;
+	int k, g, active;
+	double span;
 
 	free(t->rows);
 	t->rows = NULL;
@@ -315,7 +460,8 @@ top_rows(struct top *t)
 
 			if (k == V_KW)		/* not shown; not "activity" */
 				continue;
-			active |= t->o.accum ? acc > 0 : p->rate[k] > 0;
+			active |= t->o.accum != AC_RATE ? acc > 0 :
+			    p->rate[k] > 0;
 		}
 		if (t->o.only && !active)
 			continue;
@@ -330,18 +476,23 @@ top_rows(struct top *t)
 			nr->uid = p->uid;
 			nr->comm = p->comm;
 			nr->exe = p->exe;
+			nr->proc = t->o.byexe ? NULL : p;
 		}
 		nr->nproc++;
+		span = since(t, p);
 		for (k = 0; k < NV; k++) {
 			uint64_t acc = p->cur[k] > p->base[k] ?
 			    p->cur[k] - p->base[k] : 0;
 
-			nr->tot[k] += t->o.accum ? acc : p->cur[k];
-			nr->val[k] += t->o.accum ? (double)acc : p->rate[k];
+			nr->tot[k] += t->o.accum != AC_RATE ? acc : p->cur[k];
+			nr->val[k] += t->o.accum == AC_TOTAL ? (double)acc :
+			    t->o.accum == AC_BW ? (span > 0 ? (double)acc / span :
+			    0) : p->rate[k];
 			nr->rate[k] += p->rate[k];
 		}
-		for (k = 0; k < TOP_HIST; k++)
-			nr->hist[k] += p->hist[k];
+		for (g = 0; g < NGR; g++)
+			for (k = 0; k < TOP_HIST; k++)
+				nr->hist[g][k] += p->hist[g][k];
 	}
 	for (j = 0; j < n; j++) {
 		saved(&r[j]);

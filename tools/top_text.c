@@ -26,19 +26,28 @@
 #define W_CMDMIN 12
 
 void
-top_layout(struct toplay *l, int cols)
+top_layout(struct toplay *l, int cols, int hide)
 {
-	int w = W_PID + 1 + W_USER + 4 * W_RATE + W_FS + W_SAVED + W_SPARK + 1;
+	int w;
 
-	l->user = l->sock = l->spark = 1;
+	l->pid = !(hide & HIDE_PID);
+	l->user = !(hide & HIDE_USER);
+	l->dr = !(hide & HIDE_DR);
+	l->dw = !(hide & HIDE_DW);
+	l->spark = !(hide & HIDE_GRAPH);
+	l->cmd = !(hide & HIDE_CMD);
+	l->sock = 1;
 	l->cmdw = 0;
 	if (cols <= 0)
 		return;
-	if (cols < w + W_CMDMIN) {
+	w = (l->pid ? W_PID + 1 : 0) + (l->user ? W_USER : 0) +
+	    (l->dr + l->dw + 2) * W_RATE + W_FS + W_SAVED +
+	    (l->spark ? W_SPARK : 0) + 1;
+	if (l->spark && cols < w + W_CMDMIN) {
 		l->spark = 0;
 		w -= W_SPARK;
 	}
-	if (cols < w + W_CMDMIN) {
+	if (l->user && cols < w + W_CMDMIN) {
 		l->user = 0;
 		w -= W_USER;
 	}
@@ -106,17 +115,23 @@ void
 top_fmt_colhdr(const struct top *t, const struct toplay *l, char *buf,
     size_t sz)
 {
-	int acc = t->o.accum;
+	static const char *const gr[NGR] = { "READ/s", "WRITE/s", "R+W/s" };
+	int acc = t->o.accum == AC_TOTAL;
 
 	buf[0] = '\0';
-	hdrcol(buf, sz, t, COL_PID, W_PID, t->o.byexe ? "PROCS" : "PID", 0);
-	strlcat(buf, " ", sz);
-	if (l->user)
-		hdrcol(buf, sz, t, COL_USER, W_USER - 1, "USER", 1);
-	if (l->user)
+	if (l->pid) {
+		hdrcol(buf, sz, t, COL_PID, W_PID, t->o.byexe ? "PROCS" :
+		    "PID", 0);
 		strlcat(buf, " ", sz);
-	hdrcol(buf, sz, t, COL_DR, W_RATE, "DISK READ", 0);
-	hdrcol(buf, sz, t, COL_DW, W_RATE, "DISK WRITE", 0);
+	}
+	if (l->user) {
+		hdrcol(buf, sz, t, COL_USER, W_USER - 1, "USER", 1);
+		strlcat(buf, " ", sz);
+	}
+	if (l->dr)
+		hdrcol(buf, sz, t, COL_DR, W_RATE, "DISK READ", 0);
+	if (l->dw)
+		hdrcol(buf, sz, t, COL_DW, W_RATE, "DISK WRITE", 0);
 	if (l->sock) {
 		hdrcol(buf, sz, t, COL_SS, W_RATE, "SOCK SEND", 0);
 		hdrcol(buf, sz, t, COL_SR, W_RATE, "SOCK RECV", 0);
@@ -125,16 +140,35 @@ top_fmt_colhdr(const struct top *t, const struct toplay *l, char *buf,
 	hdrcol(buf, sz, t, COL_SAVED, W_SAVED, "SAVED %", 0);
 	if (l->spark)
 		snprintf(buf + strlen(buf), sz - strlen(buf), "  %-*s",
-		    W_SPARK - 2, "WRITE/s");
-	strlcat(buf, " ", sz);
-	hdrcol(buf, sz, t, COL_CMD, 0, t->o.byexe ? "EXECUTABLE" : "COMMAND",
-	    1);
+		    W_SPARK - 2, gr[t->o.graph]);
+	if (l->cmd) {
+		strlcat(buf, " ", sz);
+		hdrcol(buf, sz, t, COL_CMD, 0, t->o.byexe ? "EXECUTABLE" :
+		    "COMMAND", 1);
+	}
+}
+
+void
+top_mark(char *buf, size_t sz, int ended, int endwhy, const char *execto,
+    const char *execfrom)
+{
+	buf[0] = '\0';
+	if (ended && endwhy == END_EXEC)
+		snprintf(buf, sz, "[ended: exec'd %s] ", execto != NULL &&
+		    execto[0] ? execto : "?");
+	else if (ended && endwhy == END_SIGNAL)
+		snprintf(buf, sz, "[ended: killed] ");
+	else if (ended)
+		snprintf(buf, sz, "[ended] ");
+	if (execfrom != NULL && execfrom[0] != '\0')
+		snprintf(buf + strlen(buf), sz - strlen(buf), "[exec'd from "
+		    "%s] ", execfrom);
 }
 
 static void
 val(char *out, size_t sz, const struct top *t, double v)
 {
-	if (t->o.accum)
+	if (t->o.accum == AC_TOTAL)
 		u_bytes(out, sz, v, t->o.kib);
 	else
 		u_rate(out, sz, v, t->o.kib);
@@ -145,7 +179,8 @@ top_fmt_row(const struct top *t, const struct toplay *l, const struct trow *r,
     int utf8, char *buf, size_t sz)
 {
 	char dr[32], dw[32], ss[32], sr[32], sv[16], pc[16], sp[64], cmd[512];
-	char pid[16];
+	char pid[16], mark[96];
+	const struct tproc *p = r->proc;
 	size_t len;
 
 	val(dr, sizeof(dr), t, r->val[V_DR]);
@@ -157,32 +192,42 @@ top_fmt_row(const struct top *t, const struct toplay *l, const struct trow *r,
 	else
 		snprintf(sv, sizeof(sv), "%s%%", u_pct(pc, sizeof(pc),
 		    r->saved, 1));
-	u_spark(sp, sizeof(sp), r->hist, TOP_HIST, utf8);
+	u_spark(sp, sizeof(sp), r->hist[t->o.graph], TOP_HIST, utf8);
+	mark[0] = '\0';
+	if (p != NULL)
+		top_mark(mark, sizeof(mark), p->ended, p->endwhy, p->execto,
+		    p->execfrom);
 	if (t->o.byexe)
 		snprintf(cmd, sizeof(cmd), "%s", r->exe[0] ? r->exe : r->comm);
-	else if (r->exe[0] != '\0')
-		snprintf(cmd, sizeof(cmd), "%s (%s)", r->comm, r->exe);
+	else if (r->exe[0] != '\0' && t->o.fullcmd)
+		snprintf(cmd, sizeof(cmd), "%s%s (%s)", mark, r->comm, r->exe);
 	else
-		snprintf(cmd, sizeof(cmd), "%s", r->comm);
+		snprintf(cmd, sizeof(cmd), "%s%s", mark, r->comm);
 	if (l->cmdw > 0 && (int)strlen(cmd) > l->cmdw)
 		cmd[l->cmdw] = '\0';
 	if (t->o.byexe)
 		snprintf(pid, sizeof(pid), "%d", r->nproc);
 	else
 		snprintf(pid, sizeof(pid), "%d", (int)r->pid);
-	snprintf(buf, sz, "%*s ", W_PID, pid);
+	buf[0] = '\0';
+	if (l->pid)
+		snprintf(buf, sz, "%*s ", W_PID, pid);
 	len = strlen(buf);
 	if (l->user)
 		snprintf(buf + len, sz - len, "%-*.*s ", W_USER - 1,
 		    W_USER - 1, t->o.byexe && r->nproc > 1 ? "-" :
 		    top_user(r->uid));
 	len = strlen(buf);
-	snprintf(buf + len, sz - len, "%*s%*s", W_RATE, dr, W_RATE, dw);
+	if (l->dr)
+		snprintf(buf + len, sz - len, "%*s", W_RATE, dr);
+	len = strlen(buf);
+	if (l->dw)
+		snprintf(buf + len, sz - len, "%*s", W_RATE, dw);
 	len = strlen(buf);
 	if (l->sock)
 		snprintf(buf + len, sz - len, "%*s%*s", W_RATE, ss, W_RATE, sr);
 	len = strlen(buf);
-	if (t->o.accum)
+	if (t->o.accum == AC_TOTAL)
 		snprintf(buf + len, sz - len, "%*.0f", W_FS, r->val[V_FS]);
 	else
 		snprintf(buf + len, sz - len, "%*.1f", W_FS, r->val[V_FS]);
@@ -195,7 +240,8 @@ top_fmt_row(const struct top *t, const struct toplay *l, const struct trow *r,
 		    TOP_HIST, "");
 	}
 	len = strlen(buf);
-	snprintf(buf + len, sz - len, " %s", cmd);
+	if (l->cmd)
+		snprintf(buf + len, sz - len, " %s", cmd);
 }
 
 static void
@@ -215,6 +261,27 @@ jstr(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* A process row's state, and the images an exec joins it to. */
+static void
+jrow_state(FILE *f, const struct tproc *p)
+{
+	static const char *const why[] = { "", "exit", "exec", "signal" };
+
+	if (p == NULL)
+		return;
+	fprintf(f, ",\"state\":\"%s\"", p->ended ? "ended" : "running");
+	if (p->ended && p->endwhy > 0 && p->endwhy <= END_SIGNAL)
+		fprintf(f, ",\"ended_by\":\"%s\"", why[p->endwhy]);
+	if (p->execto[0] != '\0') {
+		fprintf(f, ",\"exec_into\":");
+		jstr(f, p->execto);
+	}
+	if (p->execfrom[0] != '\0') {
+		fprintf(f, ",\"exec_from\":");
+		jstr(f, p->execfrom);
+	}
+}
+
 void
 top_json(const struct top *t, FILE *f)
 {
@@ -228,8 +295,10 @@ top_json(const struct top *t, FILE *f)
 	int k;
 
 	fprintf(f, "{\"time\":%lld,\"interval_s\":%.3f,\"accumulated\":%s,"
-	    "\"by\":\"%s\",\"sort\":\"%s\",\"reverse\":%s,\"totals_per_s\":{",
-	    (long long)time(NULL), t->dt, t->o.accum ? "true" : "false",
+	    "\"accum_bw\":%s,\"by\":\"%s\",\"sort\":\"%s\",\"reverse\":%s,"
+	    "\"totals_per_s\":{", (long long)time(NULL), t->dt,
+	    t->o.accum == AC_TOTAL ? "true" : "false", t->o.accum == AC_BW ?
+	    "true" : "false",
 	    t->o.byexe ? "exe" : "process", top_colname(t->o.sort),
 	    t->o.reverse ? "true" : "false");
 	for (k = 0; k < NV; k++)
@@ -249,6 +318,7 @@ top_json(const struct top *t, FILE *f)
 			jstr(f, top_user(r->uid));
 			fprintf(f, ",\"comm\":");
 			jstr(f, r->comm);
+			jrow_state(f, r->proc);
 			fputc(',', f);
 		}
 		fprintf(f, "\"exe\":");
@@ -268,7 +338,7 @@ top_json(const struct top *t, FILE *f)
 			fprintf(f, ",\"saved_pct\":null");
 		fprintf(f, ",\"write_history_bytes_per_s\":[");
 		for (k = 0; k < TOP_HIST; k++)
-			fprintf(f, "%s%.1f", k ? "," : "", r->hist[k]);
+			fprintf(f, "%s%.1f", k ? "," : "", r->hist[GR_W][k]);
 		fprintf(f, "]}");
 	}
 	fprintf(f, "]}\n");

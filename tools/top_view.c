@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bsd/stdlib.h>
 #include <bsd/string.h>
 
 #include "client.h"
@@ -33,7 +34,9 @@ static volatile sig_atomic_t stop;
 static int active;		/* curses is on */
 static int saved_err = -1, memerr = -1;
 
-enum { M_LIST, M_FILES, M_FILTER };
+enum { M_LIST, M_FILES, M_FILTER, M_HELP, M_IDS };
+
+#define CTRL(c)	((c) & 0x1f)
 
 struct view {
 	struct top	*t;
@@ -46,6 +49,10 @@ struct view {
 	struct jv	*files;		/* "files PID" reply */
 	int		 fsel;
 	int		 utf8;
+	int		 frozen;	/* s: no polls */
+	int		 back;		/* mode the help goes back to */
+	char		 ids[2][16];	/* f: the UID and PID fields */
+	int		 idf;		/* the field being typed */
 	char		 msg[256];	/* one-shot message on the last line */
 };
 
@@ -206,17 +213,20 @@ draw_list(struct view *v)
 	char buf[2048];
 	int y, i, rows;
 
-	top_layout(&l, COLS);
+	top_layout(&l, COLS, t->o.hide);
 	top_fmt_header1(t, buf, sizeof(buf));
 	line(0, buf, 0);
 	top_fmt_header2(t, buf, sizeof(buf));
 	line(1, buf, 0);
-	snprintf(buf, sizeof(buf), "sort %s%s%s%s%s%s | keys: <-/-> sort, r "
-	    "reverse, o only, a accum, p proc/exe, f files, / filter, q quit",
-	    top_colname(t->o.sort), t->o.reverse ? " reversed" : "",
-	    t->o.only ? " | only active" : "", t->o.accum ?
-	    " | accumulated" : "", t->o.filter[0] ? " | filter: " : "",
-	    t->o.filter);
+	snprintf(buf, sizeof(buf), "sort %s%s%s%s%s%s%s%s%s", top_colname(
+	    t->o.sort), t->o.reverse ? " reversed" : "", v->frozen ?
+	    " | FROZEN (s)" : "", t->o.only ? " | only active" : "",
+	    t->o.accum == AC_TOTAL ? " | accumulated" : t->o.accum == AC_BW ?
+	    " | accum-bw" : "", t->o.filter[0] ? " | filter: " : "",
+	    t->o.filter, t->o.nuid + t->o.npid > 0 ? " | uid/pid filter" : "",
+	    t->o.helptype == HELP_NONE ? "" : " | keys: <-/-> sort, r "
+	    "reverse, o only, a accum, f uid/pid, / filter, Enter files, m by "
+	    "exe, ? help, q quit");
 	line(2, buf, A_DIM);
 	top_fmt_colhdr(t, &l, buf, sizeof(buf));
 	line(3, buf, A_REVERSE);
@@ -228,14 +238,19 @@ draw_list(struct view *v)
 	if (v->sel >= v->top + rows)
 		v->top = v->sel - rows + 1;
 	for (y = 4, i = v->top; i < (int)t->nrows && y < 4 + rows; i++, y++) {
-		top_fmt_row(t, &l, &t->rows[i], v->utf8, buf, sizeof(buf));
+		int attr = i == v->sel ? A_BOLD | A_REVERSE : 0;
+
+		top_fmt_row(t, &l, &t->rows[i], t->o.ascii < 0 ? v->utf8 :
+		    !t->o.ascii, buf, sizeof(buf));
+		/* As iotop-c greys them: an ended image is no live process. */
+		if (!t->o.deadx && t->rows[i].proc != NULL &&
+		    t->rows[i].proc->ended)
+			attr |= A_DIM;
 		move(y, 0);
 		clrtoeol();
-		if (i == v->sel)
-			attron(A_BOLD | A_REVERSE);
-		addstr(buf);
-		if (i == v->sel)
-			attroff(A_BOLD | A_REVERSE);
+		attron(attr);
+		addnstr(buf, (int)sizeof(buf));
+		attroff(attr);
 	}
 	if (t->nrows == 0)
 		line(y++, t->o.only || t->o.filter[0] || t->o.npid ||
@@ -245,11 +260,31 @@ draw_list(struct view *v)
 	for (; y < LINES - 1; y++)
 		line(y, "", 0);
 	if (v->mode == M_FILTER) {
-		snprintf(buf, sizeof(buf), "filter by command: %s_  (Enter "
-		    "keeps, Esc clears)", t->o.filter);
+		snprintf(buf, sizeof(buf), "filter (regex on PID and command): "
+		    "%s_  (Enter keeps, Esc clears)", t->o.filter);
+		line(LINES - 1, buf, A_BOLD);
+	} else if (v->mode == M_IDS) {
+		snprintf(buf, sizeof(buf), "filter UID: %s%s  PID: %s%s  (Tab "
+		    "other field, n none, Enter applies, Esc cancels)",
+		    v->ids[0], v->idf == 0 ? "_" : "", v->ids[1], v->idf == 1 ?
+		    "_" : "");
 		line(LINES - 1, buf, A_BOLD);
 	} else
 		line(LINES - 1, v->msg, A_BOLD);
+}
+
+static void
+draw_help(void)
+{
+	int y;
+
+	for (y = 0; y < LINES - 1 && top_help[y] != NULL; y++)
+		line(y, top_help[y], y == 0 ? A_BOLD : 0);
+	for (; y < LINES - 1; y++)
+		line(y, "", 0);
+	line(LINES - 1, top_help[y] != NULL ? "(more: a taller terminal "
+	    "shows all; ioshim(1) has the table)  Esc, q, ? or h closes" :
+	    "Esc, q, ? or h closes this help", A_BOLD);
 }
 
 static void
@@ -259,7 +294,9 @@ draw(struct view *v)
 		too_small();
 		return;
 	}
-	if (v->mode == M_FILES)
+	if (v->mode == M_HELP)
+		draw_help();
+	else if (v->mode == M_FILES)
 		draw_files(v);
 	else
 		draw_list(v);
@@ -299,11 +336,80 @@ remember(struct view *v)
 		v->selpid = t->rows[v->sel].pid;
 }
 
+/* The selected row moves to i (clamped); the list scrolls with it. */
+static void
+select_row(struct view *v, int i)
+{
+	int n = (int)v->t->nrows;
+
+	v->sel = i >= n ? n - 1 : i;
+	if (v->sel < 0)
+		v->sel = 0;
+	remember(v);
+}
+
+static void
+open_files(struct view *v)
+{
+	struct top *t = v->t;
+
+	if (t->o.byexe) {
+		snprintf(v->msg, sizeof(v->msg), "files are shown per process: "
+		    "press m to list processes");
+		return;
+	}
+	if (t->nrows == 0) {
+		snprintf(v->msg, sizeof(v->msg), "no process selected");
+		return;
+	}
+	v->fpid = t->rows[v->sel].pid;
+	snprintf(v->fcomm, sizeof(v->fcomm), "%s", t->rows[v->sel].comm);
+	v->selpid = v->fpid;
+	v->fsel = 0;
+	v->mode = M_FILES;
+	fetch_files(v);
+}
+
+/* f: the UID and PID fields start from the filters in force. */
+static void
+open_ids(struct view *v)
+{
+	struct topopt *o = &v->t->o;
+
+	v->ids[0][0] = v->ids[1][0] = '\0';
+	if (o->nuid > 0)
+		snprintf(v->ids[0], sizeof(v->ids[0]), "%u",
+		    (unsigned)o->uids[0]);
+	if (o->npid > 0)
+		snprintf(v->ids[1], sizeof(v->ids[1]), "%d", (int)o->pids[0]);
+	v->idf = 0;
+	v->mode = M_IDS;
+}
+
+/* 1 .. 9 and 0: iotop-c's column toggles. */
+static void
+key_column(struct view *v, int ch)
+{
+	struct topopt *o = &v->t->o;
+	int bit;
+
+	if (ch == '0') {
+		o->hide = 0;
+		return;
+	}
+	bit = 1 << (ch - '0');
+	if (!(bit & HIDE_OK))
+		snprintf(v->msg, sizeof(v->msg), "%s", top_key_note(ch));
+	else
+		o->hide ^= bit;
+}
+
 /* A key in the list; returns 1 to quit. */
 static int
 key_list(struct view *v, int ch)
 {
 	struct top *t = v->t;
+	const char *note;
 
 	v->msg[0] = '\0';
 	switch (ch) {
@@ -318,6 +424,7 @@ key_list(struct view *v, int ch)
 		break;
 	case 'r':
 	case 'R':
+	case ' ':
 		t->o.reverse = !t->o.reverse;
 		break;
 	case 'o':
@@ -326,66 +433,166 @@ key_list(struct view *v, int ch)
 		break;
 	case 'a':
 	case 'A':
-		t->o.accum = !t->o.accum;
+		t->o.accum = (t->o.accum + 1) % 3;	/* rate, total, bw */
 		break;
-	case 'p':
-	case 'P':
+	case 'c':
+	case 'C':
+		t->o.fullcmd = !t->o.fullcmd;
+		break;
+	case 'e':
+	case 'E':
+		t->o.noexited = !t->o.noexited;
+		break;
+	case 'x':
+	case 'X':
+		t->o.deadx = !t->o.deadx;
+		break;
+	case 'g':
+		t->o.graph = (t->o.graph + 1) % NGR;
+		break;
+	case 'G':
+		t->o.graph = (t->o.graph + NGR - 1) % NGR;
+		break;
+	case 'u':
+	case 'U':
+		t->o.ascii = t->o.ascii < 0 ? v->utf8 : !t->o.ascii;
+		break;
+	case 's':
+	case 'S':
+		v->frozen = !v->frozen;
+		break;
+	case 'm':
+	case 'M':
 		t->o.byexe = !t->o.byexe;
 		v->sel = v->top = 0;
 		v->selpid = 0;
 		break;
+	case '0': case '1': case '2': case '3': case '4': case '5': case '6':
+	case '7': case '8': case '9':
+		key_column(v, ch);
+		break;
 	case KEY_UP:
-		if (v->sel > 0)
-			v->sel--;
-		remember(v);
+		select_row(v, v->sel - 1);
 		return 0;
 	case KEY_DOWN:
-		if (v->sel + 1 < (int)t->nrows)
-			v->sel++;
-		remember(v);
+		select_row(v, v->sel + 1);
 		return 0;
 	case KEY_PPAGE:
-		v->sel = v->sel > LINES - 5 ? v->sel - (LINES - 5) : 0;
-		remember(v);
+		select_row(v, v->sel - (LINES - 5));
 		return 0;
 	case KEY_NPAGE:
-		v->sel += LINES - 5;
-		if (v->sel >= (int)t->nrows)
-			v->sel = t->nrows > 0 ? (int)t->nrows - 1 : 0;
-		remember(v);
+		select_row(v, v->sel + (LINES - 5));
 		return 0;
-	case 'f':
-	case 'F':
+	case KEY_HOME:
+		select_row(v, 0);
+		return 0;
+	case KEY_END:
+		select_row(v, (int)t->nrows - 1);
+		return 0;
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
-		if (t->o.byexe) {
-			snprintf(v->msg, sizeof(v->msg), "files are shown per "
-			    "process: press p to list processes");
-			return 0;
-		}
-		if (t->nrows == 0) {
-			snprintf(v->msg, sizeof(v->msg), "no process selected");
-			return 0;
-		}
-		v->fpid = t->rows[v->sel].pid;
-		snprintf(v->fcomm, sizeof(v->fcomm), "%s",
-		    t->rows[v->sel].comm);
-		v->selpid = v->fpid;
-		v->fsel = 0;
-		v->mode = M_FILES;
-		fetch_files(v);
+	case 'v':
+	case 'V':
+		open_files(v);
+		return 0;
+	case 'f':
+	case 'F':
+		open_ids(v);
 		return 0;
 	case '/':
 		v->mode = M_FILTER;
 		return 0;
+	case '?':
+	case 'h':
+	case 'H':
+		v->back = v->mode;
+		v->mode = M_HELP;
+		return 0;
+	case CTRL('l'):
+		clearok(curscr, TRUE);
+		return 0;
 	case KEY_RESIZE:
 		return 0;
 	default:
+		if ((note = top_key_note(ch)) != NULL)
+			snprintf(v->msg, sizeof(v->msg), "%s", note);
+		else if (ch > 0 && ch < 127)
+			snprintf(v->msg, sizeof(v->msg), "%s%c: not a key of "
+			    "ioshim top; ? or h shows the keys", ch < 32 ?
+			    "Ctrl-" : "", ch < 32 ? ch + 64 : ch);
+		else
+			snprintf(v->msg, sizeof(v->msg), "not a key of ioshim "
+			    "top; ? or h shows the keys");
 		return 0;
 	}
 	top_rows(t);
 	return 0;
+}
+
+static void
+key_help(struct view *v, int ch)
+{
+	if (ch == KEY_ESC || ch == 'q' || ch == 'Q' || ch == '?' ||
+	    ch == 'h' || ch == 'H')
+		v->mode = v->back == M_HELP ? M_LIST : v->back;
+}
+
+/* "" or "n": no filter; a number: that one. 0 ok, -1 not a number. */
+static int
+id_field(const char *s, int *n, long long *out)
+{
+	const char *errstr;
+
+	*n = 0;
+	if (s[0] == '\0' || strcmp(s, "n") == 0)
+		return 0;
+	*out = strtonum(s, 0, 0x7fffffff, &errstr);
+	if (errstr != NULL)
+		return -1;
+	*n = 1;
+	return 0;
+}
+
+/* f: type a UID and a PID, as iotop-c's filter editor. */
+static void
+key_ids(struct view *v, int ch)
+{
+	struct topopt *o = &v->t->o;
+	char *f = v->ids[v->idf];
+	size_t n = strlen(f);
+	long long uid = 0, pid = 0;
+	int nu, np;
+
+	if (ch == KEY_ESC || ch == 'q' || ch == 'Q')
+		v->mode = M_LIST;
+	else if (ch == '\t' || ch == KEY_BTAB || ch == KEY_LEFT ||
+	    ch == KEY_RIGHT)
+		v->idf = !v->idf;
+	else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		if (n > 0)
+			f[n - 1] = '\0';
+	} else if (ch == 'n' || ch == 'N')
+		snprintf(f, sizeof(v->ids[0]), "n");
+	else if (ch >= '0' && ch <= '9' && n + 1 < sizeof(v->ids[0])) {
+		if (strcmp(f, "n") == 0)
+			n = 0;
+		f[n] = (char)ch;
+		f[n + 1] = '\0';
+	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		if (id_field(v->ids[0], &nu, &uid) != 0 ||
+		    id_field(v->ids[1], &np, &pid) != 0 || (np && pid == 0)) {
+			snprintf(v->msg, sizeof(v->msg), "filter: not a number");
+			return;
+		}
+		o->nuid = nu;
+		o->uids[0] = (uid_t)uid;
+		o->npid = np;
+		o->pids[0] = (pid_t)pid;
+		v->mode = M_LIST;
+		v->sel = v->top = 0;
+		top_rows(v->t);
+	}
 }
 
 static int
@@ -398,8 +605,8 @@ key_files(struct view *v, int ch)
 	case 'Q':
 	case KEY_ESC:
 	case KEY_LEFT:
-	case 'f':
-	case 'F':
+	case 'v':
+	case 'V':
 	case KEY_BACKSPACE:
 		v->mode = M_LIST;
 		v->msg[0] = '\0';
@@ -413,6 +620,18 @@ key_files(struct view *v, int ch)
 	case KEY_DOWN:
 		if (fl != NULL && v->fsel + 1 < (int)fl->n)
 			v->fsel++;
+		break;
+	case KEY_HOME:
+		v->fsel = 0;
+		break;
+	case KEY_END:
+		v->fsel = fl != NULL && fl->n > 0 ? (int)fl->n - 1 : 0;
+		break;
+	case '?':
+	case 'h':
+	case 'H':
+		v->back = M_FILES;
+		v->mode = M_HELP;
 		break;
 	}
 	return 0;
@@ -485,12 +704,15 @@ top_curses(struct top *t)
 	curs_set(0);
 	set_escdelay(50);
 	top_rows(t);
+	if (t->o.helptype == HELP_WIN)
+		v.mode = M_HELP;
 	draw(&v);
 	next = mono() + t->o.delay;
 	while (!stop) {
 		left = next - mono();
 		if (left <= 0) {
-			update(&v);
+			if (!v.frozen)
+				update(&v);
 			draw(&v);
 			next += t->o.delay;
 			if (next < mono())
@@ -514,6 +736,10 @@ top_curses(struct top *t)
 		}
 		if (v.mode == M_FILTER)
 			key_filter(&v, ch);
+		else if (v.mode == M_HELP)
+			key_help(&v, ch);
+		else if (v.mode == M_IDS)
+			key_ids(&v, ch);
 		else if (v.mode == M_FILES)
 			key_files(&v, ch);
 		else if (key_list(&v, ch))

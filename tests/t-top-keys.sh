@@ -1,0 +1,179 @@
+#!/bin/sh
+# t-top-keys.sh - iotop-c's habits in "ioshim top", in a real terminal
+# (tmux) against a real ioshimd and two shimmed pythons (one writes, one
+# idles): ? and h open the help screen, space reverses the sort, Home/End
+# move the selection (Enter then shows that process's files), f edits the
+# UID/PID filter, c shows the path, 1/0 hide and show the PID column, m
+# groups by executable, s freezes; iotop-c keys for what ioshim has not (i,
+# p) and unknown keys say so on the last line; -t and -q imply batch mode
+# even on a terminal.
+. "$(dirname "$0")/lib.sh"
+[ -x "$IOSHIMD" ] || skip "collector/ioshimd not built"
+[ -x "$IOSHIM" ] || skip "tools/ioshim not built"
+command -v tmux >/dev/null || skip "no tmux"
+PY=/usr/bin/python3
+[ -x $PY ] || skip "no $PY"
+S=$T/s.sock DPID= W1= W2= TM="tmux -L ioshim-k$$"
+trap 'for x in "" -t -q; do tmux -L ioshim-k$$$x kill-server 2>/dev/null; done;
+	[ -n "$W1" ] && kill $W1 2>/dev/null; [ -n "$W2" ] && kill $W2 2>/dev/null;
+	[ -n "$DPID" ] && kill $DPID 2>/dev/null; rm -rf "$T"' EXIT
+"$IOSHIMD" --foreground --socket "$S" --db "$T/db" --window 600 \
+    --pidfile "$T/pid" 2>"$T/d.log" &
+DPID=$!
+collector_ready $DPID
+
+# w.py FILE BYTES-PER-STEP: append (a writer: 1000 bytes every 10 ms; an
+# idler: 1 byte once) until FILE.stop, at most 180 s.
+cat >"$T/w.py" <<'PY'
+import os, sys, time
+f = open(sys.argv[1], "a")
+n = int(sys.argv[2])
+f.write("x")
+f.flush()
+end = time.time() + 180
+while time.time() < end and not os.path.exists(sys.argv[1] + ".stop"):
+    if n > 1:
+        f.write("w" * (n - 1) + "\n")
+        f.flush()
+    time.sleep(0.01)
+PY
+export IOSHIM_SOCKET=$S IOSHIM_INTERVAL_MS=200
+"$IOSHIM" run -- $PY "$T/w.py" "$T/busy" 1000 &
+W1=$!
+"$IOSHIM" run -- $PY "$T/w.py" "$T/idle" 1 &
+W2=$!
+unset IOSHIM_SOCKET IOSHIM_INTERVAL_MS
+pids() {
+	"$IOSHIM" query --socket "$S" top totals=1 | $PY -c '
+import json, sys
+r = [x for x in json.load(sys.stdin)["rows"] if x["comm"].startswith("python")]
+busy = [x["pid"] for x in r if x["disk_write_bytes"] > 1]
+idle = [x["pid"] for x in r if x["disk_write_bytes"] == 1]
+print(busy[0] if busy else "", idle[0] if idle else "")'
+}
+busy= idle= n=0
+while { [ -z "$busy" ] || [ -z "$idle" ]; } && [ $n -lt 600 ]; do
+	sleep 0.1; n=$((n + 1))
+	set -- $(pids)
+	busy=${1:-} idle=${2:-}
+done
+[ -n "$busy" ] && [ -n "$idle" ] || fail "the workloads do not report"
+note "busy pid $busy, idle pid $idle"
+
+screen() { $TM capture-pane -p -t top; }
+wait_for() {
+	n=0
+	while [ $n -lt 300 ]; do
+		screen | grep -qE -- "$1" && return 0
+		sleep 0.1; n=$((n + 1))
+	done
+	screen; fail "screen never showed '$1'"
+}
+key() { $TM send-keys -t top "$@"; }
+
+$TM new-session -d -s top -x 150 -y 14 "env LANG=C.UTF-8 TERM=screen \
+    $IOSHIM top --socket $S -d 0.5; echo EXITED rc=\$?; sleep 60"
+wait_for "PID USER"
+wait_for "^ *$idle "
+
+# ? and h: the help screen; ? / Esc close it.
+key '?'
+wait_for "ioshim top: keys"
+key '?'
+wait_for "PID USER"
+key h
+wait_for "ioshim top: keys"
+key Escape
+wait_for "PID USER"
+echo "ok: ? and h open the help screen, ? and Esc close it"
+
+# space reverses the sort, as r does.
+key Space
+wait_for "^sort write reversed"
+key Space
+wait_for "^sort write \|"
+echo "ok: space reverses the sort"
+
+# Home/End move the selection: Enter opens the selected one's files.
+key End
+key Enter
+wait_for "Files of $idle "
+key Escape
+wait_for "PID USER"
+key Home
+key Enter
+wait_for "Files of $busy "
+key q
+wait_for "PID USER"
+key End v
+wait_for "Files of $idle "
+key v
+wait_for "PID USER"
+echo "ok: Home/End select the first/last row; Enter and v open its files"
+
+# f: iotop-c's UID/PID filter.
+key f
+wait_for "filter UID: "
+key Tab
+$TM send-keys -t top -l "$busy"
+key Enter
+wait_for "uid/pid filter"
+screen | grep -qE "^ *$idle " && fail "the PID filter still shows $idle"
+key f Tab n Enter
+wait_for "^ *$idle "
+echo "ok: f sets and clears a PID filter"
+
+# c shows the executable's path; 1 hides PID, 0 shows every column.
+key c
+wait_for "python3 \(/usr/bin/python3"
+key c
+key 1
+wait_for "^ *USER +DISK READ"
+key 0
+wait_for "^ *PID USER"
+echo "ok: c toggles the path, 1 hides PID, 0 shows all"
+
+# m: one row per executable, and back.
+key m
+wait_for "EXECUTABLE"
+key m
+wait_for "COMMAND"
+echo "ok: m switches process/executable rows"
+
+# Keys for what ioshim has not, and unknown ones, say so.
+key i
+wait_for "ionice"
+key p
+wait_for "processes only"
+key 2
+wait_for "no PRIO column"
+key z
+wait_for "z: not a key of ioshim top"
+echo "ok: i, p, 2 and an unknown key say why nothing happens"
+
+key s
+wait_for "FROZEN"
+key s
+key q
+wait_for "EXITED rc=0"
+echo "ok: s freezes, q quits"
+$TM kill-server
+
+# -t and -q imply batch mode on a terminal too (iotop-c: "implies --batch").
+# Each session has a server of its own: the last one may still be ending.
+TM="tmux -L ioshim-k$$-t"
+$TM new-session -d -s top -x 150 -y 30 "env LANG=C.UTF-8 TERM=screen \
+    $IOSHIM top --socket $S -t -n 2 -d 0.3; echo EXITED rc=\$?; sleep 60"
+wait_for "EXITED rc=0"
+screen | grep -qE "^[0-9]{2}:[0-9]{2}:[0-9]{2} +PID USER" ||
+    { screen; fail "-t on a terminal printed no stamped batch lines"; }
+$TM kill-server
+TM="tmux -L ioshim-k$$-q"
+$TM new-session -d -s top -x 150 -y 30 "env LANG=C.UTF-8 TERM=screen \
+    $IOSHIM top --socket $S -q -n 2 -d 0.3; echo EXITED rc=\$?; sleep 60"
+wait_for "EXITED rc=0"
+eq "-q on a terminal: column names once" "$(screen | grep -c 'PID USER')" 1
+echo "ok: -t and -q imply batch mode"
+$TM kill-server
+: >"$T/busy.stop"
+: >"$T/idle.stop"
