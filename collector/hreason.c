@@ -7,7 +7,9 @@
  * ctl.c and query.c call hr_refused().  messages_dropped: datagrams were
  * dropped (malformed, oversized, without credentials, refused by a bound,
  * a false identity) or file rows refused; noticed at every window boundary
- * (hr_tick) and every health reply.  Each is degraded while the last time
+ * (hr_tick) and every health reply.  spills_kept: ioshimd's salvage
+ * (salvager.c) set spills it cannot salvage aside; salvage_failing: a
+ * user's directory did not end well or a run was killed.  Each is degraded while the last time
  * it happened is less than HR_RECENT seconds ago; `since` is when the
  * spell began (a gap of HR_RECENT ends a spell).  The counts since start
  * are in health (`query_refusals`, `messages`) and /metrics.
@@ -34,7 +36,7 @@ struct spell {
 };
 
 static uint64_t refusals[HR_NBOUND];
-static struct spell qspell, dspell;
+static struct spell qspell, dspell, kspell, fspell;
 static uint64_t seen_dropped, seen_files;
 static int last_state;
 
@@ -94,6 +96,22 @@ hr_tick(time_t now)
 	seen_files = f;
 }
 
+void
+hr_salvage(uint32_t kept, uint32_t failed, int killed)
+{
+	time_t now = time(NULL);
+
+	if (kept > 0) {
+		spell_hit(&kspell, now);
+		kspell.n[0] += kept;
+	}
+	if (failed > 0 || killed) {
+		spell_hit(&fspell, now);
+		fspell.n[0] += failed;
+		fspell.n[1] += killed != 0;
+	}
+}
+
 static void
 head(struct jbuf *j, const char *name, const struct spell *s)
 {
@@ -124,6 +142,23 @@ hr_reasons(struct jbuf *j, int full, time_t now)
 			jb_ki64(j, "last", dspell.last);
 			jb_ku64(j, "dropped", dspell.n[0]);
 			jb_ku64(j, "refused_files", dspell.n[1]);
+		}
+		jb_endobj(j);
+	}
+	if (spell_on(&kspell, now)) {
+		head(j, "spills_kept", &kspell);
+		if (full) {
+			jb_ki64(j, "last", kspell.last);
+			jb_ku64(j, "kept_spills", kspell.n[0]);
+		}
+		jb_endobj(j);
+	}
+	if (spell_on(&fspell, now)) {
+		head(j, "salvage_failing", &fspell);
+		if (full) {
+			jb_ki64(j, "last", fspell.last);
+			jb_ku64(j, "failed_dirs", fspell.n[0]);
+			jb_ku64(j, "killed_runs", fspell.n[1]);
 		}
 		jb_endobj(j);
 	}

@@ -32,7 +32,11 @@ extern const char *const hr_bound_names[HR_NBOUND];
 void	hr_refused(enum hr_bound);		/* a client was refused */
 uint64_t hr_refusals(enum hr_bound);		/* since start */
 void	hr_tick(time_t now);			/* notice drops (each window) */
-/* Members of the open reasons object: query_refused, messages_dropped. */
+/* A salvage run (salvager.c) set kept spills aside, had failed
+ * directories, or was killed (each may be 0). */
+void	hr_salvage(uint32_t kept, uint32_t failed, int killed);
+/* Members of the open reasons object: query_refused, messages_dropped,
+ * spills_kept, salvage_failing. */
 void	hr_reasons(struct jbuf *, int full, time_t now);
 /* "query_refusals":{...} since start (administrators). */
 void	hr_counts(struct jbuf *);
