@@ -26,7 +26,7 @@ reason() { json "$T/h.json" "r[0][\"reasons\"][\"$1\"]$2"; }
 sum_in() { sqlite3 "$1" 'SELECT sum(disk_write_bytes) FROM proc_min'; }
 
 # 1. rm DB DB-wal DB-shm
-start_d
+start_d --salvage-every 0
 "$SEND" "$S" stream 2 5 0 2 >"$T/tot1" || fail "sender 1 failed"
 q flush >/dev/null || fail "flush failed"
 rm -f "$DB" "$DB-wal" "$DB-shm"
@@ -50,7 +50,7 @@ eq "copy quick_check" "$(sqlite3 "$R" 'PRAGMA quick_check')" ok
 # the documented step: put the copy in place, start again
 [ -e "$R-wal" ] && fail "a clean stop left $R-wal"
 mv "$R" "$DB"
-start_d
+start_d --salvage-every 0
 q health >"$T/h.json" || fail "health failed"
 eq "after the restart: reasons" "$(json "$T/h.json" 'r[0]["reasons"]')" "{}"
 q top by=exe from=-1h limit=10 >"$T/top.json" || fail "top failed"
@@ -59,7 +59,7 @@ stop_d
 rm -f "$DB" "$DB-wal" "$DB-shm"
 
 # 2. mv OTHER DB: an administrator restored another database on purpose
-start_d
+start_d --salvage-every 0
 "$SEND" "$S" stream 2 5 0 2 >"$T/tot4" || fail "sender 4 failed"
 q flush >/dev/null || fail "flush failed"
 sqlite3 "$T/other.db" "CREATE TABLE marker(x); INSERT INTO marker VALUES(42);"

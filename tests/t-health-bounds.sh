@@ -14,7 +14,7 @@ strace -o /dev/null -e trace=none -e inject=write:delay_enter=1:when=1 true 2>/d
     skip "strace cannot delay a syscall"
 FILL=$TOP/tests/qslot_fill.py
 
-start_d --shared
+start_d --shared --salvage-every 0
 /usr/bin/python3 "$FILL" "$S.ctl" "$T/ready" "$T/release" 2>"$T/fill.err" &
 FP=$!
 i=0
