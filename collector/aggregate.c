@@ -43,6 +43,8 @@ struct agg {
 	struct agg_stats st;
 	agg_observe_fn	 observe;	/* told of every change of cur */
 	void		*octx;
+	agg_file_fn	 fobserve;	/* told of every file row report */
+	void		*fctx;
 };
 
 uint64_t
@@ -77,6 +79,13 @@ agg_set_observer(struct agg *a, agg_observe_fn fn, void *ctx)
 {
 	a->observe = fn;
 	a->octx = ctx;
+}
+
+void
+agg_set_file_observer(struct agg *a, agg_file_fn fn, void *ctx)
+{
+	a->fobserve = fn;
+	a->fctx = ctx;
 }
 
 /* Tell the observer how cur moved (old = cur before the change). */
@@ -434,7 +443,21 @@ apply_row(struct afile *f, const struct iw_file *r, uint32_t seq)
 	RISE(f->cur[F_FSYNC_NS], r->fsync_ns);
 	RISE(f->cur[F_ABSORBED], r->absorbed);
 	RISE(f->cur[F_FLUSHES], r->flushes);
-	memcpy(f->sizes, r->write_sizes, sizeof(f->sizes));
+	for (int k = 0; k < IW_NSIZES; k++)
+		RISE(f->sizes[k], r->write_sizes[k]);
+}
+
+/* A report changed f: tell the file observer.  The first report of a row
+ * loaded from the database after a restart is the sizes' baseline. */
+static void
+observe_file(struct agg *a, struct afile *f, const uint64_t oldc[NFC],
+    uint64_t olds[IW_NSIZES])
+{
+	if (f->loaded && !f->sizes_seen)
+		memcpy(olds, f->sizes, sizeof(f->sizes));
+	f->sizes_seen = 1;
+	if (a->fobserve != NULL)
+		a->fobserve(a->fctx, f, oldc, olds);
 }
 
 static void
@@ -472,7 +495,7 @@ agg_ingest(struct agg *a, const struct dec_msg *m, pid_t pid, uid_t uid,
 	struct dec_row r;
 	size_t off = 0;
 	int err = AG_OK, any = 0;
-	uint64_t old[NPC];
+	uint64_t old[NPC], oldc[NFC], olds[IW_NSIZES];
 
 	im = find(a, pid, m->h.start_ticks, m->h.image_ns);
 	if (im == NULL) {
@@ -512,7 +535,10 @@ agg_ingest(struct agg *a, const struct dec_msg *m, pid_t pid, uid_t uid,
 		if (m->h.seq <= f->seq) {
 			continue;
 		}
+		memcpy(oldc, f->cur, sizeof(oldc));
+		memcpy(olds, f->sizes, sizeof(olds));
 		apply_row(f, &r.f, m->h.seq);
+		observe_file(a, f, oldc, olds);
 		any = 1;
 	}
 	if (!any && m->nrows > 0)

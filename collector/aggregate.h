@@ -31,6 +31,7 @@ struct afile {
 	uint64_t	 cur[NFC];
 	uint64_t	 base[NFC];
 	uint64_t	 sizes[IW_NSIZES];
+	uint8_t		 sizes_seen;	/* sizes came from a report */
 };
 
 struct image {
@@ -109,9 +110,17 @@ typedef int (*agg_lookup_fn)(void *ctx, struct agg *, struct image *);
 typedef void (*agg_observe_fn)(void *ctx, const struct image *,
 		    const uint64_t old[NPC]);
 
+/*
+ * Told after a report changed a file row; oldc and olds are its counters
+ * and write-size buckets before (the histograms of /metrics, mhist.c).
+ */
+typedef void (*agg_file_fn)(void *ctx, const struct afile *,
+		    const uint64_t oldc[NFC], const uint64_t olds[IW_NSIZES]);
+
 struct agg	*agg_new(const struct agg_limits *, agg_lookup_fn, void *ctx);
 void		 agg_free(struct agg *);
 void		 agg_set_observer(struct agg *, agg_observe_fn, void *ctx);
+void		 agg_set_file_observer(struct agg *, agg_file_fn, void *ctx);
 int		 agg_ingest(struct agg *, const struct dec_msg *, pid_t, uid_t,
 		    gid_t, time_t now);
 struct image	*agg_first(struct agg *);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "import.h"
+#include "hreason.h"
 #include "ioshimd.h"
 #include "json.h"
 #include "query.h"
@@ -170,6 +171,7 @@ ctl_accept(int lfd)
 		    (c = calloc(1, sizeof(*c))) == NULL) {
 			(void)!write(fd, busy, sizeof(busy) - 1);
 			close(fd);
+			hr_refused(HR_BUSY);
 			continue;
 		}
 		for (i = 0; i < MAXCLIENTS && clients[i] != NULL; i++)
@@ -220,14 +222,17 @@ bound_reply(struct client *c)
 
 	if (jb_failed(&c->out) || n > OUT_MAX || (!c->admin && n > OUT_UID)) {
 		reply_error(c, "{\"error\":\"reply too large\"}\n");
+		hr_refused(HR_TOO_LARGE);
 		return;
 	}
 	if (c->admin)
 		return;
 	unread(c->uid, c, &byuid, &users);
-	if (byuid + n > OUT_UID || users + n > OUT_USERS)
+	if (byuid + n > OUT_UID || users + n > OUT_USERS) {
 		reply_error(c, "{\"error\":\"busy: too many unread replies\"}"
 		    "\n");
+		hr_refused(HR_UNREAD);
+	}
 }
 
 /*
@@ -322,6 +327,7 @@ serve(struct client *c)
 	if (c->out.len == 0 && !c->closing && c->body == NULL &&
 	    c->inlen >= REQ_LINE_MAX + 1) {
 		reply_error(c, "{\"error\":\"request too long\"}\n");
+		hr_refused(HR_TOO_LONG);
 		c->outoff = 0;
 		c->outstart = now;
 		c->closing = 1;

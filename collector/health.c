@@ -2,8 +2,10 @@
  * health.c - the reply to `health` (query socket and GET /health): the
  * collector's state, its ingest counters, the database's figures, its own
  * I/O and memory, the last window's machine-wide rates, and the reasons
- * it is not ok; for a client that is not an administrator only what
- * concerns it (health_reply()).  docs/protocol.md lists the keys.
+ * it is not ok, summed up in "state" (ok, degraded, failing: the worst
+ * severity among the reasons); for a client that is not an administrator
+ * only what concerns it (health_reply()).  docs/protocol.md lists the
+ * keys, docs/collector.md ("Health") what each state and reason means.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <bsd/string.h>
 
 #include "counters.h"
+#include "hreason.h"
 #include "ioshimd.h"
 #include "salvager.h"
 #include "query_impl.h"
@@ -123,6 +126,17 @@ last_window(struct jbuf *j)
 	jb_endobj(j);
 }
 
+/* The reasons object, written first: the state is read from it. */
+static int
+reasons(struct jbuf *r, int full, time_t now)
+{
+	jb_obj(r);
+	store_reasons(D.st, r, full);
+	hr_reasons(r, full, now);
+	jb_endobj(r);
+	return jb_failed(r) ? HS_FAILING : hr_state(r->p);
+}
+
 /*
  * An administrator (root or the collector's uid: q_admin()) sees it all.
  * Any other client sees the collector's identity and state (version, pid,
@@ -134,9 +148,10 @@ void
 health_reply(struct jbuf *j, uid_t client)
 {
 	struct image *im;
+	struct jbuf r;
 	uint64_t pend[NPC], live = 0, imgs = 0;
 	time_t now = time(NULL);
-	int full = q_admin(client), c;
+	int full = q_admin(client), c, state;
 
 	if (full) {
 		agg_pending(D.agg, pend);
@@ -154,8 +169,11 @@ health_reply(struct jbuf *j, uid_t client)
 				    im->base[c]));
 		}
 	}
+	jb_init(&r);
+	state = reasons(&r, full, now);
 	jb_obj(j);
 	jb_kstr(j, "version", IOSHIMD_VERSION);
+	jb_kstr(j, "state", hr_state_name(state));
 	jb_ki64(j, "pid", getpid());
 	jb_ki64(j, "uptime_s", now - D.started);
 	jb_ki64(j, "window_s", D.cfg.window);
@@ -166,6 +184,7 @@ health_reply(struct jbuf *j, uid_t client)
 	if (full) {
 		jb_ku64(j, "query_clients", (uint64_t)D.nqclients);
 		jb_ku64(j, "queries", D.queries);
+		hr_counts(j);
 		messages(j);
 	}
 	jb_key(j, "db");
@@ -191,9 +210,8 @@ health_reply(struct jbuf *j, uid_t client)
 	/* Per-uid bounds (ubound.c): what was refused, for which uid. */
 	if (full)
 		ub_health(j);
-	jb_key(j, "reasons");
-	jb_obj(j);
-	store_reasons(D.st, j, full);
+	jb_kraw(j, "reasons", r.p != NULL ? r.p : "{}", r.p != NULL ? r.len :
+	    2);
 	jb_endobj(j);
-	jb_endobj(j);
+	jb_free(&r);
 }

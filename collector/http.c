@@ -32,6 +32,7 @@
 
 #include <microhttpd.h>
 
+#include "hreason.h"
 #include "http.h"
 #include "ioshimd.h"
 #include "json.h"
@@ -185,7 +186,11 @@ health(struct MHD_Connection *c)
 		jb_free(&j);
 		return text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	}
-	ret = reply(c, MHD_HTTP_OK, CT_JSON, j.p, j.len, MHD_RESPMEM_MUST_COPY);
+	/* 200 for ok and degraded, 503 for failing (the state is in the
+	 * body either way): docs/collector.md, "Health". */
+	ret = reply(c, health_last_state() == HS_FAILING ?
+	    MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, CT_JSON, j.p, j.len,
+	    MHD_RESPMEM_MUST_COPY);
 	jb_free(&j);
 	return ret;
 }

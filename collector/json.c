@@ -94,6 +94,14 @@ sep(struct jbuf *j)
 	j->first[j->depth] = 0;
 }
 
+void
+jb_kraw(struct jbuf *j, const char *k, const char *s, size_t n)
+{
+	jb_key(j, k);
+	sep(j);
+	jb_raw(j, s, n);
+}
+
 static void
 open_(struct jbuf *j, const char *c)
 {

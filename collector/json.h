@@ -47,5 +47,7 @@ void	jb_ku64(struct jbuf *, const char *, uint64_t);
 void	jb_ki64(struct jbuf *, const char *, int64_t);
 void	jb_kdbl(struct jbuf *, const char *, double);
 void	jb_kbool(struct jbuf *, const char *, int);
+/* key + a value already written as JSON (n bytes of s) */
+void	jb_kraw(struct jbuf *, const char *, const char *, size_t);
 
 #endif

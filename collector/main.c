@@ -27,6 +27,7 @@
 #include <bsd/string.h>
 
 #include "http.h"
+#include "hreason.h"
 #include "ioshimd.h"
 #include "log.h"
 #include "metrics.h"
@@ -275,6 +276,7 @@ collector_flush(int boundary)
 			D.lastwin_secs = 1;
 		window_reset(now);
 		store_maintain(D.st, now);
+		hr_tick(now);
 	}
 	return rc;
 }
@@ -545,6 +547,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	agg_set_observer(D.agg, metrics_observe, NULL);
+	agg_set_file_observer(D.agg, mhist_observe, NULL);
 	if (D.cfg.http != NULL)
 		logx(LOG_INFO, "serving /metrics and /health on http://%s%s",
 		    D.cfg.http, D.cfg.http_any ? " (any address allowed)" : "");

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "counters.h"
+#include "hreason.h"
 #include "ioshimd.h"
 #include "metrics.h"
 #include "sat.h"
@@ -327,6 +328,7 @@ own(struct out *o)
 	const struct agg_stats *as = agg_stats(D.agg);
 	struct store_stats ss;
 	uint64_t wb, wc, rss, dropped;
+	int f;
 
 	store_stats(D.st, &ss);
 	proc_self(&wb, &wc, &rss);
@@ -370,9 +372,14 @@ own(struct out *o)
 	one(o, "ioshim_collector_database_ok", "gauge",
 	    "1 if the last window was stored, 0 if it failed.",
 	    (uint64_t)(ss.ok != 0));
-	one(o, "ioshim_collector_database_bytes", "gauge",
-	    "Size of the SQLite database file in bytes.",
-	    (uint64_t)(ss.db_bytes > 0 ? ss.db_bytes : 0));
+	head(o, "ioshim_collector_database_bytes", "gauge",
+	    "Room the database takes on disk in bytes (allocated blocks, as "
+	    "du counts them), by file: the database, its WAL and its "
+	    "shared-memory index; the sum is the footprint.");
+	for (f = 0; f < STORE_NFILES; f++)
+		put(o, "ioshim_collector_database_bytes{file=\"%s\"} %" PRIu64
+		    "\n", store_file_names[f],
+		    (uint64_t)(ss.disk[f] > 0 ? ss.disk[f] : 0));
 	one(o, "ioshim_collector_wal_bytes", "gauge",
 	    "Size of the SQLite write-ahead log in bytes.",
 	    (uint64_t)(ss.wal_bytes > 0 ? ss.wal_bytes : 0));
@@ -390,6 +397,12 @@ own(struct out *o)
 	    "Memory held by the live table in bytes.", (uint64_t)agg_mem(D.agg));
 	one(o, "ioshim_collector_queries_total", "counter",
 	    "Requests answered on the query socket and /health.", D.queries);
+	head(o, "ioshim_collector_query_refusals_total", "counter",
+	    "Query clients refused by a bound, by bound (health "
+	    "query_refusals).");
+	for (f = 0; f < HR_NBOUND; f++)
+		put(o, "ioshim_collector_query_refusals_total{bound=\"%s\"} %"
+		    PRIu64 "\n", hr_bound_names[f], hr_refusals(f));
 	one(o, "ioshim_collector_http_requests_total", "counter",
 	    "HTTP requests answered.", D.http_requests);
 	one(o, "ioshim_collector_executables", "gauge",
@@ -569,7 +582,7 @@ metrics_render(size_t *len)
 	struct out o = { NULL, 0, 0, 0 };
 	struct exe **rank;
 	uint64_t other[NPC];
-	char esc[IW_EXE_MAX * 4];
+	char esc[IW_EXE_MAX * 4], *hist;
 	size_t i, ntop;
 	int c;
 
@@ -602,6 +615,11 @@ metrics_render(size_t *len)
 	for (i = 0; i < NSERIES; i++)
 		per_exe(&o, &S[i], rank, ntop, other, esc, sizeof(esc));
 	free(rank);
+	if ((hist = mhist_render()) == NULL)
+		o.failed = 1;
+	else
+		put(&o, "%s", hist);
+	free(hist);
 	if (o.failed) {
 		free(o.p);
 		return NULL;

@@ -31,6 +31,10 @@ void	metrics_imported(uint64_t stored, uint64_t known, uint64_t bad,
 	    const uint64_t v[NPC]);
 /* Render the whole exposition; malloc'd, NUL-terminated, NULL if no memory. */
 char	*metrics_render(size_t *len);
+/* mhist.c: the write-size and fsync-time histograms.  agg_file_fn. */
+void	mhist_observe(void *ctx, const struct afile *, const uint64_t oldc[NFC],
+	    const uint64_t olds[IW_NSIZES]);
+char	*mhist_render(void);	/* malloc'd text, NULL if no memory */
 /* Escape a label value into out (size > 0); always NUL-terminated. */
 void	metrics_escape(const char *in, char *out, size_t size);
 

@@ -20,6 +20,7 @@
 #include <bsd/string.h>
 
 #include "counters.h"
+#include "hreason.h"
 #include "ioshimd.h"
 #include "query.h"
 #include "query_impl.h"
@@ -523,7 +524,10 @@ query_answer(const char *line, size_t len, uid_t client, struct jbuf *j)
 		    "million SQLite steps (narrow from=/to=, lower limit=)",
 		    D.cfg.query_work);
 		q_error(j, err);
+		hr_refused(HR_WORK);
 	}
-	if (jb_failed(j))
+	if (jb_failed(j)) {
 		q_error(j, "reply too large");
+		hr_refused(HR_TOO_LARGE);
+	}
 }

@@ -36,6 +36,7 @@
 
 #include <bsd/stdlib.h>
 
+#include "hreason.h"
 #include "ioshimd.h"
 #include "json.h"
 #include "log.h"
@@ -61,6 +62,7 @@ static struct {
 	/* totals */
 	uint64_t	runs, killed, salvaged, bytes, empty, failed;
 	uint32_t	pending, kept, dirs;	/* of the last run */
+	int		run_killed;	/* this run: killed (health) */
 	time_t		last;
 } S = { .pfd = -1 };
 
@@ -209,7 +211,7 @@ static void
 collect(void)
 {
 	struct rec r;
-	uint32_t pending = 0, dirs = 0, kept = 0;
+	uint32_t pending = 0, dirs = 0, kept = 0, failed = 0;
 
 	while (read(S.pfd, &r, sizeof(r)) == (ssize_t)sizeof(r)) {
 		dirs++;
@@ -217,6 +219,7 @@ collect(void)
 		S.bytes += r.bytes;
 		S.empty += r.empty;
 		S.failed += r.failed;
+		failed += r.failed;
 		pending += r.alive;
 		kept += r.kept;
 		if (r.salvaged)
@@ -227,6 +230,8 @@ collect(void)
 	if (kept > S.kept)
 		logx(LOG_WARNING, "%u spill(s) cannot be salvaged: `ioshim "
 		    "salvage` says why", kept);
+	hr_salvage(kept, failed, S.run_killed);
+	S.run_killed = 0;
 	S.pending = pending;
 	S.kept = kept;
 	S.dirs = dirs;
@@ -252,6 +257,7 @@ salvager_tick(void)
 		} else if (r == 0 && now - S.started > RUN_MAX) {
 			kill(-S.child, SIGKILL);	/* and its grandchildren */
 			S.killed++;
+			S.run_killed = 1;
 		}
 		return;
 	}

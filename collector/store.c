@@ -56,6 +56,16 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* A window could not be stored: the run of failures begins or goes on. */
+static void
+note_failure(struct store *s, time_t now)
+{
+	if (s->ok || s->fail_run == 0)
+		s->fail_since = now;
+	s->ok = 0;
+	s->fail_run++;
+}
+
 /* 1 = looks healthy, 0 = corrupt or not a database. */
 static int
 healthy(sqlite3 *db, char *why, size_t sz)
@@ -86,7 +96,7 @@ healthy(sqlite3 *db, char *why, size_t sz)
 }
 
 static void
-move_aside(const char *path, const char *why)
+move_aside(struct store *s, const char *path, const char *why)
 {
 	char aside[4096], a[4200], b[4200];
 	time_t t = time(NULL);
@@ -114,6 +124,9 @@ move_aside(const char *path, const char *why)
 	(void)unlink(a);
 	logx(LOG_ERR, "database %s is corrupt (%s): moved aside to %s, "
 	    "starting a fresh one", path, why, aside);
+	free(s->aside);
+	s->aside = strdup(aside);
+	s->aside_since = t;
 }
 
 static int
@@ -309,7 +322,7 @@ store_attach(struct store *s, const char *path, int aside)
 			logx(LOG_ERR, "cannot use database %s: %s", path, why);
 			return -1;
 		}
-		move_aside(path, why);
+		move_aside(s, path, why);
 	}
 	/* Settings: see docs/collector.md.  Small pages: a window touches
 	 * few rows on many pages, and WAL frames are whole pages (only
@@ -415,6 +428,7 @@ store_close(struct store *s)
 	free(s->path);
 	free(s->conf_path);
 	free(s->recovered);
+	free(s->aside);
 	free(s);
 }
 
@@ -928,7 +942,7 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 		if (s->ok)
 			logx(LOG_ERR, "cannot save database %s: %s; keeping "
 			    "counts in memory", s->conf_path, s->gone_err);
-		s->ok = 0;
+		note_failure(s, now);
 		s->diskfull = 0;
 		s->failures++;
 		return -1;
@@ -952,6 +966,7 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 		s->pending_since = 0;
 		s->ok = 1;
 		s->diskfull = 0;
+		s->fail_run = 0;
 		return 0;
 	}
 	/* A steady window is staged (its own transaction, in memory, the
@@ -982,7 +997,7 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 		if (s->ok)
 			logx(LOG_ERR, "cannot store window %lld: %s; keeping "
 			    "counts in memory", (long long)ts, s->lasterr);
-		s->ok = 0;
+		note_failure(s, now);
 		s->diskfull = (rc & 0xff) == SQLITE_FULL || syserr == ENOSPC ||
 		    syserr == EDQUOT;
 		s->failures++;
@@ -1008,6 +1023,7 @@ store_flush(struct store *s, struct agg *a, int64_t ts, time_t now,
 		    (long long)s->pending_since);
 	s->ok = 1;
 	s->diskfull = 0;
+	s->fail_run = 0;
 	s->pending_since = 0;
 	agg_flushed(a, now, stale_after);
 	return 0;
@@ -1029,6 +1045,33 @@ db_bytes(const struct store *s)
 	struct stat sb;
 
 	return stat(s->path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+const char *const store_file_names[STORE_NFILES] = { "db", "wal", "shm" };
+
+/* The database's files as they take room on disk (st_blocks). */
+static void
+disk_bytes(const struct store *s, int64_t out[STORE_NFILES])
+{
+	char p[4200];
+	struct stat sb;
+	int f;
+
+	for (f = 0; f < STORE_NFILES; f++) {
+		snprintf(p, sizeof(p), "%s%s%s", s->path, f ? "-" : "",
+		    f ? store_file_names[f] : "");
+		out[f] = stat(p, &sb) == 0 ? (int64_t)sb.st_blocks * 512 : 0;
+	}
+}
+
+static int64_t
+shm_bytes(const struct store *s)
+{
+	char p[4200];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s-shm", s->path);
+	return stat(p, &sb) == 0 ? (int64_t)sb.st_size : 0;
 }
 
 int
@@ -1093,6 +1136,7 @@ store_stats(struct store *s, struct store_stats *o)
 	o->checkpoints = s->ckpts;
 	o->db_bytes = db_bytes(s);
 	o->wal_bytes = wal_bytes(s);
+	disk_bytes(s, o->disk);
 	o->commit_ms_last = s->commit_last;
 }
 
@@ -1102,10 +1146,39 @@ store_state(const struct store *s)
 	return s->ok ? "ok" : s->diskfull ? "disk_full" : "error";
 }
 
+/* disk_full or db_error: windows are not being stored; db_corrupt: the
+ * database was moved aside at start (docs/collector.md, "Health"). */
+static void
+db_reasons(const struct store *s, struct jbuf *j, int full)
+{
+	if (!s->ok) {
+		jb_key(j, s->diskfull ? "disk_full" : "db_error");
+		jb_obj(j);
+		jb_kstr(j, "severity", "failing");
+		jb_ki64(j, "since", s->fail_since);
+		if (full) {
+			jb_ku64(j, "failures", s->fail_run);
+			jb_ki64(j, "pending_since", s->pending_since);
+			jb_kstr(j, "detail", s->lasterr);
+		}
+		jb_endobj(j);
+	}
+	if (s->aside != NULL) {
+		jb_key(j, "db_corrupt");
+		jb_obj(j);
+		jb_kstr(j, "severity", "degraded");
+		jb_ki64(j, "since", s->aside_since);
+		if (full)
+			jb_kstr(j, "moved_to", s->aside);
+		jb_endobj(j);
+	}
+}
+
 void
 store_reasons(struct store *s, struct jbuf *j, int full)
 {
 	(void)dbfile_check(s, time(NULL));
+	db_reasons(s, j, full);
 	dbfile_reasons(s, j, full);
 	rollup_reasons(s, j, full);
 }
@@ -1113,8 +1186,9 @@ store_reasons(struct store *s, struct jbuf *j, int full)
 void
 store_health(struct store *s, struct jbuf *j)
 {
-	int64_t wal = wal_bytes(s);
+	int64_t wal = wal_bytes(s), disk[STORE_NFILES];
 
+	disk_bytes(s, disk);
 	jb_kstr(j, "path", s->path);
 	jb_kstr(j, "state", store_state(s));
 	jb_kstr(j, "last_error", s->lasterr);
@@ -1125,6 +1199,9 @@ store_health(struct store *s, struct jbuf *j)
 	jb_ki64(j, "pending_since", s->pending_since);
 	jb_ki64(j, "db_bytes", db_bytes(s));
 	jb_ki64(j, "wal_bytes", wal);
+	jb_ki64(j, "shm_bytes", shm_bytes(s));
+	jb_ki64(j, "disk_bytes", disk[STORE_DB] + disk[STORE_WAL] +
+	    disk[STORE_SHM]);
 	jb_ki64(j, "wal_frames", wal > 32 && s->page_size > 0 ?
 	    (wal - 32) / (s->page_size + 24) : 0);
 	jb_ki64(j, "page_size", s->page_size);

@@ -70,11 +70,17 @@ void		 store_health(struct store *, struct jbuf *);
  * only an administrator may see (paths, error text).
  */
 void		 store_reasons(struct store *, struct jbuf *, int full);
+/* The files of the database, for the on-disk figures. */
+enum { STORE_DB, STORE_WAL, STORE_SHM, STORE_NFILES };
+extern const char *const store_file_names[STORE_NFILES];	/* db wal shm */
 /* The figures of health for the metrics (metrics.c). */
 struct store_stats {
 	int		 ok, diskfull;
 	uint64_t	 windows, rows, failures, checkpoints;
 	int64_t		 db_bytes, wal_bytes;
+	/* On disk (allocated blocks, as du(1) counts): the database file,
+	 * its -wal and its -shm. */
+	int64_t		 disk[STORE_NFILES];
 	double		 commit_ms_last;
 };
 void		 store_stats(struct store *, struct store_stats *);

@@ -43,6 +43,10 @@ struct store {
 	int		 ok;		/* last flush succeeded */
 	int		 diskfull;
 	char		 lasterr[256];
+	time_t		 fail_since;	/* first failure of the run, if !ok */
+	uint64_t	 fail_run;	/* failures in a row */
+	char		*aside;		/* a corrupt database moved there */
+	time_t		 aside_since;
 	uint64_t	 windows;	/* flush transactions committed */
 	uint64_t	 rows;
 	uint64_t	 failures;

@@ -49,8 +49,23 @@ def parse(path):
     return meta, samples
 
 
+def family(name, types):
+    """A histogram's _bucket, _sum and _count samples belong to it."""
+    for suf in ("_bucket", "_sum", "_count"):
+        base = name[:-len(suf)]
+        if name.endswith(suf) and types.get(base) == "histogram":
+            return base
+    return name
+
+
 def fmt(path):
     meta, samples = parse(path)
+    types = {}
+    for ln in open(path, encoding="utf-8"):
+        if ln.startswith("# TYPE "):
+            _, _, n, t = ln.split()
+            types[n] = t
+    samples = [(family(n, types), lab, v) for n, lab, v in samples]
     seen_done, last = set(), None
     for name, lab, v in samples:
         if name != last:
@@ -77,11 +92,6 @@ def fmt(path):
     for name in first:
         if name not in meta:
             sys.exit("%s: no HELP/TYPE" % name)
-    types = {}
-    for ln in open(path, encoding="utf-8"):
-        if ln.startswith("# TYPE "):
-            _, _, n, t = ln.split()
-            types[n] = t
     for n, t in types.items():
         if (t == "counter") != n.endswith("_total"):
             sys.exit("%s: type %s vs _total suffix" % (n, t))

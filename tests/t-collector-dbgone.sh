@@ -26,13 +26,14 @@ reason() { json "$T/h.json" "r[0][\"reasons\"][\"$1\"]$2"; }
 sum_in() { sqlite3 "$1" 'SELECT sum(disk_write_bytes) FROM proc_min'; }
 
 # 1. rm DB DB-wal DB-shm
-start_d
+start_d --salvage-every 0
 "$SEND" "$S" stream 2 5 0 2 >"$T/tot1" || fail "sender 1 failed"
 q flush >/dev/null || fail "flush failed"
 rm -f "$DB" "$DB-wal" "$DB-shm"
 "$SEND" "$S" stream 2 5 0 2 seed=7 >"$T/tot2" || fail "sender 2 failed"
 wait_for "db_unlinked, saved" 60 saved db_unlinked
 eq "db_unlinked severity" "$(reason db_unlinked '["severity"]')" failing
+eq "db_unlinked: the state" "$(json "$T/h.json" 'r[0]["state"]')" failing
 eq "db_unlinked path" "$(reason db_unlinked '["path"]')" "$DB"
 R=$(reason db_unlinked '["recovered_to"]')
 case $R in "$DB".recovered-*) ;; *) fail "recovered_to: '$R'";; esac
@@ -49,7 +50,7 @@ eq "copy quick_check" "$(sqlite3 "$R" 'PRAGMA quick_check')" ok
 # the documented step: put the copy in place, start again
 [ -e "$R-wal" ] && fail "a clean stop left $R-wal"
 mv "$R" "$DB"
-start_d
+start_d --salvage-every 0
 q health >"$T/h.json" || fail "health failed"
 eq "after the restart: reasons" "$(json "$T/h.json" 'r[0]["reasons"]')" "{}"
 q top by=exe from=-1h limit=10 >"$T/top.json" || fail "top failed"
@@ -58,7 +59,7 @@ stop_d
 rm -f "$DB" "$DB-wal" "$DB-shm"
 
 # 2. mv OTHER DB: an administrator restored another database on purpose
-start_d
+start_d --salvage-every 0
 "$SEND" "$S" stream 2 5 0 2 >"$T/tot4" || fail "sender 4 failed"
 q flush >/dev/null || fail "flush failed"
 sqlite3 "$T/other.db" "CREATE TABLE marker(x); INSERT INTO marker VALUES(42);"
@@ -67,6 +68,7 @@ mv "$T/other.db" "$DB"
 "$SEND" "$S" stream 2 5 0 2 seed=7 >"$T/tot5" || fail "sender 5 failed"
 wait_for "db_replaced, saved" 60 saved db_replaced
 eq "db_replaced severity" "$(reason db_replaced '["severity"]')" degraded
+eq "db_replaced, saved: the state" "$(json "$T/h.json" 'r[0]["state"]')" degraded
 R=$(reason db_replaced '["recovered_to"]')
 case $R in "$DB".recovered-*) ;; *) fail "recovered_to: '$R'";; esac
 cmp -s "$DB" "$T/other.copy" || fail "the file that replaced the database was changed"

@@ -31,7 +31,7 @@ wait_for() {
 	done
 }
 
-start_d --max-procs-per-uid 40000 --max-images 40000 --http "127.0.0.1:$PORT"
+start_d --max-procs-per-uid 40000 --max-images 40000 --http "127.0.0.1:$PORT" --salvage-every 0
 "$SEND" "$S" huge $N 2 go="$T/go" >"$T/huge.out" &
 SP=$!
 wait_for "first round sent" 120 grep -q "round 1" "$T/huge.out"
@@ -59,7 +59,7 @@ sq "UPDATE proc_min SET ts = ts - 7200; UPDATE file_min SET ts = ts - 7200;
     UPDATE exe_min SET ts = ts - 7200;
     UPDATE meta SET value = (SELECT min(ts) / 3600 * 3600 FROM proc_min) WHERE key = 'rolled_upto';"
 hour=$(( $(date +%s) / 3600 * 3600 ))
-start_d --max-procs-per-uid 40000 --max-images 40000 --window 1 --keep-minutes 0
+start_d --max-procs-per-uid 40000 --max-images 40000 --window 1 --keep-minutes 0 --salvage-every 0
 rolled() { [ "$(sqw "SELECT value FROM meta WHERE key = 'rolled_upto'")" -ge $hour ]; }
 wait_for "the rollup" 60 rolled
 gone() { [ "$(sqw "SELECT count(*) FROM proc_min WHERE ts < $hour - 3600")" = 0 ]; }
@@ -84,19 +84,21 @@ sq "INSERT INTO proc_min(ts, image, uid, disk_write_bytes) VALUES ($hour - 1800,
     UPDATE meta SET value = $hour - 3600 WHERE key = 'rolled_upto';
     CREATE TRIGGER planted BEFORE INSERT ON proc_hour BEGIN SELECT RAISE(ABORT, 'planted by the test'); END;"
 eq "planted rows" "$(sq "SELECT count(*) FROM proc_hour WHERE ts = $old")" 1
-start_d --window 1 --keep-hours 2
+start_d --window 1 --keep-hours 2 --salvage-every 0
 failing() { q health >"$T/h.json" && [ "$(json "$T/h.json" '"rollup_failing" in r[0]["reasons"]')" = True ]; }
 wait_for "rollup_failing in health" 60 failing
 eq "rollup_failing severity" "$(json "$T/h.json" 'r[0]["reasons"]["rollup_failing"]["severity"]')" failing
 eq "rollup_failing says why" "$(json "$T/h.json" '"planted by the test" in r[0]["reasons"]["rollup_failing"]["detail"]')" True
 eq "rollup_failing: since when" "$(json "$T/h.json" 'r[0]["reasons"]["rollup_failing"]["since"] > 0')" True
 eq "db state still ok" "$(json "$T/h.json" 'r[0]["db"]["state"]')" ok
+eq "the state: failing" "$(json "$T/h.json" 'r[0]["state"]')" failing
 oldgone() { [ "$(sqw "SELECT count(*) FROM proc_hour WHERE ts = $old")" = 0 ]; }
 wait_for "retention while the rollup fails" 60 oldgone
 eq "not rolled up" "$(sqw "SELECT value FROM meta WHERE key = 'rolled_upto'")" $((hour - 3600))
 sqw "DROP TRIGGER planted;"
 healed() { q health >"$T/h.json" && [ "$(json "$T/h.json" 'r[0]["reasons"]')" = "{}" ]; }
 wait_for "rollup_failing gone" 60 healed
+eq "the state: ok again" "$(json "$T/h.json" 'r[0]["state"]')" ok
 eq "rolled up now" "$(sqw "SELECT disk_write_bytes FROM proc_hour WHERE ts = $hour - 3600 AND image = 1")" 5
 grep -c "hourly rollup of hour" "$T/d.log" >"$T/nlog"
 eq "one log line for the failing rollup" "$(cat "$T/nlog")" 1

@@ -56,4 +56,8 @@ busy=$(sed -n 's/^full=\([0-9]*\) busy=\([0-9]*\) .*/\2/p' "$T/hold.out")
 [ "$full" -le 2 ] || fail "$full full replies held for one uid, want at most 2"
 eq "full + busy" "$((full + busy))" 8
 eq "answered again once read" "$(sed -n 's/^again=//p' "$T/hold.out")" full
+# health counts each "busy: too many unread replies"
+q health >"$T/h2.json"
+eq "health: unread_replies refusals" "$(json "$T/h2.json" 'r[0]["query_refusals"]["unread_replies"]')" "$busy"
+eq "health: reason query_refused" "$(json "$T/h2.json" 'r[0]["reasons"]["query_refused"]["unread_replies"], r[0]["state"]')" "($busy, 'degraded')"
 stop_d

@@ -24,6 +24,10 @@ $AS "$IOSHIM" query --socket "$S" $REQ >"$T/n.json" && fail "uid 65534: a query 
 eq "uid 65534 refused" "$(json "$T/n.json" 'r[0]["error"].split(":")[0]')" "query too large"
 $AS "$IOSHIM" query --socket "$S" history exe=/manyfiles from=-1h >"$T/nh.json" || fail "uid 65534: a small query refused"
 eq "uid 65534: small query answered" "$(json "$T/nh.json" '"points" in r[0]')" True
+# health counts the refusal (query_refusals, reason query_refused)
+q health >"$T/h.json"
+eq "health: query_work refusals" "$(json "$T/h.json" 'r[0]["query_refusals"]["query_work"]')" 1
+eq "health: reason query_refused" "$(json "$T/h.json" 'r[0]["reasons"]["query_refused"]["query_work"], r[0]["state"]')" "(1, 'degraded')"
 q $REQ >"$T/r.json" || fail "root: the query failed"
 eq "root answered in full" "$(json "$T/r.json" 'len(r[0]["rows"])')" 1000
 $AS "$SEND" "$S" files 10 >/dev/null || fail "send after"

@@ -3,8 +3,8 @@
 # to its log with no operator and no next process (issue 16, the first of
 # the three salvagers): root's logger and uid 65534's (written with that
 # user's identity), the counts in `health`; a spill a user crafted to
-# name root's file is never written there; /run/ioshim/UID made for a
-# user that sends.
+# name root's file is never written there, set aside, and health is
+# degraded (spills_kept); /run/ioshim/UID made for a user that sends.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/collector_lib.sh"
 as_nobody
@@ -96,6 +96,15 @@ while [ -e "$sd/s.9$$.7" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 eq "root's file after a planted spill" "$(cat "$D/root-only.log")" "root only"
 [ -e "$sd/kept/s.9$$.7" ] || fail "the planted spill was not set aside"
 echo "ok: a spill naming another user's file is set aside, not written"
+# health: degraded, reason spills_kept (its held bytes are in no log)
+kept() { q health >"$T/h.json" && [ "$(json "$T/h.json" '"spills_kept" in r[0]["reasons"]')" = True ]; }
+i=0
+until kept; do
+	[ $i -lt 150 ] || { cat "$T/h.json"; fail "no spills_kept in health within 15 s"; }
+	sleep 0.1; i=$((i + 1))
+done
+eq "spills_kept: the state" "$(json "$T/h.json" 'r[0]["state"], r[0]["reasons"]["spills_kept"]["severity"]')" "('degraded', 'degraded')"
+[ "$(json "$T/h.json" 'r[0]["reasons"]["spills_kept"]["kept_spills"]')" -ge 1 ] || fail "spills_kept counts none"
 rm -f "$sd/kept/s.9$$.7"
 
 # a spill naming a kernel control file (root-only sysctl): never written

@@ -33,7 +33,7 @@ while q health >"$T/r.json"; [ "$(json "$T/r.json" 'r[0]["images"]')" != 3 ]; do
 done
 nq health >"$T/n.json" || fail "nobody: health failed"
 eq "nobody: keys" "$(json "$T/n.json" 'sorted(r[0])')" \
-    "['clients', 'db', 'images', 'pending', 'pid', 'reasons', 'scope', 'uptime_s', 'version', 'window_s', 'window_start']"
+    "['clients', 'db', 'images', 'pending', 'pid', 'reasons', 'scope', 'state', 'uptime_s', 'version', 'window_s', 'window_start']"
 eq "nobody: scope" "$(json "$T/n.json" 'r[0]["scope"]')" uid
 eq "nobody: its own images only" "$(json "$T/n.json" '(r[0]["clients"], r[0]["images"])')" "(1, 1)"
 eq "nobody: its own pending bytes only" "$(json "$T/n.json" 'r[0]["pending"]["disk_write_bytes"]')" 4242
@@ -55,6 +55,7 @@ while q health >"$T/r.json"; [ "$(json "$T/r.json" 'r[0]["reasons"].get("db_unli
 done
 nq health >"$T/n.json" || fail "nobody: health failed"
 eq "nobody: the reason" "$(json "$T/n.json" 'sorted(r[0]["reasons"]["db_unlinked"])')" "['saved', 'severity', 'since']"
+eq "nobody: the state, as root's" "$(json "$T/n.json" 'r[0]["state"]')" "$(json "$T/r.json" 'r[0]["state"]')"
 grep -q "$T" "$T/n.json" && fail "nobody sees a path: $(cat "$T/n.json")"
 eq "root: the reason" "$(json "$T/r.json" 'sorted(r[0]["reasons"]["db_unlinked"])')" "['path', 'recovered_to', 'saved', 'severity', 'since']"
 kill $R1 $R2 $N 2>/dev/null

@@ -86,7 +86,7 @@ eq "sum of series = stored disk write bytes" "$tot" "$db"
 eq "monotonic incl. m5" "$($CHECK monotonic "$T"/m[0-5])" ok
 grep -q '^ioshim_collector_windows_stored_total [1-9]' "$T/m5" || fail "windows stored"
 grep -q '^ioshim_collector_messages_received_total [1-9]' "$T/m5" || fail "messages received"
-grep -q '^ioshim_collector_database_bytes [1-9]' "$T/m5" || fail "database bytes"
+grep -q '^ioshim_collector_database_bytes{file="db"} [1-9]' "$T/m5" || fail "database bytes"
 alive
 stop_d
 

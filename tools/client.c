@@ -68,13 +68,15 @@ nocollector(const char *path, const char *why)
 	    why);
 }
 
+/* send(2) with MSG_NOSIGNAL: a collector that refused us ("busy") and
+ * closed gives EPIPE, never a SIGPIPE that kills the tool. */
 static int
 writeall(int fd, const char *p, size_t n)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
+		if ((w = send(fd, p, n, MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
@@ -93,7 +95,7 @@ client_request(const char *opt, const char *req, char **reply)
 	char path[sizeof(sun.sun_path) + 8], *buf = NULL, *nb, *nl;
 	size_t len = 0, cap = 0;
 	ssize_t r;
-	int fd;
+	int fd, werr = 0;
 
 	*reply = NULL;
 	if (client_socket_path(opt, path, sizeof(path) - 4) != 0) {
@@ -122,9 +124,12 @@ client_request(const char *opt, const char *req, char **reply)
 			close(fd);
 		return -1;
 	}
-	if (writeall(fd, req, strlen(req)) == -1 ||
-	    writeall(fd, "\n", 1) == -1) {
-		nocollector(path, strerror(errno));
+	/* A write that fails because the collector closed (it said "busy")
+	 * still leaves its reply to read. */
+	if ((writeall(fd, req, strlen(req)) == -1 ||
+	    writeall(fd, "\n", 1) == -1) && (werr = errno) != EPIPE &&
+	    werr != ECONNRESET) {
+		nocollector(path, strerror(werr));
 		close(fd);
 		return -1;
 	}
@@ -147,8 +152,9 @@ client_request(const char *opt, const char *req, char **reply)
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			nocollector(path, r == 0 ? "connection closed without "
-			    "a reply" : strerror(errno));
+			nocollector(path, werr ? strerror(werr) : r == 0 ?
+			    "connection closed without a reply" :
+			    strerror(errno));
 			goto fail;
 		}
 		len += (size_t)r;

@@ -1,192 +1,205 @@
 /*
  * cmd_health.c - "ioshim health [--json]": the collector's health.
  *
- * --json prints the reply as it came; otherwise the JSON object is shown
- * as an indented "key: value" list, byte counts also in KiB/MiB/GiB.
+ * First one summary line: the state and its reasons, e.g.
+ *   health: failing: disk_full since 2026-12-05T12:40:02Z
+ * then the reply as an indented "key: value" list, byte counts also in
+ * KiB/MiB/GiB, times also as ISO 8601 in local time and UTC.  --json
+ * prints the reply as it came.  The exit status is the state: 0 ok,
+ * 1 degraded, 3 failing; 4 when there is no health to tell (no collector,
+ * not allowed, or it answered with an error); 2 a usage error.
  */
-#include <ctype.h>
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client.h"
 #include "ioshim.h"
+#include "jv.h"
 
-static const char *p;		/* parse position */
-static int bad;
+enum { H_OK = 0, H_DEGRADED = 1, H_FAILING = 3, H_NONE = 4 };
 
-static void
-ws(void)
+#define USAGE	"usage: ioshim health [--json] [--socket PATH]\n"
+
+/* Keys whose value is a time in Unix seconds. */
+static const char *const timekeys[] = {
+	"window_start", "since", "last", "pending_since", "rolled_upto",
+	"staged_since", "at", "start", NULL
+};
+
+static int
+is_time(const char *key)
 {
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
+	int i;
+
+	for (i = 0; timekeys[i] != NULL; i++)
+		if (strcmp(key, timekeys[i]) == 0)
+			return 1;
+	return 0;
 }
 
-/* Copy a JSON string at p (on the quote) into out, unescaping a little. */
+/* ISO 8601: 2026-12-05T13:40:02+01:00 (local) or 2026-12-05T12:40:02Z. */
 static void
-string(char *out, size_t sz)
+iso(char *buf, size_t sz, time_t t, int utc)
 {
-	size_t n = 0;
+	struct tm tm;
+	size_t n;
 
-	if (*p != '"') {
-		bad = 1;
+	if ((utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)) == NULL) {
+		snprintf(buf, sz, "?");
 		return;
 	}
-	for (p++; *p != '\0' && *p != '"'; p++) {
-		char c = *p;
-
-		if (c == '\\' && p[1] != '\0') {
-			p++;
-			c = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
-			if (*p == 'u') {
-				c = '?';
-				for (int k = 0; k < 4 && isxdigit((unsigned char)p[1]);
-				    k++)
-					p++;
-			}
-		}
-		if (n + 1 < sz)
-			out[n++] = c;
+	n = strftime(buf, sz, utc ? "%Y-%m-%dT%H:%M:%SZ" :
+	    "%Y-%m-%dT%H:%M:%S%z", &tm);
+	/* %z is +0100; ISO 8601's extended form wants +01:00 */
+	if (!utc && n >= 5 && n + 2 <= sz) {
+		memmove(buf + n - 1, buf + n - 2, 3);
+		buf[n - 2] = ':';
 	}
-	if (*p == '"')
-		p++;
-	else
-		bad = 1;
-	out[n] = '\0';
 }
 
 static void
-human(const char *key, const char *num)
+human(const char *key, uint64_t v)
 {
-	double v = strtod(num, NULL);
 	const char *unit[] = { "KiB", "MiB", "GiB", "TiB" };
-	int u = -1;
+	double d = (double)v;
 	size_t kl = strlen(key);
+	int u = -1;
 
 	if (!(kl > 6 && strcmp(key + kl - 6, "_bytes") == 0) &&
 	    strstr(key, "_bytes_") == NULL)
 		return;
-	while (v >= 1024 && u < 3) {
-		v /= 1024;
+	while (d >= 1024 && u < 3) {
+		d /= 1024;
 		u++;
 	}
 	if (u >= 0)
-		printf(" (%.1f %s)", v, unit[u]);
+		printf(" (%.1f %s)", d, unit[u]);
 }
 
-static void value(const char *key, int depth);
+static void
+number(const char *key, const struct jv *v)
+{
+	char l[64], u[64];
+
+	if (v->num >= 0 && v->num == (double)v->u)
+		printf(" %llu", (unsigned long long)v->u);
+	else if (v->num == (double)(long long)v->num)
+		printf(" %lld", (long long)v->num);
+	else
+		printf(" %g", v->num);
+	if (key == NULL || v->num < 0 || v->num != (double)v->u)
+		return;
+	if (is_time(key) && v->u > 0) {
+		iso(l, sizeof(l), (time_t)v->u, 0);
+		iso(u, sizeof(u), (time_t)v->u, 1);
+		printf(" (%s, %s)", l, u);
+	} else
+		human(key, v->u);
+}
 
 static void
-object(int depth)
+scalar(const char *key, const struct jv *v)
 {
-	char key[256];
-
-	p++;		/* { */
-	ws();
-	if (*p == '}') {
-		p++;
-		return;
+	switch (v->type) {
+	case JV_NULL:
+		printf(" null");
+		break;
+	case JV_BOOL:
+		printf(" %s", v->u ? "true" : "false");
+		break;
+	case JV_STR:
+		printf(" %s", v->str[0] ? v->str : "-");
+		break;
+	case JV_NUM:
+		number(key, v);
+		break;
+	default:
+		printf(" [%zu]", v->n);
 	}
-	while (!bad) {
-		ws();
-		string(key, sizeof(key));
-		ws();
-		if (*p != ':') {
-			bad = 1;
-			return;
-		}
-		p++;
-		ws();
-		printf("%*s%s:", depth * 2, "", key);
-		value(key, depth);
-		ws();
-		if (*p == ',') {
-			p++;
+}
+
+static void
+detail(const struct jv *obj, int depth)
+{
+	const struct jv *k;
+	size_t i, e;
+
+	for (i = 0; i < obj->n; i++) {
+		k = &obj->kids[i];
+		printf("%*s%s:", depth * 2, "", k->key);
+		if (k->type == JV_OBJ) {
+			putchar('\n');
+			detail(k, depth + 1);
 			continue;
 		}
-		if (*p == '}') {
-			p++;
-			return;
-		}
-		bad = 1;
+		if (k->type == JV_ARR)
+			for (e = 0; e < k->n; e++)
+				scalar(NULL, &k->kids[e]);
+		else
+			scalar(k->key, k);
+		putchar('\n');
 	}
 }
 
-static void
-value(const char *key, int depth)
+/* The state: the reply's "state", else (an older collector) the worst
+ * severity among its reasons. */
+static int
+state(const struct jv *r)
 {
-	char s[4096];
-	const char *st;
-	int first = 1;
+	const struct jv *rs = jv_get(r, "reasons");
+	const char *s = jv_str(r, "state"), *sev;
+	int st = H_OK;
+	size_t i;
 
-	ws();
-	switch (*p) {
-	case '{':
-		putchar('\n');
-		object(depth + 1);
-		return;
-	case '[':
-		p++;
-		printf(" ");
-		while (!bad) {
-			ws();
-			if (*p == ']') {
-				p++;
-				break;
-			}
-			if (!first)
-				printf(", ");
-			first = 0;
-			if (*p == '"') {
-				string(s, sizeof(s));
-				printf("%s", s);
-			} else if (*p == '{' || *p == '[') {
-				/* nested: show compactly */
-				int d = 0;
-				st = p;
-				do {
-					if (*p == '{' || *p == '[')
-						d++;
-					else if (*p == '}' || *p == ']')
-						d--;
-					p++;
-				} while (d > 0 && *p != '\0');
-				printf("%.*s", (int)(p - st), st);
-			} else {
-				st = p;
-				while (*p && *p != ',' && *p != ']')
-					p++;
-				printf("%.*s", (int)(p - st), st);
-			}
-			ws();
-			if (*p == ',')
-				p++;
-		}
-		putchar('\n');
-		return;
-	case '"':
-		string(s, sizeof(s));
-		printf(" %s\n", s[0] ? s : "-");
-		return;
-	default:
-		st = p;
-		while (*p && *p != ',' && *p != '}' && *p != ']' &&
-		    !isspace((unsigned char)*p))
-			p++;
-		printf(" %.*s", (int)(p - st), st);
-		if (p > st && (isdigit((unsigned char)*st)))
-			human(key, st);
-		putchar('\n');
+	if (strcmp(s, "ok") == 0)
+		return H_OK;
+	if (strcmp(s, "degraded") == 0)
+		return H_DEGRADED;
+	if (strcmp(s, "failing") == 0)
+		return H_FAILING;
+	for (i = 0; rs != NULL && rs->type == JV_OBJ && i < rs->n; i++) {
+		sev = jv_str(&rs->kids[i], "severity");
+		if (strcmp(sev, "failing") == 0)
+			st = H_FAILING;
+		else if (strcmp(sev, "degraded") == 0 && st == H_OK)
+			st = H_DEGRADED;
 	}
+	return st;
+}
+
+/* health: STATE[: REASON since TIME, ...] */
+static void
+summary(const struct jv *r, int st)
+{
+	const struct jv *rs = jv_get(r, "reasons");
+	char t[64];
+	uint64_t since;
+	size_t i;
+
+	printf("health: %s", st == H_FAILING ? "failing" : st == H_DEGRADED ?
+	    "degraded" : "ok");
+	for (i = 0; rs != NULL && rs->type == JV_OBJ && i < rs->n; i++) {
+		printf("%s%s (%s", i == 0 ? ": " : ", ", rs->kids[i].key,
+		    jv_str(&rs->kids[i], "severity"));
+		if ((since = jv_u64(&rs->kids[i], "since")) > 0) {
+			iso(t, sizeof(t), (time_t)since, 1);
+			printf(", since %s", t);
+		}
+		putchar(')');
+	}
+	putchar('\n');
 }
 
 int
 cmd_health(int argc, char **argv)
 {
 	const char *opt = NULL;
+	struct jv *r;
 	char *reply;
-	int i, json = 0;
+	int i, json = 0, st;
 
 	argc = client_socket_opt(argc, argv, &opt);
 	for (i = 1; i < argc; i++) {
@@ -194,37 +207,37 @@ cmd_health(int argc, char **argv)
 			json = 1;
 		else if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
-			printf("usage: ioshim health [--json] [--socket PATH]\n");
+			printf(USAGE "exit status: 0 ok, 1 degraded, 3 failing, "
+			    "4 no health from the collector (unreachable, not "
+			    "allowed, or an error reply), 2 usage error\n");
 			return 0;
 		} else if (strcmp(argv[i], "--version") == 0)
 			return print_version();
 		else {
 			warnx("health: %s '%s'", argv[i][0] == '-' ?
 			    "unknown option" : "unexpected argument", argv[i]);
-			fprintf(stderr, "usage: ioshim health [--json] "
-			    "[--socket PATH]\n");
+			fputs(USAGE, stderr);
 			return 2;
 		}
 	}
 	if (client_request(opt, "health", &reply) != 0)
-		return 1;
-	if (json || strncmp(reply, "{\"error\":", 9) == 0) {
-		puts(reply);
-		i = strncmp(reply, "{\"error\":", 9) == 0;
-		free(reply);
-		return i;
+		return H_NONE;
+	if ((r = jv_parse(reply)) == NULL || r->type != JV_OBJ) {
+		warnx("health: cannot read the collector's reply: %.200s", reply);
+		st = H_NONE;
+	} else if (jv_error(r) != NULL) {
+		warnx("health: the collector answered: %s", jv_error(r));
+		st = H_NONE;
+	} else {
+		st = state(r);
+		if (json)
+			puts(reply);
+		else {
+			summary(r, st);
+			detail(r, 0);
+		}
 	}
-	p = reply;
-	bad = 0;
-	ws();
-	if (*p == '{')
-		object(0);
-	else
-		bad = 1;
-	if (bad) {
-		fprintf(stderr, "ioshim health: cannot read the reply; raw:\n");
-		puts(reply);
-	}
+	jv_free(r);
 	free(reply);
-	return bad;
+	return st;
 }
