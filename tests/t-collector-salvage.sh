@@ -68,7 +68,7 @@ eq "the log of uid 65534 is still its own" "$(stat -c %U "$D/nobody.log")" nobod
 # ioshimd's log lines say
 # (runs go on meanwhile: the log's sum before and after the health reply
 # brackets its figure)
-logsum() { sed -n 's/.*salvaged [0-9]* spill(s) of killed processes: \([0-9]*\) bytes.*/\1/p' "$T/d.log" | paste -sd+ | bc; }
+logsum() { s_=$(sed -n 's/.*salvaged [0-9]* spill(s) of killed processes: \([0-9]*\) bytes.*/\1/p' "$T/d.log" | paste -sd+ | bc); echo "${s_:-0}"; }
 l1=$(logsum)
 q health >"$T/h.json" || fail "health"
 l2=$(logsum)
