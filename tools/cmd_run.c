@@ -51,8 +51,8 @@ usable(const char *path)
 	return access(path, R_OK) == 0;
 }
 
-/* Where is libioshim.so?  Into buf; 0 when found. */
-static int
+/* Where is libioshim.so?  Into buf; 0 when found.  (ioshim enable too.) */
+int
 find_lib(char *buf, size_t size)
 {
 	char exe[PATH_MAX], *slash;
