@@ -86,12 +86,13 @@ trap 'kill -9 $DPID 2>/dev/null; rm -rf "$T"' EXIT
 collector_ready $DPID
 "$R/usr/bin/ioshim" run --socket "$S" -- dd if=/dev/zero of="$T/out" bs=4096 count=10 2>/dev/null || fail "dd under the shim failed"
 "$R/usr/bin/ioshim" query --socket "$S" flush >/dev/null || fail "query flush failed"
+"$R/usr/bin/ioshim" top -b -n 1 --socket "$S" >"$T/top" 2>&1 || { cat "$T/top"; fail "installed ioshim top -b failed"; }
 kill -TERM $DPID; wait $DPID || fail "ioshimd exited badly"
 if command -v sqlite3 >/dev/null; then
 	eq "dd bytes in the installed collector's database" \
 	    "$(sqlite3 "$T/ioshim.db" "SELECT sum(m.disk_write_bytes) FROM proc_min m JOIN images i ON i.id = m.image WHERE i.exe LIKE '%/dd'")" 40960
 fi
-echo "ok: installed ioshim run, ioshimd, ioshim query"
+echo "ok: installed ioshim run, ioshimd, ioshim query, ioshim top"
 
 # remove: the preload line and our drop-in go, the rest stays
 $DPKG -r ioshim >"$T/dpkg.out" 2>&1 || { cat "$T/dpkg.out"; fail "dpkg -r failed"; }
