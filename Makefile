@@ -25,7 +25,7 @@ ifneq ($(COLL_SRC),)
 ALL += collector/ioshimd
 endif
 
-.PHONY: all deps check check-peer check-all check-asan check-tsan check-cross demo bench bench-smoke install clean fuzz
+.PHONY: all deps check check-peer check-all check-asan check-tsan check-cross demo bench bench-smoke soak install uninstall clean fuzz
 
 all: $(ALL)
 
@@ -74,10 +74,14 @@ collector/fuzz_decode: collector/fuzz_decode.c collector/decode.c collector/deco
 collector/fuzz_query: collector/fuzz_query.c collector/request.c collector/counters.c collector/request.h collector/counters.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ collector/fuzz_query.c collector/request.c collector/counters.c -lbsd
 
-fuzz: collector/fuzz_decode collector/fuzz_query
-	mkdir -p $(FUZZ_DIR)/decode $(FUZZ_DIR)/query
+collector/fuzz_imprec: collector/fuzz_imprec.c collector/imprec.c collector/counters.c collector/imprec.h collector/counters.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ collector/fuzz_imprec.c collector/imprec.c collector/counters.c
+
+fuzz: collector/fuzz_decode collector/fuzz_query collector/fuzz_imprec
+	mkdir -p $(FUZZ_DIR)/decode $(FUZZ_DIR)/query $(FUZZ_DIR)/imprec
 	collector/fuzz_decode -max_total_time=$(FUZZ_SECS) -max_len=16400 $(FUZZ_DIR)/decode collector/fuzz/seeds-decode
 	collector/fuzz_query -max_total_time=$(FUZZ_SECS) -max_len=4200 $(FUZZ_DIR)/query collector/fuzz/seeds-query
+	collector/fuzz_imprec -max_total_time=$(FUZZ_SECS) -max_len=8192 $(FUZZ_DIR)/imprec collector/fuzz/seeds-imprec
 
 check: deps
 	$(MAKE) all
@@ -151,14 +155,46 @@ bench: deps all
 bench-smoke: all
 	IOSHIM_BENCH_SMOKE=1 sh bench/run
 
+# The soak of issue 15 (root; not timed, not in check): a 60 s path flood
+# of uid 65534 beside root's shimmed work, then trickling query clients.
+soak: all
+	sh bench/soak.sh
+
+# install puts in DESTDIR+PREFIX: the shim, the tool, the collector, the
+# man pages, the systemd units (ExecStart pointing at PREFIX/sbin/ioshimd)
+# and tmpfiles.d/ioshim.conf (/run/ioshim, 0755 root).  systemd and
+# systemd-tmpfiles read PREFIX/lib/... for PREFIX /usr and /usr/local;
+# give UNITDIR, USERUNITDIR, TMPFILESDIR for another PREFIX.  uninstall
+# removes exactly the files install put there (and lib/ioshim when empty).
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+USERUNITDIR	?= $(PREFIX)/lib/systemd/user
+TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
+MAN1		= $(notdir $(wildcard docs/man/*.1))
+MAN8		= $(notdir $(wildcard docs/man/*.8))
+UNITSED		= sed 's|/usr/local/sbin/ioshimd|$(PREFIX)/sbin/ioshimd|'
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/ioshim $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 0644 shim/libioshim.so $(DESTDIR)$(PREFIX)/lib/ioshim/libioshim.so
 	install -m 0755 tools/ioshim $(DESTDIR)$(PREFIX)/bin/ioshim
 	if [ -f collector/ioshimd ]; then install -m 0755 collector/ioshimd $(DESTDIR)$(PREFIX)/sbin/ioshimd; fi
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
-	for m in docs/man/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
-	for m in docs/man/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+	for m in $(MAN1); do install -m 0644 docs/man/$$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
+	for m in $(MAN8); do install -m 0644 docs/man/$$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(TMPFILESDIR)
+	$(UNITSED) collector/ioshimd.service >$(DESTDIR)$(UNITDIR)/ioshimd.service
+	$(UNITSED) collector/ioshimd-user.service >$(DESTDIR)$(USERUNITDIR)/ioshimd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ioshimd.service $(DESTDIR)$(USERUNITDIR)/ioshimd.service
+	install -m 0644 collector/ioshim.tmpfiles $(DESTDIR)$(TMPFILESDIR)/ioshim.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/ioshim/libioshim.so $(DESTDIR)$(PREFIX)/bin/ioshim \
+	    $(DESTDIR)$(PREFIX)/sbin/ioshimd \
+	    $(DESTDIR)$(UNITDIR)/ioshimd.service $(DESTDIR)$(USERUNITDIR)/ioshimd.service \
+	    $(DESTDIR)$(TMPFILESDIR)/ioshim.conf
+	for m in $(MAN1); do rm -f $(DESTDIR)$(PREFIX)/share/man/man1/$$m; done
+	for m in $(MAN8); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$m; done
+	-rmdir $(DESTDIR)$(PREFIX)/lib/ioshim 2>/dev/null
 
 # A Debian package ioshim_VERSION_ARCH.deb built with dpkg-deb from a
 # staged `make install PREFIX=/usr` (mk/deb/, docs/deploying.md).

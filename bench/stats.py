@@ -454,6 +454,34 @@ if vals("rotating", "none", "wall_ns"):
         ("<=", 0.9, "≤ 0.9"))
     row(9, "rotating_cut", "  write syscalls cut", cut("rotating", "shim", "none"), "%",
         (">=", 99.0, "≥ 99 %"))
+# 10. Import ------------------------------------------------------------------
+imp_n = float(P.get("imp_n", "0"))
+for bsz in ("100", "1000"):
+    fig = "imp_rate_" + bsz
+    runs = data.get(fig, {}).get("ioshimd", {}).values()
+    wall = [r["records"] / (r["wall_ns"] / 1e9) for r in runs if r.get("wall_ns")]
+    cpu = [r["records"] / (r["cpu_ticks"] / r["hz"]) for r in runs
+           if r.get("cpu_ticks") and r.get("hz")]
+    if wall:
+        row(10, fig, "import of %d exit-report records, --batch %s%s: records/s" % (
+            imp_n, bsz, " (default)" if bsz == "100" else ""), wall, "/s",
+            (">=", 100000, "≥ 100000/s"),
+            note="per second of the collector's CPU: %s" % fmt(med(cpu), "/s"))
+again = [x / 1e6 for x in vals("imp_again", "ioshimd", "wall_ns")]
+if again:
+    runs = data.get("imp_again", {}).get("ioshimd", {}).values()
+    work = [(r["wall_ns"] - r["start_ns"]) / 1e6 for r in runs
+            if "wall_ns" in r and "start_ns" in r]
+    row(10, "imp_again", "import of the same %d records again, unchanged: wall "
+        "less the program's start (`ioshim --version`)" % imp_n,
+        work, "ms", ("<=", 10, "≤ 10 ms"),
+        note="whole command %s; start alone %s" % (fmt(med(again), "ms"),
+            fmt(med([r["start_ns"] / 1e6 for r in runs if "start_ns" in r]), "ms")))
+d = data.get("imp_db", {}).get("ioshimd", {}).get("1", {})
+if d.get("records"):
+    row(10, "imp_db_bytes", "database bytes per imported record (1 file each, "
+        "1-minute rows)", [d["db_bytes"] / d["records"]], "",
+        note="database %s bytes" % fmt(d["db_bytes"], ""))
 
 # Output --------------------------------------------------------------------
 def cells(r):

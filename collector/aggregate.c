@@ -4,10 +4,13 @@
  * Images are found by (pid, start_ticks, image_ns) in a chained hash table
  * and also kept on one list for iteration.  File rows live in a small array
  * per image, searched by a 64-bit hash of the path.  All memory is bounded
- * by struct agg_limits: an image over the bounds is refused and counted.
+ * by struct agg_limits and, per uid, by ubound.c (every byte an image
+ * holds is charged to its uid): an image or file row over a bound is
+ * refused and counted.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +18,11 @@
 
 #include "aggregate.h"
 #include "salvager.h"
+#include "execlaim.h"
 #include "sat.h"
+#include "ubound.h"
+
+#define AGG_TRIM	(1u << 20)	/* freed at once: malloc_trim() */
 
 struct uidcount {
 	uid_t		uid;
@@ -98,6 +105,18 @@ agg_new(const struct agg_limits *lim, agg_lookup_fn fn, void *ctx)
 	return a;
 }
 
+/* The bytes the live table holds for im (charged to its uid). */
+static size_t
+img_bytes(const struct image *im)
+{
+	size_t n = sizeof(*im) + im->capfiles * sizeof(struct afile);
+	uint32_t i;
+
+	for (i = 0; i < im->nfiles; i++)
+		n += im->files[i].plen + 1u;
+	return n;
+}
+
 static void
 img_free(struct image *im)
 {
@@ -145,7 +164,6 @@ uidslot(struct agg *a, uid_t uid, int create)
 	}
 	a->uids[a->nuids].uid = uid;
 	a->uids[a->nuids].n = 0;
-	salvager_uid_seen(uid);		/* its /run/ioshim/UID */
 	return &a->uids[a->nuids++];
 }
 
@@ -202,7 +220,9 @@ unlink_image(struct agg *a, struct image *im)
 	if ((u = uidslot(a, im->uid, 0)) != NULL && u->n > 0)
 		u->n--;
 	a->count--;
-	a->mem -= sizeof(*im) + im->capfiles * sizeof(struct afile);
+	/* Its paths too: table_bytes falls when images go. */
+	a->mem -= img_bytes(im);
+	ub_release(im->uid, img_bytes(im));
 }
 
 static struct image *
@@ -214,7 +234,10 @@ create(struct agg *a, const struct iw_hdr *h, pid_t pid, uid_t uid, gid_t gid,
 	uint64_t st;
 	size_t s;
 
-	if (a->count >= a->lim.max_images) {
+	/* The last quarter of the places only for administrators' images:
+	 * other uids together cannot shut root out (ubound.c). */
+	if (a->count >= a->lim.max_images || (!ub_admin(uid) &&
+	    a->count >= a->lim.max_images - a->lim.max_images / 4)) {
 		*err = AG_LIMIT;
 		return NULL;
 	}
@@ -222,16 +245,25 @@ create(struct agg *a, const struct iw_hdr *h, pid_t pid, uid_t uid, gid_t gid,
 		*err = AG_NOMEM;
 		return NULL;
 	}
+	if (u->n == 0)
+		salvager_uid_seen(uid, gid);	/* its /run/ioshim/UID */
 	if (u->n >= a->lim.max_per_uid) {
+		*err = AG_LIMIT;
+		return NULL;
+	}
+	/* Before /proc is read: a flood's refusals cost no system call. */
+	if (ub_charge(uid, sizeof(*im)) != 0) {
 		*err = AG_LIMIT;
 		return NULL;
 	}
 	/* A pid is only believed together with its own start time. */
 	if (proc_start_ticks(pid, &st) == 0 && st != h->start_ticks) {
+		ub_release(uid, sizeof(*im));
 		*err = AG_IDENTITY;
 		return NULL;
 	}
 	if ((im = calloc(1, sizeof(*im))) == NULL) {
+		ub_release(uid, sizeof(*im));
 		*err = AG_NOMEM;
 		return NULL;
 	}
@@ -280,25 +312,37 @@ img_file_add(struct agg *a, struct image *im, const char *path, size_t len,
 {
 	struct afile *f, *nf;
 	uint64_t h = hash64(path, len);
+	uint32_t nc = im->capfiles;
+	size_t grow;
 
 	if ((f = find_file(im, path, len, h)) != NULL)
 		return f;
 	if (im->nfiles >= a->lim.max_files || len == 0 || len > IW_PATH_MAX)
 		return NULL;
 	if (im->nfiles == im->capfiles) {
-		uint32_t nc = im->capfiles ? im->capfiles * 2 : 4;
+		nc = im->capfiles ? im->capfiles * 2 : 4;
 		if (nc > a->lim.max_files)
 			nc = a->lim.max_files;
-		if ((nf = reallocarray(im->files, nc, sizeof(*nf))) == NULL)
+	}
+	/* The row, its path and a larger array, charged to the uid. */
+	grow = (nc - im->capfiles) * sizeof(*nf);
+	if (ub_charge(im->uid, grow + len + 1) != 0)
+		return NULL;
+	if (nc != im->capfiles) {
+		if ((nf = reallocarray(im->files, nc, sizeof(*nf))) == NULL) {
+			ub_release(im->uid, grow + len + 1);
 			return NULL;
-		a->mem += (nc - im->capfiles) * sizeof(*nf);
+		}
+		a->mem += grow;
 		im->files = nf;
 		im->capfiles = nc;
 	}
 	f = &im->files[im->nfiles];
 	memset(f, 0, sizeof(*f));
-	if ((f->path = malloc(len + 1)) == NULL)
+	if ((f->path = malloc(len + 1)) == NULL) {
+		ub_release(im->uid, len + 1);
 		return NULL;
+	}
 	memcpy(f->path, path, len);
 	f->path[len] = '\0';
 	f->plen = (uint16_t)len;
@@ -312,6 +356,30 @@ img_file_add(struct agg *a, struct image *im, const char *path, size_t len,
 /* A report's value v for the counter x (sat.h, rule 1). */
 #define RISE(x, v)	((x) = sat_rise((x), (v)))
 
+/*
+ * The name stored for the executable p claims (execlaim.c), decided when
+ * the claim is new for the image: /proc is read once per claim.
+ */
+static void
+apply_exe(struct image *im, const struct iw_proc *p)
+{
+	char exe[IW_EXE_MAX];
+	uint64_t h;
+
+	h = hash64(p->exe, strlen(p->exe));
+	h ^= hash64(&p->exe_dev, sizeof(p->exe_dev)) * 31;
+	h ^= hash64(&p->exe_ino, sizeof(p->exe_ino)) * 961;
+	if (im->have_proc && h == im->claim_hash)
+		return;
+	im->claim_hash = h;
+	(void)exe_decide(exe, im->pid, im->uid, im->start_ticks, p->exe,
+	    p->exe_dev, p->exe_ino);
+	if (strcmp(im->exe, exe) != 0) {
+		snprintf(im->exe, sizeof(im->exe), "%s", exe);
+		im->meta_dirty = 1;
+	}
+}
+
 static void
 apply_proc(struct image *im, const struct iw_proc *p)
 {
@@ -319,13 +387,13 @@ apply_proc(struct image *im, const struct iw_proc *p)
 
 	im->ppid = p->ppid;
 	if (im->state != p->state || !im->have_proc ||
-	    strcmp(im->exe, p->exe) != 0 || strcmp(im->comm, p->comm) != 0)
+	    strcmp(im->comm, p->comm) != 0)
 		im->meta_dirty = 1;
 	im->state = p->state;
 	im->end_reason = p->end_reason;
 	im->end_code = p->end_code;
 	memcpy(im->comm, p->comm, sizeof(im->comm));
-	memcpy(im->exe, p->exe, sizeof(im->exe));
+	apply_exe(im, p);
 	/* Each counter only rises, by at most SAT_RISE_MAX (sat.h). */
 	for (c = 0; c < IW_NCLASS; c++) {
 		RISE(im->cur[C_CLASS(c, K_RB)], p->cls[c].read_bytes);
@@ -339,6 +407,14 @@ apply_proc(struct image *im, const struct iw_proc *p)
 	RISE(im->cur[C_FLUSH_SYSCALLS], p->co.syscalls);
 	RISE(im->cur[C_FLUSH_BYTES], p->co.bytes);
 	RISE(im->cur[C_FLUSH_ERRORS], p->co.errors);
+	/* The image's own storage I/O: /proc/PID/io would add its reaped
+	 * children's (an older shim sends none: sample_kio then). */
+	if (p->k.flags & IW_K_OWN) {
+		im->kio_shim = 1;
+		RISE(im->cur[C_KREAD_BYTES], p->k.read_bytes);
+		RISE(im->cur[C_KWRITE_BYTES], p->k.write_bytes);
+	}
+	RISE(im->cur[C_DISK_WSYS], p->k.write_syscalls[IW_DISK]);
 	memcpy(im->reasons, p->co.reasons, sizeof(im->reasons));
 	im->have_proc = 1;
 }
@@ -366,6 +442,8 @@ sample_kio(struct agg *a, struct image *im)
 {
 	uint64_t st, rb, wb, old[NPC];
 
+	if (im->kio_shim)
+		return;		/* the shim's own figures (apply_proc) */
 	if (proc_start_ticks(im->pid, &st) != 0 || st != im->start_ticks)
 		return;
 	if (proc_io(im->pid, &rb, &wb) != 0)
@@ -508,6 +586,7 @@ agg_flushed(struct agg *a, time_t now, time_t stale_after)
 {
 	struct image *im, *nx;
 	uint64_t st;
+	size_t freed = 0;
 	uint32_t i;
 	int c;
 
@@ -527,10 +606,14 @@ agg_flushed(struct agg *a, time_t now, time_t stale_after)
 		    st != im->start_ticks))) {
 			if (im->state != IW_END)
 				salvager_kick();	/* killed: its spills */
+			freed += img_bytes(im);
 			unlink_image(a, im);
 			img_free(im);
 		}
 	}
+	/* Give a flood's memory back to the system, not only to malloc. */
+	if (freed >= AGG_TRIM)
+		malloc_trim(0);
 }
 
 void

@@ -44,12 +44,14 @@ struct image {
 	uint64_t	 image_ns;
 	int64_t		 db_id;		/* images.id, 0 = not stored yet */
 	uint32_t	 id_gen;	/* flush that assigned db_id */
+	uint32_t	 pmin_gen;	/* flush that wrote its proc_min row */
 	uint32_t	 proc_seq;	/* largest IW_PROC seq applied */
 	uint16_t	 state;		/* enum iw_state */
 	uint16_t	 end_reason;
 	int32_t		 end_code;
 	int		 have_proc;	/* got at least one IW_PROC */
 	int		 kio_init;	/* base has a /proc/PID/io sample */
+	int		 kio_shim;	/* the shim sends its own figures */
 	int		 meta_dirty;	/* comm/exe/state to be stored */
 	time_t		 first_seen;
 	time_t		 last_seen;
@@ -58,7 +60,8 @@ struct image {
 	int64_t		 snap_ts;	/* images.base_ts stored, 0 = none */
 	int		 unsnap;	/* rows stored after the snapshot */
 	char		 comm[IW_COMM_MAX];
-	char		 exe[IW_EXE_MAX];
+	char		 exe[IW_EXE_MAX];	/* as stored (execlaim.c) */
+	uint64_t	 claim_hash;	/* of the exe, dev, ino claimed */
 	uint64_t	 cur[NPC];
 	uint64_t	 base[NPC];
 	uint64_t	 reasons[IW_NREASON];

@@ -14,6 +14,7 @@ const char *const pc_names[NPC] = {
 	CLS(disk), CLS(memfs), CLS(socket), CLS(pipe), CLS(tty), CLS(other),
 	"opens", "fsyncs", "absorbed", "flush_syscalls", "flush_bytes",
 	"flush_errors", "kernel_read_bytes", "kernel_write_bytes",
+	"disk_write_syscalls",
 };
 #undef CLS
 

@@ -25,8 +25,10 @@ enum {
 	C_FLUSH_SYSCALLS,	/* write syscalls its flushes made */
 	C_FLUSH_BYTES,
 	C_FLUSH_ERRORS,
-	C_KREAD_BYTES,		/* /proc/PID/io read_bytes (storage level) */
-	C_KWRITE_BYTES,		/* /proc/PID/io write_bytes */
+	C_KREAD_BYTES,		/* storage reads: the shim's own figure
+				 * (wire.h, iw_kernel), else /proc/PID/io */
+	C_KWRITE_BYTES,		/* storage writes, the same */
+	C_DISK_WSYS,		/* write syscalls to disk files (iw_kernel) */
 	NPC
 };
 

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "import.h"
 #include "ioshimd.h"
 #include "json.h"
 #include "query.h"
@@ -46,6 +47,7 @@
 struct client {
 	int		 fd;
 	uid_t		 uid;
+	gid_t		 gid;
 	int		 admin;		/* root or the collector's uid */
 	time_t		 last;
 	time_t		 reqstart;	/* first byte of the pending line */
@@ -55,6 +57,11 @@ struct client {
 	struct jbuf	 out;
 	size_t		 outoff;
 	int		 closing;	/* close when output is sent */
+	/* An import batch (import.c): its request line, then its bytes. */
+	char		*body;
+	size_t		 bodylen, bodywant;
+	char		 bline[REQ_LINE_MAX + 1];
+	size_t		 blinelen;
 };
 
 static struct client *clients[MAXCLIENTS];
@@ -86,6 +93,7 @@ drop(int i)
 
 	close(c->fd);
 	jb_free(&c->out);
+	free(c->body);
 	free(c);
 	clients[i] = NULL;
 	D.nqclients--;
@@ -168,6 +176,7 @@ ctl_accept(int lfd)
 			;
 		c->fd = fd;
 		c->uid = uc.uid;
+		c->gid = uc.gid;
 		c->admin = admin;
 		c->last = time(NULL);
 		jb_init(&c->out);
@@ -221,6 +230,69 @@ bound_reply(struct client *c)
 		    "\n");
 }
 
+/*
+ * An import line with bytes=B: its body follows.  The bytes after the line
+ * already read go to the body; the rest is read by ctl_events().  1 if
+ * the line was taken (reply later), 0 if not an import batch.
+ */
+static int
+body_start(struct client *c, size_t l)
+{
+	size_t want, have;
+	int big;
+
+	if (!import_is_request(c->in, l, &want))
+		return 0;
+	if (want == 0) {	/* import-pos, or a batch of nothing */
+		jb_reset(&c->out);
+		import_answer(c->in, l, "", 0, c->uid, c->gid, &c->out);
+		jb_raw(&c->out, "\n", 1);
+		bound_reply(c);
+		c->outoff = 0;
+		c->outstart = time(NULL);
+		memmove(c->in, c->in + l + 1, c->inlen - l - 1);
+		c->inlen -= l + 1;
+		c->reqstart = c->outstart;
+		return 1;
+	}
+	big = want > (c->admin ? IMP_BODY_MAX : IMP_BODY_USER);
+	if (big || (c->body = malloc(want)) == NULL) {
+		reply_error(c, big ? "{\"error\":\"batch too large\"}\n" :
+		    "{\"error\":\"out of memory\"}\n");
+		c->outoff = 0;
+		c->outstart = time(NULL);
+		c->closing = 1;
+		return 1;
+	}
+	c->reqstart = time(NULL);	/* the body must come within REQ_SECS */
+	memcpy(c->bline, c->in, l);
+	c->blinelen = l;
+	c->bodywant = want;
+	have = c->inlen - l - 1 < want ? c->inlen - l - 1 : want;
+	memcpy(c->body, c->in + l + 1, have);
+	c->bodylen = have;
+	memmove(c->in, c->in + l + 1 + have, c->inlen - l - 1 - have);
+	c->inlen -= l + 1 + have;
+	return 1;
+}
+
+/* The body is complete: answer the batch. */
+static void
+body_done(struct client *c)
+{
+	jb_reset(&c->out);
+	import_answer(c->bline, c->blinelen, c->body, c->bodylen, c->uid,
+	    c->gid, &c->out);
+	jb_raw(&c->out, "\n", 1);
+	bound_reply(c);
+	c->outoff = 0;
+	c->outstart = time(NULL);
+	free(c->body);
+	c->body = NULL;
+	c->bodylen = c->bodywant = 0;
+	c->reqstart = c->outstart;
+}
+
 /* Answer complete lines while no output is pending. */
 static void
 serve(struct client *c)
@@ -229,9 +301,14 @@ serve(struct client *c)
 	char *nl;
 	size_t l;
 
-	while (c->out.len == 0 && !c->closing &&
+	while (c->out.len == 0 && !c->closing && c->body == NULL &&
 	    (nl = memchr(c->in, '\n', c->inlen)) != NULL) {
 		l = (size_t)(nl - c->in);
+		if (body_start(c, l)) {
+			if (c->body != NULL && c->bodylen == c->bodywant)
+				body_done(c);
+			continue;
+		}
 		jb_reset(&c->out);
 		query_answer(c->in, l, c->uid, &c->out);
 		jb_raw(&c->out, "\n", 1);
@@ -242,7 +319,8 @@ serve(struct client *c)
 		c->inlen -= l + 1;
 		c->reqstart = now;	/* of what is left, if anything */
 	}
-	if (c->out.len == 0 && !c->closing && c->inlen >= REQ_LINE_MAX + 1) {
+	if (c->out.len == 0 && !c->closing && c->body == NULL &&
+	    c->inlen >= REQ_LINE_MAX + 1) {
 		reply_error(c, "{\"error\":\"request too long\"}\n");
 		c->outoff = 0;
 		c->outstart = now;
@@ -265,8 +343,8 @@ ctl_pollfds(struct pollfd *p, int max)
 		pending = c->out.len > c->outoff;
 		if (now - c->last > IDLE_SECS ||
 		    (pending && now - c->outstart > OUT_SECS) ||
-		    (!pending && !c->closing && c->inlen > 0 &&
-		    now - c->reqstart > REQ_SECS)) {
+		    (!pending && !c->closing && (c->inlen > 0 ||
+		    c->body != NULL) && now - c->reqstart > REQ_SECS)) {
 			drop(i);
 			continue;
 		}
@@ -345,6 +423,20 @@ ctl_events(struct pollfd *p, int n)
 				drop(i);
 			else
 				sent_some(i, r);
+			continue;
+		}
+		if ((p[k].revents & (POLLIN | POLLHUP)) && c->body != NULL) {
+			r = read(c->fd, c->body + c->bodylen,
+			    c->bodywant - c->bodylen);
+			if (r == 0 || (r == -1 && errno != EAGAIN &&
+			    errno != EINTR)) {
+				drop(i);	/* a batch cut short: nothing */
+				continue;
+			}
+			if (r > 0 && (c->bodylen += (size_t)r) == c->bodywant) {
+				body_done(c);
+				serve(c);
+			}
 			continue;
 		}
 		if (p[k].revents & (POLLIN | POLLHUP)) {

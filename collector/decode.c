@@ -77,9 +77,10 @@ dec_msg(const void *buf, size_t len, struct dec_msg *m)
 	m->type = m->h.type;
 	switch (m->h.type) {
 	case IW_PROC:
-		if (len != sizeof(struct iw_proc))
+		/* an older shim's: no struct iw_kernel, exe_dev, exe_ino (zero) */
+		if (len != sizeof(struct iw_proc) && len != IW_PROC_V1_SIZE)
 			return DEC_SIZE;
-		memcpy(&m->proc, p, sizeof(m->proc));
+		memcpy(&m->proc, p, len);
 		if (!terminated(m->proc.comm, sizeof(m->proc.comm)) ||
 		    !terminated(m->proc.exe, sizeof(m->proc.exe)))
 			return DEC_STRING;

@@ -188,6 +188,9 @@ health_reply(struct jbuf *j, uid_t client)
 	jb_endobj(j);
 	if (full)
 		last_window(j);
+	/* Per-uid bounds (ubound.c): what was refused, for which uid. */
+	if (full)
+		ub_health(j);
 	jb_key(j, "reasons");
 	jb_obj(j);
 	store_reasons(D.st, j, full);

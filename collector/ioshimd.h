@@ -14,6 +14,7 @@
 #include "aggregate.h"
 #include "decode.h"
 #include "store.h"
+#include "ubound.h"
 
 #define IOSHIMD_VERSION	"0.1"
 
@@ -27,6 +28,7 @@ struct config {
 	int		 foreground;
 	int		 shared;	/* let every uid send and query */
 	struct agg_limits lim;
+	struct ub_limits ub;		/* per uid (ubound.c) */
 	int		 max_pages;
 	const char	*http;		/* --http ADDR:PORT, NULL = off */
 	int		 http_any;	/* allow non-loopback addresses */
@@ -60,6 +62,7 @@ struct ioshimd {
 	struct ingest_stats in;
 	int		 nqclients;	/* connected query clients */
 	uint64_t	 queries;
+	uint64_t	 imported;	/* records stored by import (import.c) */
 	uint64_t	 query_errors;
 	uint64_t	 http_requests;
 	time_t		 stale_after;

@@ -53,7 +53,9 @@ usage(int code)
 	    " [--max-images N]\n"
 	    "               [--max-db-pages N] [--http ADDR:PORT [--http-any]]"
 	    " [--metrics-top N]\n"
-	    "               [--query-work MILLIONS]\n"
+	    "               [--query-work MILLIONS] [--uid-memory BYTES]"
+	    " [--uid-rows N]\n"
+	    "               [--uid-path-bytes BYTES]\n"
 	    "       ioshimd --help | --version\n");
 	if (code == 0)
 		fprintf(f, "\n"
@@ -94,6 +96,14 @@ usage(int code)
 	    " to their\n"
 	    "                         files, looking this often (0 = never,"
 	    " default 5)\n"
+	    "  --uid-memory BYTES     memory one such user's images may hold"
+	    " (default 8 MiB;\n"
+	    "                         all such users together 4 times as much)\n"
+	    "  --uid-rows N           rows one such user may have stored per hour"
+	    "\n                         (default 20000)\n"
+	    "  --uid-path-bytes BYTES bytes of new file paths one such user may"
+	    " have\n"
+	    "                         stored per hour (default 1 MiB)\n"
 	    "  --help, --version      this text; the version\n"
 	    "\nSee ioshimd(8).\n");
 	exit(code);
@@ -347,6 +357,7 @@ run(int sfd, int ifd, int cfd)
 				/* Drain what is queued, then store it. */
 				(void)ingest_read(ifd);
 				collector_flush(1);
+				salvager_stop();
 				return;
 			}
 		}
@@ -375,6 +386,9 @@ main(int argc, char **argv)
 		{ "stage", required_argument, NULL, 'G' },
 		{ "query-work", required_argument, NULL, 'Q' },
 		{ "salvage-every", required_argument, NULL, 'L' },
+		{ "uid-memory", required_argument, NULL, 'M' },
+		{ "uid-rows", required_argument, NULL, 'R' },
+		{ "uid-path-bytes", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -395,6 +409,9 @@ main(int argc, char **argv)
 	D.cfg.stage_secs = 300;
 	D.cfg.query_work = 20;
 	D.cfg.salvage_every = 5;
+	D.cfg.ub.mem = UB_MEM_DEFAULT;
+	D.cfg.ub.rows = UB_ROWS_DEFAULT;
+	D.cfg.ub.path_bytes = UB_PATHS_DEFAULT;
 	while ((ch = getopt_long(argc, argv, "s:d:w:fp:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': D.cfg.sock = optarg; break;
@@ -430,6 +447,15 @@ main(int argc, char **argv)
 		case 'L': D.cfg.salvage_every = (int)num("--salvage-every",
 			    optarg, 0, 3600);
 			break;
+		case 'M': D.cfg.ub.mem = (uint64_t)num("--uid-memory", optarg,
+			    4096, 1LL << 40);
+			break;
+		case 'R': D.cfg.ub.rows = (uint64_t)num("--uid-rows", optarg, 1,
+			    1LL << 40);
+			break;
+		case 'B': D.cfg.ub.path_bytes = (uint64_t)num("--uid-path-bytes",
+			    optarg, 0, 1LL << 40);
+			break;
 		case 'T': http_spec(optarg); D.cfg.http = optarg; break;
 		case 'A': D.cfg.http_any = 1; break;
 		case 'N': D.cfg.metrics_top = (int)num("--metrics-top", optarg,
@@ -448,6 +474,8 @@ main(int argc, char **argv)
 		errx(2, "--http-any needs --http ADDR:PORT");
 	defaults(&D.cfg);
 	D.euid = geteuid();
+	D.cfg.ub.users_mem = D.cfg.ub.mem * UB_USERS;
+	ub_init(&D.cfg.ub, D.euid);
 	D.started = time(NULL);
 	D.stale_after = 3 * D.cfg.window + 10;
 	log_init(D.cfg.foreground);
@@ -533,6 +561,7 @@ out:
 	(void)unlink(ctl);
 	agg_free(D.agg);
 	metrics_free();
+	ub_free();
 	store_close(D.st);
 	pidfile_drop(pfh);
 	free(ctl);

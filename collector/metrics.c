@@ -9,8 +9,11 @@
  * counter only rise (sat.h), and the store stores the same rises, so
  * /metrics and the database count by one rule; totals saturate at 2^63 - 1
  * (a counter that stops, never one that wraps and reads as a reset).
- * The table holds at most METRICS_MAX_EXES executables; movements of
- * further ones go straight to the "(other)" totals.
+ * The table holds at most METRICS_MAX_EXES executables, a quarter of
+ * them at most first reported by uids that are not administrators (so
+ * they cannot take every place and push root's next executables into
+ * "(other)" for good); movements of further ones go straight to the
+ * "(other)" totals.
  *
  * Bounded cardinality with monotonic counters.  At every render the
  * executables are ranked by disk write bytes since start (then by all
@@ -53,6 +56,7 @@ static struct {
 	struct exe	*bucket[NBUCKET];
 	struct exe	**all;
 	size_t		 n;
+	size_t		 users;		/* entries made for other uids */
 	uint64_t	 overflow[NPC];	/* executables beyond the table */
 	uint64_t	 overflow_events;
 } M;
@@ -158,9 +162,10 @@ hash(const char *s)
 	return h;
 }
 
-/* The entry for name, created if there is room; NULL = count in (other). */
+/* The entry for name, created if there is room (for an image of uid);
+ * NULL = count in (other). */
 static struct exe *
-lookup(const char *name)
+lookup(const char *name, uid_t uid)
 {
 	size_t b = (size_t)(hash(name) & (NBUCKET - 1));
 	struct exe *e;
@@ -168,7 +173,8 @@ lookup(const char *name)
 	for (e = M.bucket[b]; e != NULL; e = e->hnext)
 		if (strcmp(e->name, name) == 0)
 			return e;
-	if (M.n >= METRICS_MAX_EXES)
+	if (M.n >= METRICS_MAX_EXES || (!ub_admin(uid) &&
+	    M.users >= METRICS_MAX_EXES / 4))
 		return NULL;
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
@@ -179,6 +185,7 @@ lookup(const char *name)
 	e->hnext = M.bucket[b];
 	M.bucket[b] = e;
 	M.all[M.n++] = e;
+	M.users += !ub_admin(uid);
 	return e;
 }
 
@@ -199,7 +206,7 @@ metrics_observe(void *ctx, const struct image *im, const uint64_t old[NPC])
 	if (!any)
 		return;
 	exe_label(im->exe, name, sizeof(name));
-	if ((e = lookup(name)) != NULL) {
+	if ((e = lookup(name, im->uid)) != NULL) {
 		to = e->total;
 	} else {
 		to = M.overflow;
@@ -396,6 +403,58 @@ own(struct out *o)
 	    (uint64_t)M.top);
 }
 
+/*
+ * Imported exit reports (import.c): history that arrives in bulk, kept
+ * out of the per-executable series so that their rates stay the live
+ * machine's; records by outcome and bytes by class since start.
+ */
+static struct {
+	uint64_t	 stored, known, bad;
+	uint64_t	 v[NPC];
+} MI;
+
+void
+metrics_imported(uint64_t stored, uint64_t known, uint64_t bad,
+    const uint64_t v[NPC])
+{
+	int c;
+
+	MI.stored = sat_add(MI.stored, stored);
+	MI.known = sat_add(MI.known, known);
+	MI.bad = sat_add(MI.bad, bad);
+	for (c = 0; c < NPC; c++)
+		MI.v[c] = sat_add(MI.v[c], v[c]);
+}
+
+static void
+imported(struct out *o)
+{
+	int k, cls;
+
+	head(o, "ioshim_imported_records_total", "counter", "Exit-report "
+	    "records sent by ioshim import: stored, already known (stored "
+	    "before or seen live), or bad lines skipped.");
+	put(o, "ioshim_imported_records_total{result=\"stored\"} %" PRIu64
+	    "\n", MI.stored);
+	put(o, "ioshim_imported_records_total{result=\"known\"} %" PRIu64
+	    "\n", MI.known);
+	put(o, "ioshim_imported_records_total{result=\"bad\"} %" PRIu64 "\n",
+	    MI.bad);
+	for (k = K_RB; k <= K_WB; k++) {
+		const char *name = k == K_RB ? "ioshim_imported_read_bytes_total"
+		    : "ioshim_imported_write_bytes_total";
+
+		head(o, name, "counter", k == K_RB ? "Bytes read by the "
+		    "processes of imported records, by file class (not in "
+		    "ioshim_read_bytes_total)." : "Bytes written by the "
+		    "processes of imported records, by file class (not in "
+		    "ioshim_write_bytes_total).");
+		for (cls = 0; cls < IW_NCLASS; cls++)
+			put(o, "%s{class=\"%s\"} %" PRIu64 "\n", name,
+			    class_names[cls], MI.v[C_CLASS(cls, k)]);
+	}
+}
+
 /* ---- per executable ---- */
 
 struct series {
@@ -539,6 +598,7 @@ metrics_render(size_t *len)
 		}
 	}
 	own(&o);
+	imported(&o);
 	for (i = 0; i < NSERIES; i++)
 		per_exe(&o, &S[i], rank, ntop, other, esc, sizeof(esc));
 	free(rank);

@@ -122,7 +122,7 @@ a_process(struct jbuf *j, const struct request *rq, uid_t client)
 	(void)store_commit_staged(D.st);
 	if (sqlite3_prepare_v2(store_db(D.st), "SELECT pid, ppid, uid, gid,"
 	    " comm, exe, start_ticks, image_ns, state, end_reason, end_code,"
-	    " seq, first_ts, last_ts, base, id, base_ts FROM images"
+	    " seq, first_ts, last_ts, base, id, base_ts, host FROM images"
 	    " WHERE pid = ?1 AND"
 	    " (?2 < 0 OR uid = ?2) ORDER BY image_ns DESC, start_ticks DESC"
 	    " LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
@@ -153,6 +153,12 @@ a_process(struct jbuf *j, const struct request *rq, uid_t client)
 	}
 	jb_obj(j);
 	jb_kbool(j, "live", 0);
+	if (sqlite3_column_type(st, 17) == SQLITE_TEXT) {
+		/* an imported record: a claim, not seen here */
+		jb_kstr(j, "host", (const char *)sqlite3_column_text(st, 17));
+		jb_kbool(j, "imported", 1);
+		jb_kbool(j, "verified", 0);
+	}
 	jb_ki64(j, "pid", sqlite3_column_int64(st, 0));
 	jb_ki64(j, "ppid", sqlite3_column_int64(st, 1));
 	jb_ki64(j, "uid", sqlite3_column_int64(st, 2));

@@ -25,7 +25,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +44,7 @@
 
 #define RUN_MAX		60	/* seconds a run may take */
 #define DIRS_MAX	256	/* directories looked at per run */
+#define FILES_MAX	4096	/* spill files looked at per directory and run */
 
 /* What one directory's salvage sends up the pipe. */
 struct rec {
@@ -87,9 +87,8 @@ salvager_kick(void)
  * planted between the mkdir and the chown).
  */
 void
-salvager_uid_seen(uid_t uid)
+salvager_uid_seen(uid_t uid, gid_t gid)
 {
-	struct passwd *pw;
 	struct stat st;
 	char name[32];
 	int dfd;
@@ -102,9 +101,8 @@ salvager_uid_seen(uid_t uid)
 	snprintf(name, sizeof(name), "%u", (unsigned)uid);
 	if (fstat(dfd, &st) == 0 && st.st_uid == 0 && (st.st_mode & 022) == 0 &&
 	    mkdirat(dfd, name, 0700) == 0) {
-		pw = getpwuid(uid);
-		if (fchownat(dfd, name, uid, pw ? pw->pw_gid : (gid_t)uid,
-		    AT_SYMLINK_NOFOLLOW) != 0) {
+		/* the sender's gid (from the kernel): no NSS lookup here */
+		if (fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
 			logx(LOG_WARNING, "/run/ioshim/%s: chown: %s", name,
 			    strerror(errno));
 			(void)unlinkat(dfd, name, AT_REMOVEDIR);
@@ -125,8 +123,14 @@ dir_uid(const char *root, const char *name)
 			return -1;
 		p = name + 7;
 	}
+	char back[16];
+
 	v = strtonum(p, 0, UINT32_MAX - 1, &e);
-	return e != NULL ? -1 : v;
+	/* the one spelling the shim makes ("0065534", "+65534" are not) */
+	if (e != NULL || snprintf(back, sizeof(back), "%lld", v) < 0 ||
+	    strcmp(back, p) != 0)
+		return -1;
+	return v;
 }
 
 /* In a grandchild: salvage one user's directory, send the counts. */
@@ -146,6 +150,7 @@ one_dir(const char *path, uid_t uid, int wfd)
 		ss.say = NULL;
 		ss.only_uid = 1;
 		ss.uid = uid;
+		ss.max_files = FILES_MAX;
 		(void)salvage_dir(path, 0, &ss);
 		r.found = ss.found;
 		r.salvaged = ss.salvaged;
@@ -245,7 +250,7 @@ salvager_tick(void)
 			S.child = 0;
 			collect();
 		} else if (r == 0 && now - S.started > RUN_MAX) {
-			kill(S.child, SIGKILL);
+			kill(-S.child, SIGKILL);	/* and its grandchildren */
 			S.killed++;
 		}
 		return;
@@ -256,6 +261,7 @@ salvager_tick(void)
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
 		return;
 	if ((S.child = fork()) == 0) {
+		(void)setpgid(0, 0);	/* killed as a group: salvager_stop */
 		close(p[0]);
 		/* the child writes blocking: the records are small, and the
 		 * parent reads them all when the child has ended */
@@ -272,6 +278,17 @@ salvager_tick(void)
 	}
 	S.pfd = p[0];
 	S.started = now;
+}
+
+/* ioshimd ends: a run under way ends too, grandchildren and all. */
+void
+salvager_stop(void)
+{
+	if (S.child > 0) {
+		kill(-S.child, SIGKILL);
+		(void)waitpid(S.child, NULL, 0);
+		S.child = 0;
+	}
 }
 
 /* The poll timeout: no later than the next run, or a run's check. */

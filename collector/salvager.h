@@ -11,7 +11,8 @@ struct jbuf;
 
 void	salvager_init(int every);
 void	salvager_kick(void);
-void	salvager_uid_seen(uid_t uid);
+void	salvager_uid_seen(uid_t uid, gid_t gid);
+void	salvager_stop(void);
 void	salvager_tick(void);
 void	salvager_timeout(int *ms);
 void	salvager_health(struct jbuf *j);

@@ -116,6 +116,27 @@ sql_exe_fill(sqlite3 *db, const char *to, const char *tsexpr, const char *from,
 	return sql_exec(db, sql);
 }
 
+/* A counter column added to table unless it has it; 0 done. */
+static int
+add_column(sqlite3 *db, const char *table, const char *col)
+{
+	char sql[256];
+	sqlite3_stmt *s;
+	int have = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM pragma_table_info('%s')"
+	    " WHERE name = '%s'", table, col);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	have = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	if (have)
+		return 0;
+	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s INTEGER NOT"
+	    " NULL DEFAULT 0", table, col);
+	return sql_exec(db, sql) == SQLITE_OK ? 0 : -1;
+}
+
 int
 schema_migrate(sqlite3 *db)
 {
@@ -231,13 +252,55 @@ schema_migrate(sqlite3 *db)
 		    "UPDATE paths SET last_ts = %lld;"
 		    "CREATE INDEX paths_last ON paths(last_ts);",
 		    (long long)time(NULL));
+		/* the fill reads every counter of today's tables: those that
+		 * came later (version 4) first, as version 4 adds them */
 		if (sql_exec(db, sql) != SQLITE_OK ||
+		    add_column(db, "proc_min", "disk_write_syscalls") != 0 ||
+		    add_column(db, "proc_hour", "disk_write_syscalls") != 0 ||
+		    add_column(db, "proc_hour", "disk_write_syscalls_max") != 0 ||
 		    sql_exe_fill(db, "exe_min", "x.ts", "proc_min", "1") !=
 		    SQLITE_OK || sql_exe_fill(db, "exe_hour", "x.ts", "proc_hour",
 		    "1") != SQLITE_OK)
 			goto fail;
 	}
-	/* Later versions: if (v < 4) { ALTER TABLE ... } and so on. */
+	if (v < 4) {
+		/*
+		 * Version 4: disk_write_syscalls, the write system calls to
+		 * disk files that reached the kernel (the tables made above
+		 * for an older version have it already).
+		 */
+		if (add_column(db, "proc_min", "disk_write_syscalls") != 0 ||
+		    add_column(db, "proc_hour", "disk_write_syscalls") != 0 ||
+		    add_column(db, "proc_hour", "disk_write_syscalls_max") != 0 ||
+		    add_column(db, "exe_min", "disk_write_syscalls") != 0 ||
+		    add_column(db, "exe_hour", "disk_write_syscalls") != 0)
+			goto fail;
+	}
+	if (v < 5) {
+		/*
+		 * Version 5: imported exit reports (import.c, impstore.c).
+		 * images.host: NULL for an image seen live here, else the
+		 * host an imported record came from (imported, unverified);
+		 * such an image's start_ticks is -(import_hosts.id), so
+		 * UNIQUE(pid, start_ticks, image_ns) stores a record of a
+		 * host and uid once.  import_pos: where `ioshim import`
+		 * stopped in each file, per importing uid, committed with
+		 * the records it covers.
+		 */
+		if (sql_exec(db, "ALTER TABLE images ADD COLUMN host TEXT;"
+		    "CREATE TABLE import_hosts(id INTEGER PRIMARY KEY,"
+		    " host TEXT NOT NULL, uid INTEGER NOT NULL,"
+		    " UNIQUE(host, uid));"
+		    "CREATE TABLE import_pos(uid INTEGER NOT NULL,"
+		    " dev INTEGER NOT NULL, ino INTEGER NOT NULL, path TEXT,"
+		    " off INTEGER NOT NULL, line INTEGER NOT NULL,"
+		    " size INTEGER NOT NULL, head INTEGER NOT NULL,"
+		    " tail INTEGER NOT NULL, records INTEGER NOT NULL DEFAULT 0,"
+		    " bad INTEGER NOT NULL DEFAULT 0, ts INTEGER,"
+		    " PRIMARY KEY(uid, dev, ino)) WITHOUT ROWID;") != SQLITE_OK)
+			goto fail;
+	}
+	/* Later versions: if (v < 6) { ALTER TABLE ... } and so on. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA);
 	if (sql_exec(db, sql) != SQLITE_OK || sql_exec(db, "COMMIT") != SQLITE_OK)
 		goto fail;

@@ -45,6 +45,7 @@
 #include "sat.h"
 #include "sqlsat.h"
 #include "store_impl.h"
+#include "ubound.h"
 
 static double
 now_ms(void)
@@ -353,6 +354,7 @@ store_detach(struct store *s)
 		sqlite3_finalize(s->st[i]);
 		s->st[i] = NULL;
 	}
+	impstore_free(s);
 	if (s->db != NULL) {
 		/* A file that is not at its path any more: SQLite must not
 		 * delete "PATH-wal" and "PATH-shm" by name when it closes, they
@@ -618,8 +620,13 @@ step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+/*
+ * f's paths.id; a path new to the database is added if uid's bound on new
+ * path bytes allows (ubound.c), else f->path_id stays 0 (its row is not
+ * stored).
+ */
 static int
-path_id(struct store *s, struct afile *f, time_t now)
+path_id(struct store *s, struct afile *f, uid_t uid, time_t now)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -636,6 +643,8 @@ path_id(struct store *s, struct afile *f, time_t now)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return rc;
+	if (ub_path(uid, f->plen, now) != 0)
+		return SQLITE_OK;
 	st = s->st[S_PATH_INS];
 	sqlite3_bind_text(st, 1, f->path, f->plen, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
@@ -689,6 +698,27 @@ steady(struct agg *a, int64_t ts, time_t now)
 	return 1;
 }
 
+/* The window's file_min (stage: file_stage) row of f. */
+static int
+file_row(struct store *s, const struct image *im, const struct afile *f,
+    int64_t ts, int stage)
+{
+	sqlite3_stmt *st = s->st[stage ? S_FMIN_T : S_FMIN];
+	int n, rc;
+
+	sqlite3_bind_int64(st, 1, ts);
+	sqlite3_bind_int64(st, 2, im->db_id);
+	sqlite3_bind_int64(st, 3, f->path_id);
+	sqlite3_bind_int64(st, 4, im->uid);
+	sqlite3_bind_int(st, 5, f->cls);
+	for (n = 0; n < NFC; n++)
+		sqlite3_bind_int64(st, 6 + n, (int64_t)sat_of(dlt(f->cur[n],
+		    f->base[n])));
+	if ((rc = step_done(st)) == SQLITE_OK)
+		s->rows++;
+	return rc;
+}
+
 /* stage: write the rows to the staging tables (a steady window). */
 static int
 flush_image(struct store *s, struct image *im, int64_t ts, time_t now,
@@ -708,6 +738,8 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now,
 		if (im->cur[c] > im->base[c])
 			pdelta = 1;
 	}
+	if (im->db_id == 0 && ub_row(im->uid, now) != 0)
+		return SQLITE_OK;	/* over the uid's rows: not stored */
 	if (im->db_id == 0) {
 		st = s->st[S_IMG_INS];
 		sqlite3_bind_int64(st, 1, im->pid);
@@ -751,7 +783,8 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now,
 		if ((rc = step_done(st)) != SQLITE_OK)
 			return rc;
 	}
-	if (pdelta) {
+	/* Over the uid's rows of this hour: not stored (ubound.c). */
+	if (pdelta && ub_row(im->uid, now) == 0) {
 		st = s->st[stage ? S_PMIN_T : S_PMIN];
 		sqlite3_bind_int64(st, 1, ts);
 		sqlite3_bind_int64(st, 2, im->db_id);
@@ -762,26 +795,18 @@ flush_image(struct store *s, struct image *im, int64_t ts, time_t now,
 		if ((rc = step_done(st)) != SQLITE_OK)
 			return rc;
 		s->rows++;
+		im->pmin_gen = s->gen;	/* flush_exes() sums it */
 	}
 	for (i = 0; i < im->nfiles; i++) {
 		struct afile *f = &im->files[i];
 		uint64_t fb[NFC];
 
-		if (file_has_delta(f)) {
-			if ((rc = path_id(s, f, now)) != SQLITE_OK)
+		if (file_has_delta(f) && ub_row(im->uid, now) == 0) {
+			if ((rc = path_id(s, f, im->uid, now)) != SQLITE_OK)
 				return rc;
-			st = s->st[stage ? S_FMIN_T : S_FMIN];
-			sqlite3_bind_int64(st, 1, ts);
-			sqlite3_bind_int64(st, 2, im->db_id);
-			sqlite3_bind_int64(st, 3, f->path_id);
-			sqlite3_bind_int64(st, 4, im->uid);
-			sqlite3_bind_int(st, 5, f->cls);
-			for (n = 0; n < NFC; n++)
-				sqlite3_bind_int64(st, 6 + n, (int64_t)sat_of(
-				    dlt(f->cur[n], f->base[n])));
-			if ((rc = step_done(st)) != SQLITE_OK)
+			if (f->path_id != 0 && (rc = file_row(s, im, f, ts,
+			    stage)) != SQLITE_OK)
 				return rc;
-			s->rows++;
 		}
 		if (!snap || im->state == IW_END || f->path_id == 0)
 			continue;
@@ -839,11 +864,8 @@ flush_exes(struct store *s, struct agg *a, int64_t ts, int stage)
 	if ((v = reallocarray(NULL, agg_count(a) + 1, sizeof(*v))) == NULL)
 		return SQLITE_NOMEM;
 	for (im = agg_first(a); im != NULL; im = agg_next(im))
-		for (c = 0; c < NPC; c++)
-			if (im->db_id != 0 && im->cur[c] > im->base[c]) {
-				v[n++] = im;	/* it has a proc_min row */
-				break;
-			}
+		if (im->db_id != 0 && im->pmin_gen == s->gen)
+			v[n++] = im;	/* it has a proc_min row */
 	if (n > 1)	/* qsort(NULL, 0) is undefined */
 		qsort(v, n, sizeof(*v), cmp_exe_uid);
 	for (i = 0; i < n && rc == SQLITE_OK; i = k) {
@@ -852,6 +874,8 @@ flush_exes(struct store *s, struct agg *a, int64_t ts, int stage)
 			for (c = 0; c < NPC; c++)
 				sum[c] = sat_add(sum[c], dlt(v[k]->cur[c],
 				    v[k]->base[c]));
+		if (ub_row(v[i]->uid, time(NULL)) != 0)
+			continue;	/* over the uid's rows of this hour */
 		sqlite3_bind_int64(st, 1, ts);
 		sqlite3_bind_text(st, 2, v[i]->exe, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, v[i]->uid);

@@ -71,6 +71,7 @@ struct store {
 	time_t		 gone_since;
 	char		*recovered;	/* the copy now written to, or NULL */
 	char		 gone_err[256];	/* why saving it failed */
+	void		*imp;		/* impstore.c's statements, or NULL */
 };
 
 enum { GONE_UNLINKED = 1, GONE_REPLACED };
@@ -100,6 +101,9 @@ int	sql_exe_fill(sqlite3 *, const char *to, const char *tsexpr,
 	    const char *from, const char *where);
 int	schema_migrate(sqlite3 *);		/* 0 ok */
 int	schema_stage_tables(sqlite3 *);		/* 0 ok */
+
+/* impstore.c: finalize its statements (before the database closes). */
+void	impstore_free(struct store *);
 
 /* rollup.c: one small step of rollup or retention; rows changed or -1. */
 int	store_retain(struct store *, time_t now);

@@ -195,6 +195,7 @@ struct tsum {
 	char		*comm;
 	int		 state, end_reason;	/* by=process */
 	uint64_t	 image_ns;
+	char		*host;		/* imported from (images.host) */
 	int		 chosen;	/* top_exe: among the best */
 	double		 v[NPC];
 };
@@ -270,6 +271,8 @@ tsum_reply(struct jbuf *j, const struct request *rq, struct tsum *t,
 			jb_kstr(j, "state", t[i].state == IW_END ? "ended" :
 			    "running");
 			jb_ki64(j, "end_reason", t[i].end_reason);
+			if (t[i].host != NULL)
+				jb_kstr(j, "host", t[i].host);
 		} else {
 			jb_kstr(j, "exe", t[i].exe);
 			jb_ki64(j, "processes", t[i].nimg);
@@ -393,7 +396,8 @@ top_sum(struct jbuf *j, const struct request *rq, uid_t client,
 	}
 	/* Names of the images that had rows. */
 	if (sqlite3_prepare_v2(store_db(D.st), "SELECT pid, uid, comm, exe,"
-	    " state, end_reason, image_ns FROM images WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	    " state, end_reason, image_ns, host FROM images WHERE id = ?1", -1,
+	    &st, NULL) != SQLITE_OK)
 		goto out;
 	for (i = 0, nt = 0; i < n; i++) {
 		if (t[i].nimg == 0)
@@ -410,6 +414,8 @@ top_sum(struct jbuf *j, const struct request *rq, uid_t client,
 			t[nt].state = sqlite3_column_int(st, 4);
 			t[nt].end_reason = sqlite3_column_int(st, 5);
 			t[nt].image_ns = (uint64_t)sqlite3_column_int64(st, 6);
+			txt = (const char *)sqlite3_column_text(st, 7);
+			t[nt].host = txt != NULL ? strdup(txt) : NULL;
 		} else {	/* no image row: the SQL join drops it too */
 			sqlite3_reset(st);
 			continue;
@@ -425,6 +431,7 @@ out_t:
 	for (i = 0; i < nt; i++) {
 		free(t[i].exe);
 		free(t[i].comm);
+		free(t[i].host);
 	}
 out:
 	sqlite3_finalize(st);
@@ -719,7 +726,7 @@ toprange_reply(struct jbuf *j, const struct request *rq, uid_t client)
 	}
 	if (rq->by == BY_PROCESS)
 		snprintf(sql, sqlsz, "SELECT i.pid, i.uid, i.comm, i.exe,"
-		    " 1");
+		    " i.host");
 	else if (rq->by == BY_EXE)
 		snprintf(sql, sqlsz, "SELECT 0, 0, '', i.exe,"
 		    " count(DISTINCT x.image)");
@@ -766,6 +773,9 @@ toprange_reply(struct jbuf *j, const struct request *rq, uid_t client)
 			    IW_END ? "ended" : "running");
 			jb_ki64(j, "end_reason", sqlite3_column_int64(st,
 			    6 + nc));
+			if (sqlite3_column_type(st, 4) == SQLITE_TEXT)
+				jb_kstr(j, "host", (const char *)
+				    sqlite3_column_text(st, 4));
 		} else if (rq->by == BY_EXE) {
 			jb_kstr(j, "exe", (const char *)sqlite3_column_text(st, 3));
 			jb_ki64(j, "processes", sqlite3_column_int64(st, 4));

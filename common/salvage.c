@@ -40,6 +40,7 @@
 #include <sys/fsuid.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -226,6 +227,39 @@ open_append(const char *path)
 	return fd;
 }
 
+/*
+ * Is fd's file on a file system of the kernel's own (proc, sysfs, ...),
+ * where a "regular file" is a control knob, never a log?
+ */
+static int
+pseudo_fs(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) != 0)
+		return 1;
+	switch ((unsigned long)sf.f_type) {
+	case 0x9fa0:		/* proc */
+	case 0x62656572:	/* sysfs */
+	case 0x64626720:	/* debugfs */
+	case 0x74726163:	/* tracefs */
+	case 0x73636673:	/* securityfs */
+	case 0x27e0eb:		/* cgroup */
+	case 0x63677270:	/* cgroup2 */
+	case 0xcafe4a11:	/* bpf */
+	case 0x6e736673:	/* nsfs */
+	case 0x42494e4d:	/* binfmt_misc */
+	case 0x1cd1:		/* devpts */
+	case 0xf97cff8c:	/* selinuxfs */
+	case 0x6165676c:	/* pstore */
+	case 0xde5e81e4:	/* efivarfs */
+	case 0x67596969:	/* rpc_pipefs */
+	case 0x62656570:	/* configfs */
+		return 1;
+	}
+	return 0;
+}
+
 /* Was fd's file born when the spill says (when both know)? */
 static int
 same_birth(int fd, const struct spill_hdr *h)
@@ -251,6 +285,10 @@ open_target(const struct spill_hdr *h, const char **how, char *found, size_t fsz
 	int fd;
 
 	fd = open_append(h->path);
+	if (fd >= 0 && pseudo_fs(fd)) {
+		SV_CLOSE(fd);
+		return -1;
+	}
 	if (fd >= 0 && SV_FSTAT(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (uint64_t)st.st_dev == h->dev && (uint64_t)st.st_ino == h->ino &&
 	    same_birth(fd, h)) {
@@ -268,6 +306,11 @@ open_target(const struct spill_hdr *h, const char **how, char *found, size_t fsz
 					continue;
 				snprintf(found, fsz, "%s/%s", dir, e->d_name);
 				int f2 = open_append(found);
+
+				if (f2 >= 0 && pseudo_fs(f2)) {
+					SV_CLOSE(f2);
+					f2 = -1;
+				}
 				if (f2 >= 0 && SV_FSTAT(f2, &st) == 0 &&
 				    S_ISREG(st.st_mode) && (uint64_t)st.st_dev == h->dev &&
 				    (uint64_t)st.st_ino == h->ino && same_birth(f2, h)) {
@@ -390,12 +433,10 @@ append_held(char *s, size_t size, char *msg, size_t msz, size_t *out)
 			took_over = 0;
 			/* the record of this write, before it: pre last, so a
 			 * pre always belongs to its at */
-			h->salv_pre = 0;
-			__atomic_thread_fence(__ATOMIC_RELEASE);
-			h->salv_at = at + from;
-			__atomic_thread_fence(__ATOMIC_RELEASE);
-			h->salv_pre = size_of(fd) + 1;
-			__atomic_thread_fence(__ATOMIC_RELEASE);
+			__atomic_store_n(&h->salv_pre, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&h->salv_at, at + from, __ATOMIC_RELEASE);
+			__atomic_store_n(&h->salv_pre, size_of(fd) + 1,
+			    __ATOMIC_RELEASE);
 			rc = write_all(fd, seg[i].p + from, piece);
 			if (rc == 0) {
 				k += piece;
@@ -442,8 +483,11 @@ append_as(uid_t uid, gid_t gid, char *s, size_t size, char *msg,
 	if (pid == 0) {
 		SV_CLOSE(pfd[0]);
 		pw = getpwuid(uid);
+		/* the owner's identity whole, not only its file-system ids:
+		 * some checks (/proc/sys, capabilities) look at the euid */
 		if ((pw ? initgroups(pw->pw_name, gid) : setgroups(0, NULL)) != 0 ||
-		    setfsgid(gid) < 0 || setfsuid(uid) < 0 || setfsuid(uid) != (int)uid)
+		    setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0 ||
+		    geteuid() != uid || getegid() != gid)
 			_exit(3);
 		st = append_held(s, size, msg, msz, out);
 		(void)!SV_WRITE(pfd[1], out, sizeof(*out));
@@ -495,19 +539,24 @@ claim(struct spill_hdr *h)
 static void
 set_aside(int dfd, const char *name, const struct salvage_stats *ss)
 {
-	char to[512];
+	struct stat st, kt;
+	int kfd;
 
-	struct stat st;
-
-	if (!ss->aside)
+	if (!ss->aside || SV_FSTAT(dfd, &st) != 0)
 		return;
 	/* the directory's owner's, also when root makes it */
-	if (mkdirat(dfd, "kept", 0700) == 0 && geteuid() == 0 &&
-	    SV_FSTAT(dfd, &st) == 0 && st.st_uid != 0)
+	if (mkdirat(dfd, "kept", 0700) == 0 && geteuid() == 0 && st.st_uid != 0)
 		(void)fchownat(dfd, "kept", st.st_uid, st.st_gid,
 		    AT_SYMLINK_NOFOLLOW);
-	snprintf(to, sizeof(to), "kept/%s", name);
-	(void)SV_RENAMEAT(dfd, name, dfd, to);
+	/* never through a link the directory's user may have put there */
+	kfd = SV_OPENAT(dfd, "kept", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (kfd < 0)
+		return;
+	if (SV_FSTAT(kfd, &kt) == 0 && S_ISDIR(kt.st_mode) &&
+	    kt.st_uid == st.st_uid && kt.st_dev == st.st_dev)
+		(void)SV_RENAMEAT(dfd, name, kfd, name);
+	SV_CLOSE(kfd);
 }
 
 /* Salvage one spill file; see salvage.h. */
@@ -537,10 +586,12 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	SV_CLOSE(fd);
 	h = (void *)s;
 	if (first) {
-		/* the first pass: only a dead writer's flush cut short */
+		/* the first pass: only a write cut short, a dead writer's
+		 * flush or a killed salvager's */
 		if (memcmp(h->magic, SP_MAGIC, sizeof(h->magic)) == 0 &&
 		    h->version == SP_VERSION && h->hdr_size == SP_HDR &&
-		    SP_PHASE(h->lp) == SP_WRITING && !dry &&
+		    (SP_PHASE(h->lp) == SP_WRITING ||
+		    (h->salv_pre != 0 && h->salv_at == h->salvaged)) && !dry &&
 		    (ns == 0 || h->pidns == ns) && h->pid != (int32_t)getpid() &&
 		    !alive(h->pid, (unsigned long long)h->start_ticks))
 			goto check;
@@ -613,6 +664,7 @@ salvage_dir(const char *dir, int dry, struct salvage_stats *ss)
 	struct dirent *e;
 	DIR *d;
 	int dfd, pass;
+	unsigned n;
 	unsigned long long ns = my_pidns();
 
 	if ((dfd = SV_OPEN(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -629,9 +681,12 @@ salvage_dir(const char *dir, int dry, struct salvage_stats *ss)
 	 * would follow that part inside the line).
 	 */
 	for (pass = 1; pass >= 0; pass--) {
-		while ((e = readdir(d)) != NULL) {
+		n = 0;
+		while ((e = readdir(d)) != NULL &&
+		    (ss->max_files == 0 || n < ss->max_files)) {
 			if (strncmp(e->d_name, "s.", 2) != 0)
 				continue;
+			n++;
 			one(dfd, dir, e->d_name, dry, ss, ns, pass);
 		}
 		rewinddir(d);

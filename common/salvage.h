@@ -17,6 +17,7 @@ struct salvage_stats {
 	int		acts_only;	/* say only what was done */
 	int		only_uid;	/* only spills owned by uid */
 	unsigned	uid;
+	unsigned	max_files;	/* spill files looked at, 0 = all */
 	/* out */
 	unsigned	found;		/* spill files looked at */
 	unsigned	salvaged;	/* of dead writers, appended and removed */

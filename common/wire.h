@@ -21,6 +21,7 @@
 #ifndef IOSHIM_WIRE_H
 #define IOSHIM_WIRE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define IW_MAGIC	0x4853494fu	/* "IOSH" in little-endian memory */
@@ -92,6 +93,22 @@ struct iw_coalesce {
 	uint64_t	reasons[IW_NREASON];	/* flushes per enum iw_reason */
 };
 
+/*
+ * The kernel's side, at the end of struct iw_proc (a shim older than it
+ * sends the struct without it: IW_PROC_V1_SIZE bytes, which the receiver
+ * takes as all zero here, flags included).
+ */
+#define IW_K_OWN	0x1	/* read_bytes, write_bytes are filled in */
+struct iw_kernel {
+	uint64_t	flags;		/* IW_K_* */
+	uint64_t	read_bytes;	/* the image's own storage I/O since it */
+	uint64_t	write_bytes;	/* started (getrusage RUSAGE_SELF: its
+					 * threads, not its reaped children) */
+	uint64_t	write_syscalls[2];	/* IW_DISK, IW_MEMFS: write system
+					 * calls that reached the kernel, stdio
+					 * flushes and coalescer flushes included */
+};
+
 struct iw_proc {
 	struct iw_hdr	h;		/* type IW_PROC */
 	uint32_t	ppid;
@@ -105,7 +122,16 @@ struct iw_proc {
 	struct iw_coalesce co;
 	char		comm[IW_COMM_MAX];	/* NUL-terminated */
 	char		exe[IW_EXE_MAX];	/* NUL-terminated, may be cut */
+	/* Added after the first release (a datagram of IW_PROC_V1_SIZE
+	 * bytes has none of them: taken as zero; exe is then unverified):
+	 * the kernel's side, and the executable's device and inode (stat of
+	 * /proc/self/exe at the image's start), by which the collector
+	 * checks exe against /proc/PID/exe. */
+	struct iw_kernel k;
+	uint64_t	exe_dev;
+	uint64_t	exe_ino;
 };
+#define IW_PROC_V1_SIZE	offsetof(struct iw_proc, k)
 
 /* One file row; path_len bytes of path follow, then zero padding to 8. */
 struct iw_file {

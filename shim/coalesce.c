@@ -191,6 +191,8 @@ is_remote(int fd)
 	return 0;
 }
 
+static ssize_t reentrant_write(struct cobuf *b, int fd, const void *p, size_t n);
+
 /*
  * Should appends to this fd be coalesced?  The buffer index, or BUF_NONE.
  * Files opened O_SYNC, O_DSYNC or O_DIRECT, and every file while a file
@@ -208,7 +210,7 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 	if ((fl & O_PATH) || ((fl & O_ACCMODE) != O_WRONLY &&
 	    (fl & O_ACCMODE) != O_RDWR))
 		return BUF_NONE;
-	/* the limit, learnt once and again after a setrlimit (wrap_rlimit.c) */
+	/* the limit, as learnt at the last new buffer or since a setrlimit */
 	if (unlikely(atomic_load_explicit(&co_fsize, memory_order_relaxed) == 0))
 		atomic_store(&co_fsize, getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
 		    rl.rlim_cur == RLIM_INFINITY ? 1 : 2);
@@ -218,8 +220,19 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 		return BUF_NONE;
 	if (cfg.exclude[0] && path != NULL && glob_list(cfg.exclude, path))
 		return BUF_NONE;
-	if (lock_mine())
-		return BUF_NONE;	/* a signal handler opening a log */
+	if (lock_mine()) {
+		/*
+		 * A signal handler opening a log while its thread is inside
+		 * the coalescer: its fd writes straight through, so what the
+		 * file holds goes first (a line an earlier handler closed
+		 * may still be held).
+		 */
+		for (i = 0; i < nbufs; i++)
+			if (bufs[i].refs && bufs[i].dev == st->st_dev &&
+			    bufs[i].ino == st->st_ino && bufs[i].fd >= 0)
+				(void)reentrant_write(&bufs[i], bufs[i].fd, NULL, 0);
+		return BUF_NONE;
+	}
 	lock();
 	if (!prio_on && !prio_tried && (cfg.flush_on[0] || cfg.flush_default)) {
 		prio_tried = 1;
@@ -233,9 +246,14 @@ co_eligible(int fd, const char *path, int fl, const struct stat *st)
 			break;
 	}
 	if (i == nbufs) {
-		if (freeslot == NBUF && nbufs < NBUF)
+		/* a new buffer asks the kernel: a limit set from outside
+		 * (prlimit --pid) is seen here; wrap_rlimit.c for our own */
+		atomic_store(&co_fsize, getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+		    rl.rlim_cur == RLIM_INFINITY ? 1 : 2);
+		if (atomic_load(&co_fsize) == 1 && freeslot == NBUF &&
+		    nbufs < NBUF)
 			freeslot = nbufs++;
-		if (freeslot == NBUF) {
+		if (freeslot == NBUF || atomic_load(&co_fsize) != 1) {
 			unlock();
 			return BUF_NONE;
 		}
@@ -405,6 +423,14 @@ flush_buf(struct cobuf *b, int reason, int cut)
 	fold(b);
 	if (ST_LEN(atomic_load(&b->state)) == 0)
 		return 0;
+	/* the kept fd: still ours (a raw dup2 onto its number gives it to
+	 * the program, whose file must not get these bytes) */
+	if (unlikely(b->park1 != 0) && b->fd == b->park1 - 1 &&
+	    !ownfd_valid(b->fd, b->dev, b->ino)) {
+		b->park1 = 0;
+		nparked--;
+		b->fd = -1;
+	}
 	/*
 	 * Signals are blocked before the state is read: a handler that
 	 * wrote the committed bytes itself (reentrant_write) between the
@@ -852,7 +878,9 @@ co_seek_held(int fd, int whence, off64_t *out)
 	b = &bufs[bi];
 	lock();
 	n = ST_LEN(atomic_load(&b->state));
-	if (n == 0 || b->err || b->failed) {
+	/* only the file's one fd: another (a dup sharing this position, or
+	 * another open file appending) would move what this answers */
+	if (n == 0 || b->err || b->failed || b->refs != 1 || b->kept) {
 		unlock();
 		return 0;
 	}
@@ -1040,8 +1068,61 @@ flush_all_locked(int reason)
 	unsigned i;
 
 	for (i = 0; i < nbufs; i++)
-		if (bufs[i].refs)
+		if (bufs[i].refs) {
 			flush_buf(&bufs[i], reason, 0);	/* folds counts too */
+			kept_done(&bufs[i]);
+		}
+}
+
+/*
+ * The program is about to take fd's number (dup2/dup3 onto it), and fd
+ * is a file kept past its close: its bytes are written through it first,
+ * and the coalescer lets go of it.
+ */
+void
+co_park_taken(int fd)
+{
+	struct cobuf *b;
+	unsigned i;
+
+	if (nparked == 0 || lock_mine() || in_vfork_child())
+		return;
+	lock();
+	for (i = 0; i < nbufs; i++) {
+		b = &bufs[i];
+		if (b->park1 != fd + 1)
+			continue;
+		flush_buf(b, IW_R_CLOSE, 0);
+		if (b->kept && ST_LEN(atomic_load(&b->state)) == 0 && !b->err)
+			kept_done(b);
+		else
+			unkeep(b);	/* bytes that failed wait for exit */
+	}
+	unlock();
+}
+
+/*
+ * The program ran out of descriptors (EMFILE) while the shim keeps some
+ * for files closed with bytes held: write those and give the descriptors
+ * back, so the call can be made again.  1 when any was given back.
+ */
+int
+co_unpark_all(void)
+{
+	unsigned i, had;
+
+	if (nparked == 0 || lock_mine() || in_vfork_child())
+		return 0;
+	lock();
+	had = nparked;
+	for (i = 0; i < nbufs; i++)
+		if (bufs[i].kept) {
+			flush_buf(&bufs[i], IW_R_MEMORY, 0);
+			kept_done(&bufs[i]);
+		}
+	had = had != nparked;
+	unlock();
+	return (int)had;
 }
 
 void
@@ -1120,6 +1201,10 @@ co_age_flush(void)
 		b = &bufs[i];
 		if (!b->refs)
 			continue;
+		if (b->kept && ST_LEN(atomic_load(&b->state)) == 0) {
+			kept_done(b);	/* written by another flush point */
+			continue;
+		}
 		if (b->first_ns && now >= b->first_ns &&
 		    now - b->first_ns >= cfg.flush_ns) {
 			flush_buf(b, IW_R_AGE, 0);

@@ -268,7 +268,7 @@ add_block(struct tctr *to, const struct tctr *from, int atomic)
 	unsigned c, k;
 
 	for (c = 0; c < IW_NCLASS; c++)
-		for (k = 0; k < 4; k++) {
+		for (k = 0; k < C_NK; k++) {
 			if (atomic)
 				__atomic_fetch_add(&to->cls[c][k], from->cls[c][k], __ATOMIC_RELAXED);
 			else
@@ -327,7 +327,7 @@ zero_block(struct tctr *t)
 
 	/* word by word, atomic: proc_totals may be reading (fold_seq) */
 	for (c = 0; c < IW_NCLASS; c++)
-		for (k = 0; k < 4; k++)
+		for (k = 0; k < C_NK; k++)
 			__atomic_store_n(&t->cls[c][k], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->co_absorbed, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->opens, 0, __ATOMIC_RELAXED);

@@ -25,6 +25,7 @@
 
 HIDDEN uint64_t image_start_ns, image_start_ticks;
 HIDDEN char image_exe[IW_EXE_MAX];
+HIDDEN uint64_t image_exe_dev, image_exe_ino;	/* of image_exe: 0 unknown */
 
 static atomic_int ended;		/* this image has been reported */
 static int end_async;			/* by _exit: maybe in a signal handler */
@@ -52,6 +53,7 @@ new_image(void)
 {
 	image_start_ns = shim_wall_ns();
 	image_start_ticks = 0;
+	kio_start();
 }
 
 /* Write held bytes, report, and send the last message; once per image. */
@@ -296,16 +298,29 @@ static void
 signals_init(void)
 {
 	struct sigaction cur;
+	sigset_t all, old;
 	size_t i;
 	int s;
 
+	/*
+	 * One call per signal, not two (every process pays this at start):
+	 * ours goes in and the old action comes back; where that was not
+	 * the default (a handler, or SIG_IGN inherited across exec) it is
+	 * put back.  Signals wait meanwhile, so none meets the handler that
+	 * was there only for that instant.
+	 */
+	sigfillset(&all);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
 	for (i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++) {
 		s = fatal_sigs[i];
 		fatal[s] = 1;
-		if (real.sigaction(s, NULL, &cur) == 0 &&
-		    !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
-			install_ours(s, NULL);
+		if (install_ours(s, &cur) == 0 &&
+		    ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)) {
+			real.sigaction(s, &cur, NULL);
+			set_ours(s, 0);
+		}
 	}
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 }
 
 /* --- fork --- */
@@ -580,8 +595,15 @@ lifecycle_init(void)
 {
 	ssize_t n;
 
+	struct stat st;
+
 	n = readlink("/proc/self/exe", image_exe, sizeof(image_exe) - 1);
 	image_exe[n > 0 ? n : 0] = '\0';
+	/* The collector checks the name against /proc/PID/exe by these. */
+	if (raw_stat(AT_FDCWD, "/proc/self/exe", &st, 0) == 0) {
+		image_exe_dev = (uint64_t)st.st_dev;
+		image_exe_ino = (uint64_t)st.st_ino;
+	}
 	new_image();
 	counters_init();
 	send_init();

@@ -199,7 +199,10 @@ put_classes(struct out *o, const struct proc_totals *pt)
 		kv(o, "read_bytes", pt->cls[c][C_RBYTES], 1);
 		kv(o, "write_bytes", pt->cls[c][C_WBYTES], 1);
 		kv(o, "reads", pt->cls[c][C_READS], 1);
-		kv(o, "writes", pt->cls[c][C_WRITES], 0);
+		kv(o, "writes", pt->cls[c][C_WRITES], c <= IW_MEMFS);
+		if (c <= IW_MEMFS)	/* the kernel's write calls */
+			kv(o, "write_syscalls", pt->cls[c][C_SYSW] +
+			    (c == IW_DISK ? pc.co_syscalls : 0), 0);
 		put(o, c + 1 < IW_NCLASS ? "}," : "}", c + 1 < IW_NCLASS ? 2 : 1);
 	}
 	put(o, "},", 2);
@@ -228,6 +231,20 @@ put_coalesce(struct out *o, const struct proc_totals *pt)
 	put(o, ",", 1);
 	kv(o, "salvaged_spills", __atomic_load_n(&spill_salvaged_n, __ATOMIC_RELAXED), 1);
 	kv(o, "salvaged_bytes", __atomic_load_n(&spill_salvaged_bytes, __ATOMIC_RELAXED), 0);
+	put(o, "},", 2);
+}
+
+/* The image's own storage I/O (kio.c): not its reaped children's. */
+static void
+put_kernel(struct out *o)
+{
+	uint64_t rb, wb;
+
+	kio_own(&rb, &wb);
+	key(o, "kernel");
+	put(o, "{", 1);
+	kv(o, "read_bytes", rb, 1);
+	kv(o, "write_bytes", wb, 0);
 	put(o, "},", 2);
 }
 
@@ -275,6 +292,7 @@ put_files(struct out *o)
 		kv(o, "fsync_ns", ticks_to_ns(c->fsync_ns), 1);
 		kv(o, "writes_absorbed", f->absorbed, 1);
 		kv(o, "flush_syscalls", f->flushes, 1);
+		kv(o, "write_syscalls", c->syscalls + f->flushes, 1);
 		key(o, "write_sizes");
 		put(o, "[", 1);
 		for (b = 0; b < IW_NSIZES; b++) {
@@ -337,6 +355,7 @@ report_write(int reason, int code)
 	kv(&rec, "opens", pt.opens, 1);
 	kv(&rec, "fsyncs", pt.fsyncs, 1);
 	kv(&rec, "dropped", d.dropped, 1);
+	put_kernel(&rec);
 	put_coalesce(&rec, &pt);
 	put_files(&rec);
 	put(&rec, "}\n", 2);

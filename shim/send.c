@@ -27,7 +27,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -182,15 +184,50 @@ fill_hdr(struct iw_hdr *h, int type, size_t len)
 	h->sent_ns = shim_wall_ns();
 }
 
+/*
+ * The image's last message may find the collector's queue full, and no
+ * later report will carry its counts; another user can keep that queue
+ * full (one queue for every sender: docs/collector.md, "Security
+ * model").  So the datagrams of the last message wait for room,
+ * FINAL_WAIT_MS in all at most (poll's POLLOUT on the connected socket
+ * wakes when the collector's queue has room); a periodic report is
+ * dropped at once, the next one carries its counts.
+ */
+#define FINAL_WAIT_MS	200
+static int64_t wait_left_ns;	/* of the last message; 0: no waiting */
+
+/* Wait for room in the collector's queue; 1 while time is left. */
+static int
+room_wait(void)
+{
+	struct pollfd p = { .fd = sock, .events = POLLOUT };
+	struct timespec ts;
+	uint64_t t0 = shim_now_ns();
+	int64_t spent;
+
+	ts.tv_sec = wait_left_ns / 1000000000;
+	ts.tv_nsec = wait_left_ns % 1000000000;
+	(void)syscall(SYS_ppoll, &p, 1, &ts, NULL, 0);
+	spent = (int64_t)(shim_now_ns() - t0);
+	wait_left_ns -= spent > 1000000 ? spent : 1000000;	/* no spinning */
+	return wait_left_ns > 0;
+}
+
 /* 0 sent; -1 not sent (the collector is gone, or its queue is full). */
 static int
 xmit(size_t len)
 {
-	ssize_t r = syscall(SYS_sendto, sock, msg.raw, len, MSG_DONTWAIT | MSG_NOSIGNAL,
-	    NULL, 0);
+	ssize_t r;
 
-	if (r >= 0)
-		return 0;
+	for (;;) {
+		r = syscall(SYS_sendto, sock, msg.raw, len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+		if (r >= 0)
+			return 0;
+		if ((errno != EAGAIN && errno != ENOBUFS) || wait_left_ns <= 0 ||
+		    !room_wait())
+			break;
+	}
 	if (errno != EAGAIN && errno != ENOBUFS)
 		connected = 0;	/* collector gone: connect again next time */
 	return -1;
@@ -223,10 +260,16 @@ send_proc(int final, int reason, int code)
 	p->co.errors = pc.co_errors;
 	for (r = 0; r < IW_NREASON; r++)
 		p->co.reasons[r] = pc.co_reasons[r];
+	p->k.flags = IW_K_OWN;
+	kio_own(&p->k.read_bytes, &p->k.write_bytes);
+	p->k.write_syscalls[IW_DISK] = pt.cls[IW_DISK][C_SYSW] + p->co.syscalls;
+	p->k.write_syscalls[IW_MEMFS] = pt.cls[IW_MEMFS][C_SYSW];
 	prctl(PR_GET_NAME, p->comm);
 	p->comm[IW_COMM_MAX - 1] = '\0';
 	memcpy(p->exe, image_exe, sizeof(p->exe));
 	p->exe[IW_EXE_MAX - 1] = '\0';
+	p->exe_dev = image_exe_dev;
+	p->exe_ino = image_exe_ino;
 	fill_hdr(&p->h, IW_PROC, sizeof(*p));
 	xmit(sizeof(*p));
 }
@@ -350,6 +393,7 @@ send_tick(int final, int reason, int code)
 	/* the image's last message: the collector may have come meanwhile */
 	if (sock < 0 && final && !shim_worker)
 		sock_find();
+	wait_left_ns = final ? FINAL_WAIT_MS * 1000000LL : 0;
 	if (sock >= 0 && (connected || sock_reconnect() == 0)) {
 		send_all(final, reason, code);
 		/*
@@ -360,6 +404,7 @@ send_tick(int final, int reason, int code)
 		if (!connected && sock_reconnect() == 0)
 			send_all(final, reason, code);
 	}
+	wait_left_ns = 0;
 	atomic_flag_clear(&send_lock);
 	errno = saved;
 }

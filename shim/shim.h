@@ -474,6 +474,9 @@ struct tfile {
 	uint64_t	write_ns;	/* in ticks (shim_ticks): ticks_to_ns */
 	uint64_t	write_sizes[IW_NSIZES];	/* their sum is the write calls */
 	uint64_t	fsyncs, fsync_ns;	/* fsync_ns in ticks, as write_ns */
+	uint64_t	syscalls;	/* write system calls that reached the
+					 * kernel, stdio's flushes included (not
+					 * the coalescer's: file_row.flushes) */
 };
 #define TFILE_WORDS	(sizeof(struct tfile) / sizeof(uint64_t))
 
@@ -502,7 +505,13 @@ struct proc_ctr {
 	_Atomic uint64_t co_syscalls, co_bytes, co_errors;
 	_Atomic uint64_t co_reasons[IW_NREASON];
 };
-enum { C_RBYTES, C_WBYTES, C_READS, C_WRITES };
+/*
+ * Per class: bytes read and written, the program's read and write calls,
+ * and the write system calls that reached the kernel (C_SYSW: counted for
+ * disk and memfs files only, where calls and system calls differ: stdio
+ * flushes its buffer in few of them; the coalescer's are pc.co_syscalls).
+ */
+enum { C_RBYTES, C_WBYTES, C_READS, C_WRITES, C_SYSW, C_NK };
 
 #define FILES_MAX	1024		/* rows; row 0 is "(other)" */
 
@@ -531,15 +540,15 @@ struct tctr {
 	/* first: a disk read or write touches this line and its row only */
 	struct tfiles	*tf;			/* NULL until its first file count */
 	uint64_t	opens;
-	uint64_t	co_absorbed;
 	uint64_t	tf_chunks;		/* TF_CHUNK-row groups of tf counted in */
-	uint64_t	cls[IW_NCLASS][4];	/* read_bytes, write_bytes, reads, writes */
+	uint64_t	cls[IW_NCLASS][C_NK];	/* C_RBYTES .. C_SYSW */
+	uint64_t	co_absorbed;
 	uint64_t	fsyncs;			/* the fsync family's calls */
 	struct tctr	*next;			/* every block ever made */
 	_Atomic int	live;			/* owned by a running thread */
 } __attribute__((aligned(64)));
 struct proc_totals {
-	uint64_t	cls[IW_NCLASS][4];
+	uint64_t	cls[IW_NCLASS][C_NK];
 	uint64_t	co_absorbed;
 	uint64_t	opens;
 	uint64_t	fsyncs;
@@ -774,6 +783,23 @@ count_read(fdent_t e, ssize_t r)
 		row_read(f, 1, r);
 }
 
+/*
+ * n write system calls that reached the kernel on a file of class c, row
+ * f (a file row: disk and memfs files have one); a failed call, or one the
+ * shim answered itself, is not counted.
+ */
+static inline void
+count_sysw(unsigned c, unsigned f, unsigned n)
+{
+	int own;
+
+	if (c > IW_MEMFS)
+		return;
+	ctr_add(&tctr()->cls[c][C_SYSW], n);
+	if (f != FILE_NONE)
+		share_add(&row_share(f, &own)->syscalls, n, own);
+}
+
 /* Count one write call of r bytes, lasting ns ticks. */
 static inline void
 count_write(fdent_t e, ssize_t r, uint64_t ns)
@@ -784,8 +810,11 @@ count_write(fdent_t e, ssize_t r, uint64_t ns)
 	ctr_add(&t->cls[c][C_WRITES], 1);
 	if (r > 0)
 		ctr_add(&t->cls[c][C_WBYTES], (uint64_t)r);
-	if (f != FILE_NONE)
+	if (f != FILE_NONE) {
 		row_write(f, 1, r > 0 ? (size_t)r : 0, r, ns);
+		if (r >= 0)
+			count_sysw(c, f, 1);
+	}
 }
 
 /* Only writes to files are timed: they are the ones that can be slow. */
@@ -814,6 +843,8 @@ HIDDEN void	co_flush_all(int reason);
 HIDDEN void	co_release(int fd);			/* fd is going away: flush, unref */
 HIDDEN int	co_close(int fd);			/* the program closes fd: error to tell */
 HIDDEN int	co_seek_held(int fd, int whence, off64_t *out);	/* 1: answered */
+HIDDEN void	co_park_taken(int fd);			/* dup2 onto a kept fd's number */
+HIDDEN int	co_unpark_all(void);			/* EMFILE: give kept fds back */
 HIDDEN int	co_stat_held(dev_t dev, ino_t ino, uint64_t *held,
 		    struct timespec *mt);		/* 0 none, 1 answer, 2 flushed */
 HIDDEN extern _Atomic int co_fsize;			/* RLIMIT_FSIZE: 0 unknown, 1 none, 2 set */
@@ -964,10 +995,15 @@ HIDDEN int	worker_wake(void);		/* a running one only */
 HIDDEN void	worker_after_fork_child(void);
 HIDDEN void	worker_main_gone(void);	/* main called pthread_exit */
 
+/* kio.c - the image's own storage I/O as the kernel counts it. */
+HIDDEN void	kio_start(void);		/* a new image: the base */
+HIDDEN void	kio_own(uint64_t *read_bytes, uint64_t *write_bytes);
+
 /* lifecycle.c */
 HIDDEN void	image_end(int reason, int code);
 HIDDEN extern uint64_t image_start_ns, image_start_ticks;
 HIDDEN extern char image_exe[IW_EXE_MAX];
+HIDDEN extern uint64_t image_exe_dev, image_exe_ino;
 
 /* Is fd one of the shim's own? */
 static inline int

@@ -40,6 +40,16 @@ opened(int fd, int dirfd, const char *path, int oflags)
 	return fd;
 }
 
+/* An open that ran out of descriptors while the shim keeps some of its
+ * own for closed logs (co_close): they are given back, and it is made
+ * again. */
+#define AGAIN_EMFILE(call) ({						\
+	int r_ = (call);						\
+	if (unlikely(r_ < 0) && errno == EMFILE && co_unpark_all())	\
+		r_ = (call);						\
+	r_;								\
+})
+
 #define OPEN(name)							\
 EXPORT int								\
 name(const char *path, int flags, ...)					\
@@ -56,7 +66,8 @@ name(const char *path, int flags, ...)					\
 		return shim_raw_open(path, flags, mode);		\
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(AT_FDCWD, path, flags);			\
-	return opened(real.name(path, flags, mode), AT_FDCWD, path, flags); \
+	return opened(AGAIN_EMFILE(real.name(path, flags, mode)), AT_FDCWD, \
+	    path, flags);						\
 }
 OPEN(open)
 OPEN(open64)
@@ -77,7 +88,8 @@ name(int dirfd, const char *path, int flags, ...)			\
 		return (int)syscall(SYS_openat, dirfd, path, flags, mode); \
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(dirfd, path, flags);			\
-	return opened(real.name(dirfd, path, flags, mode), dirfd, path, flags); \
+	return opened(AGAIN_EMFILE(real.name(dirfd, path, flags, mode)), \
+	    dirfd, path, flags);					\
 }
 OPENAT(openat)
 OPENAT(openat64)
@@ -89,7 +101,7 @@ name(const char *path, mode_t mode)					\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); \
 	co_before_trunc(AT_FDCWD, path, O_TRUNC);			\
-	return opened(real.name(path, mode), AT_FDCWD, path,		\
+	return opened(AGAIN_EMFILE(real.name(path, mode)), AT_FDCWD, path, \
 	    O_CREAT | O_WRONLY | O_TRUNC);				\
 }
 CREAT(creat)
@@ -104,7 +116,8 @@ name(const char *path, int flags)					\
 		return shim_raw_open(path, flags, 0);			\
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(AT_FDCWD, path, flags);			\
-	return opened(real.name(path, flags), AT_FDCWD, path, flags);	\
+	return opened(AGAIN_EMFILE(real.name(path, flags)), AT_FDCWD,	\
+	    path, flags);						\
 }
 OPEN2(__open_2)
 OPEN2(__open64_2)
@@ -117,7 +130,8 @@ name(int dirfd, const char *path, int flags)				\
 		return (int)syscall(SYS_openat, dirfd, path, flags, 0);	\
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(dirfd, path, flags);			\
-	return opened(real.name(dirfd, path, flags), dirfd, path, flags); \
+	return opened(AGAIN_EMFILE(real.name(dirfd, path, flags)), dirfd, \
+	    path, flags);						\
 }
 OPENAT2(__openat_2)
 OPENAT2(__openat64_2)
@@ -242,8 +256,10 @@ replacing(int from, int to)
 
 	if (from == to || !(e & FD_KNOWN))
 		return;
-	if (FDE_FLAGS(e) & FD_SHIM)
+	if (FDE_FLAGS(e) & FD_SHIM) {
 		send_drop_fd();
+		co_park_taken(to);
+	}
 	if (FDE_FLAGS(e) & FD_COALESCE)
 		(void)co_close(to);	/* dup2 tells no error of the close */
 	fd_forget(to);
@@ -396,18 +412,20 @@ LSEEK(lseek64, off64_t)
  * A stat that found held bytes of its file (co_stat_held): the size, the
  * blocks and the times the kernel would give had they been written.
  */
+#define TS_LT(a, b)	((a).tv_sec < (b).tv_sec || ((a).tv_sec == (b).tv_sec && \
+			    (a).tv_nsec < (b).tv_nsec))
 #define HELD_STAT(st, h, mt) do {					\
 	long long bs_ = (st)->st_blksize > 0 ? (st)->st_blksize : 4096;	\
-	long long nb_;							\
+	long long sz_ = (long long)(st)->st_size;			\
 									\
+	/* the blocks the appended bytes would add past the last one */	\
+	(st)->st_blocks += ((sz_ + (long long)(h) + bs_ - 1) / bs_ -	\
+	    (sz_ + bs_ - 1) / bs_) * (bs_ / 512);			\
 	(st)->st_size += (h);						\
-	nb_ = ((st)->st_size + bs_ - 1) / bs_ * (bs_ / 512);		\
-	if (nb_ > (long long)(st)->st_blocks)				\
-		(st)->st_blocks = nb_;					\
-	if ((mt).tv_sec > (st)->st_mtim.tv_sec ||			\
-	    ((mt).tv_sec == (st)->st_mtim.tv_sec &&			\
-	    (mt).tv_nsec > (st)->st_mtim.tv_nsec))			\
-		(st)->st_mtim = (st)->st_ctim = (mt);			\
+	if (TS_LT((st)->st_mtim, mt))					\
+		(st)->st_mtim = (mt);					\
+	if (TS_LT((st)->st_ctim, mt))					\
+		(st)->st_ctim = (mt);					\
 } while (0)
 
 /* After a stat that succeeded: held bytes of its file, answered or
@@ -563,7 +581,7 @@ statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)
 		return (int)syscall(SYS_statx, dirfd, path, fl, mask, st);
 	uint64_t h;
 	struct timespec mt;
-	long long nb;
+	long long bs, sz;
 
 	r = real.statx(dirfd, path, fl, mask, st);
 	if (r != 0 || likely(co_held == 0) || !S_ISREG(st->stx_mode))
@@ -571,15 +589,19 @@ statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)
 	switch (co_stat_held(makedev(st->stx_dev_major, st->stx_dev_minor),
 	    (ino_t)st->stx_ino, &h, &mt)) {
 	case 1:
+		bs = st->stx_blksize > 0 ? st->stx_blksize : 4096;
+		sz = (long long)st->stx_size;
+		if (st->stx_mask & STATX_BLOCKS)
+			st->stx_blocks += (uint64_t)(((sz + (long long)h + bs - 1) /
+			    bs - (sz + bs - 1) / bs) * (bs / 512));
 		st->stx_size += h;
-		nb = ((long long)st->stx_size + 4095) / 4096 * 8;
-		if ((st->stx_mask & STATX_BLOCKS) && nb > (long long)st->stx_blocks)
-			st->stx_blocks = (uint64_t)nb;
-		if (mt.tv_sec > st->stx_mtime.tv_sec || (mt.tv_sec ==
-		    st->stx_mtime.tv_sec && (uint32_t)mt.tv_nsec > st->stx_mtime.tv_nsec)) {
-			st->stx_mtime.tv_sec = st->stx_ctime.tv_sec = mt.tv_sec;
-			st->stx_mtime.tv_nsec = st->stx_ctime.tv_nsec =
-			    (uint32_t)mt.tv_nsec;
+		if (TS_LT(st->stx_mtime, mt)) {
+			st->stx_mtime.tv_sec = mt.tv_sec;
+			st->stx_mtime.tv_nsec = (uint32_t)mt.tv_nsec;
+		}
+		if (TS_LT(st->stx_ctime, mt)) {
+			st->stx_ctime.tv_sec = mt.tv_sec;
+			st->stx_ctime.tv_nsec = (uint32_t)mt.tv_nsec;
 		}
 		break;
 	case 2:

@@ -53,10 +53,46 @@ ravail(FILE *f)
 	return (size_t)(f->_IO_read_end - f->_IO_read_ptr);
 }
 
+/*
+ * How many bytes a write call copies into f's buffer before glibc flushes
+ * it (_IO_new_file_xsputn): up to the buffer's end when line buffered, up
+ * to _IO_write_end otherwise; nothing when f is not writing yet.
+ */
+static inline size_t
+wroom(FILE *f)
+{
+	char *end = f->_flags & IO_LINEBUF ? f->_IO_buf_end : f->_IO_write_end;
+
+	if (!(f->_flags & IO_PUTTING) || end <= f->_IO_write_ptr)
+		return 0;
+	return (size_t)(end - f->_IO_write_ptr);
+}
+
+/*
+ * The write system calls glibc made for a call that added `added` bytes
+ * and sent out bytes from the buffer (its __write is internal: no wrapper
+ * sees it).  A flushing call writes the buffer (what it held plus what fit
+ * in it) in one, then what is left over, whole blocks, in another
+ * (_IO_new_file_xsputn); a flush alone (fflush, seek, close) is one.
+ * Short writes, which glibc repeats, are not seen.
+ */
+static inline unsigned
+stdio_syscalls(size_t pend, size_t room, size_t added, size_t out)
+{
+	size_t fl = pend + (room < added ? room : added);
+
+	if (out == 0)
+		return 0;
+	if (fl > out)
+		fl = out;
+	return (fl > 0) + (out > fl);
+}
+
 struct acct {
 	FILE		*f;
 	fdent_t		e;
 	size_t		pend, avail;
+	size_t		room;	/* what a write call copies in before a flush */
 	uint64_t	t0;
 	int		lk;	/* we took f's lock */
 };
@@ -77,6 +113,7 @@ acct_begin(struct acct *a, FILE *f, size_t n, int locked)
 	a->e = f->_fileno >= 0 ? fd_get(f->_fileno) : 0;
 	a->pend = wpend(f);
 	a->avail = ravail(f);
+	a->room = wroom(f);
 	/* time only calls that may reach the kernel: n bytes won't fit */
 	a->t0 = timed_class(a->e) && n >= (size_t)(f->_IO_buf_end - f->_IO_write_ptr) ?
 	    shim_ticks() : 0;
@@ -96,8 +133,11 @@ acct_write_end(struct acct *a, size_t added, int calls)
 		return;
 	if (calls)
 		CLS_ADD(c, C_WRITES, 1);
-	if (out > 0)
+	if (out > 0) {
 		CLS_ADD(c, C_WBYTES, (uint64_t)out);
+		count_sysw(c, fr, stdio_syscalls(a->pend, a->room, added,
+		    (size_t)out));
+	}
 	if (fr != FILE_NONE)
 		row_write(fr, calls, added, out,
 		    a->t0 ? shim_ticks_since(a->t0) : 0);
@@ -727,6 +767,7 @@ fclose(FILE *f)
 		c = FDE_CLASS(e);
 		fr = FDE_FILE(e);
 		CLS_ADD(c, C_WBYTES, pend);
+		count_sysw(c, fr, 1);
 		if (fr != FILE_NONE)
 			row_write(fr, 0, 0, (ssize_t)pend, 0);
 	}

@@ -70,3 +70,42 @@ echo "ok: $held lines held past their close survived SIGKILL (salvaged)"
 LD_PRELOAD=$SHIM strace -f -yy -e trace=write -o "$T/u.st" bash -c \
 	"ulimit -f 100000; for i in \$(seq 1 50); do echo x >> $D/u.log; done"
 eq "write system calls under ulimit -f" "$(writes "$D/u.log" "$T/u.st")" 50
+
+# the kept fd's number taken by the program (dup2 onto it): the held line
+# goes to its own file first, never to the file now at that number; out
+# of descriptors, the program gets the kept ones back; a fork leaves none
+cat >"$T/fdgame.py" <<'PY'
+import os, resource, sys
+d = sys.argv[1]
+fd = os.open(d + "/held.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+os.write(fd, b"held\n")
+os.close(fd)
+o = os.open(d + "/other", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.dup2(o, 1000)
+os.write(1000, b"other\n")
+os.close(1000)
+os.close(o)
+# 20 logs closed with lines held, then descriptors until none is left
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+for i in range(20):
+    f = os.open("%s/l%d.log" % (d, i), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.write(f, b"x\n")
+    os.close(f)
+fds = []
+try:
+    while True:
+        fds.append(os.open("/dev/null", os.O_RDONLY))
+except OSError as e:
+    print("opened", len(fds), e.errno)
+for f in fds:
+    os.close(f)
+print(open(d + "/held.log").read().strip(), open(d + "/other").read().strip())
+PY
+mkdir "$D/fp" "$D/fs"
+$PY "$T/fdgame.py" "$D/fp" >"$T/fp.out" || fail "fdgame without the shim"
+LD_PRELOAD=$SHIM IOSHIM_FLUSH_MS=60000 $PY "$T/fdgame.py" "$D/fs" >"$T/fs.out" || fail "fdgame under the shim"
+diff "$T/fp.out" "$T/fs.out" || fail "dup2 onto the kept fd, or EMFILE, differ under the shim"
+diff -r "$D/fp" "$D/fs" || fail "the files differ"
+echo "ok: dup2 onto a kept fd's number and running out of descriptors: as without the shim ($(head -n 1 "$T/fs.out"))"
+n=$(LD_PRELOAD=$SHIM bash -c "for i in \$(seq 40); do echo x >> $D/f\$i.log; /bin/true; done; ls -l /proc/\$\$/fd | grep -c '$D/f[0-9]*\.log'")
+eq "log fds left in a shell that forked after each line" "$n" 0

@@ -99,7 +99,7 @@ done
 rb=$(json "$T/next.jsonl" "sum(x['coalesce']['salvaged_bytes'] for x in r)")
 [ "$rb" -gt 0 ] && [ "$rb" -le "$auto" ] ||
 	fail "salvaged bytes in the reports: $rb, bytes the logs gained: $auto"
-echo "ok: salvaged bytes in the reports: $rb of $auto
+echo "ok: salvaged bytes in the reports: $rb of $auto"
 echo "ok: 10 kills, each salvaged by the next process ($auto bytes)"
 
 # a stopped writer keeps its bytes (it is alive)

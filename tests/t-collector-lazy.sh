@@ -10,7 +10,9 @@
 #   - a collector started after the program started gets the program's
 #     counts while it runs (the shim looks for it again once an
 #     interval), and exactly the bytes written by the end; with the
-#     collector there, the socket is the one fd the program sees, at 1000.
+#     collector there, the socket is the one fd the program sees, at 1000
+#     (besides a copy of a log's fd kept past its close, which holds
+#     bytes: docs/coalescing.md).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/collector_lib.sh"
 [ -f "$SHIM" ] || skip "shim not built"
@@ -60,7 +62,14 @@ while not os.path.exists(t + "/done"):
     with open(t + "/b.out", "ab", buffering=0) as f:
         f.write(b"b" * 100)
     time.sleep(0.05)
-print(sorted(int(x) for x in os.listdir("/proc/self/fd")), flush=True)
+# b.out's bytes may be held past its close, through a copy of the fd the
+# shim keeps (docs/coalescing.md, "Held past close"): not counted here
+def kept(x):
+    try:
+        return int(x) >= 1000 and os.readlink("/proc/self/fd/" + x) == t + "/b.out"
+    except OSError:
+        return False
+print(sorted(int(x) for x in os.listdir("/proc/self/fd") if not kept(x)), flush=True)
 PY
 IOSHIM_SOCKET=$S IOSHIM_INTERVAL_MS=100 LD_PRELOAD=$SHIM $PY "$T/w.py" "$T" >"$T/w.out" &
 WPID=$!

@@ -11,7 +11,10 @@
 as_nobody	# $AS runs a command as uid 65534 (collector_lib.sh)
 REQ="top by=file from=-1h limit=1000"
 
-start_d --shared --max-files 4000 --query-work 1
+# (the per-uid bounds on ingest raised: 80,000 rows of 4,000-file images
+# are more than uid 65534 may store by default; t-collector-flood.sh)
+start_d --shared --max-files 4000 --query-work 1 --uid-rows 1000000 \
+    --uid-memory 268435456 --uid-path-bytes 268435456
 for k in $(seq 20); do
 	$AS "$SEND" "$S" files 4000 >/dev/null || fail "send $k"
 done

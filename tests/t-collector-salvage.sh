@@ -13,7 +13,9 @@ MK=$(prog mkspill)
 PY=/usr/bin/python3
 D=$(mktemp -d /var/tmp/ioshim-csalv.XXXXXX)
 chmod 755 "$D"
-trap '[ -n "$DPID" ] && kill -9 $DPID 2>/dev/null; rm -rf "$T" "$D"' EXIT
+# what a failed run planted in uid 65534's directory goes with it
+sd=/dev/shm/ioshim-65534
+trap '[ -n "$DPID" ] && kill -9 $DPID 2>/dev/null; rm -rf "$T" "$D"; rm -f "$sd/s.9$$".* "$sd/kept/s.9$$".*; [ -L "$sd/kept" ] && rm -f "$sd/kept"' EXIT
 
 # lines LOG CTR: every line whose write() returned is in LOG once, in
 # order (kill_logger's format: "w<writer> <seq> ...")
@@ -71,7 +73,7 @@ q health >"$T/h.json" || fail "health"
 	fail "health: no salvaged spills"
 sb=$(json "$T/h.json" 'r[0]["salvage"]["salvaged_bytes"]')
 [ "$sb" -gt 0 ] || fail "health: no salvaged bytes"
-eq "ioshimd's log of it" "$(sed -n 's/.*salvaged 1 spill(s) of killed processes: \([0-9]*\) bytes.*/\1/p' "$T/d.log" | paste -sd+ | bc)" "$sb"
+eq "ioshimd's log of it" "$(sed -n 's/.*salvaged [0-9]* spill(s) of killed processes: \([0-9]*\) bytes.*/\1/p' "$T/d.log" | paste -sd+ | bc)" "$sb"
 $AS "$IOSHIM" query --socket "$S" health >"$T/hn.json" || fail "nobody: health"
 eq "a user sees no machine-wide salvage figures" "$(json "$T/hn.json" '"salvage" in r[0]')" False
 
@@ -81,13 +83,32 @@ chmod 644 "$D/root-only.log"
 printf 'planted\n' >"$T/planted"; chmod 644 "$T/planted"
 sd=/dev/shm/ioshim-65534
 [ -d $sd ] || fail "no $sd: the shim of uid 65534 made none"
-$AS "$MK" "$sd/s.999999.7" "$D/root-only.log" "$T/planted" || fail "mkspill as 65534"
+$AS "$MK" "$sd/s.9$$.7" "$D/root-only.log" "$T/planted" || fail "mkspill as 65534"
 i=0
-while [ -e "$sd/s.999999.7" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while [ -e "$sd/s.9$$.7" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 eq "root's file after a planted spill" "$(cat "$D/root-only.log")" "root only"
-[ -e "$sd/kept/s.999999.7" ] || fail "the planted spill was not set aside"
+[ -e "$sd/kept/s.9$$.7" ] || fail "the planted spill was not set aside"
 echo "ok: a spill naming another user's file is set aside, not written"
-rm -f "$sd/kept/s.999999.7"
+rm -f "$sd/kept/s.9$$.7"
+
+# a spill naming a kernel control file (root-only sysctl): never written
+# (the salvage takes the user's whole identity, and refuses /proc)
+dn=$(cat /proc/sys/kernel/domainname)
+printf 'pwned\n' >"$T/pw"; chmod 644 "$T/pw"
+$AS "$MK" "$sd/s.9$$.8" /proc/sys/kernel/domainname "$T/pw" || fail "mkspill as 65534"
+# a "kept" that is a link to a root-only directory: nothing moved there
+mkdir -m 700 "$D/rootonly"
+rm -rf "$sd/kept"
+$AS ln -s "$D/rootonly" "$sd/kept"
+$AS "$MK" "$sd/s.9$$.9" "$D/root-only.log" "$T/planted" || fail "mkspill as 65534"
+i=0
+while [ -e "$sd/s.9$$.8" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 2	# two more runs
+eq "the sysctl after a spill naming it" "$(cat /proc/sys/kernel/domainname)" "$dn"
+eq "files moved into a root-only directory through a kept link" "$(ls -A "$D/rootonly" | wc -l)" 0
+eq "root's file after a planted spill (kept a link)" "$(cat "$D/root-only.log")" "root only"
+echo "ok: a spill naming a sysctl, and a kept link, change nothing"
+$AS rm -f "$sd/kept" "$sd/s.9$$.8" "$sd/s.9$$.9"
 
 # /run/ioshim/65534: made for the user, theirs, 0700
 if [ -d /run/ioshim ]; then

@@ -45,9 +45,11 @@ $AS "$IOSHIM" query --socket "$S" checkpoint truncate >/dev/null && fail "nobody
 wait $R $N
 q flush >/dev/null || fail "flush failed"
 $AS "$IOSHIM" query --socket "$S" top by=exe from=-1h >"$T/ne.json" || fail "nobody: range top failed"
-eq "nobody: stored exe rows" "$(json "$T/ne.json" '[(x["exe"], x["processes"], x["disk_write_bytes"]) for x in r[0]["rows"]]')" "[('/hold', 1, 4242)]"
+# /hold is not what /proc/PID/exe of uid 65534's sender says: its name
+# stays apart from root's (t-collector-execlaim.sh)
+eq "nobody: stored exe rows" "$(json "$T/ne.json" '[(x["exe"], x["processes"], x["disk_write_bytes"]) for x in r[0]["rows"]]')" "[('[uid=65534,unverified]/hold', 1, 4242)]"
 q top by=exe from=-1h >"$T/re.json" || fail "root: range top failed"
-eq "root: stored exe rows" "$(json "$T/re.json" '[(x["exe"], x["processes"], x["disk_write_bytes"]) for x in r[0]["rows"]]')" "[('/hold', 2, 8484)]"
+eq "root: stored exe rows" "$(json "$T/re.json" 'sorted((x["exe"], x["processes"], x["disk_write_bytes"]) for x in r[0]["rows"])')" "[('/hold', 1, 4242), ('[uid=65534,unverified]/hold', 1, 4242)]"
 $AS "$IOSHIM" query --socket "$S" history pid="$rp" from=-1h >"$T/nh.json" || fail "nobody: history failed"
 eq "nobody: no history of root's pid" "$(json "$T/nh.json" 'len(r[0]["points"])')" 0
 eq "uids stored" "$(sq 'SELECT group_concat(uid) FROM (SELECT uid FROM images ORDER BY uid)')" "0,65534"

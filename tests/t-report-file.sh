@@ -38,7 +38,8 @@ eq "json count" "$(json "$T/r.json" "r[0]['count']")" "$(wc -l <"$R")"
 
 "$IOSHIM" report --file "$R" >"$T/r.txt" || fail "table failed"
 cat "$T/r.txt"
-eq "table: dd row" "$(awk -v p="$pid" '$1 == p && $2 == "dd" { print $4, $6, $NF }' "$T/r.txt")" "1000 1 0"
+eq "table: dd row: CALLS, FSYNCS, END" "$(awk -v p="$pid" '$1 == p && $2 == "dd" { print $5, $7, $NF }' "$T/r.txt")" "1000 1 0"
+eq "table: dd row: WRITES (the kernel's) below CALLS" "$(awk -v p="$pid" '$1 == p && $2 == "dd" { print ($4 < $5) }' "$T/r.txt")" 1
 grep -q "^All $(wc -l <"$R") records" "$T/r.txt" || fail "no totals line"
 
 { head -n 1 "$R"; echo 'not json'; tail -n 1 "$R"; } >"$T/bad.jsonl"

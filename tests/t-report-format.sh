@@ -21,7 +21,7 @@ q flush >/dev/null || fail "flush failed"
 
 "$IOSHIM" report --socket "$S" --since 1h --by exe >"$T/exe.txt" || fail "report"
 cat "$T/exe.txt"
-eq "table SAVED" "$(awk '/\/dd \(/ { print $7 }' "$T/exe.txt")" "99.9%"
+eq "table SAVED" "$(awk '/\/dd \(/ { print $8 }' "$T/exe.txt")" "99.9%"
 "$IOSHIM" report --socket "$S" --since 1h --by exe --json >"$T/exe.json" ||
     fail "report --json"
 eq "json saved_pct < 100" "$(json "$T/exe.json" '[x["saved_pct"] < 100 for x in r[0]["rows"] if x["exe"].endswith("/dd")][0]')" True

@@ -99,6 +99,18 @@ case_ "a flush cut short, then a salvager killed after a write it had not record
 	salv_at=2000 salv_pre=$((B + 2000 + 1))
 [ "$PN" -gt 4096 ] || fail "repeated lines should span two pieces"
 
+# a salvager killed 30 bytes into its write of A's line, and B's spill
+# beside it: A's line is completed before B's bytes go after it
+printf 'line of A, long enough to be cut after thirty bytes\n' >"$T/A"
+printf 'line of B\n' >"$T/Bd"
+{ cat "$T/B"; head -c 30 "$T/A"; } >"$D/log"
+"$MK" "$SD/s.3.2" "$D/log" "$T/Bd" || fail "mkspill"
+"$MK" "$SD/s.3.1" "$D/log" "$T/A" claim=dead salv_at=0 salv_pre=$((B + 1)) || fail "mkspill"
+"$IOSHIM" salvage "$SD" >"$T/out" 2>&1
+cat "$T/B" "$T/A" "$T/Bd" >"$T/want"
+cmp -s "$D/log" "$T/want" || { cat "$T/out" "$D/log"; fail "a cut salvage beside another spill: the log is not before + A + B"; }
+echo "ok: a killed salvager's cut line is completed before another spill's bytes"
+
 # a writer whose first thread has left lives: its bytes wait
 "$LT" 30 >"$T/lt.pid" &
 i=0; while [ ! -s "$T/lt.pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done

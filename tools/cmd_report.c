@@ -113,7 +113,7 @@ jstr(const char *s)
 static const char *const pcols[] = {
 	"disk_write_bytes", "disk_writes", "disk_read_bytes", "fsyncs",
 	"absorbed", "flush_syscalls", "kernel_write_bytes",
-	"socket_write_bytes", "socket_read_bytes",
+	"socket_write_bytes", "socket_read_bytes", "disk_write_syscalls",
 };
 static const char *const fcols[] = {
 	"write_bytes", "writes", "read_bytes", "fsyncs", "absorbed",
@@ -153,11 +153,12 @@ table_row(const struct jv *r, int by, const char *name)
 	}
 	for (i = 0; i < NP; i++)
 		hcell(c[i], sizeof(c[i]), jv_num(r, pcols[i]),
-		    i == 0 || i == 2 || i >= 6);
+		    i == 0 || i == 2 || (i >= 6 && i <= 8));
 	if (jv_num(r, "kernel_write_bytes") <= 0)
 		snprintf(c[6], sizeof(c[6]), "-");
-	printf("%10s %8s %9s %6s %9s %8s %7s %12s %9s %9s  %s\n", c[0], c[1],
-	    c[2], c[3], c[4], c[5], sv, c[6], c[7], c[8], name);
+	/* WRITES: the kernel's write system calls; CALLS: the program's */
+	printf("%10s %8s %8s %9s %6s %9s %8s %7s %12s %9s %9s  %s\n", c[0],
+	    c[9], c[1], c[2], c[3], c[4], c[5], sv, c[6], c[7], c[8], name);
 }
 
 static void
@@ -165,11 +166,12 @@ table_head(int by)
 {
 	if (by == BY_FILE)
 		printf("%10s %8s %9s %6s %9s %8s %7s %-7s %5s  %s\n",
-		    "WRITTEN", "WRITES", "READ", "FSYNCS", "ABSORBED", "FLUSHES",
+		    "WRITTEN", "CALLS", "READ", "FSYNCS", "ABSORBED", "FLUSHES",
 		    "SAVED", "CLASS", "PROCS", "PATH");
 	else
-		printf("%10s %8s %9s %6s %9s %8s %7s %12s %9s %9s  %s\n",
-		    "WRITTEN", "WRITES", "READ", "FSYNCS", "ABSORBED", "SYSCALLS",
+		printf("%10s %8s %8s %9s %6s %9s %8s %7s %12s %9s %9s  %s\n",
+		    "WRITTEN", "WRITES", "CALLS", "READ", "FSYNCS", "ABSORBED",
+		    "FLUSHES",
 		    "SAVED", "KERNEL WRITE", "SOCK SENT", "SOCK RECV",
 		    by == BY_EXE ? "EXECUTABLE (PROCESSES)" :
 		    "    PID USER     COMMAND (EXECUTABLE)");
@@ -216,10 +218,12 @@ rowname(char *b, size_t sz, const struct jv *r, int by,
 		exec_links(rows, r, &to, &from);
 		top_mark(mark, sizeof(mark), strcmp(jv_str(r, "state"),
 		    "ended") == 0, (int)jv_num(r, "end_reason"), to, from);
-		/* PID right-aligned under its header, as numbers are */
-		snprintf(b, sz, "%7.0f %-8s %s%s (%s)", jv_num(r, "pid"),
+		/* PID right-aligned under its header, as numbers are; an
+		 * imported record names its host */
+		snprintf(b, sz, "%7.0f %-8s %s%s (%s)%s%s", jv_num(r, "pid"),
 		    top_user((uid_t)jv_num(r, "uid")), mark, jv_str(r, "comm"),
-		    jv_str(r, "exe"));
+		    jv_str(r, "exe"), jv_get(r, "host") != NULL ?
+		    " imported@" : "", jv_str(r, "host"));
 	} else if (by == BY_EXE)
 		snprintf(b, sz, "%s (%.0f)", jv_str(r, "exe"),
 		    jv_num(r, "processes"));
@@ -541,8 +545,10 @@ cmd_report(int argc, char **argv)
 			u_bytes(tb, sizeof(tb), v, 0);
 			printf("\nAll %zu executables: %s written to disk",
 			    rows->n, tb);
+			sum_rows(rows, "disk_write_syscalls", &v);
+			printf(" in %.0f write system calls", v);
 			sum_rows(rows, "disk_writes", &v);
-			printf(" in %.0f write calls", v);
+			printf(" (the programs' write calls: %.0f)", v);
 			sum_rows(rows, "fsyncs", &v);
 			printf(", %.0f fsyncs", v);
 			{

@@ -16,6 +16,7 @@ int	cmd_query(int argc, char **argv);	/* cmd_query.c */
 int	cmd_top(int argc, char **argv);		/* cmd_top.c */
 int	cmd_report(int argc, char **argv);	/* cmd_report.c */
 int	cmd_salvage(int argc, char **argv);	/* cmd_salvage.c */
+int	cmd_import(int argc, char **argv);	/* cmd_import.c */
 int	cmd_enable(int argc, char **argv);	/* cmd_enable.c */
 int	cmd_disable(int argc, char **argv);	/* cmd_enable.c */
 int	cmd_status(int argc, char **argv);	/* cmd_status.c */

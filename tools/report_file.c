@@ -19,12 +19,13 @@
 
 /* The numbers of one record (or of all: the totals). */
 enum {
-	F_DR, F_DW, F_DWC, F_MWC, F_FS, F_SOCK, F_PIPE, F_AB, F_FL, F_DROP, NFLD
+	F_DR, F_DW, F_DWC, F_MWC, F_FS, F_SOCK, F_PIPE, F_AB, F_FL, F_DROP,
+	F_DWS, F_MWS, NFLD
 };
 static const char *const fname[NFLD] = {
 	"disk_read_bytes", "disk_write_bytes", "disk_writes", "memfs_writes",
 	"fsyncs", "socket_bytes", "pipe_bytes", "absorbed", "flush_syscalls",
-	"dropped",
+	"dropped", "disk_write_syscalls", "memfs_write_syscalls",
 };
 
 static void
@@ -42,6 +43,9 @@ numbers(const struct jv *r, uint64_t *v)
 	v[F_AB] = jv_u64(r, "coalesce.writes_absorbed");
 	v[F_FL] = jv_u64(r, "coalesce.syscalls");
 	v[F_DROP] = jv_u64(r, "dropped");
+	/* the kernel's write calls: stdio's and the coalescer's flushes */
+	v[F_DWS] = jv_u64(r, "classes.disk.write_syscalls");
+	v[F_MWS] = jv_u64(r, "classes.memfs.write_syscalls");
 }
 
 /* As "ioshim report": the share of file write calls kept from the kernel. */
@@ -105,8 +109,9 @@ row(const struct jv *r, const uint64_t *v, int out, int first)
 		else
 			snprintf(sv, sizeof(sv), "%s%%", u_pct(pc, sizeof(pc),
 			    s, 1));
-		printf("%7.0f %-15.15s %9s %8llu %9s %6llu %9llu %8llu %7s "
-		    "%9s %9s  %s\n", jv_num(r, "pid"), jv_str(r, "comm"), c[0],
+		printf("%7.0f %-15.15s %9s %8llu %8llu %9s %6llu %9llu %8llu "
+		    "%7s %9s %9s  %s\n", jv_num(r, "pid"), jv_str(r, "comm"),
+		    c[0], (unsigned long long)(v[F_DWS] + v[F_MWS]),
 		    (unsigned long long)(v[F_DWC] + v[F_MWC]), c[1],
 		    (unsigned long long)v[F_FS], (unsigned long long)v[F_AB],
 		    (unsigned long long)v[F_FL], sv, c[2], c[3], e);
@@ -145,9 +150,10 @@ head(int out)
 	int k;
 
 	if (out == OUT_TABLE)
-		printf("%7s %-15s %9s %8s %9s %6s %9s %8s %7s %9s %9s  %s\n",
-		    "PID", "COMMAND", "WRITTEN", "WRITES", "READ", "FSYNCS",
-		    "ABSORBED", "SYSCALLS", "SAVED", "SOCKET", "PIPE", "END");
+		printf("%7s %-15s %9s %8s %8s %9s %6s %9s %8s %7s %9s %9s  %s\n",
+		    "PID", "COMMAND", "WRITTEN", "WRITES", "CALLS", "READ",
+		    "FSYNCS", "ABSORBED", "FLUSHES", "SAVED", "SOCKET", "PIPE",
+		    "END");
 	else if (out == OUT_JSON)
 		printf("{\"records\":[");
 	else {
@@ -181,8 +187,9 @@ totals(const uint64_t *t, size_t n, size_t bad, int out)
 		return;
 	}
 	u_bytes(w, sizeof(w), (double)t[F_DW], 0);
-	printf("\nAll %zu records: %s written to disk in %llu write calls, "
-	    "%llu fsyncs", n, w, (unsigned long long)t[F_DWC],
+	printf("\nAll %zu records: %s written to disk in %llu write system "
+	    "calls (the programs' write calls: %llu), %llu fsyncs", n, w,
+	    (unsigned long long)t[F_DWS], (unsigned long long)t[F_DWC],
 	    (unsigned long long)t[F_FS]);
 	if (s >= 0)
 		printf("; coalescing kept %llu write calls from the kernel "

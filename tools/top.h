@@ -25,6 +25,7 @@ enum {
 	V_FL,		/* flush_syscalls */
 	V_WC,		/* disk_writes + memfs_writes: the program's write calls */
 	V_KW,		/* kernel_write_bytes */
+	V_WS,		/* disk_write_syscalls: the kernel's write calls */
 	NV
 };
 

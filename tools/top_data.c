@@ -240,7 +240,7 @@ top_poll(struct top *t)
 	static const char *const keys[NV] = {
 		"disk_read_bytes", "disk_write_bytes", "socket_write_bytes",
 		"socket_read_bytes", "fsyncs", "absorbed", "flush_syscalls",
-		"disk_writes", "kernel_write_bytes",
+		"disk_writes", "kernel_write_bytes", "disk_write_syscalls",
 	};
 	static double last;
 	const struct jv *rows, *r;

@@ -90,7 +90,9 @@ top_fmt_header2(const struct top *t, char *buf, size_t sz)
 		    1));
 	else
 		snprintf(co, sizeof(co), "Coalescing: no file writes");
-	snprintf(buf, sz, "%s | %s", co, t->lasterr[0] ? t->lasterr :
+	/* first the kernel's disk write calls, then the programs' */
+	snprintf(buf, sz, "DISK WRITES/s: %.0f (program calls/s: %.0f) | %s | "
+	    "%s", t->tot[V_WS], wc, co, t->lasterr[0] ? t->lasterr :
 	    t->status);
 }
 
@@ -288,7 +290,7 @@ top_json(const struct top *t, FILE *f)
 	static const char *const rk[NV] = {
 		"disk_read", "disk_write", "socket_send", "socket_recv",
 		"fsyncs", "absorbed", "flush_syscalls", "write_calls",
-		"kernel_write",
+		"kernel_write", "write_syscalls",
 	};
 	char pc[16];
 	size_t i;
@@ -325,11 +327,13 @@ top_json(const struct top *t, FILE *f)
 		jstr(f, r->exe);
 		for (k = 0; k < NV; k++)
 			fprintf(f, ",\"%s%s\":%.3f", rk[k], k == V_FS || k == V_AB ||
-			    k == V_FL || k == V_WC ? "_per_s" : "_bytes_per_s",
+			    k == V_FL || k == V_WC || k == V_WS ? "_per_s" :
+			    "_bytes_per_s",
 			    r->rate[k]);
 		for (k = 0; k < NV; k++)
 			fprintf(f, ",\"%s%s\":%llu", rk[k], k == V_FS ||
-			    k == V_AB || k == V_FL || k == V_WC ? "" : "_bytes",
+			    k == V_AB || k == V_FL || k == V_WC || k == V_WS ? "" :
+			    "_bytes",
 			    (unsigned long long)r->tot[k]);
 		if (r->saved >= 0)
 			fprintf(f, ",\"saved_pct\":%s", u_pct(pc,

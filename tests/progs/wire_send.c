@@ -17,6 +17,10 @@
  *   wire_send SOCK flood N		N new images, one report each
  *   wire_send SOCK files N [pad=L]	one image with N distinct files
  *	(with pad=L, each path L bytes longer)
+ *   wire_send SOCK pathflood IMAGES FILES LEN
+ *	IMAGES images, each reporting FILES files of distinct LEN-byte
+ *	paths (a process report, the rows, then its END).  Prints
+ *	"rows=N" (rows sent).
  *   wire_send SOCK forge		an image with a wrong start time
  *   wire_send SOCK hold SECS		one image, report, sleep, END
  *   wire_send SOCK huge N ROUNDS [go=FILE]
@@ -27,9 +31,16 @@
  *   wire_send SOCK values EXE V|pause=MS ...
  *	one image of EXE whose reports say disk write_bytes = V (and
  *	writes = V / 10), in order, pausing where asked; the last one is its
- *	END.  Prints "pid=PID".
+ *	END.  Prints "pid=PID".  When EXE exists, the report claims its
+ *	device and inode too (as a forger would: anyone may stat it).
+ *   wire_send SOCK kernel EXE WB WS
+ *	one image of EXE, one END report with disk write_bytes 1000 and the
+ *	kernel's figures (struct iw_kernel): write_bytes WB, disk
+ *	write_syscalls WS; with WB "v1", the report an older shim sends
+ *	(IW_PROC_V1_SIZE bytes, no iw_kernel).  Prints "pid=PID".
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -430,6 +441,60 @@ raise_all(struct iw_proc *p, uint64_t d)
 		p->co.reasons[r] += d;
 }
 
+/* Rows of distinct long paths from many images (the flood of issue 15). */
+static int
+pathflood(int nimg, int nfiles, int len)
+{
+	static unsigned char buf[IW_MAX];
+	static struct img im;
+	struct iw_files fh;
+	struct iw_file r;
+	char path[IW_PATH_MAX + 1];
+	size_t off;
+	long rows = 0;
+	int i, f;
+
+	if (nimg < 1 || nfiles < 1 || len < 32 || len > 4000)
+		return 2;
+	memset(&r, 0, sizeof(r));
+	r.cls = IW_DISK;
+	r.writes = 1;
+	r.write_bytes = 100;
+	for (i = 0; i < nimg; i++) {
+		memset(&im, 0, sizeof(im));
+		im.image_ns = now_ns() + (uint64_t)i;
+		strcpy(im.p.comm, "pathflood");
+		strcpy(im.p.exe, "/pathflood");
+		im.p.cls[IW_DISK].write_bytes = 100 * (uint64_t)nfiles;
+		send_proc(&im, 0);
+		memset(&fh, 0, sizeof(fh));
+		off = sizeof(fh);
+		for (f = 0; f < nfiles; f++) {
+			snprintf(path, sizeof(path), "/flood/%d/%d/%lu/", i, f,
+			    (unsigned long)im.image_ns);
+			memset(path + strlen(path), 'x', (size_t)len -
+			    strlen(path));
+			path[len] = '\0';
+			if (off + IW_ROW_SIZE((size_t)len) > sizeof(buf)) {
+				hdr(&fh.h, IW_FILES, off, ++im.seq, im.image_ns);
+				memcpy(buf, &fh, sizeof(fh));
+				xsend(buf, off, 1);
+				off = sizeof(fh);
+				fh.count = 0;
+			}
+			off += put_row(buf + off, &r, path);
+			fh.count++;
+			rows++;
+		}
+		hdr(&fh.h, IW_FILES, off, ++im.seq, im.image_ns);
+		memcpy(buf, &fh, sizeof(fh));
+		xsend(buf, off, 1);
+		send_proc(&im, 1);
+	}
+	printf("rows=%ld\n", rows);
+	return 0;
+}
+
 static int
 huge(int n, int rounds, const char *go)
 {
@@ -466,6 +531,7 @@ static int
 values(const char *exe, int n, char **v)
 {
 	struct img im;
+	struct stat st;
 	uint64_t x = 0;
 	int i, last = n - 1;
 
@@ -477,6 +543,14 @@ values(const char *exe, int n, char **v)
 	im.image_ns = now_ns();
 	strcpy(im.p.comm, "values");
 	snprintf(im.p.exe, sizeof(im.p.exe), "%s", exe);
+#ifdef IW_PROC_V1_SIZE	/* (a wire.h without them: a test of old code) */
+	if (stat(exe, &st) == 0) {
+		im.p.exe_dev = (uint64_t)st.st_dev;
+		im.p.exe_ino = (uint64_t)st.st_ino;
+	}
+#else
+	(void)st;
+#endif
 	printf("pid=%d\n", (int)getpid());
 	fflush(stdout);
 	for (i = 0; i <= last; i++) {
@@ -489,6 +563,32 @@ values(const char *exe, int n, char **v)
 		im.p.cls[IW_DISK].writes = x / 10;
 		send_proc(&im, i == last);
 	}
+	return 0;
+}
+
+static int
+kernel(const char *exe, const char *wb, const char *ws)
+{
+	struct img im;
+
+	memset(&im, 0, sizeof(im));
+	im.image_ns = now_ns();
+	strcpy(im.p.comm, "kernel");
+	snprintf(im.p.exe, sizeof(im.p.exe), "%s", exe);
+	im.p.cls[IW_DISK].write_bytes = 1000;
+	im.p.cls[IW_DISK].writes = 10;
+	printf("pid=%d\n", (int)getpid());
+	fflush(stdout);
+	if (strcmp(wb, "v1") == 0) {
+		im.p.state = IW_END;
+		im.p.end_reason = IW_END_EXIT;
+		hdr(&im.p.h, IW_PROC, IW_PROC_V1_SIZE, ++im.seq, im.image_ns);
+		return xsend(&im.p, IW_PROC_V1_SIZE, 1) == 0 ? 0 : 1;
+	}
+	im.p.k.flags = IW_K_OWN;
+	im.p.k.write_bytes = strtoull(wb, NULL, 10);
+	im.p.k.write_syscalls[IW_DISK] = strtoull(ws, NULL, 10);
+	send_proc(&im, 1);
 	return 0;
 }
 
@@ -583,9 +683,13 @@ main(int argc, char **argv)
 		send_proc(&im, 1);
 		return 0;
 	}
+	if (strcmp(argv[2], "pathflood") == 0 && argc > 5)
+		return pathflood(atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
 	if (strcmp(argv[2], "huge") == 0 && argc > 4)
 		return huge(atoi(argv[3]), atoi(argv[4]), argc > 5 &&
 		    strncmp(argv[5], "go=", 3) == 0 ? argv[5] + 3 : NULL);
+	if (strcmp(argv[2], "kernel") == 0 && argc == 6)
+		return kernel(argv[3], argv[4], argv[5]);
 	if (strcmp(argv[2], "values") == 0 && argc > 4)
 		return values(argv[3], argc - 4, argv + 4);
 	fprintf(stderr, "unknown mode %s\n", argv[2]);
