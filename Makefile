@@ -49,6 +49,13 @@ collector/ioshimd: $(COLL_OBJ)
 tools/%.o: tools/%.c tools/*.h common/wire.h common/spill.h common/salvage.* common/version.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $$(pkg-config --cflags $(PKGS_TOOLS)) -c -o $@ $<
 
+# the multiarch directory the Debian package puts the library in
+# (/usr/lib/$(MULTIARCH)/ioshim/); `ioshim run` looks there too.
+MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
+ifneq ($(MULTIARCH),)
+tools/cmd_run.o: CPPFLAGS += -DMULTIARCH='"$(MULTIARCH)"'
+endif
+
 tools/ioshim: $(TOOL_OBJ)
 	$(CC) $(SAN) -o $@ $(TOOL_OBJ) $$(pkg-config --libs $(PKGS_TOOLS)) -lm
 
@@ -189,6 +196,15 @@ uninstall:
 	for m in $(MAN8); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$m; done
 	-rmdir $(DESTDIR)$(PREFIX)/lib/ioshim 2>/dev/null
 
+# A Debian package ioshim_VERSION_ARCH.deb built with dpkg-deb from a
+# staged `make install PREFIX=/usr` (mk/deb/, docs/deploying.md).
+# Another architecture: make deb CC=aarch64-linux-gnu-gcc DEB_ARCH=arm64.
+DEB_ARCH ?=
+.PHONY: deb
+deb: all
+	CC="$(CC)" MAKE="$(MAKE)" DEB_ARCH="$(DEB_ARCH)" MULTIARCH="$(MULTIARCH)" sh mk/deb/build.sh
+
 clean:
 	rm -f shim/*.o shim/*.so collector/*.o collector/ioshimd tools/*.o tools/ioshim
 	rm -rf tests/bin
+	rm -f ioshim_*.deb

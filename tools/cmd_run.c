@@ -3,7 +3,9 @@
  * and exit as it exits.
  *
  * The library is found beside the tool (the build tree: ../shim/, an
- * installation: ../lib/ioshim/) or at $IOSHIM_LIB, and put first in
+ * installation: ../lib/ioshim/, the Debian package: ../lib/TRIPLET/ioshim/
+ * with TRIPLET the compiler's multiarch name) or at $IOSHIM_LIB, and put
+ * first in
  * LD_PRELOAD.  ld.so silently skips a preload it cannot load (a static or
  * setuid program, another architecture), so the shim tells us through a
  * pipe (IOSHIM_READY_FD) that it started; if it does not, we say so.
@@ -49,8 +51,8 @@ usable(const char *path)
 	return access(path, R_OK) == 0;
 }
 
-/* Where is libioshim.so?  Into buf; 0 when found. */
-static int
+/* Where is libioshim.so?  Into buf; 0 when found.  (ioshim enable too.) */
+int
 find_lib(char *buf, size_t size)
 {
 	char exe[PATH_MAX], *slash;
@@ -58,6 +60,9 @@ find_lib(char *buf, size_t size)
 	ssize_t n;
 	static const char *const rel[] = {
 		"/../shim/libioshim.so", "/../lib/ioshim/libioshim.so",
+#ifdef MULTIARCH
+		"/../lib/" MULTIARCH "/ioshim/libioshim.so",
+#endif
 	};
 	size_t i;
 

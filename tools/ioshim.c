@@ -26,6 +26,9 @@ static const struct {
 	{ "query",	cmd_query,	"send a raw request to the collector" },
 	{ "salvage",	cmd_salvage,	"write killed processes' held log lines" },
 	{ "import",	cmd_import,	"send exit-report files to the collector" },
+	{ "enable",	cmd_enable,	"preload the shim into systemd services" },
+	{ "disable",	cmd_disable,	"take the shim out of systemd services" },
+	{ "status",	cmd_status,	"shimmed units and processes" },
 };
 
 static void
