@@ -21,25 +21,9 @@
 #include <unistd.h>
 
 #include "../common/wire.h"
+#include "../common/procstart.h"
 
 #define MAXSOCK	1024
-
-static uint64_t
-start_ticks(void)
-{
-	char buf[1024], *p;
-	FILE *f = fopen("/proc/self/stat", "r");
-	int field = 2;
-
-	if (f == NULL || fgets(buf, sizeof(buf), f) == NULL)
-		exit(3);
-	fclose(f);
-	p = strrchr(buf, ')') + 1;
-	for (; field < 22 && *p; p++)
-		if (*p == ' ')
-			field++;
-	return strtoull(p, NULL, 10);
-}
 
 static double
 now(void)

@@ -70,8 +70,8 @@ nocollector(const char *path, const char *why)
 
 /* send(2) with MSG_NOSIGNAL: a collector that refused us ("busy") and
  * closed gives EPIPE, never a SIGPIPE that kills the tool. */
-static int
-writeall(int fd, const char *p, size_t n)
+int
+client_writeall(int fd, const char *p, size_t n)
 {
 	ssize_t w;
 
@@ -126,8 +126,8 @@ client_request(const char *opt, const char *req, char **reply)
 	}
 	/* A write that fails because the collector closed (it said "busy")
 	 * still leaves its reply to read. */
-	if ((writeall(fd, req, strlen(req)) == -1 ||
-	    writeall(fd, "\n", 1) == -1) && (werr = errno) != EPIPE &&
+	if ((client_writeall(fd, req, strlen(req)) == -1 ||
+	    client_writeall(fd, "\n", 1) == -1) && (werr = errno) != EPIPE &&
 	    werr != ECONNRESET) {
 		nocollector(path, strerror(werr));
 		close(fd);

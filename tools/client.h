@@ -18,6 +18,8 @@ int	client_socket_path(const char *opt, char *buf, size_t sz);
  * where it looked and how to start one, and return -1.
  */
 int	client_request(const char *opt, const char *req, char **reply);
+/* Write all of p to a connected socket; never SIGPIPE (MSG_NOSIGNAL). */
+int	client_writeall(int fd, const char *p, size_t n);
 /* Take "--socket PATH" / "--socket=PATH" out of argv; returns new argc. */
 int	client_socket_opt(int argc, char **argv, const char **opt);
 

@@ -25,23 +25,6 @@
 static int conn = -1;
 static char ctlpath[PATH_MAX];
 
-static int
-writeall(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 ic_connect(const char *sockopt)
 {
@@ -97,9 +80,9 @@ ic_send(const char *line, const char *body, size_t blen)
 {
 	if (conn == -1)
 		return -1;
-	if (writeall(conn, line, strlen(line)) != 0 ||
-	    writeall(conn, "\n", 1) != 0 ||
-	    (blen > 0 && writeall(conn, body, blen) != 0)) {
+	if (client_writeall(conn, line, strlen(line)) != 0 ||
+	    client_writeall(conn, "\n", 1) != 0 ||
+	    (blen > 0 && client_writeall(conn, body, blen) != 0)) {
 		gone();
 		return -1;
 	}

@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "../../common/wire.h"
+#include "../../common/procstart.h"
 
 static int fd;
 static struct sockaddr_un sun;
@@ -63,23 +64,6 @@ rnd(uint64_t mod)
 {
 	lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
 	return (lcg >> 33) % mod;
-}
-
-static uint64_t
-start_ticks(void)
-{
-	char buf[1024], *p;
-	FILE *f = fopen("/proc/self/stat", "r");
-	int field = 2;
-
-	if (f == NULL || fgets(buf, sizeof(buf), f) == NULL)
-		exit(3);
-	fclose(f);
-	p = strrchr(buf, ')') + 1;
-	for (; field < 22 && *p; p++)
-		if (*p == ' ')
-			field++;
-	return strtoull(p, NULL, 10);
 }
 
 static uint64_t
