@@ -574,6 +574,18 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	fd = SV_OPENAT(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return;
+	/* shorter than a header: its writer was killed between making the
+	 * file and sizing it (nothing held); removed once old, or every
+	 * later start-up salvage would open the directory for it */
+	if (SV_FSTAT(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size < (off_t)SP_HDR && !dry && st.st_mtime + 60 < time(NULL) &&
+	    (geteuid() == 0 || st.st_uid == geteuid()) &&
+	    (!ss->only_uid || st.st_uid == (uid_t)ss->uid)) {
+		SV_CLOSE(fd);
+		SV_UNLINKAT(dfd, name, 0);
+		ss->empty++;
+		return;
+	}
 	if (SV_FSTAT(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)SP_HDR ||
 	    st.st_size > (off_t)SP_HDR + (1 << 26) ||
 	    ((ss->own_only || geteuid() != 0) && st.st_uid != geteuid()) ||
