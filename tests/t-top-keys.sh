@@ -71,12 +71,28 @@ wait_for() {
 }
 key() { $TM send-keys -t top "$@"; }
 
+# -a: totals since top started. Until the busy writer's first report after
+# top started, both rows hold 0 and sort by pid; from then on the busy one
+# sorts first for good (by rate, an interval in which a loaded machine
+# delayed its report would tie them again).
 $TM new-session -d -s top -x 150 -y 14 "env LANG=C.UTF-8 TERM=screen \
-    $IOSHIM top --socket $S -d 0.5; echo EXITED rc=\$?; sleep 60"
+    $IOSHIM top --socket $S -a -d 0.5; echo EXITED rc=\$?; sleep 60"
 wait_for "PID USER"
 wait_for "^ *$idle "
 
 # ? and h: the help screen; ? / Esc close it.
+# The first row under the column names must become PID $1.
+wait_first() {
+	n=0
+	while [ $n -lt 300 ]; do
+		screen | sed -n '/PID USER/{n;p;q;}' | grep -qE "^ *$1 " &&
+		    return 0
+		sleep 0.1; n=$((n + 1))
+	done
+	screen; fail "PID $1 never became the first row"
+}
+wait_first "$busy"
+
 key '?'
 wait_for "ioshim top: keys"
 key '?'
@@ -90,8 +106,10 @@ echo "ok: ? and h open the help screen, ? and Esc close it"
 # space reverses the sort, as r does.
 key Space
 wait_for "^sort write reversed"
+wait_first "$idle"
 key Space
 wait_for "^sort write \|"
+wait_first "$busy"
 echo "ok: space reverses the sort"
 
 # Home/End move the selection: Enter opens the selected one's files.
