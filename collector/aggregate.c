@@ -443,6 +443,7 @@ apply_row(struct afile *f, const struct iw_file *r, uint32_t seq)
 	RISE(f->cur[F_FSYNC_NS], r->fsync_ns);
 	RISE(f->cur[F_ABSORBED], r->absorbed);
 	RISE(f->cur[F_FLUSHES], r->flushes);
+	RISE(f->cur[F_WRITE_SYSCALLS], r->write_syscalls);
 	for (int k = 0; k < IW_NSIZES; k++)
 		RISE(f->sizes[k], r->write_sizes[k]);
 }

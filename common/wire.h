@@ -31,7 +31,9 @@
 /* Message types. */
 enum iw_type {
 	IW_PROC = 1,	/* process totals: struct iw_proc */
-	IW_FILES = 2,	/* per-file rows: struct iw_files + rows */
+	IW_FILES = 2,	/* per-file rows of an older shim: struct iw_files
+			 * + rows of IW_FILE_V1_SIZE (no write_syscalls) */
+	IW_FILES2 = 3,	/* per-file rows: struct iw_files + struct iw_file */
 };
 
 /* I/O classes of a file descriptor. */
@@ -149,17 +151,26 @@ struct iw_file {
 	uint64_t	absorbed;	/* writes held by the coalescer */
 	uint64_t	flushes;	/* write syscalls made by its flushes */
 	uint64_t	write_sizes[IW_NSIZES];
+	/* Added after the first release (rows of type IW_FILES end
+	 * before it, IW_FILE_V1_SIZE bytes: taken as zero): */
+	uint64_t	write_syscalls;	/* write system calls that reached
+					 * the kernel: the program's own that
+					 * went through, stdio's buffer flushes,
+					 * the coalescer's flushes */
 	/* char path[path_len]; */
 };
+#define IW_FILE_V1_SIZE	offsetof(struct iw_file, write_syscalls)
 
 struct iw_files {
-	struct iw_hdr	h;		/* type IW_FILES */
+	struct iw_hdr	h;		/* type IW_FILES2 (IW_FILES) */
 	uint32_t	count;		/* rows that follow */
 	uint32_t	pad0;
 	/* struct iw_file rows[count], each padded to 8 bytes */
 };
 
 #define IW_PATH_MAX	4095
+/* A row of type IW_FILES2 (IW_ROW_SIZE) or IW_FILES (IW_ROW_V1_SIZE). */
 #define IW_ROW_SIZE(len)	((sizeof(struct iw_file) + (len) + 7u) & ~7u)
+#define IW_ROW_V1_SIZE(len)	((IW_FILE_V1_SIZE + (len) + 7u) & ~7u)
 
 #endif /* IOSHIM_WIRE_H */
