@@ -55,6 +55,8 @@ eq "exe_hour filled from proc_hour" "$(sq "SELECT group_concat((ts - $H) || ' ' 
 eq "proc_hour kept" "$(sq 'SELECT count(*), total(disk_write_bytes) FROM proc_hour')" "4|1600.0"
 eq "proc_min kept" "$(sq 'SELECT count(*) FROM proc_min')" 3
 eq "paths.last_ts set" "$(sq 'SELECT count(*) FROM paths WHERE last_ts IS NULL')" 0
+eq "files' write_syscalls columns" "$(sq "SELECT group_concat(name) FROM (SELECT 'm.' || name AS name FROM pragma_table_info('file_min') WHERE name LIKE 'write_syscalls%' UNION ALL SELECT 'h.' || name FROM pragma_table_info('file_hour') WHERE name LIKE 'write_syscalls%')")" \
+    "m.write_syscalls,h.write_syscalls,h.write_syscalls_max"
 eq "health schema" "$(q health | python3 -c 'import json, sys; print(json.load(sys.stdin)["db"]["schema"])')" 6
 q top by=exe from=$(( H - 7200 )) to=$(( now + 60 )) >"$T/top.json" || fail "top by=exe failed"
 eq "top by=exe: exe, processes, disk bytes, fsyncs" \
