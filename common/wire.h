@@ -68,6 +68,8 @@ enum iw_end {
 #define IW_EXE_MAX	256
 #define IW_COMM_MAX	16
 #define IW_NSIZES	6	/* write size buckets: <100, <1K, <10K, <100K, <1M, more */
+#define IW_NFTIMES	6	/* fsync time buckets: <=100 us, <=1 ms, <=10 ms,
+				 * <=100 ms, <=1 s, more (iw_ftime_bucket) */
 
 struct iw_hdr {
 	uint32_t	magic;		/* IW_MAGIC */
@@ -157,6 +159,9 @@ struct iw_file {
 					 * the kernel: the program's own that
 					 * went through, stdio's buffer flushes,
 					 * the coalescer's flushes */
+	uint64_t	fsync_times[IW_NFTIMES];	/* the fsync family's
+					 * calls that reached the kernel, by
+					 * the time each took */
 	/* char path[path_len]; */
 };
 #define IW_FILE_V1_SIZE	offsetof(struct iw_file, write_syscalls)
@@ -169,6 +174,18 @@ struct iw_files {
 };
 
 #define IW_PATH_MAX	4095
+/* The fsync time bucket of a call that took ns nanoseconds. */
+static inline unsigned
+iw_ftime_bucket(uint64_t ns)
+{
+	uint64_t lim = 100000;		/* 100 us */
+	unsigned b;
+
+	for (b = 0; b + 1 < IW_NFTIMES && ns > lim; b++)
+		lim *= 10;
+	return b;
+}
+
 /* A row of type IW_FILES2 (IW_ROW_SIZE) or IW_FILES (IW_ROW_V1_SIZE). */
 #define IW_ROW_SIZE(len)	((sizeof(struct iw_file) + (len) + 7u) & ~7u)
 #define IW_ROW_V1_SIZE(len)	((IW_FILE_V1_SIZE + (len) + 7u) & ~7u)

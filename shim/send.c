@@ -340,6 +340,8 @@ send_files(void)
 		w->absorbed = f->absorbed;
 		w->flushes = f->flushes;
 		w->write_syscalls = c->syscalls + f->flushes;
+		for (b = 0; b < IW_NFTIMES; b++)
+			w->fsync_times[b] = f->fsync_times[b];
 		for (b = 0; b < IW_NSIZES; b++)
 			w->write_sizes[b] = c->write_sizes[b];
 		memcpy((char *)(w + 1), names[i].path, names[i].path_len);
