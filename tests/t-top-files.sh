@@ -10,10 +10,11 @@
 . "$TOP/tests/collector_lib.sh"
 [ -f "$SHIM" ] || skip "shim not built"
 command -v strace >/dev/null || skip "no strace"
-command -v tmux >/dev/null || skip "no tmux"
+. "$TOP/tests/tmux_lib.sh"
 HOLD=$(prog stdio_hold)
-TM="tmux -L ioshim-f$$" SPID=
-trap 'tmux -L ioshim-f$$ kill-server 2>/dev/null; exec 3>&-;
+SPID=
+tmux_server f
+trap 'tmux_kill_all; exec 3>&-;
 	[ -n "$SPID" ] && kill $SPID 2>/dev/null;
 	[ -n "$DPID" ] && kill -9 $DPID 2>/dev/null; rm -rf "$T"' EXIT
 start_d --window 600
@@ -49,23 +50,14 @@ done
 note "writer pid $pid"
 
 # top's files view of it
-screen() { $TM capture-pane -p -t top; }
-wait_for() {
-	n=0
-	while [ $n -lt 300 ]; do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.1; n=$((n + 1))
-	done
-	screen; fail "screen never showed '$1'"
-}
 $TM new-session -d -s top -x 200 -y 20 "env LANG=C.UTF-8 TERM=screen \
     $IOSHIM top --socket $S -a -d 0.5; sleep 60"
 wait_for "PID USER"
-$TM send-keys -t top -l /
-$TM send-keys -t top -l stdio_hold
-$TM send-keys -t top Enter
+key -l /
+key -l stdio_hold
+key Enter
 wait_for "filter: stdio_hold"
-$TM send-keys -t top Enter
+key Enter
 wait_for "Files of $pid "
 wait_for "$T/out"
 screen >"$T/screen"
