@@ -25,7 +25,7 @@ ifneq ($(COLL_SRC),)
 ALL += collector/ioshimd
 endif
 
-.PHONY: all deps check check-peer check-all check-asan check-tsan check-cross demo bench bench-smoke soak install uninstall clean fuzz
+.PHONY: all deps check check-peer check-all check-asan check-tsan check-cross demo demo-more bench bench-smoke soak install uninstall clean fuzz
 
 all: $(ALL)
 
@@ -146,8 +146,13 @@ check-cross:
 	@sh mk/deps.sh cross
 	sh tests/cross/run.sh
 
+# demo walks the README's "The first hour" exactly (mk/readme-path.sh,
+# the commands t-readme-path checks); demo-more shows the rest.
 demo: deps all
 	sh mk/demo.sh
+
+demo-more: deps all
+	sh mk/demo-more.sh
 
 bench: deps all
 	sh bench/run

@@ -9,7 +9,7 @@
  *   collbench rate SOCK SENDERS SECONDS RATE
  *	as ingest, but paced: together the SENDERS send RATE messages/s
  *	(each wakes every millisecond, phases staggered, and sends what is
- *	due), alternating IW_PROC and IW_FILES (two file rows) reports as a
+ *	due), alternating IW_PROC and IW_FILES2 (two file rows) reports as a
  *	shim that writes to files does.  Prints sent= send_drops= secs=.
  *   collbench hold SOCK PROCS SECONDS COLLECTOR_PID
  *	PROCS processes report once a second (as a shim does) for SECONDS;
@@ -175,7 +175,7 @@ child_rate(const char *path, uint64_t t0, uint64_t deadline, double rate_each,
 	proc_init(&m);
 	memset(&fm, 0, sizeof(fm));
 	fm.f.h = m.h;
-	fm.f.h.type = IW_FILES;
+	fm.f.h.type = IW_FILES2;
 	fm.f.count = 2;
 	off = sizeof(fm.f);
 	for (i = 0; i < 2; i++) {

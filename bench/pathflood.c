@@ -125,7 +125,7 @@ main(int argc, char **argv)
 			fh.count = (uint32_t)k;
 			fh.h.magic = IW_MAGIC;
 			fh.h.version = IW_VERSION;
-			fh.h.type = IW_FILES;
+			fh.h.type = IW_FILES2;
 			fh.h.length = (uint32_t)off;
 			fh.h.seq = ++seq[i];
 			fh.h.start_ticks = st;

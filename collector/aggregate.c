@@ -443,21 +443,24 @@ apply_row(struct afile *f, const struct iw_file *r, uint32_t seq)
 	RISE(f->cur[F_FSYNC_NS], r->fsync_ns);
 	RISE(f->cur[F_ABSORBED], r->absorbed);
 	RISE(f->cur[F_FLUSHES], r->flushes);
+	RISE(f->cur[F_WRITE_SYSCALLS], r->write_syscalls);
 	for (int k = 0; k < IW_NSIZES; k++)
-		RISE(f->sizes[k], r->write_sizes[k]);
+		RISE(f->hist.sizes[k], r->write_sizes[k]);
+	for (int k = 0; k < IW_NFTIMES; k++)
+		RISE(f->hist.ftimes[k], r->fsync_times[k]);
 }
 
 /* A report changed f: tell the file observer.  The first report of a row
- * loaded from the database after a restart is the sizes' baseline. */
+ * loaded from the database after a restart is the histograms' baseline. */
 static void
 observe_file(struct agg *a, struct afile *f, const uint64_t oldc[NFC],
-    uint64_t olds[IW_NSIZES])
+    struct ahist *old)
 {
-	if (f->loaded && !f->sizes_seen)
-		memcpy(olds, f->sizes, sizeof(f->sizes));
-	f->sizes_seen = 1;
+	if (f->loaded && !f->hist_seen)
+		*old = f->hist;
+	f->hist_seen = 1;
 	if (a->fobserve != NULL)
-		a->fobserve(a->fctx, f, oldc, olds);
+		a->fobserve(a->fctx, f, oldc, old);
 }
 
 static void
@@ -495,7 +498,8 @@ agg_ingest(struct agg *a, const struct dec_msg *m, pid_t pid, uid_t uid,
 	struct dec_row r;
 	size_t off = 0;
 	int err = AG_OK, any = 0;
-	uint64_t old[NPC], oldc[NFC], olds[IW_NSIZES];
+	uint64_t old[NPC], oldc[NFC];
+	struct ahist oldh;
 
 	im = find(a, pid, m->h.start_ticks, m->h.image_ns);
 	if (im == NULL) {
@@ -536,9 +540,9 @@ agg_ingest(struct agg *a, const struct dec_msg *m, pid_t pid, uid_t uid,
 			continue;
 		}
 		memcpy(oldc, f->cur, sizeof(oldc));
-		memcpy(olds, f->sizes, sizeof(olds));
+		oldh = f->hist;
 		apply_row(f, &r.f, m->h.seq);
-		observe_file(a, f, oldc, olds);
+		observe_file(a, f, oldc, &oldh);
 		any = 1;
 	}
 	if (!any && m->nrows > 0)

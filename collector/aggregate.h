@@ -18,6 +18,13 @@
 #include "counters.h"
 #include "decode.h"
 
+/* A file row's histogram counts: cumulative, from its reports (kept in
+ * memory only: /metrics counts since the collector started). */
+struct ahist {
+	uint64_t	 sizes[IW_NSIZES];	/* write calls by size */
+	uint64_t	 ftimes[IW_NFTIMES];	/* fsync calls by time taken */
+};
+
 struct afile {
 	uint64_t	 hash;
 	char		*path;
@@ -30,8 +37,8 @@ struct afile {
 	uint32_t	 id_gen;	/* flush that assigned path_id */
 	uint64_t	 cur[NFC];
 	uint64_t	 base[NFC];
-	uint64_t	 sizes[IW_NSIZES];
-	uint8_t		 sizes_seen;	/* sizes came from a report */
+	struct ahist	 hist;
+	uint8_t		 hist_seen;	/* hist came from a report */
 };
 
 struct image {
@@ -115,7 +122,7 @@ typedef void (*agg_observe_fn)(void *ctx, const struct image *,
  * and write-size buckets before (the histograms of /metrics, mhist.c).
  */
 typedef void (*agg_file_fn)(void *ctx, const struct afile *,
-		    const uint64_t oldc[NFC], const uint64_t olds[IW_NSIZES]);
+		    const uint64_t oldc[NFC], const struct ahist *old);
 
 struct agg	*agg_new(const struct agg_limits *, agg_lookup_fn, void *ctx);
 void		 agg_free(struct agg *);

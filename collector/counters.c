@@ -20,7 +20,7 @@ const char *const pc_names[NPC] = {
 
 const char *const fc_names[NFC] = {
 	"opens", "read_bytes", "write_bytes", "reads", "writes", "fsyncs",
-	"write_ns", "fsync_ns", "absorbed", "flushes",
+	"write_ns", "fsync_ns", "absorbed", "flushes", "write_syscalls",
 };
 
 int

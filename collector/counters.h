@@ -34,7 +34,11 @@ enum {
 
 enum {
 	F_OPENS = 0, F_READ_BYTES, F_WRITE_BYTES, F_READS, F_WRITES, F_FSYNCS,
-	F_WRITE_NS, F_FSYNC_NS, F_ABSORBED, F_FLUSHES, NFC
+	F_WRITE_NS, F_FSYNC_NS, F_ABSORBED, F_FLUSHES,
+	F_WRITE_SYSCALLS,	/* write syscalls that reached the kernel:
+				 * the program's own, stdio's flushes, the
+				 * coalescer's (schema 6) */
+	NFC
 };
 
 extern const char *const pc_names[NPC];

@@ -30,24 +30,32 @@ terminated(const char *s, size_t n)
 	return memchr(s, '\0', n) != NULL;
 }
 
-/* Check one row at off; on success store the padded row size in *step. */
+/* The padded size of a row of fsz fixed bytes and a path of len. */
+static size_t
+row_size(size_t fsz, size_t len)
+{
+	return (fsz + len + 7u) & ~(size_t)7u;
+}
+
+/* Check one row at off (fsz fixed bytes, then the path); on success
+ * store the padded row size in *step. */
 static int
-check_row(const unsigned char *p, size_t avail, size_t *step)
+check_row(const unsigned char *p, size_t avail, size_t fsz, size_t *step)
 {
 	struct iw_file f;
 	size_t need;
 
-	if (avail < sizeof(f))
+	if (avail < fsz)
 		return DEC_ROW;
-	memcpy(&f, p, sizeof(f));
+	memcpy(&f, p, fsz);
 	if (f.path_len < 1 || f.path_len > IW_PATH_MAX)
 		return DEC_ROW;
 	if (f.cls >= IW_NCLASS)
 		return DEC_ROW;
-	need = IW_ROW_SIZE((size_t)f.path_len);
+	need = row_size(fsz, (size_t)f.path_len);
 	if (need > avail)
 		return DEC_ROW;
-	if (memchr(p + sizeof(f), '\0', f.path_len) != NULL)
+	if (memchr(p + fsz, '\0', f.path_len) != NULL)
 		return DEC_ROW;
 	*step = need;
 	return DEC_OK;
@@ -88,18 +96,22 @@ dec_msg(const void *buf, size_t len, struct dec_msg *m)
 			return DEC_FIELD;
 		return DEC_OK;
 	case IW_FILES:
+	case IW_FILES2:
 		if (len < sizeof(fh))
 			return DEC_SIZE;
 		memcpy(&fh, p, sizeof(fh));
-		/* Each row needs at least sizeof(struct iw_file) + 8 bytes. */
-		if (fh.count > (len - sizeof(fh)) / IW_ROW_SIZE(1))
+		/* an older shim's rows end before write_syscalls (zero) */
+		m->rowfix = m->h.type == IW_FILES ? IW_FILE_V1_SIZE :
+		    sizeof(struct iw_file);
+		/* Each row needs at least its fixed part + 8 bytes. */
+		if (fh.count > (len - sizeof(fh)) / row_size(m->rowfix, 1))
 			return DEC_ROW;
 		m->nrows = fh.count;
 		m->rows = p + sizeof(fh);
 		m->rowslen = len - sizeof(fh);
 		for (i = 0, off = 0; i < fh.count; i++) {
 			if ((e = check_row(m->rows + off, m->rowslen - off,
-			    &step)) != DEC_OK)
+			    m->rowfix, &step)) != DEC_OK)
 				return e;
 			off += step;
 		}
@@ -116,12 +128,14 @@ dec_row(const struct dec_msg *m, size_t *off, struct dec_row *r)
 {
 	const unsigned char *p;
 
-	if (m->type != IW_FILES || *off >= m->rowslen)
+	if ((m->type != IW_FILES && m->type != IW_FILES2) ||
+	    *off >= m->rowslen)
 		return 0;
 	p = m->rows + *off;
-	memcpy(&r->f, p, sizeof(r->f));
-	memcpy(r->path, p + sizeof(r->f), r->f.path_len);
+	memset(&r->f, 0, sizeof(r->f));
+	memcpy(&r->f, p, m->rowfix);
+	memcpy(r->path, p + m->rowfix, r->f.path_len);
 	r->path[r->f.path_len] = '\0';
-	*off += IW_ROW_SIZE((size_t)r->f.path_len);
+	*off += row_size(m->rowfix, (size_t)r->f.path_len);
 	return 1;
 }

@@ -30,12 +30,13 @@ enum dec_err {
 };
 
 struct dec_msg {
-	int		 type;		/* IW_PROC or IW_FILES */
+	int		 type;		/* IW_PROC, IW_FILES or IW_FILES2 */
 	struct iw_hdr	 h;
 	struct iw_proc	 proc;		/* valid for IW_PROC */
 	uint32_t	 nrows;		/* IW_FILES: number of rows */
 	const unsigned char *rows;	/* IW_FILES: first row (in caller's buffer) */
 	size_t		 rowslen;
+	size_t		 rowfix;	/* bytes of a row before its path */
 };
 
 struct dec_row {

@@ -380,7 +380,8 @@ m_file(struct ps *s, const char *k, void *arg, struct imp_rec *r)
 {
 	static const char *const keys[NFC] = { "opens", "read_bytes",
 	    "write_bytes", "reads", "writes", "fsyncs", "write_ns",
-	    "fsync_ns", "writes_absorbed", "flush_syscalls" };
+	    "fsync_ns", "writes_absorbed", "flush_syscalls",
+	    "write_syscalls" };
 	struct imp_file *f = arg;
 	char cls[16];
 	int i;

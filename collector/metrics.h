@@ -33,7 +33,7 @@ void	metrics_imported(uint64_t stored, uint64_t known, uint64_t bad,
 char	*metrics_render(size_t *len);
 /* mhist.c: the write-size and fsync-time histograms.  agg_file_fn. */
 void	mhist_observe(void *ctx, const struct afile *, const uint64_t oldc[NFC],
-	    const uint64_t olds[IW_NSIZES]);
+	    const struct ahist *old);
 char	*mhist_render(void);	/* malloc'd text, NULL if no memory */
 /* Escape a label value into out (size > 0); always NUL-terminated. */
 void	metrics_escape(const char *in, char *out, size_t size);

@@ -240,7 +240,12 @@ a_files(struct jbuf *j, const struct request *rq, uid_t client)
 			jb_key(j, "write_sizes");
 			jb_arr(j);
 			for (c = 0; c < IW_NSIZES; c++)
-				jb_u64(j, f->sizes[c]);
+				jb_u64(j, f->hist.sizes[c]);
+			jb_endarr(j);
+			jb_key(j, "fsync_times");
+			jb_arr(j);
+			for (c = 0; c < IW_NFTIMES; c++)
+				jb_u64(j, f->hist.ftimes[c]);
 			jb_endarr(j);
 			fc_obj(j, "window", d);
 			jb_endobj(j);

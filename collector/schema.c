@@ -300,7 +300,18 @@ schema_migrate(sqlite3 *db)
 		    " PRIMARY KEY(uid, dev, ino)) WITHOUT ROWID;") != SQLITE_OK)
 			goto fail;
 	}
-	/* Later versions: if (v < 6) { ALTER TABLE ... } and so on. */
+	if (v < 6) {
+		/*
+		 * Version 6: write_syscalls per file, the write system calls
+		 * to the file that reached the kernel (the shim's rows of
+		 * type IW_FILES2; version 1 above makes the tables with it).
+		 */
+		if (add_column(db, "file_min", "write_syscalls") != 0 ||
+		    add_column(db, "file_hour", "write_syscalls") != 0 ||
+		    add_column(db, "file_hour", "write_syscalls_max") != 0)
+			goto fail;
+	}
+	/* Later versions: if (v < 7) { ALTER TABLE ... } and so on. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA);
 	if (sql_exec(db, sql) != SQLITE_OK || sql_exec(db, "COMMIT") != SQLITE_OK)
 		goto fail;

@@ -12,7 +12,7 @@
 #include "aggregate.h"
 #include "json.h"
 
-#define STORE_SCHEMA	5
+#define STORE_SCHEMA	6
 
 struct store_opts {
 	const char	*path;

@@ -31,7 +31,9 @@
 /* Message types. */
 enum iw_type {
 	IW_PROC = 1,	/* process totals: struct iw_proc */
-	IW_FILES = 2,	/* per-file rows: struct iw_files + rows */
+	IW_FILES = 2,	/* per-file rows of an older shim: struct iw_files
+			 * + rows of IW_FILE_V1_SIZE (no write_syscalls) */
+	IW_FILES2 = 3,	/* per-file rows: struct iw_files + struct iw_file */
 };
 
 /* I/O classes of a file descriptor. */
@@ -66,6 +68,8 @@ enum iw_end {
 #define IW_EXE_MAX	256
 #define IW_COMM_MAX	16
 #define IW_NSIZES	6	/* write size buckets: <100, <1K, <10K, <100K, <1M, more */
+#define IW_NFTIMES	6	/* fsync time buckets: <=100 us, <=1 ms, <=10 ms,
+				 * <=100 ms, <=1 s, more (iw_ftime_bucket) */
 
 struct iw_hdr {
 	uint32_t	magic;		/* IW_MAGIC */
@@ -149,17 +153,41 @@ struct iw_file {
 	uint64_t	absorbed;	/* writes held by the coalescer */
 	uint64_t	flushes;	/* write syscalls made by its flushes */
 	uint64_t	write_sizes[IW_NSIZES];
+	/* Added after the first release (rows of type IW_FILES end
+	 * before it, IW_FILE_V1_SIZE bytes: taken as zero): */
+	uint64_t	write_syscalls;	/* write system calls that reached
+					 * the kernel: the program's own that
+					 * went through, stdio's buffer flushes,
+					 * the coalescer's flushes */
+	uint64_t	fsync_times[IW_NFTIMES];	/* the fsync family's
+					 * calls that reached the kernel, by
+					 * the time each took */
 	/* char path[path_len]; */
 };
+#define IW_FILE_V1_SIZE	offsetof(struct iw_file, write_syscalls)
 
 struct iw_files {
-	struct iw_hdr	h;		/* type IW_FILES */
+	struct iw_hdr	h;		/* type IW_FILES2 (IW_FILES) */
 	uint32_t	count;		/* rows that follow */
 	uint32_t	pad0;
 	/* struct iw_file rows[count], each padded to 8 bytes */
 };
 
 #define IW_PATH_MAX	4095
+/* The fsync time bucket of a call that took ns nanoseconds. */
+static inline unsigned
+iw_ftime_bucket(uint64_t ns)
+{
+	uint64_t lim = 100000;		/* 100 us */
+	unsigned b;
+
+	for (b = 0; b + 1 < IW_NFTIMES && ns > lim; b++)
+		lim *= 10;
+	return b;
+}
+
+/* A row of type IW_FILES2 (IW_ROW_SIZE) or IW_FILES (IW_ROW_V1_SIZE). */
 #define IW_ROW_SIZE(len)	((sizeof(struct iw_file) + (len) + 7u) & ~7u)
+#define IW_ROW_V1_SIZE(len)	((IW_FILE_V1_SIZE + (len) + 7u) & ~7u)
 
 #endif /* IOSHIM_WIRE_H */

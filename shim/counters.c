@@ -196,6 +196,8 @@ counters_reset(void)
 			    __ATOMIC_RELAXED);
 		atomic_store(&files[i].absorbed, 0);
 		atomic_store(&files[i].flushes, 0);
+		for (k = 0; k < IW_NFTIMES; k++)
+			atomic_store(&files[i].fsync_times[k], 0);
 		__atomic_store_n(&names[i].shared, 0, __ATOMIC_RELAXED);
 	}
 	send_reset_rows();

@@ -274,10 +274,13 @@ send_proc(int final, int reason, int code)
 	xmit(sizeof(*p));
 }
 
+/* A row's sum of counts that only rise: a row whose sum moved is sent.
+ * Its write syscalls too: stdio and the coalescer flush after the call. */
 static uint64_t
 activity(const struct file_row *f, const struct tfile *c)
 {
-	return c->opens + c->reads + row_writes(c) + c->fsyncs + f->absorbed;
+	return c->opens + c->reads + row_writes(c) + c->fsyncs + f->absorbed +
+	    c->syscalls + f->flushes;
 }
 
 static struct tfile sums[64];	/* rows_sum of 64 rows: under send_lock */
@@ -316,7 +319,7 @@ send_files(void)
 			continue;
 		row = IW_ROW_SIZE(names[i].path_len);
 		if (off + row > IW_MAX) {
-			fill_hdr(&msg.files.h, IW_FILES, off);
+			fill_hdr(&msg.files.h, IW_FILES2, off);
 			if (xmit(off) != 0)
 				resend_rows = 1;
 			off = sizeof(struct iw_files);
@@ -336,6 +339,9 @@ send_files(void)
 		w->fsync_ns = ticks_to_ns(c->fsync_ns);
 		w->absorbed = f->absorbed;
 		w->flushes = f->flushes;
+		w->write_syscalls = c->syscalls + f->flushes;
+		for (b = 0; b < IW_NFTIMES; b++)
+			w->fsync_times[b] = f->fsync_times[b];
 		for (b = 0; b < IW_NSIZES; b++)
 			w->write_sizes[b] = c->write_sizes[b];
 		memcpy((char *)(w + 1), names[i].path, names[i].path_len);
@@ -344,7 +350,7 @@ send_files(void)
 		off += row;
 	}
 	if (msg.files.count > 0 && connected) {
-		fill_hdr(&msg.files.h, IW_FILES, off);
+		fill_hdr(&msg.files.h, IW_FILES2, off);
 		if (xmit(off) != 0)
 			resend_rows = 1;
 	}

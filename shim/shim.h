@@ -489,6 +489,8 @@ struct tfile {
 struct file_row {
 	struct tfile	c;		/* atomic adds */
 	_Atomic uint64_t absorbed, flushes;
+	_Atomic uint64_t fsync_times[IW_NFTIMES];	/* fsync calls by
+					 * duration (wire.h), wrap_sync.c */
 };
 
 /* What a row is: written once, when the row is made. */

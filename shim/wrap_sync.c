@@ -13,15 +13,25 @@
 
 #include "shim.h"
 
+/*
+ * Count an fsync-family call on fd that lasted ticks; timed: it reached
+ * the kernel, and goes into the file's histogram of fsync times (an
+ * atomic add in the row's shared part: next to an fsync's wait it costs
+ * nothing a program notices, and no thread's share of every row grows).
+ */
 static void
-count_fsync(int fd, uint64_t ticks)
+count_fsync(int fd, uint64_t ticks, int timed)
 {
 	fdent_t e = fd >= 0 ? fd_get(fd) : 0;
 	unsigned f = FDE_FILE(e);
 
 	ctr_add(&tctr()->fsyncs, 1);
-	if ((e & FD_KNOWN) && f != FILE_NONE)
-		row_fsync(f, ticks);
+	if (!(e & FD_KNOWN) || f == FILE_NONE)
+		return;
+	row_fsync(f, ticks);
+	if (timed)
+		CTR_ADD(&row_shared(f)->fsync_times[iw_ftime_bucket(
+		    ticks_to_ns(ticks))], 1);
 }
 
 /* Flush fd's coalesced bytes; -1 with errno set when a flush failed. */
@@ -41,7 +51,7 @@ sync_prologue(int fd)
 		return 0;
 	co_flush_fd(fd, IW_R_SYNC);
 	if ((err = co_take_error(fd)) != 0) {
-		count_fsync(fd, 0);
+		count_fsync(fd, 0, 0);
 		errno = err;
 		return -1;
 	}
@@ -62,7 +72,7 @@ name decl								\
 	t0 = shim_ticks();						\
 	r = real.name nr;						\
 	saved = errno;							\
-	count_fsync(fd, shim_ticks_since(t0));				\
+	count_fsync(fd, shim_ticks_since(t0), 1);			\
 	errno = saved;							\
 	return r;							\
 }
@@ -86,7 +96,7 @@ syncfs(int fd)
 	co_flush_all(IW_R_SYNC);
 	r = real.syncfs(fd);
 	saved = errno;
-	count_fsync(-1, 0);
+	count_fsync(-1, 0, 0);
 	errno = saved;
 	return r;
 }
@@ -100,7 +110,7 @@ sync(void)
 	}
 	co_flush_all(IW_R_SYNC);
 	real.sync();
-	count_fsync(-1, 0);
+	count_fsync(-1, 0, 0);
 }
 
 EXPORT int
@@ -112,7 +122,7 @@ msync(void *addr, size_t len, int flags)
 		return (int)syscall(SYS_msync, addr, len, flags);
 	r = real.msync(addr, len, flags);
 	saved = errno;
-	count_fsync(-1, 0);
+	count_fsync(-1, 0, 0);
 	errno = saved;
 	return r;
 }

@@ -39,7 +39,8 @@ PY
 prog() {
 	mkdir -p "$TOP/tests/bin"
 	src=$TOP/tests/progs/$1.c bin=$TOP/tests/bin/$1
-	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+	# rebuilt when it or the wire format it may use changed
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ] || [ "$TOP/common/wire.h" -nt "$bin" ]; then
 		cc -O1 -g -Wall -Wextra -D_GNU_SOURCE -I"$TOP/common" -o "$bin" "$src" -lpthread || fail "cannot build $1"
 	fi
 	echo "$bin"

@@ -10,42 +10,15 @@
 # never finished line on every kept connection each 0.5 s until the
 # collector has closed them all or 90 s have passed, and prints
 # "slots=K" and "closed=C" (connections the collector closed).
-import json, os, socket, sys, time
+import os, sys, time
+
+sys.dont_write_bytecode = True	# no __pycache__ in the tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qslot_lib import take, tell
 
 ctl, n, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-
-
-def line(s):
-    buf = b""
-    while not buf.endswith(b"\n"):
-        b = s.recv(65536)
-        if not b:
-            break
-        buf += b
-    return buf
-
-
-kept = []
-for _ in range(n):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(60)
-    s.connect(ctl)
-    try:
-        s.sendall(b"help\n")
-        r = line(s)
-    except OSError:
-        r = b""
-    try:
-        ok = "requests" in json.loads(r)
-    except ValueError:
-        ok = False
-    if ok:
-        kept.append(s)
-    else:
-        s.close()
-with open(ready + ".tmp", "w") as f:
-    f.write("slots=%d\n" % len(kept))
-os.rename(ready + ".tmp", ready)
+kept, _ = take(ctl, n, False)
+tell(ready, "slots=%d\n" % len(kept))
 
 closed = set()
 deadline = time.monotonic() + 90

@@ -1,24 +1,29 @@
 #!/bin/sh
 # t-collector-migrate.sh - a database of schema 2 (as ioshimd 0a06b9f..
-# left it) is migrated to schema 5 in place at start: the 1-minute
+# left it) is migrated to schema 6 in place at start: the 1-minute
 # (image, ts) indexes go, exe_hour is filled from proc_hour, nothing else
 # changes, and top by=exe over a range (exe_hour for whole hours, proc_min
 # for the rest) gives the sums and process counts of the stored rows.
 # Schema 4 -> 5 (import: images.host, import_hosts, import_pos) keeps
-# every row and an import works afterwards.
+# every row and an import works afterwards.  Schema 5 -> 6 adds the
+# files' write_syscalls columns and keeps every file row.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/collector_lib.sh"
 
-# A schema-5 database made by ioshimd, turned back into schema 2 exactly:
+# A schema-6 database made by ioshimd, turned back into schema 2 exactly:
 # schema 3 only dropped two indexes, added exe_min and exe_hour and
 # paths.last_ts; schema 4 added the disk_write_syscalls columns; schema 5
-# images.host, import_hosts, import_pos.
+# images.host, import_hosts, import_pos; schema 6 the files'
+# write_syscalls columns.
 start_d
 stop_d
 now=$(date +%s)
 H=$(( now / 3600 * 3600 ))
 sq "DROP TABLE import_pos; DROP TABLE import_hosts;
   ALTER TABLE images DROP COLUMN host;
+  ALTER TABLE file_min DROP COLUMN write_syscalls;
+  ALTER TABLE file_hour DROP COLUMN write_syscalls;
+  ALTER TABLE file_hour DROP COLUMN write_syscalls_max;
   ALTER TABLE proc_min DROP COLUMN disk_write_syscalls;
   ALTER TABLE proc_hour DROP COLUMN disk_write_syscalls;
   ALTER TABLE proc_hour DROP COLUMN disk_write_syscalls_max;
@@ -42,15 +47,17 @@ sq "DROP TABLE import_pos; DROP TABLE import_hosts;
 eq "schema 2 planted" "$(sq 'PRAGMA user_version')" 2
 start_d
 q health >/dev/null	# answered once the database is open (the socket is there before)
-grep -q "migrated from schema 2 to 5" "$T/d.log" || fail "no migration logged: $(cat "$T/d.log")"
-eq "schema" "$(sq 'PRAGMA user_version')" 5
+grep -q "migrated from schema 2 to 6" "$T/d.log" || fail "no migration logged: $(cat "$T/d.log")"
+eq "schema" "$(sq 'PRAGMA user_version')" 6
 eq "1-minute indexes dropped" "$(sq "SELECT count(*) FROM sqlite_master WHERE name IN ('proc_min_image', 'file_min_image')")" 0
 eq "exe_hour filled from proc_hour" "$(sq "SELECT group_concat((ts - $H) || ' ' || exe || ' ' || uid || ' ' || disk_write_bytes || ' ' || fsyncs, ', ') FROM (SELECT * FROM exe_hour ORDER BY ts, exe, uid)")" \
     "-7200 /usr/bin/alpha 0 100 1, -7200 /usr/bin/alpha 1000 200 0, -7200 /usr/bin/beta 0 1000 5, -3600 /usr/bin/alpha 0 300 2"
 eq "proc_hour kept" "$(sq 'SELECT count(*), total(disk_write_bytes) FROM proc_hour')" "4|1600.0"
 eq "proc_min kept" "$(sq 'SELECT count(*) FROM proc_min')" 3
 eq "paths.last_ts set" "$(sq 'SELECT count(*) FROM paths WHERE last_ts IS NULL')" 0
-eq "health schema" "$(q health | python3 -c 'import json, sys; print(json.load(sys.stdin)["db"]["schema"])')" 5
+eq "files' write_syscalls columns" "$(sq "SELECT group_concat(name) FROM (SELECT 'm.' || name AS name FROM pragma_table_info('file_min') WHERE name LIKE 'write_syscalls%' UNION ALL SELECT 'h.' || name FROM pragma_table_info('file_hour') WHERE name LIKE 'write_syscalls%')")" \
+    "m.write_syscalls,h.write_syscalls,h.write_syscalls_max"
+eq "health schema" "$(q health | python3 -c 'import json, sys; print(json.load(sys.stdin)["db"]["schema"])')" 6
 q top by=exe from=$(( H - 7200 )) to=$(( now + 60 )) >"$T/top.json" || fail "top by=exe failed"
 eq "top by=exe: exe, processes, disk bytes, fsyncs" \
     "$(json "$T/top.json" '[(x["exe"], x["processes"], x["disk_write_bytes"], x["fsyncs"]) for x in r[0]["rows"]]')" \
@@ -64,7 +71,7 @@ eq "top by=exe, minutes, limit 1" "$(json "$T/top3.json" '[(x["exe"], x["process
     "[('/usr/bin/alpha', 2, 12)]"
 stop_d
 
-# A second start finds schema 5 and migrates nothing.
+# A second start finds schema 6 and migrates nothing.
 : >"$T/d.log"
 start_d
 stop_d
@@ -78,8 +85,8 @@ sq "DROP TABLE import_pos; DROP TABLE import_hosts;
 : >"$T/d.log"
 start_d
 q health >/dev/null
-grep -q "migrated from schema 4 to 5" "$T/d.log" || fail "no 4 -> 5 migration logged: $(cat "$T/d.log")"
-eq "schema after 4 -> 5" "$(sq 'PRAGMA user_version')" 5
+grep -q "migrated from schema 4 to 6" "$T/d.log" || fail "no 4 -> 6 migration logged: $(cat "$T/d.log")"
+eq "schema after 4 -> 6" "$(sq 'PRAGMA user_version')" 6
 eq "proc_min kept by 4 -> 5" "$(sq 'SELECT count(*), total(disk_write_bytes) FROM proc_min')" "$before"
 eq "images unmarked" "$(sq 'SELECT count(*) FROM images WHERE host IS NOT NULL')" 0
 printf '{"pid":77,"exe":"/usr/bin/m","start":%s.000,"end":%s.500,"classes":{"disk":{"write_bytes":4096,"writes":1}}}\n' \

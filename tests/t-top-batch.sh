@@ -4,18 +4,8 @@
 # with -a; the accumulated bytes top prints (-k and --json) equal N and
 # equal what "ioshim query process PID" says.  Also: flags and bad input.
 . "$(dirname "$0")/lib.sh"
-[ -x "$IOSHIMD" ] || skip "collector/ioshimd not built"
-[ -x "$IOSHIM" ] || skip "tools/ioshim not built"
-PY=/usr/bin/python3
-[ -x $PY ] || skip "no $PY"
-S=$T/s.sock DPID= WPID=
-trap '[ -n "$WPID" ] && kill $WPID 2>/dev/null;
-	[ -n "$DPID" ] && kill $DPID 2>/dev/null; rm -rf "$T"' EXIT
-"$IOSHIMD" --foreground --socket "$S" --db "$T/db" --window 2 \
-    --pidfile "$T/pid" 2>"$T/d.log" &
-DPID=$!
-collector_ready $DPID
-top() { "$IOSHIM" top --socket "$S" "$@"; }
+. "$TOP/tests/top_lib.sh"
+top_collector 2
 
 N=512000
 # Append one byte to side.log (an appended file starts the shim's sender

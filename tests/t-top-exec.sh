@@ -6,19 +6,9 @@
 # "[exec'd from sh]"; once python ends its row says "[ended]" (--json:
 # "state":"ended"); the stored report marks them the same way.
 . "$(dirname "$0")/lib.sh"
-[ -x "$IOSHIMD" ] || skip "collector/ioshimd not built"
-[ -x "$IOSHIM" ] || skip "tools/ioshim not built"
-PY=/usr/bin/python3
-[ -x $PY ] || skip "no $PY"
-S=$T/s.sock DPID= WPID=
-trap '[ -n "$WPID" ] && kill $WPID 2>/dev/null;
-	[ -n "$DPID" ] && kill $DPID 2>/dev/null; rm -rf "$T"' EXIT
+. "$TOP/tests/top_lib.sh"
 # A long window: ended images stay in the live view until it closes.
-"$IOSHIMD" --foreground --socket "$S" --db "$T/db" --window 600 \
-    --pidfile "$T/pid" 2>"$T/d.log" &
-DPID=$!
-collector_ready $DPID
-top() { "$IOSHIM" top --socket "$S" "$@"; }
+top_collector 600
 
 cat >"$T/w.py" <<'PY'
 import os, sys, time

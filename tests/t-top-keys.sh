@@ -8,19 +8,10 @@
 # p) and unknown keys say so on the last line; -t and -q imply batch mode
 # even on a terminal.
 . "$(dirname "$0")/lib.sh"
-[ -x "$IOSHIMD" ] || skip "collector/ioshimd not built"
-[ -x "$IOSHIM" ] || skip "tools/ioshim not built"
-command -v tmux >/dev/null || skip "no tmux"
-PY=/usr/bin/python3
-[ -x $PY ] || skip "no $PY"
-S=$T/s.sock DPID= W1= W2= TM="tmux -L ioshim-k$$"
-trap 'for x in "" -t -q; do tmux -L ioshim-k$$$x kill-server 2>/dev/null; done;
-	[ -n "$W1" ] && kill $W1 2>/dev/null; [ -n "$W2" ] && kill $W2 2>/dev/null;
-	[ -n "$DPID" ] && kill $DPID 2>/dev/null; rm -rf "$T"' EXIT
-"$IOSHIMD" --foreground --socket "$S" --db "$T/db" --window 600 \
-    --pidfile "$T/pid" 2>"$T/d.log" &
-DPID=$!
-collector_ready $DPID
+. "$TOP/tests/tmux_lib.sh"
+. "$TOP/tests/top_lib.sh"
+tmux_server k
+top_collector 600
 
 # w.py FILE BYTES-PER-STEP: append (a writer: 1000 bytes every 10 ms; an
 # idler: 1 byte once) until FILE.stop, at most 180 s.
@@ -60,16 +51,6 @@ done
 [ -n "$busy" ] && [ -n "$idle" ] || fail "the workloads do not report"
 note "busy pid $busy, idle pid $idle"
 
-screen() { $TM capture-pane -p -t top; }
-wait_for() {
-	n=0
-	while [ $n -lt 300 ]; do
-		screen | grep -qE -- "$1" && return 0
-		sleep 0.1; n=$((n + 1))
-	done
-	screen; fail "screen never showed '$1'"
-}
-key() { $TM send-keys -t top "$@"; }
 
 # -a: totals since top started. Until the busy writer's first report after
 # top started, both rows hold 0 and sort by pid; from then on the busy one
@@ -77,8 +58,8 @@ key() { $TM send-keys -t top "$@"; }
 # delayed its report would tie them again).
 $TM new-session -d -s top -x 150 -y 14 "env LANG=C.UTF-8 TERM=screen \
     $IOSHIM top --socket $S -a -d 0.5; echo EXITED rc=\$?; sleep 60"
-wait_for "PID USER"
-wait_for "^ *$idle "
+wait_re "PID USER"
+wait_re "^ *$idle "
 
 # ? and h: the help screen; ? / Esc close it.
 # The first row under the column names must become PID $1.
@@ -94,102 +75,102 @@ wait_first() {
 wait_first "$busy"
 
 key '?'
-wait_for "ioshim top: keys"
+wait_re "ioshim top: keys"
 key '?'
-wait_for "PID USER"
+wait_re "PID USER"
 key h
-wait_for "ioshim top: keys"
+wait_re "ioshim top: keys"
 key Escape
-wait_for "PID USER"
+wait_re "PID USER"
 echo "ok: ? and h open the help screen, ? and Esc close it"
 
 # space reverses the sort, as r does.
 key Space
-wait_for "^sort write reversed"
+wait_re "^sort write reversed"
 wait_first "$idle"
 key Space
-wait_for "^sort write \|"
+wait_re "^sort write \|"
 wait_first "$busy"
 echo "ok: space reverses the sort"
 
 # Home/End move the selection: Enter opens the selected one's files.
 key End
 key Enter
-wait_for "Files of $idle "
+wait_re "Files of $idle "
 key Escape
-wait_for "PID USER"
+wait_re "PID USER"
 key Home
 key Enter
-wait_for "Files of $busy "
+wait_re "Files of $busy "
 key q
-wait_for "PID USER"
+wait_re "PID USER"
 key End v
-wait_for "Files of $idle "
+wait_re "Files of $idle "
 key v
-wait_for "PID USER"
+wait_re "PID USER"
 echo "ok: Home/End select the first/last row; Enter and v open its files"
 
 # f: iotop-c's UID/PID filter.
 key f
-wait_for "filter UID: "
+wait_re "filter UID: "
 key Tab
 $TM send-keys -t top -l "$busy"
 key Enter
-wait_for "uid/pid filter"
+wait_re "uid/pid filter"
 screen | grep -qE "^ *$idle " && fail "the PID filter still shows $idle"
 key f Tab n Enter
-wait_for "^ *$idle "
+wait_re "^ *$idle "
 echo "ok: f sets and clears a PID filter"
 
 # c shows the executable's path; 1 hides PID, 0 shows every column.
 key c
-wait_for "python3 \(/usr/bin/python3"
+wait_re "python3 \(/usr/bin/python3"
 key c
 key 1
-wait_for "^ *USER +DISK READ"
+wait_re "^ *USER +DISK READ"
 key 0
-wait_for "^ *PID USER"
+wait_re "^ *PID USER"
 echo "ok: c toggles the path, 1 hides PID, 0 shows all"
 
 # m: one row per executable, and back.
 key m
-wait_for "EXECUTABLE"
+wait_re "EXECUTABLE"
 key m
-wait_for "COMMAND"
+wait_re "COMMAND"
 echo "ok: m switches process/executable rows"
 
 # Keys for what ioshim has not, and unknown ones, say so.
 key i
-wait_for "ionice"
+wait_re "ionice"
 key p
-wait_for "processes only"
+wait_re "processes only"
 key 2
-wait_for "no PRIO column"
+wait_re "no PRIO column"
 key z
-wait_for "z: not a key of ioshim top"
+wait_re "z: not a key of ioshim top"
 echo "ok: i, p, 2 and an unknown key say why nothing happens"
 
 key s
-wait_for "FROZEN"
+wait_re "FROZEN"
 key s
 key q
-wait_for "EXITED rc=0"
+wait_re "EXITED rc=0"
 echo "ok: s freezes, q quits"
 $TM kill-server
 
 # -t and -q imply batch mode on a terminal too (iotop-c: "implies --batch").
 # Each session has a server of its own: the last one may still be ending.
-TM="tmux -L ioshim-k$$-t"
+tmux_server k-t
 $TM new-session -d -s top -x 150 -y 30 "env LANG=C.UTF-8 TERM=screen \
     $IOSHIM top --socket $S -t -n 2 -d 0.3; echo EXITED rc=\$?; sleep 60"
-wait_for "EXITED rc=0"
+wait_re "EXITED rc=0"
 screen | grep -qE "^[0-9]{2}:[0-9]{2}:[0-9]{2} +PID USER" ||
     { screen; fail "-t on a terminal printed no stamped batch lines"; }
 $TM kill-server
-TM="tmux -L ioshim-k$$-q"
+tmux_server k-q
 $TM new-session -d -s top -x 150 -y 30 "env LANG=C.UTF-8 TERM=screen \
     $IOSHIM top --socket $S -q -n 2 -d 0.3; echo EXITED rc=\$?; sleep 60"
-wait_for "EXITED rc=0"
+wait_re "EXITED rc=0"
 eq "-q on a terminal: column names once" "$(screen | grep -c 'PID USER')" 1
 echo "ok: -t and -q imply batch mode"
 $TM kill-server

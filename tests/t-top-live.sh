@@ -5,19 +5,10 @@
 # checks the screen; a second run is ended with SIGINT and the terminal
 # must be left sane (icanon, echo).
 . "$(dirname "$0")/lib.sh"
-[ -x "$IOSHIMD" ] || skip "collector/ioshimd not built"
-[ -x "$IOSHIM" ] || skip "tools/ioshim not built"
-command -v tmux >/dev/null || skip "no tmux"
-PY=/usr/bin/python3
-[ -x $PY ] || skip "no $PY"
-S=$T/s.sock DPID= WPID= TM="tmux -L ioshim-t$$"
-trap 'tmux -L ioshim-t$$ kill-server 2>/dev/null;
-	tmux -L ioshim-t$$-int kill-server 2>/dev/null; [ -n "$WPID" ] && kill $WPID 2>/dev/null;
-	[ -n "$DPID" ] && kill $DPID 2>/dev/null; rm -rf "$T"' EXIT
-"$IOSHIMD" --foreground --socket "$S" --db "$T/db" --window 2 \
-    --pidfile "$T/pid" 2>"$T/d.log" &
-DPID=$!
-collector_ready $DPID
+. "$TOP/tests/tmux_lib.sh"
+. "$TOP/tests/top_lib.sh"
+tmux_server t
+top_collector 2
 
 # The workload writes until the test is done with it (work.log.stop; at most
 # SECS): a slow machine must not see it gone before the last check.
@@ -49,18 +40,6 @@ print(r[0]["pid"] if r else "")')
 done
 [ -n "$wpid" ] || fail "the workload does not report to the collector"
 note "workload pid $wpid"
-
-screen() { $TM capture-pane -p -t top; }
-# wait_for TEXT: until the screen shows TEXT (up to 30 s: only a broken
-# top takes that long, a loaded machine may take seconds).
-wait_for() {
-	n=0
-	while [ $n -lt 300 ]; do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.1; n=$((n + 1))
-	done
-	screen; fail "screen never showed '$1'"
-}
 
 $TM new-session -d -s top -x 160 -y 30 "env LANG=C.UTF-8 TERM=screen \
     $IOSHIM top --socket $S -d 0.5; rc=\$?; \
@@ -145,7 +124,7 @@ $TM kill-server
 # SIGINT: the terminal is given back (a server of its own: the first one
 # may still be shutting down).  In both sessions stty's answer is printed
 # before EXITED, so the screen that shows EXITED shows it too.
-TM="tmux -L ioshim-t$$-int"
+tmux_server t-int
 $TM new-session -d -s top -x 120 -y 25 "env LANG=C.UTF-8 TERM=screen \
     $IOSHIM top --socket $S; rc=\$?; \
     stty -a | tr ';' '\n' | grep -ow -e -icanon -e icanon -e -echo -e echo; \

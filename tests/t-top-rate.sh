@@ -6,17 +6,8 @@
 # clock (sent_ns): every sample once the writer has two reports is the
 # rate of its last second, never 0 while it writes.
 . "$(dirname "$0")/lib.sh"
-[ -x "$IOSHIMD" ] || skip "collector/ioshimd not built"
-[ -x "$IOSHIM" ] || skip "tools/ioshim not built"
-PY=/usr/bin/python3
-[ -x $PY ] || skip "no $PY"
-S=$T/s.sock DPID= WPID=
-trap '[ -n "$WPID" ] && kill $WPID 2>/dev/null;
-	[ -n "$DPID" ] && kill $DPID 2>/dev/null; rm -rf "$T"' EXIT
-"$IOSHIMD" --foreground --socket "$S" --db "$T/db" --window 60 \
-    --pidfile "$T/pid" 2>"$T/d.log" &
-DPID=$!
-collector_ready $DPID
+. "$TOP/tests/top_lib.sh"
+top_collector 60
 
 # Appends about 100 KiB/s, paced, until out.stop (at most 180 s).
 cat >"$T/w.py" <<'PY'

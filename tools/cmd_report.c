@@ -117,7 +117,7 @@ static const char *const pcols[] = {
 };
 static const char *const fcols[] = {
 	"write_bytes", "writes", "read_bytes", "fsyncs", "absorbed",
-	"flushes",
+	"flushes", "write_syscalls",
 };
 #define NP	(sizeof(pcols) / sizeof(pcols[0]))
 #define NF	(sizeof(fcols) / sizeof(fcols[0]))
@@ -146,9 +146,11 @@ table_row(const struct jv *r, int by, const char *name)
 		for (i = 0; i < NF; i++)
 			hcell(c[i], sizeof(c[i]), jv_num(r, fcols[i]),
 			    i == 0 || i == 2);
-		printf("%10s %8s %9s %6s %9s %8s %7s %-7s %5.0f  %s\n", c[0],
-		    c[1], c[2], c[3], c[4], c[5], sv, jv_str(r, "class"),
-		    jv_num(r, "processes"), name);
+		/* WRITES: the kernel's write system calls; CALLS: the
+		 * program's */
+		printf("%10s %8s %8s %9s %6s %9s %8s %7s %-7s %5.0f  %s\n",
+		    c[0], c[6], c[1], c[2], c[3], c[4], c[5], sv,
+		    jv_str(r, "class"), jv_num(r, "processes"), name);
 		return;
 	}
 	for (i = 0; i < NP; i++)
@@ -165,9 +167,9 @@ static void
 table_head(int by)
 {
 	if (by == BY_FILE)
-		printf("%10s %8s %9s %6s %9s %8s %7s %-7s %5s  %s\n",
-		    "WRITTEN", "CALLS", "READ", "FSYNCS", "ABSORBED", "FLUSHES",
-		    "SAVED", "CLASS", "PROCS", "PATH");
+		printf("%10s %8s %8s %9s %6s %9s %8s %7s %-7s %5s  %s\n",
+		    "WRITTEN", "WRITES", "CALLS", "READ", "FSYNCS", "ABSORBED",
+		    "FLUSHES", "SAVED", "CLASS", "PROCS", "PATH");
 	else
 		printf("%10s %8s %8s %9s %6s %9s %8s %7s %12s %9s %9s  %s\n",
 		    "WRITTEN", "WRITES", "CALLS", "READ", "FSYNCS", "ABSORBED",

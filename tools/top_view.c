@@ -164,7 +164,7 @@ draw_files(struct view *v)
 	int y, i, pw, rows;
 	double ab, flu, wc;
 
-	pw = COLS - 66;
+	pw = COLS - 75;
 	if (pw < 8)
 		pw = 8;
 	snprintf(buf, sizeof(buf), "Files of %d %s  (sorted by bytes "
@@ -173,9 +173,10 @@ draw_files(struct view *v)
 	line(0, buf, A_BOLD);
 	top_fmt_header1(v->t, buf, sizeof(buf));
 	line(1, buf, 0);
-	snprintf(buf, sizeof(buf), "%-*s %-7s%9s%9s%9s%7s%9s%8s%7s", pw,
-	    "PATH", "CLASS", "WRITTEN", "WRITES", "READ", "FSYNCS", "ABSORBED",
-	    "FLUSHES", "SAVED");
+	/* WRITES: the kernel's write system calls; CALLS: the program's */
+	snprintf(buf, sizeof(buf), "%-*s %-7s%9s%9s%9s%9s%7s%9s%8s%7s", pw,
+	    "PATH", "CLASS", "WRITTEN", "WRITES", "CALLS", "READ", "FSYNCS",
+	    "ABSORBED", "FLUSHES", "SAVED");
 	line(2, buf, A_REVERSE);
 	rows = LINES - 4;
 	for (y = 3, i = v->fsel; fl != NULL && i < (int)fl->n && y < 3 + rows;
@@ -192,9 +193,10 @@ draw_files(struct view *v)
 			    0.0, 1));
 		else
 			snprintf(sv, sizeof(sv), "-");
-		snprintf(buf, sizeof(buf), "%-*.*s %-7.7s%9s%9.0f%9s%7.0f%9.0f"
-		    "%8.0f%7s", pw, pw, jv_str(f, "path"), jv_str(f, "class"),
-		    wb, wc, rb, jv_num(f, "fsyncs"), ab, flu, sv);
+		snprintf(buf, sizeof(buf), "%-*.*s %-7.7s%9s%9.0f%9.0f%9s%7.0f"
+		    "%9.0f%8.0f%7s", pw, pw, jv_str(f, "path"),
+		    jv_str(f, "class"), wb, jv_num(f, "write_syscalls"), wc, rb,
+		    jv_num(f, "fsyncs"), ab, flu, sv);
 		line(y, buf, 0);
 	}
 	if (fl == NULL || fl->n == 0)

@@ -4,13 +4,15 @@
  *
  *   wire_send SOCK stream IMAGES MSGS INTERVAL_MS FILES [noend] [seed=N]
  *	[exes=N]
- *	[stop=FILE]
+ *	[stop=FILE] [v1rows]
  *	IMAGES images (this pid, distinct image_ns), each sending MSGS
  *	cumulative reports (IW_PROC + IW_FILES with FILES rows), then an
  *	IW_END report (unless "noend"), after the file rows once more when
  *	a send failed meanwhile (the shim's rule after a reconnect).  With
  *	stop=FILE, fewer once FILE exists (checked before each round, after
  *	the first).  Prints the totals it sent as "name=value" lines.
+ *	With v1rows, the file rows go as an older shim sends them (type
+ *	IW_FILES, rows without write_syscalls), else as IW_FILES2.
  *	Retries while the socket is missing, so the collector may be killed
  *	and restarted meanwhile.
  *   wire_send SOCK bad KIND|all	send malformed datagrams; prints count
@@ -158,16 +160,21 @@ send_proc(struct img *im, int end)
 	send_proc_p(im, end, 1);
 }
 
+static int v1rows;	/* rows as an older shim sends them (IW_FILES) */
+#define ROWS_TYPE	(v1rows ? IW_FILES : IW_FILES2)
+#define ROW_FIX		(v1rows ? IW_FILE_V1_SIZE : sizeof(struct iw_file))
+#define ROW_SIZE(n)	(v1rows ? IW_ROW_V1_SIZE(n) : IW_ROW_SIZE(n))
+
 static size_t
 put_row(unsigned char *buf, const struct iw_file *f, const char *path)
 {
-	size_t n = strlen(path), sz = IW_ROW_SIZE(n);
+	size_t n = strlen(path), sz = ROW_SIZE(n);
 	struct iw_file r = *f;
 
 	r.path_len = (uint16_t)n;
 	memset(buf, 0, sz);
-	memcpy(buf, &r, sizeof(r));
-	memcpy(buf + sizeof(r), path, n);
+	memcpy(buf, &r, ROW_FIX);
+	memcpy(buf + ROW_FIX, path, n);
 	return sz;
 }
 
@@ -188,9 +195,9 @@ send_files(struct img *im, int nfiles, int first)
 	for (i = 0; i < nfiles; i++) {
 		snprintf(path, sizeof(path), "/var/log/test-%d-%d.log%.*s",
 		    first + i, (int)(im->image_ns % 1000), padlen, padding);
-		if (off + IW_ROW_SIZE(strlen(path)) > sizeof(buf)) {
+		if (off + ROW_SIZE(strlen(path)) > sizeof(buf)) {
 			fh.count = (uint32_t)count;
-			hdr(&fh.h, IW_FILES, off, ++im->seq, im->image_ns);
+			hdr(&fh.h, ROWS_TYPE, off, ++im->seq, im->image_ns);
 			memcpy(buf, &fh, sizeof(fh));
 			xsend(buf, off, 1);
 			off = sizeof(fh);
@@ -200,7 +207,7 @@ send_files(struct img *im, int nfiles, int first)
 		count++;
 	}
 	fh.count = (uint32_t)count;
-	hdr(&fh.h, IW_FILES, off, ++im->seq, im->image_ns);
+	hdr(&fh.h, ROWS_TYPE, off, ++im->seq, im->image_ns);
 	memcpy(buf, &fh, sizeof(fh));
 	if (xsend(buf, off, 1) != 0) {
 		perror("send");
@@ -215,7 +222,7 @@ stream(int argc, char **argv)
 	const char *stop = NULL;
 	struct img *im;
 	uint64_t t_dwb = 0, t_dw = 0, t_drb = 0, t_swb = 0, t_fs = 0, t_abs = 0;
-	uint64_t t_fwb = 0, t_fw = 0;
+	uint64_t t_fwb = 0, t_fw = 0, t_fws = 0;
 
 	if (argc < 7)
 		return 2;
@@ -226,6 +233,8 @@ stream(int argc, char **argv)
 	for (i = 7; i < argc; i++) {
 		if (strcmp(argv[i], "noend") == 0)
 			end = 0;
+		else if (strcmp(argv[i], "v1rows") == 0)
+			v1rows = 1;
 		else if (strncmp(argv[i], "stop=", 5) == 0)
 			stop = argv[i] + 5;
 		else if (strncmp(argv[i], "seed=", 5) == 0)
@@ -276,8 +285,10 @@ stream(int argc, char **argv)
 				im[i].f[f].writes += 1;
 				im[i].f[f].cls = IW_DISK;
 				im[i].f[f].write_sizes[0] += 1;
+				im[i].f[f].write_syscalls += k % 2;
 				t_fwb += d;
 				t_fw += 1;
+				t_fws += v1rows ? 0 : (uint64_t)(k % 2);
 			}
 			send_proc(&im[i], 0);
 			if (nfiles > 0)
@@ -304,12 +315,13 @@ stream(int argc, char **argv)
 		}
 	printf("pid=%d\nimages=%d\ndisk_write_bytes=%llu\ndisk_writes=%llu\n"
 	    "disk_read_bytes=%llu\nsocket_write_bytes=%llu\nfsyncs=%llu\n"
-	    "absorbed=%llu\nfile_write_bytes=%llu\nfile_writes=%llu\n",
+	    "absorbed=%llu\nfile_write_bytes=%llu\nfile_writes=%llu\n"
+	    "file_write_syscalls=%llu\n",
 	    (int)getpid(), nimg, (unsigned long long)t_dwb,
 	    (unsigned long long)t_dw, (unsigned long long)t_drb,
 	    (unsigned long long)t_swb, (unsigned long long)t_fs,
 	    (unsigned long long)t_abs, (unsigned long long)t_fwb,
-	    (unsigned long long)t_fw);
+	    (unsigned long long)t_fw, (unsigned long long)t_fws);
 	free(im);
 	return 0;
 }
@@ -392,7 +404,7 @@ bad(const char *kind)
 			off += 8;
 		if (strcmp(kind, "row_cut") == 0)
 			off -= 8;
-		hdr(&fh.h, IW_FILES, off, 1, now_ns());
+		hdr(&fh.h, IW_FILES2, off, 1, now_ns());
 		memcpy(buf, &fh, sizeof(fh));
 		return xsend(buf, off, 0) == 0;
 	} else {
@@ -459,8 +471,8 @@ pathflood(int nimg, int nfiles, int len)
 			memset(path + strlen(path), 'x', (size_t)len -
 			    strlen(path));
 			path[len] = '\0';
-			if (off + IW_ROW_SIZE((size_t)len) > sizeof(buf)) {
-				hdr(&fh.h, IW_FILES, off, ++im.seq, im.image_ns);
+			if (off + ROW_SIZE((size_t)len) > sizeof(buf)) {
+				hdr(&fh.h, ROWS_TYPE, off, ++im.seq, im.image_ns);
 				memcpy(buf, &fh, sizeof(fh));
 				xsend(buf, off, 1);
 				off = sizeof(fh);
@@ -470,7 +482,7 @@ pathflood(int nimg, int nfiles, int len)
 			fh.count++;
 			rows++;
 		}
-		hdr(&fh.h, IW_FILES, off, ++im.seq, im.image_ns);
+		hdr(&fh.h, ROWS_TYPE, off, ++im.seq, im.image_ns);
 		memcpy(buf, &fh, sizeof(fh));
 		xsend(buf, off, 1);
 		send_proc(&im, 1);
