@@ -12,6 +12,7 @@
 
 #include <bsd/string.h>
 
+#include "impbase.h"
 #include "impbatch.h"
 #include "import.h"
 #include "log.h"
@@ -270,23 +271,63 @@ impstore_begin(struct store *s)
 	return sql_exec(s->db, "BEGIN IMMEDIATE");
 }
 
+/* The WAL's frames after a commit (sqlite3_wal_hook). */
+static int
+wal_frames(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	*(int *)arg = frames;
+	return SQLITE_OK;
+}
+
+/*
+ * A batch commits more pages than the collector's windows write in an
+ * hour: checkpoint once the WAL holds wal_bound bytes, not at the next
+ * window.  A WAL of hundreds of MB (an import of a million records in a
+ * minute) slows every page lookup (the WAL index is searched a 4096-frame
+ * segment at a time) and its checkpoint stalls a window for seconds; a
+ * short one is restarted from its start by the next write, in pages the
+ * kernel still caches.  PASSIVE: nothing waits on a reader.
+ */
+static int
+commit(struct store *s)
+{
+	int frames = 0, page = 1024, rc;
+	sqlite3_stmt *st;
+
+	sqlite3_wal_hook(s->db, wal_frames, &frames);
+	rc = sql_exec(s->db, "COMMIT");
+	sqlite3_wal_hook(s->db, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			page = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if ((uint64_t)frames * (uint64_t)page > s->o.wal_bound)
+		(void)store_checkpoint(s, "passive", NULL);
+	return SQLITE_OK;
+}
+
 int
-impstore_end(struct store *s, int commit)
+impstore_end(struct store *s, int commit_it)
 {
 	struct impstore *is = s->imp;
 	int rc = SQLITE_OK;
 
-	if (commit && is != NULL)
+	if (commit_it && is != NULL)
 		rc = exe_write(is);
 	if (is != NULL)
 		impbatch_reset(&is->b);
-	if (commit && rc == SQLITE_OK &&
-	    (rc = sql_exec(s->db, "COMMIT")) == SQLITE_OK)
+	if (commit_it && rc == SQLITE_OK && (rc = commit(s)) == SQLITE_OK)
 		return SQLITE_OK;
 	if (is != NULL)
 		is->host_id = 0;
 	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return commit ? rc : SQLITE_OK;
+	return commit_it ? rc : SQLITE_OK;
 }
 
 /* import_hosts.id of (host, uid), made if new. */
@@ -349,6 +390,7 @@ image_row(struct store *s, struct impstore *is, const struct imp_who *w,
     const struct imp_rec *r, int64_t *id)
 {
 	sqlite3_stmt *st = is->st[I_IMG];
+	unsigned char base[IMPBASE_MAX];
 	int64_t hid;
 	int rc;
 
@@ -367,7 +409,9 @@ image_row(struct store *s, struct impstore *is, const struct imp_who *w,
 	sqlite3_bind_int64(st, 10, r->end_ms / 1000);
 	sqlite3_bind_int(st, 11, r->end_reason);
 	sqlite3_bind_int64(st, 12, r->end_code);
-	sqlite3_bind_blob(st, 13, r->pc, sizeof(r->pc), SQLITE_STATIC);
+	/* packed: impbase.c */
+	sqlite3_bind_blob(st, 13, base, (int)impbase_pack(r->pc, base),
+	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 14, w->host, -1, SQLITE_STATIC);
 	if ((rc = done(st)) == SQLITE_OK && sqlite3_changes(s->db) == 1)
 		*id = sqlite3_last_insert_rowid(s->db);
