@@ -32,6 +32,13 @@ cat "$T/o1"
 eq "imported" "$(cat "$T/o1")" "imported $n1 records (0 known already, 0 older than the retention, 0 lines skipped)"
 eq "images" "$(images)" "$n1"
 eq "stored totals = the file's sums" "$(got)" "$(want "$R")"
+# the kernel-facing figures of the report (classes.disk.write_syscalls,
+# kernel.write_bytes) are stored, not 0
+wsys=$(json "$R" 'sum(x["classes"]["disk"]["write_syscalls"] for x in r)')
+[ "$wsys" -ge 50 ] || fail "the workload's report has $wsys disk write syscalls (dd alone made 50)"
+eq "disk_write_syscalls = the file's sum" \
+    "$(sq 'SELECT sum(disk_write_syscalls) FROM (SELECT disk_write_syscalls FROM proc_min UNION ALL SELECT disk_write_syscalls FROM proc_hour)')" "$wsys"
+eq "exe_min: disk_write_syscalls" "$(sq 'SELECT sum(disk_write_syscalls) FROM exe_min')" "$wsys"
 eq "marked imported, host unknown, importer's uid" \
     "$(sq "SELECT DISTINCT host, uid, start_ticks < 0 FROM images")" "unknown|$(id -u)|1"
 eq "exe_min = proc_min" "$(sq 'SELECT sum(disk_write_bytes), sum(opens) FROM exe_min')" \
@@ -46,6 +53,8 @@ eq "/metrics: imported disk write bytes" "$(sed -n 's/^ioshim_imported_write_byt
     "$(want "$R" | head -n 1 | cut -d'|' -f2)"
 "$IOSHIM" report --socket "$S" --since 1h --limit 100 >"$T/rep" || fail "report failed"
 eq "report: every imported row marked" "$(grep -c 'imported@unknown' "$T/rep")" "$n1"
+eq "report: the write system calls of imported history" \
+    "$(sed -n 's/^All .* in \([0-9]*\) write system calls.*/\1/p' "$T/rep")" "$wsys"
 dpid=$(json "$R" '[x["pid"] for x in r if x["comm"] == "dd"][0]')
 q process "$dpid" >"$T/p.json" || fail "process query failed"
 eq "process: imported, unverified" "$(json "$T/p.json" '(r[0]["host"], r[0]["imported"], r[0]["verified"], r[0]["totals"]["disk_write_bytes"])')" \
