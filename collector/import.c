@@ -22,9 +22,9 @@
 #include <bsd/string.h>
 
 #include "import.h"
+#include "impstats.h"
 #include "ioshimd.h"
 #include "log.h"
-#include "metrics.h"
 #include "query_impl.h"
 
 #define BAD_LISTED	100		/* bad lines named in one reply */
@@ -347,6 +347,14 @@ moved(const struct args *a, const struct imp_pos *p, int found, char *err,
 	return -1;
 }
 
+/* A batch not stored: the client is told why, and it is counted. */
+static void
+refuse(struct jbuf *j, const char *why)
+{
+	impstats_refused();
+	q_error(j, why);
+}
+
 static void
 import_batch(const struct args *a, const char *body, size_t blen, uid_t uid,
     gid_t gid, struct jbuf *j)
@@ -360,12 +368,12 @@ import_batch(const struct args *a, const char *body, size_t blen, uid_t uid,
 	int found, rc;
 
 	if (blen > 0 && body[blen - 1] != '\n') {
-		q_error(j, "a batch must end with a newline");
+		refuse(j, "a batch must end with a newline");
 		return;
 	}
 	if (a->has_uid) {
 		if (uid != 0) {
-			q_error(j, "permission denied: uid= is for root");
+			refuse(j, "permission denied: uid= is for root");
 			return;
 		}
 		w.uid = (uid_t)a->uid;
@@ -373,7 +381,7 @@ import_batch(const struct args *a, const char *body, size_t blen, uid_t uid,
 	}
 	if (!q_admin(uid) && (count_lines(body, blen) > USER_BATCH_MAX ||
 	    charge(uid, count_lines(body, blen), w.now) != 0)) {
-		q_error(j, "import bound: too many records for this uid (see"
+		refuse(j, "import bound: too many records for this uid (see"
 		    " ioshimd --max-procs-per-uid)");
 		return;
 	}
@@ -390,7 +398,7 @@ import_batch(const struct args *a, const char *body, size_t blen, uid_t uid,
 		goto dberr;
 	if (moved(a, &p, found, err, sizeof(err)) != 0) {
 		impstore_end(D.st, 0);
-		q_error(j, err);
+		refuse(j, err);
 		jb_free(&errs);
 		return;
 	}
@@ -400,8 +408,7 @@ import_batch(const struct args *a, const char *body, size_t blen, uid_t uid,
 	if ((rc = impstore_pos_put(D.st, uid, &np, a->path, b.t.stored, b.bad,
 	    w.now)) != 0 || (rc = impstore_end(D.st, 1)) != 0)
 		goto dberr;
-	D.imported += b.t.stored;
-	metrics_imported(b.t.stored, b.t.known, b.bad, b.t.pc);
+	impstats_batch(&b.t, b.bad, w.now);
 	batch_reply(j, a, &b, &errs);
 	jb_free(&errs);
 	return;
@@ -409,7 +416,7 @@ dberr:
 	impstore_end(D.st, 0);
 	snprintf(err, sizeof(err), "database: %s",
 	    sqlite3_errmsg(store_db(D.st)));
-	q_error(j, err);
+	refuse(j, err);
 	jb_free(&errs);
 }
 

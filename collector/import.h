@@ -65,6 +65,8 @@ int	impstore_record(struct store *, const struct imp_who *,
 int	impstore_pos_put(struct store *, uid_t, const struct imp_pos *,
 	    const char *path, uint64_t records, uint64_t bad, time_t now);
 int	impstore_end(struct store *, int commit);
+/* Files whose position is kept (import_pos rows); 0 ok. */
+int	impstore_files(struct store *, int64_t *n);
 void	impstore_free(struct store *);
 
 #endif

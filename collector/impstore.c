@@ -21,7 +21,7 @@
 
 enum {
 	I_HOST_SEL, I_HOST_INS, I_LIVE, I_IMG, I_PMIN, I_EMIN, I_FMIN, I_PHOUR,
-	I_EHOUR, I_FHOUR, I_POS_GET, I_POS_PUT, I_PATH_TOUCH, NISTMT
+	I_EHOUR, I_FHOUR, I_POS_GET, I_POS_PUT, I_PATH_TOUCH, I_POS_COUNT, NISTMT
 };
 
 struct impstore {
@@ -70,6 +70,7 @@ prepare(struct store *s, struct impstore *is)
 		    " ON CONFLICT(pid, start_ticks, image_ns) DO NOTHING",
 		[I_PATH_TOUCH] = "UPDATE paths SET last_ts = ?2 WHERE id = ?1"
 		    " AND coalesce(last_ts, 0) < ?2",
+		[I_POS_COUNT] = "SELECT count(*) FROM import_pos",
 		[I_POS_GET] = "SELECT off, line, size, head, tail FROM"
 		    " import_pos WHERE uid = ?1 AND dev = ?2 AND ino = ?3",
 		[I_POS_PUT] = "INSERT INTO import_pos(uid, dev, ino, path, off,"
@@ -213,6 +214,23 @@ impstore_pos_get(struct store *s, uid_t uid, int64_t dev, int64_t ino,
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int
+impstore_files(struct store *s, int64_t *n)
+{
+	struct impstore *is = s != NULL ? get(s) : NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = -1;
+	if (is == NULL)
+		return -1;
+	st = is->st[I_POS_COUNT];
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 /*
