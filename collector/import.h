@@ -46,7 +46,8 @@ struct imp_tally {
 	uint64_t	 known;		/* already stored or seen live */
 	uint64_t	 expired;	/* ended before the hourly retention */
 	uint64_t	 files_over;	/* file rows past --max-files */
-	uint64_t	 rows;
+	uint64_t	 rows;		/* process, file, executable rows */
+	uint64_t	 path_bytes;	/* of the paths new to the database */
 	uint64_t	 pc[NPC];	/* the stored records' counters summed */
 };
 

@@ -491,31 +491,38 @@ proc_rows(struct impstore *is, const struct imp_who *w,
 	if ((rc = done(st)) != SQLITE_OK)
 		return rc;
 	t->rows++;
-	return impbatch_exe_add(&is->b, ts, hourly, w->uid, r->exe, sum) == 0 ?
-	    SQLITE_OK : SQLITE_NOMEM;
+	switch (impbatch_exe_add(&is->b, ts, hourly, w->uid, r->exe, sum)) {
+	case 1:
+		t->rows++;	/* an exe_min/exe_hour row, written at the end */
+		return SQLITE_OK;
+	case 0:
+		return SQLITE_OK;
+	default:
+		return SQLITE_NOMEM;
+	}
 }
 
 static int path_lookup(struct store *, const char *, size_t, time_t,
-    int64_t *);
+    int64_t *, uint64_t *);
 
-/* paths.id of a file's path, made if new. */
+/* paths.id of a file's path, made if new (its bytes added to *added). */
 static int
 path_id(struct store *s, const char *path, size_t plen, time_t now,
-    int64_t *id)
+    int64_t *id, uint64_t *added)
 {
 	struct impstore *is = s->imp;
 	int rc;
 
 	if (impbatch_path_get(&is->b, path, id))
 		return SQLITE_OK;
-	if ((rc = path_lookup(s, path, plen, now, id)) == SQLITE_OK)
+	if ((rc = path_lookup(s, path, plen, now, id, added)) == SQLITE_OK)
 		impbatch_path_put(&is->b, path, *id);
 	return rc;
 }
 
 static int
 path_lookup(struct store *s, const char *path, size_t plen, time_t now,
-    int64_t *id)
+    int64_t *id, uint64_t *added)
 {
 	sqlite3_stmt *st = s->st[S_PATH_SEL];
 	int rc;
@@ -534,6 +541,7 @@ path_lookup(struct store *s, const char *path, size_t plen, time_t now,
 	if ((rc = done(st)) != SQLITE_OK)
 		return rc;
 	*id = sqlite3_last_insert_rowid(s->db);
+	*added += plen;
 	return SQLITE_OK;
 }
 
@@ -609,7 +617,8 @@ spread_rows(struct store *s, struct impstore *is, const struct imp_who *w,
 
 	for (f = 0; f < npid; f++)
 		if ((rc = path_id(s, imp_path(r, &r->files[f]),
-		    r->files[f].plen, w->now, &pids[f])) != SQLITE_OK)
+		    r->files[f].plen, w->now, &pids[f], &t->path_bytes)) !=
+		    SQLITE_OK)
 			return rc;
 	for (i = 0; i < sp->k; i += cnt) {
 		ts = sp->w0 + i * sp->win;

@@ -12,13 +12,16 @@ export LC_ALL=C
 PY=/usr/bin/python3
 imp() { "$IOSHIM" import --socket "$S" "$@"; }
 gen() { $PY "$TOP/tests/import_sums.py" gen "$T/tmpl" "$@"; }
-hj() { "$IOSHIM" health --json --socket "$S" >"$T/h.json" || fail "health --json failed"; json "$T/h.json" "r[0]['import']['$1']"; }
+# hs: take health now; hj KEY...: those keys of "import" in it
+hs() { "$IOSHIM" health --json --socket "$S" >"$T/h.json" || fail "health --json failed"; }
+hj() { json "$T/h.json" "' '.join(str(r[0]['import'][k]) for k in '$*'.split())"; }
 metric() { curl -fsS "http://127.0.0.1:$PORT/metrics" | sed -n "s/^$1 //p"; }
 
 IOSHIM_SOCKET=$T/none "$IOSHIM" run --report "$T/tmpl" -- dd if=/dev/zero of="$T/a" bs=1k count=30 status=none 2>/dev/null || fail "workload failed"
 PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 start_d --http "127.0.0.1:$PORT"
-eq "nothing imported yet" "$(hj records) $(hj batches) $(hj files_tracked) $(hj last)" "0 0 0 0"
+hs
+eq "nothing imported yet" "$(hj records batches files_tracked last)" "0 0 0 0"
 
 # 9 records and a malformed line, in batches of 5 lines: 2 batches.
 { gen 4 1000; echo 'not JSON'; gen 5 2000; } >"$T/r1.jsonl"
@@ -26,27 +29,24 @@ t0=$(date +%s)
 imp --batch 5 "$T/r1.jsonl" >"$T/o1" 2>"$T/e1" && fail "a skipped line: exit status 0"
 t1=$(date +%s)
 eq "summary" "$(cat "$T/o1")" "imported 9 records (0 known already, 0 older than the retention, 1 lines skipped)"
-eq "health: records" "$(hj records)" 9
-eq "health: lines skipped" "$(hj lines_skipped)" 1
-eq "health: batches" "$(hj batches)" 2
-eq "health: files tracked" "$(hj files_tracked)" "$(sq 'SELECT count(*) FROM import_pos')"
-eq "health: one file" "$(hj files_tracked)" 1
+hs
+eq "health: records, lines skipped, batches, files" "$(hj records lines_skipped batches files_tracked)" "9 1 2 1"
+eq "health: files tracked = import_pos" "$(hj files_tracked)" "$(sq 'SELECT count(*) FROM import_pos')"
 last=$(hj last)
 [ "$last" -ge "$t0" ] && [ "$last" -le "$t1" ] || fail "health: last import $last not within [$t0, $t1]"
 
 # A second file, and the first again (nothing new: no batch).
 gen 3 3000 >"$T/r2.jsonl"
 imp "$T/r2.jsonl" "$T/r1.jsonl" >"$T/o2" 2>&1 || { cat "$T/o2"; fail "second import failed"; }
-eq "health: records after the second file" "$(hj records)" 12
-eq "health: batches after the second file" "$(hj batches)" 3
-eq "health: two files" "$(hj files_tracked)" 2
+hs
+eq "health: records, batches, files after the second file" "$(hj records batches files_tracked)" "12 3 2"
 eq "health: import_pos agrees" "$(sq 'SELECT count(*) FROM import_pos')" 2
 
 # The same records under another name (a copy: another inode): known.
 cp "$T/r2.jsonl" "$T/r3.jsonl"
 imp "$T/r3.jsonl" >/dev/null || fail "import of the copy failed"
-eq "health: known" "$(hj known)" 3
-eq "health: records unchanged" "$(hj records)" 12
+hs
+eq "health: known, records" "$(hj known records)" "3 12"
 
 # A batch the collector refuses (no newline at its end).
 $PY - "$S.ctl" <<'PY' >"$T/refused" || fail "raw request failed"
@@ -57,8 +57,8 @@ s.sendall(b"import dev=1 ino=1 from=0 to=3 line=0 size=3 head=0 tail=0 bytes=3\n
 print(s.makefile().readline().strip())
 PY
 grep -q 'must end with a newline' "$T/refused" || fail "not refused: $(cat "$T/refused")"
-eq "health: batches refused" "$(hj batches_refused)" 1
-eq "health: batches after the refusal" "$(hj batches)" 4
+hs
+eq "health: batches refused, stored" "$(hj batches_refused batches)" "1 4"
 
 # ioshim health prints them; /metrics says the same.
 "$IOSHIM" health --socket "$S" >"$T/h.txt"
