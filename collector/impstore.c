@@ -30,6 +30,7 @@ struct impstore {
 	char		 host[IMP_HOST_MAX];	/* the last host looked up */
 	uid_t		 host_uid;
 	int64_t		 host_id;		/* 0: none */
+	int		 page;			/* page_size; 0 not known yet */
 };
 
 
@@ -309,9 +310,9 @@ wal_frames(void *arg, sqlite3 *db, const char *name, int frames)
  * kernel still caches.  PASSIVE: nothing waits on a reader.
  */
 static int
-commit(struct store *s)
+commit(struct store *s, struct impstore *is)
 {
-	int frames = 0, page = 1024, rc;
+	int frames = 0, rc;
 	sqlite3_stmt *st;
 
 	sqlite3_wal_hook(s->db, wal_frames, &frames);
@@ -319,13 +320,13 @@ commit(struct store *s)
 	sqlite3_wal_hook(s->db, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			page = sqlite3_column_int(st, 0);
+	if (is->page == 0 && sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1,
+	    &st, NULL) == SQLITE_OK) {
+		is->page = sqlite3_step(st) == SQLITE_ROW ?
+		    sqlite3_column_int(st, 0) : 1024;
 		sqlite3_finalize(st);
 	}
-	if ((uint64_t)frames * (uint64_t)page > s->o.wal_bound)
+	if ((uint64_t)frames * (uint64_t)is->page > s->o.wal_bound)
 		(void)store_checkpoint(s, "passive", NULL);
 	return SQLITE_OK;
 }
@@ -334,13 +335,13 @@ int
 impstore_end(struct store *s, int commit_it)
 {
 	struct impstore *is = s->imp;
-	int rc = SQLITE_OK;
+	int rc = is != NULL ? SQLITE_OK : SQLITE_ERROR;
 
 	if (commit_it && is != NULL)
 		rc = exe_write(is);
 	if (is != NULL)
 		impbatch_reset(&is->b);
-	if (commit_it && rc == SQLITE_OK && (rc = commit(s)) == SQLITE_OK)
+	if (commit_it && rc == SQLITE_OK && (rc = commit(s, is)) == SQLITE_OK)
 		return SQLITE_OK;
 	if (is != NULL)
 		is->host_id = 0;
