@@ -124,6 +124,19 @@ live=$(sq "SELECT count(*) FROM images WHERE host IS NULL")
 imp "$L" >"$T/o7" || fail "import of the live records failed"
 eq "seen live" "$(cat "$T/o7")" "imported 0 records ($(wc -l <"$L") known already, 0 older than the retention, 0 lines skipped)"
 eq "images after the live import" "$(images)" "$((n2 + 4))"
+# An imported image's totals are packed (impbase.c); one stored raw by an
+# older import (33 counters, 264 bytes) is still read as it is.
+$PY - "$DB" "$dpid" <<'PY' || fail "could not write a raw base"
+import sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+v = [0] * 33
+v[1] = 777  # disk_write_bytes
+db.execute("UPDATE images SET base = ? WHERE pid = ? AND host IS NOT NULL",
+           (struct.pack("<33Q", *v), int(sys.argv[2])))
+db.commit()
+PY
+q process "$dpid" >"$T/p2.json" || fail "process query failed"
+eq "process: a raw base" "$(json "$T/p2.json" 'r[0]["totals"]["disk_write_bytes"]')" 777
 stop_d
 eq "quick_check" "$(sq 'PRAGMA quick_check')" ok
 exit 0
