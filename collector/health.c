@@ -18,6 +18,8 @@
 
 #include "counters.h"
 #include "hreason.h"
+#include "import.h"
+#include "impstats.h"
 #include "ioshimd.h"
 #include "salvager.h"
 #include "query_impl.h"
@@ -197,8 +199,12 @@ health_reply(struct jbuf *j, uid_t client)
 	}
 	jb_endobj(j);
 	if (full) {
+		int64_t files = -1;
+
 		own(j, now);
 		salvager_health(j);
+		(void)impstore_files(D.st, &files);
+		impstats_health(j, files);
 	}
 	jb_key(j, "pending");
 	jb_obj(j);

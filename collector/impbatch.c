@@ -42,7 +42,8 @@ exe_rehash(struct imp_batch *b, size_t sz)
 	return 0;
 }
 
-/* Add v to the batch's row of (ts, hourly, uid, exe). */
+/* Add v to the batch's row of (ts, hourly, uid, exe): 1 a new row, 0 an
+ * existing one, -1 out of memory. */
 int
 impbatch_exe_add(struct imp_batch *b, int64_t ts, int hourly, uid_t uid,
     const char *exe, const uint64_t v[NPC])
@@ -78,6 +79,9 @@ impbatch_exe_add(struct imp_batch *b, int64_t ts, int hourly, uid_t uid,
 	e->hourly = hourly;
 	e->uid = uid;
 	b->exh[k] = (uint32_t)++b->nex;
+	for (c = 0; c < NPC; c++)
+		e->v[c] = v[c];
+	return 1;
 add:
 	for (c = 0; c < NPC; c++)
 		e->v[c] = sat_add(e->v[c], v[c]);

@@ -36,7 +36,8 @@ struct imp_batch {
 	struct imp_path	 paths[IMPB_PATHS];
 };
 
-/* Add v to the row of (ts, hourly, uid, exe); 0 ok, -1 out of memory. */
+/* Add v to the row of (ts, hourly, uid, exe); 1 a new row, 0 added to
+ * one, -1 out of memory. */
 int	impbatch_exe_add(struct imp_batch *, int64_t ts, int hourly, uid_t,
 	    const char *exe, const uint64_t v[NPC]);
 /* 1 and *id if path's id is known. */

@@ -22,10 +22,11 @@
 #include <bsd/string.h>
 
 #include "import.h"
+#include "impstats.h"
 #include "ioshimd.h"
 #include "log.h"
-#include "metrics.h"
 #include "query_impl.h"
+#include "ubound.h"
 
 #define BAD_LISTED	100		/* bad lines named in one reply */
 #define USER_BATCH_MAX	1000		/* records a batch of a non-admin */
@@ -226,9 +227,10 @@ pos_reply(struct jbuf *j, const struct imp_pos *p, int found)
 	jb_endobj(j);
 }
 
-/* Count n records against uid's hourly budget; 0 ok, -1 over it. */
+/* Count n records against uid's hourly budget (take: 0 only see whether
+ * they fit); 0 ok, -1 over it. */
 static int
-charge(uid_t uid, uint64_t n, time_t now)
+charge(uid_t uid, uint64_t n, time_t now, int take)
 {
 	uint64_t max = (uint64_t)D.cfg.lim.max_per_uid * 60;
 	int64_t hour = now / 3600;
@@ -251,8 +253,32 @@ charge(uid_t uid, uint64_t n, time_t now)
 	}
 	if (budget[slot].n + n > max)
 		return -1;
-	budget[slot].n += n;
+	if (take)
+		budget[slot].n += n;
 	return 0;
+}
+
+/*
+ * The rows and new path bytes of a stored but uncommitted batch, taken
+ * from the uid's hourly bounds (ubound.c), the ones its live rows use;
+ * 0 taken, -1 over (err says by what).  Administrators are not charged.
+ */
+static int
+bound_rows(uid_t uid, const struct imp_tally *t, time_t now, char *err,
+    size_t esz)
+{
+	uint64_t rows = t->stored + t->rows, left, pleft;
+
+	if (q_admin(uid) || ub_take(uid, rows, t->path_bytes, now) == 0)
+		return 0;
+	ub_left(uid, now, &left, &pleft);
+	snprintf(err, esz, "import bound: the batch needs %llu rows and %llu"
+	    " bytes of new paths, uid %u has %llu and %llu left this hour"
+	    " (ioshimd --uid-rows, --uid-path-bytes); nothing of it stored,"
+	    " import again later", (unsigned long long)rows,
+	    (unsigned long long)t->path_bytes, (unsigned)uid,
+	    (unsigned long long)left, (unsigned long long)pleft);
+	return -1;
 }
 
 /* Records (non-blank lines) in a body. */
@@ -347,6 +373,14 @@ moved(const struct args *a, const struct imp_pos *p, int found, char *err,
 	return -1;
 }
 
+/* A batch not stored: the client is told why, and it is counted. */
+static void
+refuse(struct jbuf *j, const char *why)
+{
+	impstats_refused();
+	q_error(j, why);
+}
+
 static void
 import_batch(const struct args *a, const char *body, size_t blen, uid_t uid,
     gid_t gid, struct jbuf *j)
@@ -356,24 +390,24 @@ import_batch(const struct args *a, const char *body, size_t blen, uid_t uid,
 	    a->tail };
 	struct batch b;
 	struct jbuf errs;
-	char err[160], host[IMP_HOST_MAX];
+	char err[320], host[IMP_HOST_MAX];
 	int found, rc;
 
 	if (blen > 0 && body[blen - 1] != '\n') {
-		q_error(j, "a batch must end with a newline");
+		refuse(j, "a batch must end with a newline");
 		return;
 	}
 	if (a->has_uid) {
 		if (uid != 0) {
-			q_error(j, "permission denied: uid= is for root");
+			refuse(j, "permission denied: uid= is for root");
 			return;
 		}
 		w.uid = (uid_t)a->uid;
 		w.gid = (gid_t)a->gid;
 	}
 	if (!q_admin(uid) && (count_lines(body, blen) > USER_BATCH_MAX ||
-	    charge(uid, count_lines(body, blen), w.now) != 0)) {
-		q_error(j, "import bound: too many records for this uid (see"
+	    charge(uid, count_lines(body, blen), w.now, 0) != 0)) {
+		refuse(j, "import bound: too many records for this uid (see"
 		    " ioshimd --max-procs-per-uid)");
 		return;
 	}
@@ -390,18 +424,25 @@ import_batch(const struct args *a, const char *body, size_t blen, uid_t uid,
 		goto dberr;
 	if (moved(a, &p, found, err, sizeof(err)) != 0) {
 		impstore_end(D.st, 0);
-		q_error(j, err);
+		refuse(j, err);
 		jb_free(&errs);
 		return;
 	}
 	if ((rc = store_lines(a, &w, body, blen, &b, &errs)) != 0)
 		goto dberr;
+	if (bound_rows(uid, &b.t, w.now, err, sizeof(err)) != 0) {
+		impstore_end(D.st, 0);	/* the position stays where it was */
+		refuse(j, err);
+		jb_free(&errs);
+		return;
+	}
 	np.line = a->line + (int64_t)b.lines;
 	if ((rc = impstore_pos_put(D.st, uid, &np, a->path, b.t.stored, b.bad,
 	    w.now)) != 0 || (rc = impstore_end(D.st, 1)) != 0)
 		goto dberr;
-	D.imported += b.t.stored;
-	metrics_imported(b.t.stored, b.t.known, b.bad, b.t.pc);
+	if (!q_admin(uid))
+		(void)charge(uid, count_lines(body, blen), w.now, 1);
+	impstats_batch(&b.t, b.bad, w.now);
 	batch_reply(j, a, &b, &errs);
 	jb_free(&errs);
 	return;
@@ -409,7 +450,7 @@ dberr:
 	impstore_end(D.st, 0);
 	snprintf(err, sizeof(err), "database: %s",
 	    sqlite3_errmsg(store_db(D.st)));
-	q_error(j, err);
+	refuse(j, err);
 	jb_free(&errs);
 }
 

@@ -46,7 +46,8 @@ struct imp_tally {
 	uint64_t	 known;		/* already stored or seen live */
 	uint64_t	 expired;	/* ended before the hourly retention */
 	uint64_t	 files_over;	/* file rows past --max-files */
-	uint64_t	 rows;
+	uint64_t	 rows;		/* process, file, executable rows */
+	uint64_t	 path_bytes;	/* of the paths new to the database */
 	uint64_t	 pc[NPC];	/* the stored records' counters summed */
 };
 
@@ -65,6 +66,8 @@ int	impstore_record(struct store *, const struct imp_who *,
 int	impstore_pos_put(struct store *, uid_t, const struct imp_pos *,
 	    const char *path, uint64_t records, uint64_t bad, time_t now);
 int	impstore_end(struct store *, int commit);
+/* Files whose position is kept (import_pos rows); 0 ok. */
+int	impstore_files(struct store *, int64_t *n);
 void	impstore_free(struct store *);
 
 #endif

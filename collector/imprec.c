@@ -348,6 +348,24 @@ m_class(struct ps *s, const char *k, void *arg, struct imp_rec *r)
 	for (i = 0; i < 4; i++)
 		if (strcmp(k, keys[i]) == 0)
 			return u64(s, IMP_VALUE_MAX, &r->pc[C_CLASS(c, i)]);
+	/* the write system calls that reached the kernel: what the live
+	 * path stores as disk_write_syscalls (iw_kernel) */
+	if (c == IW_DISK && strcmp(k, "write_syscalls") == 0)
+		return u64(s, IMP_VALUE_MAX, &r->pc[C_DISK_WSYS]);
+	return skip_value(s, 1);
+}
+
+/* "kernel":{"read_bytes":N,"write_bytes":N}: the image's own storage
+ * I/O, what the live path stores as kernel_read_bytes and
+ * kernel_write_bytes. */
+static int
+m_kernel(struct ps *s, const char *k, void *arg, struct imp_rec *r)
+{
+	(void)arg;
+	if (strcmp(k, "read_bytes") == 0)
+		return u64(s, IMP_VALUE_MAX, &r->pc[C_KREAD_BYTES]);
+	if (strcmp(k, "write_bytes") == 0)
+		return u64(s, IMP_VALUE_MAX, &r->pc[C_KWRITE_BYTES]);
 	return skip_value(s, 1);
 }
 
@@ -378,10 +396,10 @@ m_coalesce(struct ps *s, const char *k, void *arg, struct imp_rec *r)
 static int
 m_file(struct ps *s, const char *k, void *arg, struct imp_rec *r)
 {
-	static const char *const keys[NFC] = { "opens", "read_bytes",
-	    "write_bytes", "reads", "writes", "fsyncs", "write_ns",
-	    "fsync_ns", "writes_absorbed", "flush_syscalls",
-	    "write_syscalls" };
+	/* the report's names where they are not the column's (a counter
+	 * added later is read by its column name) */
+	static const char *const keys[NFC] = { [F_ABSORBED] =
+	    "writes_absorbed", [F_FLUSHES] = "flush_syscalls" };
 	struct imp_file *f = arg;
 	char cls[16];
 	int i;
@@ -409,7 +427,7 @@ m_file(struct ps *s, const char *k, void *arg, struct imp_rec *r)
 		return 0;
 	}
 	for (i = 0; i < NFC; i++)
-		if (strcmp(k, keys[i]) == 0)
+		if (strcmp(k, keys[i] != NULL ? keys[i] : fc_names[i]) == 0)
 			return u64(s, IMP_VALUE_MAX, &f->v[i]);
 	return skip_value(s, 1);
 }
@@ -517,6 +535,8 @@ m_top(struct ps *s, const char *k, void *arg, struct imp_rec *r)
 		return u64(s, IMP_VALUE_MAX, &r->pc[C_FSYNCS]);
 	if (strcmp(k, "coalesce") == 0)
 		return object(s, m_coalesce, NULL, r);
+	if (strcmp(k, "kernel") == 0)
+		return object(s, m_kernel, NULL, r);
 	if (strcmp(k, "files") == 0)
 		return files(s, r);
 	return skip_value(s, 1);

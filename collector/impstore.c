@@ -12,6 +12,7 @@
 
 #include <bsd/string.h>
 
+#include "impbase.h"
 #include "impbatch.h"
 #include "import.h"
 #include "log.h"
@@ -20,7 +21,7 @@
 
 enum {
 	I_HOST_SEL, I_HOST_INS, I_LIVE, I_IMG, I_PMIN, I_EMIN, I_FMIN, I_PHOUR,
-	I_EHOUR, I_FHOUR, I_POS_GET, I_POS_PUT, I_PATH_TOUCH, NISTMT
+	I_EHOUR, I_FHOUR, I_POS_GET, I_POS_PUT, I_PATH_TOUCH, I_POS_COUNT, NISTMT
 };
 
 struct impstore {
@@ -29,6 +30,7 @@ struct impstore {
 	char		 host[IMP_HOST_MAX];	/* the last host looked up */
 	uid_t		 host_uid;
 	int64_t		 host_id;		/* 0: none */
+	int		 page;			/* page_size; 0 not known yet */
 };
 
 
@@ -69,6 +71,7 @@ prepare(struct store *s, struct impstore *is)
 		    " ON CONFLICT(pid, start_ticks, image_ns) DO NOTHING",
 		[I_PATH_TOUCH] = "UPDATE paths SET last_ts = ?2 WHERE id = ?1"
 		    " AND coalesce(last_ts, 0) < ?2",
+		[I_POS_COUNT] = "SELECT count(*) FROM import_pos",
 		[I_POS_GET] = "SELECT off, line, size, head, tail FROM"
 		    " import_pos WHERE uid = ?1 AND dev = ?2 AND ino = ?3",
 		[I_POS_PUT] = "INSERT INTO import_pos(uid, dev, ino, path, off,"
@@ -214,6 +217,23 @@ impstore_pos_get(struct store *s, uid_t uid, int64_t dev, int64_t ino,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+int
+impstore_files(struct store *s, int64_t *n)
+{
+	struct impstore *is = s != NULL ? get(s) : NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = -1;
+	if (is == NULL)
+		return -1;
+	st = is->st[I_POS_COUNT];
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 /*
  * Positions of files not imported for longer than the hourly retention go,
  * once an hour: their records are gone too (a file imported again is
@@ -270,23 +290,63 @@ impstore_begin(struct store *s)
 	return sql_exec(s->db, "BEGIN IMMEDIATE");
 }
 
+/* The WAL's frames after a commit (sqlite3_wal_hook). */
+static int
+wal_frames(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	*(int *)arg = frames;
+	return SQLITE_OK;
+}
+
+/*
+ * A batch commits more pages than the collector's windows write in an
+ * hour: checkpoint once the WAL holds wal_bound bytes, not at the next
+ * window.  A WAL of hundreds of MB (an import of a million records in a
+ * minute) slows every page lookup (the WAL index is searched a 4096-frame
+ * segment at a time) and its checkpoint stalls a window for seconds; a
+ * short one is restarted from its start by the next write, in pages the
+ * kernel still caches.  PASSIVE: nothing waits on a reader.
+ */
+static int
+commit(struct store *s, struct impstore *is)
+{
+	int frames = 0, rc;
+	sqlite3_stmt *st;
+
+	sqlite3_wal_hook(s->db, wal_frames, &frames);
+	rc = sql_exec(s->db, "COMMIT");
+	sqlite3_wal_hook(s->db, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (is->page == 0 && sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1,
+	    &st, NULL) == SQLITE_OK) {
+		is->page = sqlite3_step(st) == SQLITE_ROW ?
+		    sqlite3_column_int(st, 0) : 1024;
+		sqlite3_finalize(st);
+	}
+	if ((uint64_t)frames * (uint64_t)is->page > s->o.wal_bound)
+		(void)store_checkpoint(s, "passive", NULL);
+	return SQLITE_OK;
+}
+
 int
-impstore_end(struct store *s, int commit)
+impstore_end(struct store *s, int commit_it)
 {
 	struct impstore *is = s->imp;
-	int rc = SQLITE_OK;
+	int rc = is != NULL ? SQLITE_OK : SQLITE_ERROR;
 
-	if (commit && is != NULL)
+	if (commit_it && is != NULL)
 		rc = exe_write(is);
 	if (is != NULL)
 		impbatch_reset(&is->b);
-	if (commit && rc == SQLITE_OK &&
-	    (rc = sql_exec(s->db, "COMMIT")) == SQLITE_OK)
+	if (commit_it && rc == SQLITE_OK && (rc = commit(s, is)) == SQLITE_OK)
 		return SQLITE_OK;
 	if (is != NULL)
 		is->host_id = 0;
 	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return commit ? rc : SQLITE_OK;
+	return commit_it ? rc : SQLITE_OK;
 }
 
 /* import_hosts.id of (host, uid), made if new. */
@@ -349,6 +409,7 @@ image_row(struct store *s, struct impstore *is, const struct imp_who *w,
     const struct imp_rec *r, int64_t *id)
 {
 	sqlite3_stmt *st = is->st[I_IMG];
+	unsigned char base[IMPBASE_MAX];
 	int64_t hid;
 	int rc;
 
@@ -367,7 +428,9 @@ image_row(struct store *s, struct impstore *is, const struct imp_who *w,
 	sqlite3_bind_int64(st, 10, r->end_ms / 1000);
 	sqlite3_bind_int(st, 11, r->end_reason);
 	sqlite3_bind_int64(st, 12, r->end_code);
-	sqlite3_bind_blob(st, 13, r->pc, sizeof(r->pc), SQLITE_STATIC);
+	/* packed: impbase.c */
+	sqlite3_bind_blob(st, 13, base, (int)impbase_pack(r->pc, base),
+	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 14, w->host, -1, SQLITE_STATIC);
 	if ((rc = done(st)) == SQLITE_OK && sqlite3_changes(s->db) == 1)
 		*id = sqlite3_last_insert_rowid(s->db);
@@ -429,31 +492,38 @@ proc_rows(struct impstore *is, const struct imp_who *w,
 	if ((rc = done(st)) != SQLITE_OK)
 		return rc;
 	t->rows++;
-	return impbatch_exe_add(&is->b, ts, hourly, w->uid, r->exe, sum) == 0 ?
-	    SQLITE_OK : SQLITE_NOMEM;
+	switch (impbatch_exe_add(&is->b, ts, hourly, w->uid, r->exe, sum)) {
+	case 1:
+		t->rows++;	/* an exe_min/exe_hour row, written at the end */
+		return SQLITE_OK;
+	case 0:
+		return SQLITE_OK;
+	default:
+		return SQLITE_NOMEM;
+	}
 }
 
 static int path_lookup(struct store *, const char *, size_t, time_t,
-    int64_t *);
+    int64_t *, uint64_t *);
 
-/* paths.id of a file's path, made if new. */
+/* paths.id of a file's path, made if new (its bytes added to *added). */
 static int
 path_id(struct store *s, const char *path, size_t plen, time_t now,
-    int64_t *id)
+    int64_t *id, uint64_t *added)
 {
 	struct impstore *is = s->imp;
 	int rc;
 
 	if (impbatch_path_get(&is->b, path, id))
 		return SQLITE_OK;
-	if ((rc = path_lookup(s, path, plen, now, id)) == SQLITE_OK)
+	if ((rc = path_lookup(s, path, plen, now, id, added)) == SQLITE_OK)
 		impbatch_path_put(&is->b, path, *id);
 	return rc;
 }
 
 static int
 path_lookup(struct store *s, const char *path, size_t plen, time_t now,
-    int64_t *id)
+    int64_t *id, uint64_t *added)
 {
 	sqlite3_stmt *st = s->st[S_PATH_SEL];
 	int rc;
@@ -472,6 +542,7 @@ path_lookup(struct store *s, const char *path, size_t plen, time_t now,
 	if ((rc = done(st)) != SQLITE_OK)
 		return rc;
 	*id = sqlite3_last_insert_rowid(s->db);
+	*added += plen;
 	return SQLITE_OK;
 }
 
@@ -547,7 +618,8 @@ spread_rows(struct store *s, struct impstore *is, const struct imp_who *w,
 
 	for (f = 0; f < npid; f++)
 		if ((rc = path_id(s, imp_path(r, &r->files[f]),
-		    r->files[f].plen, w->now, &pids[f])) != SQLITE_OK)
+		    r->files[f].plen, w->now, &pids[f], &t->path_bytes)) !=
+		    SQLITE_OK)
 			return rc;
 	for (i = 0; i < sp->k; i += cnt) {
 		ts = sp->w0 + i * sp->win;

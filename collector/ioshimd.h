@@ -62,7 +62,6 @@ struct ioshimd {
 	struct ingest_stats in;
 	int		 nqclients;	/* connected query clients */
 	uint64_t	 queries;
-	uint64_t	 imported;	/* records stored by import (import.c) */
 	uint64_t	 query_errors;
 	uint64_t	 http_requests;
 	time_t		 stale_after;

@@ -38,6 +38,8 @@
 
 #include "counters.h"
 #include "hreason.h"
+#include "import.h"
+#include "impstats.h"
 #include "ioshimd.h"
 #include "metrics.h"
 #include "sat.h"
@@ -417,42 +419,43 @@ own(struct out *o)
 }
 
 /*
- * Imported exit reports (import.c): history that arrives in bulk, kept
+ * Imported exit reports (impstats.c): history that arrives in bulk, kept
  * out of the per-executable series so that their rates stay the live
- * machine's; records by outcome and bytes by class since start.
+ * machine's; records by outcome, batches and bytes by class since start.
  */
-static struct {
-	uint64_t	 stored, known, bad;
-	uint64_t	 v[NPC];
-} MI;
-
-void
-metrics_imported(uint64_t stored, uint64_t known, uint64_t bad,
-    const uint64_t v[NPC])
-{
-	int c;
-
-	MI.stored = sat_add(MI.stored, stored);
-	MI.known = sat_add(MI.known, known);
-	MI.bad = sat_add(MI.bad, bad);
-	for (c = 0; c < NPC; c++)
-		MI.v[c] = sat_add(MI.v[c], v[c]);
-}
-
 static void
 imported(struct out *o)
 {
+	const struct imp_stats *is = impstats();
+	int64_t files = -1;
 	int k, cls;
 
 	head(o, "ioshim_imported_records_total", "counter", "Exit-report "
 	    "records sent by ioshim import: stored, already known (stored "
-	    "before or seen live), or bad lines skipped.");
+	    "before or seen live), older than the retention, or bad lines "
+	    "skipped.");
 	put(o, "ioshim_imported_records_total{result=\"stored\"} %" PRIu64
-	    "\n", MI.stored);
+	    "\n", is->stored);
 	put(o, "ioshim_imported_records_total{result=\"known\"} %" PRIu64
-	    "\n", MI.known);
+	    "\n", is->known);
+	put(o, "ioshim_imported_records_total{result=\"expired\"} %" PRIu64
+	    "\n", is->expired);
 	put(o, "ioshim_imported_records_total{result=\"bad\"} %" PRIu64 "\n",
-	    MI.bad);
+	    is->bad);
+	head(o, "ioshim_import_batches_total", "counter", "Batches of ioshim "
+	    "import: stored (one transaction each) or refused (a bound, a "
+	    "moved position, a database error).");
+	put(o, "ioshim_import_batches_total{result=\"stored\"} %" PRIu64
+	    "\n", is->batches);
+	put(o, "ioshim_import_batches_total{result=\"refused\"} %" PRIu64
+	    "\n", is->refused);
+	one(o, "ioshim_import_last_timestamp_seconds", "gauge", "When the "
+	    "last import batch was stored, seconds since the Unix epoch; 0: "
+	    "none since ioshimd started.", (uint64_t)is->last);
+	if (D.st != NULL && impstore_files(D.st, &files) == 0 && files >= 0)
+		one(o, "ioshim_import_files_tracked", "gauge", "Files whose "
+		    "import position ioshimd keeps (import_pos).",
+		    (uint64_t)files);
 	for (k = K_RB; k <= K_WB; k++) {
 		const char *name = k == K_RB ? "ioshim_imported_read_bytes_total"
 		    : "ioshim_imported_write_bytes_total";
@@ -464,7 +467,7 @@ imported(struct out *o)
 		    "ioshim_write_bytes_total).");
 		for (cls = 0; cls < IW_NCLASS; cls++)
 			put(o, "%s{class=\"%s\"} %" PRIu64 "\n", name,
-			    class_names[cls], MI.v[C_CLASS(cls, k)]);
+			    class_names[cls], is->v[C_CLASS(cls, k)]);
 	}
 }
 

@@ -25,10 +25,6 @@ int	metrics_init(int top);
 void	metrics_free(void);
 /* agg_observe_fn: add the movement of an image's counters to its exe. */
 void	metrics_observe(void *ctx, const struct image *, const uint64_t old[NPC]);
-/* Records stored, known and bad lines of an import batch, and the sums
- * of the stored records' counters. */
-void	metrics_imported(uint64_t stored, uint64_t known, uint64_t bad,
-	    const uint64_t v[NPC]);
 /* Render the whole exposition; malloc'd, NUL-terminated, NULL if no memory. */
 char	*metrics_render(size_t *len);
 /* mhist.c: the write-size and fsync-time histograms.  agg_file_fn. */

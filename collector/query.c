@@ -21,6 +21,7 @@
 
 #include "counters.h"
 #include "hreason.h"
+#include "impbase.h"
 #include "ioshimd.h"
 #include "query.h"
 #include "query_impl.h"
@@ -139,7 +140,10 @@ a_process(struct jbuf *j, const struct request *rq, uid_t client)
 		return;
 	}
 	memset(base, 0, sizeof(base));
-	if (sqlite3_column_bytes(st, 14) > 0)
+	if (sqlite3_column_type(st, 17) == SQLITE_TEXT)	/* imported */
+		impbase_unpack(sqlite3_column_blob(st, 14),
+		    (size_t)sqlite3_column_bytes(st, 14), base);
+	else if (sqlite3_column_bytes(st, 14) > 0)
 		memcpy(base, sqlite3_column_blob(st, 14),
 		    (size_t)sqlite3_column_bytes(st, 14) < sizeof(base) ?
 		    (size_t)sqlite3_column_bytes(st, 14) : sizeof(base));

@@ -34,6 +34,8 @@ struct ubuid {
 	uint64_t	mem_hits;	/* images and file rows refused */
 	uint64_t	rows_dropped;	/* over rows */
 	uint64_t	paths_dropped;	/* rows over path_bytes */
+	uint64_t	imports_refused;	/* import batches over rows or
+						 * path_bytes (import.c) */
 };
 
 static struct ub_limits lim;
@@ -171,16 +173,57 @@ ub_path(uid_t uid, size_t len, time_t now)
 	return 0;
 }
 
+/*
+ * An import batch is stored whole or not at all (its position moves with
+ * it), so its rows are taken together: the uid's hourly figures are the
+ * same ones its live rows use, and a batch that does not fit is refused
+ * before its transaction commits.
+ */
+int
+ub_take(uid_t uid, uint64_t rows, uint64_t path_bytes, time_t now)
+{
+	struct ubuid *x = hourly(uid, now);
+
+	if (x == NULL)
+		return ub_admin(uid) ? 0 : -1;
+	if (!ub_admin(uid) && (rows > lim.rows - (x->rows < lim.rows ?
+	    x->rows : lim.rows) || path_bytes > lim.path_bytes - (x->paths <
+	    lim.path_bytes ? x->paths : lim.path_bytes))) {
+		x->imports_refused++;
+		return -1;
+	}
+	x->rows += rows;
+	x->paths += path_bytes;
+	return 0;
+}
+
+void
+ub_left(uid_t uid, time_t now, uint64_t *rows, uint64_t *path_bytes)
+{
+	struct ubuid *x = hourly(uid, now);
+
+	*rows = *path_bytes = UINT64_MAX;
+	if (ub_admin(uid))
+		return;
+	*rows = *path_bytes = 0;
+	if (x == NULL)
+		return;
+	*rows = x->rows < lim.rows ? lim.rows - x->rows : 0;
+	*path_bytes = x->paths < lim.path_bytes ? lim.path_bytes - x->paths :
+	    0;
+}
+
 void
 ub_health(struct jbuf *j)
 {
-	uint64_t mh = 0, rd = 0, pd = 0;
+	uint64_t mh = 0, rd = 0, pd = 0, ir = 0;
 	size_t i, shown = 0;
 
 	for (i = 0; i < nu; i++) {
 		mh += u[i].mem_hits;
 		rd += u[i].rows_dropped;
 		pd += u[i].paths_dropped;
+		ir += u[i].imports_refused;
 	}
 	jb_key(j, "bounds");
 	jb_obj(j);
@@ -192,10 +235,12 @@ ub_health(struct jbuf *j)
 	jb_ku64(j, "memory_refused", mh);
 	jb_ku64(j, "rows_dropped", rd);
 	jb_ku64(j, "path_rows_dropped", pd);
+	jb_ku64(j, "imports_refused", ir);
 	jb_key(j, "uids");
 	jb_arr(j);
 	for (i = 0; i < nu && shown < UB_SHOW; i++) {
-		if (u[i].mem_hits + u[i].rows_dropped + u[i].paths_dropped == 0)
+		if (u[i].mem_hits + u[i].rows_dropped + u[i].paths_dropped +
+		    u[i].imports_refused == 0)
 			continue;
 		shown++;
 		jb_obj(j);
@@ -206,6 +251,7 @@ ub_health(struct jbuf *j)
 		jb_ku64(j, "memory_refused", u[i].mem_hits);
 		jb_ku64(j, "rows_dropped", u[i].rows_dropped);
 		jb_ku64(j, "path_rows_dropped", u[i].paths_dropped);
+		jb_ku64(j, "imports_refused", u[i].imports_refused);
 		jb_endobj(j);
 	}
 	jb_endarr(j);

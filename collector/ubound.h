@@ -40,6 +40,12 @@ int	ub_row(uid_t, time_t now);
 /* A new path of len bytes stored for uid: 0 yes (taken), -1 no (the row
  * is dropped, counted). */
 int	ub_path(uid_t, size_t len, time_t now);
+/* An import batch of uid needing rows and path_bytes this hour: 0 all
+ * taken, -1 none (over a bound; counted in imports_refused). */
+int	ub_take(uid_t, uint64_t rows, uint64_t path_bytes, time_t now);
+/* The uid's rows and new path bytes left this hour (UINT64_MAX: an
+ * administrator). */
+void	ub_left(uid_t, time_t now, uint64_t *rows, uint64_t *path_bytes);
 /* Live-table bytes of uid now. */
 uint64_t ub_mem(uid_t);
 /* "bounds":{...} for administrators (health.c). */

@@ -18,17 +18,21 @@ CLS = ["disk", "memfs", "socket", "pipe", "tty", "other"]
 K = ["read_bytes", "write_bytes", "reads", "writes"]
 PC = ["%s_%s" % (c, k) for c in CLS for k in K] + [
     "opens", "fsyncs", "absorbed", "flush_syscalls", "flush_bytes",
-    "flush_errors"]
+    "flush_errors", "kernel_read_bytes", "kernel_write_bytes",
+    "disk_write_syscalls"]
 FC = ["opens", "read_bytes", "write_bytes", "reads", "writes", "fsyncs",
-      "write_ns", "fsync_ns", "absorbed", "flushes"]
+      "write_ns", "fsync_ns", "absorbed", "flushes", "write_syscalls"]
 FKEY = dict(zip(FC, FC), absorbed="writes_absorbed", flushes="flush_syscalls")
 
 
 def proc(r):
     v = [r["classes"][c][k] for c in CLS for k in K]
     co = r["coalesce"]
+    k = r.get("kernel", {})
     return v + [r["opens"], r["fsyncs"], co["writes_absorbed"],
-                co["syscalls"], co["bytes"], co["errors"]]
+                co["syscalls"], co["bytes"], co["errors"],
+                k.get("read_bytes", 0), k.get("write_bytes", 0),
+                r["classes"]["disk"].get("write_syscalls", 0)]
 
 
 def file_sums(paths):
@@ -41,7 +45,7 @@ def file_sums(paths):
             r = json.loads(line)
             tot = [a + b for a, b in zip(tot, proc(r))]
             for f in r["files"]:
-                v = [f[FKEY[k]] for k in FC]
+                v = [f.get(FKEY[k], 0) for k in FC]
                 if any(v):
                     old = files.get(f["path"], [0] * len(FC))
                     files[f["path"]] = [a + b for a, b in zip(old, v)]
