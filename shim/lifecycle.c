@@ -60,7 +60,7 @@ new_image(void)
 void
 image_end(int reason, int code)
 {
-	if (atomic_exchange(&ended, 1))
+	if (!shim_ready || atomic_exchange(&ended, 1))	/* inert: nothing */
 		return;
 	/*
 	 * Ending first, then the flush: an append another thread makes
@@ -83,6 +83,8 @@ image_end(int reason, int code)
 static void
 image_resume(void)
 {
+	if (!shim_ready)
+		return;
 	counters_reset();
 	new_image();
 	shim_ending = 0;

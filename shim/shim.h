@@ -298,6 +298,7 @@ struct shim_config {
 };
 HIDDEN extern struct shim_config cfg;
 HIDDEN extern int shim_secure;		/* AT_SECURE: no setting from the environment */
+HIDDEN extern int shim_inert;		/* IOSHIM_DISABLE=1 or failed start-up (init.c) */
 HIDDEN void	shim_init(void);
 HIDDEN int	shim_raw_open(const char *, int, mode_t);
 
