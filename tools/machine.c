@@ -218,8 +218,11 @@ loads(const char *so, const char *real, char *why, size_t wsize)
 	ebuf[strcspn(ebuf, "\n")] = '\0';
 	if (en > 0)
 		snprintf(why, wsize, "%s", ebuf);
-	else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		snprintf(why, wsize, "a program with it preloaded failed (status %#x)", st);
+	else if (WIFSIGNALED(st))
+		snprintf(why, wsize, "a program with it preloaded was killed by %s",
+		    strsignal(WTERMSIG(st)));
+	else if (WEXITSTATUS(st) != 0)
+		snprintf(why, wsize, "a program with it preloaded exited %d", WEXITSTATUS(st));
 	else
 		snprintf(why, wsize, "the loader did not map it");
 	return 0;
