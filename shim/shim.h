@@ -927,6 +927,7 @@ HIDDEN int	guard_copy_marked(char *dst, const char *src, size_t n, int *prio);
 HIDDEN int	guard_copy_slow(char *dst, const char *src, size_t n, int *prio);
 HIDDEN void	guard_fault(int sig, const siginfo_t *si, const void *uc);
 HIDDEN int	fault_handler_ours(void);	/* lifecycle.c */
+HIDDEN void	signals_ensure(void);	/* lifecycle.c: the shim's fatal-signal handlers in */
 
 static inline int
 guard_copy(char *dst, const char *src, size_t n, int *prio)
