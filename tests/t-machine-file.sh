@@ -71,18 +71,9 @@ head -c 4000 "$SHIM" >"$R/bad/libioshim.so"
 bad "a truncated library"
 head -c 40 "$SHIM" >"$R/bad/libioshim.so"
 bad "a library cut inside its ELF header"
-if command -v aarch64-linux-gnu-gcc >/dev/null; then
-	echo 'int f(void) { return 1; }' >"$T/f.c"
-	aarch64-linux-gnu-gcc -shared -fPIC -o "$R/bad/libioshim.so" "$T/f.c" || fail "cross compiler failed"
-else
-	cp "$SHIM" "$R/bad/libioshim.so"
-	printf '\267\000' | dd of="$R/bad/libioshim.so" bs=1 seek=18 conv=notrunc 2>/dev/null
-fi
+foreign_so "$R/bad/libioshim.so" >/dev/null
 bad "a library of another architecture"
-echo 'int nothere(void) { return 1; }' >"$T/n.c"
-cc -shared -fPIC -o "$T/libnothere.so" "$T/n.c"
-echo 'extern int nothere(void); int f(void) { return nothere(); }' >"$T/d.c"
-cc -shared -fPIC -o "$R/bad/libioshim.so" "$T/d.c" -L"$T" -Wl,--no-as-needed -lnothere
+missing_dep_so "$R/bad/libioshim.so"
 bad "a library needing a missing library"
 # a library outside the root cannot be named for it
 IOSHIM_LIB=$SHIM "$IOSHIM" enable --machine --root "$R" >/dev/null 2>&1 && fail "a library outside --root accepted"

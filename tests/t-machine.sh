@@ -130,27 +130,12 @@ done
 head -c 4000 "$SHIM" >"$L"
 ns sh -c 'echo sh-ok' >"$T/c.out" 2>"$T/c.err"
 note "truncated to 4000 bytes: sh exits $? ($(head -n 1 "$T/c.err"))"
-cc_arm=
-for c in aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc; do
-	command -v $c >/dev/null && { cc_arm=$c; break; }
-done
-if [ -n "$cc_arm" ]; then
-	echo 'int f(void) { return 1; }' >"$T/f.c"
-	$cc_arm -shared -fPIC -o "$L" "$T/f.c" || fail "$cc_arm failed"
-	check "another architecture ($cc_arm)"
-else	# the real library with another e_machine (EM_AARCH64)
-	cp "$SHIM" "$L"
-	printf '\267\000' | dd of="$L" bs=1 seek=18 conv=notrunc 2>/dev/null
-	check "another architecture (e_machine 183)"
-fi
+how=$(foreign_so "$L")
+check "another architecture ($how)"
 rm -f "$L"
 check "removed"
 # a missing dependency: the loader stops every program (glibc 2.36)
-echo 'int nothere(void) { return 1; }' >"$T/n.c"
-cc -shared -fPIC -o "$T/libnothere.so" "$T/n.c"
-echo 'extern int nothere(void); int f(void) { return nothere(); }' >"$T/d.c"
-cc -shared -fPIC -o "$L" "$T/d.c" -L"$T" -Wl,--no-as-needed -lnothere
-rm "$T/libnothere.so"
+missing_dep_so "$L"
 ns sh -c 'echo sh-ok' >"$T/c.out" 2>"$T/c.err"
 rc=$?
 note "missing dependency: sh exits $rc: $(head -n 1 "$T/c.err")"
