@@ -180,7 +180,10 @@ UNITSED		= sed 's|/usr/local/sbin/ioshimd|$(PREFIX)/sbin/ioshimd|'
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/ioshim $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
-	install -m 0644 shim/libioshim.so $(DESTDIR)$(PREFIX)/lib/ioshim/libioshim.so
+	# by rename: a program starting meanwhile (the whole machine may load it)
+	# must never map a half-copied library, which kills it with SIGBUS
+	install -m 0644 shim/libioshim.so $(DESTDIR)$(PREFIX)/lib/ioshim/.libioshim.so.new
+	mv -f $(DESTDIR)$(PREFIX)/lib/ioshim/.libioshim.so.new $(DESTDIR)$(PREFIX)/lib/ioshim/libioshim.so
 	install -m 0755 tools/ioshim $(DESTDIR)$(PREFIX)/bin/ioshim
 	if [ -f collector/ioshimd ]; then install -m 0755 collector/ioshimd $(DESTDIR)$(PREFIX)/sbin/ioshimd; fi
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8

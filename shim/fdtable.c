@@ -378,6 +378,7 @@ classify(int fd, const struct stat *st, char *pbuf, size_t len, int fl,
 		dir_remember(fd, pbuf, len);
 	send_maybe_connect(0);
 	worker_ensure();
+	signals_ensure();	/* now there is something to lose at a signal */
 	return e;
 }
 

@@ -4,7 +4,7 @@
  *
  * Resolution happens once, in the constructor (or the first wrapper call
  * if another library's constructor calls us earlier), through
- * pthread_once.  Until it completes, wrappers of system calls go straight
+ * shim_init's own once.  Until it completes, wrappers of system calls go straight
  * to the kernel with syscall(2): dlsym may allocate, and a wrapper must
  * never call a NULL pointer.
  *
@@ -15,12 +15,23 @@
  * SIGKILL the program, and its held log lines, an audit trail maybe,
  * would be lost); no report is written; counts go only to the system
  * collector's socket.  docs/shim.md, "Set-user-ID programs".
+ *
+ * Inert: with IOSHIM_DISABLE=1, or when a function the shim cannot do
+ * without did not resolve, the shim does nothing but pass calls on.  The
+ * check comes before any other work; the real functions are still
+ * resolved (that makes no system call), because the wrappers of libc's
+ * own functions (stdio, exec, exit) must reach them.  shim_ready then
+ * stays 0, so every system-call wrapper goes straight to the kernel, the
+ * configuration stays empty (no socket, no report, no coalescing), and no
+ * signal handler, thread, socket or file is ever made.  docs/shim.md,
+ * "Turning the shim off".
  */
 #include <dlfcn.h>
 #include <sys/auxv.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +46,9 @@ HIDDEN volatile int shim_ready;
 HIDDEN struct shim_config cfg;
 HIDDEN __thread int shim_busy;
 HIDDEN int shim_secure;		/* AT_SECURE: nothing from the environment */
+HIDDEN int shim_inert;		/* off: every wrapper passes straight through */
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_state;		/* 0 not begun, 1 under way, 2 done */
 
 /* open(2) without passing through any wrapper. */
 int
@@ -106,15 +118,44 @@ read_config(void)
 HIDDEN void lifecycle_init(void);
 HIDDEN void ready_signal(void);
 
+/* IOSHIM_DISABLE=1 (secure_getenv: not from a set-user-ID caller). */
+static int
+disabled(void)
+{
+	const char *s = secure_getenv("IOSHIM_DISABLE");
+
+	return s != NULL && strcmp(s, "1") == 0;
+}
+
+/*
+ * The functions without which the shim cannot run safely; if libc did
+ * not give one of them, start-up has failed and the shim stays inert.
+ */
+static int
+resolved(void)
+{
+	return real.read != NULL && real.write != NULL && real.close != NULL &&
+	    real.fstat != NULL && real.sigaction != NULL &&
+	    real.exit != NULL && real.__libc_start_main != NULL &&
+	    real.pthread_create != NULL && real._Fork != NULL;
+}
+
 static void
 do_init(void)
 {
-	int saved = errno;
+	int saved = errno, off;
 
 	shim_busy++;
+	off = disabled();
 #define X(name, ret, args) real.name = (real_##name##_t)dlsym(RTLD_NEXT, #name);
 	SHIM_REAL_FUNCS(X)
 #undef X
+	if (off || !resolved()) {
+		shim_inert = 1;
+		shim_busy--;
+		errno = saved;
+		return;
+	}
 	clock_init();
 	read_config();
 	report_init();
@@ -124,17 +165,35 @@ do_init(void)
 	errno = saved;
 }
 
+/*
+ * Once, like pthread_once, whose completion wakes waiters with a futex
+ * call in every process: an inert shim must make no system call the
+ * program would not.  Another thread arriving meanwhile (a library's
+ * constructor may start one) yields until start-up is done.
+ */
 void
 shim_init(void)
 {
-	pthread_once(&init_once, do_init);
+	int expect = 0;
+
+	if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2)
+		return;
+	if (__atomic_compare_exchange_n(&init_state, &expect, 1, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		do_init();
+		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
+		return;
+	}
+	while (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) != 2)
+		sched_yield();
 }
 
 __attribute__((constructor)) static void
 shim_constructor(void)
 {
 	shim_init();
-	ready_signal();
+	if (!shim_inert)
+		ready_signal();
 }
 
 /*

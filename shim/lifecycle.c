@@ -60,7 +60,7 @@ new_image(void)
 void
 image_end(int reason, int code)
 {
-	if (atomic_exchange(&ended, 1))
+	if (!shim_ready || atomic_exchange(&ended, 1))	/* inert: nothing */
 		return;
 	/*
 	 * Ending first, then the flush: an append another thread makes
@@ -83,6 +83,8 @@ image_end(int reason, int code)
 static void
 image_resume(void)
 {
+	if (!shim_ready)
+		return;
 	counters_reset();
 	new_image();
 	shim_ending = 0;
@@ -294,32 +296,71 @@ SYSV_SIGNAL(sysv_signal)
 SYSV_SIGNAL(sigset)
 SYSV_SIGNAL(ssignal)
 
+/*
+ * The shim's handlers go in when the image first has something to lose
+ * at a fatal signal: its first fd classified (fdtable.c: counts, held
+ * bytes, a collector to tell), or at start when a report is asked for
+ * (every ended image gets its record).  A program that never does I/O,
+ * /bin/true in a shell loop, is spared the 24 system calls.  The set of
+ * signals is known from the start (no system call): shim_sigaction
+ * consults it, and a program's own SIG_DFL puts the shim's handler in.
+ */
+static atomic_int sigs_on;
+
 static void
 signals_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++)
+		fatal[fatal_sigs[i]] = 1;
+	if (cfg.report[0] != '\0')
+		signals_ensure();
+}
+
+void
+signals_ensure(void)
 {
 	struct sigaction cur;
 	sigset_t all, old;
 	size_t i;
-	int s;
+	int s, mt;
 
+	if (likely(atomic_load_explicit(&sigs_on, memory_order_relaxed)) ||
+	    !shim_ready || in_vfork_child())
+		return;
 	/*
-	 * One call per signal, not two (every process pays this at start):
-	 * ours goes in and the old action comes back; where that was not
-	 * the default (a handler, or SIG_IGN inherited across exec) it is
-	 * put back.  Signals wait meanwhile, so none meets the handler that
-	 * was there only for that instant.
+	 * Signals wait meanwhile (none meets a handler that is there only
+	 * for an instant, nor a program handler spins on sig_lock).  Alone,
+	 * one call per signal: ours goes in and the old action comes back;
+	 * where that was not the default (a handler, or SIG_IGN inherited
+	 * across exec) it is put back.  With program threads, which may set
+	 * actions past our wrapper (raw system calls), the action is read
+	 * first and ours goes in only over SIG_DFL.
 	 */
 	sigfillset(&all);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
+	sig_lock_take();
+	if (atomic_load(&sigs_on))
+		goto out;
+	mt = __atomic_load_n(&shim_mt, __ATOMIC_RELAXED);
 	for (i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++) {
 		s = fatal_sigs[i];
-		fatal[s] = 1;
-		if (install_ours(s, &cur) == 0 &&
+		if (ours[s])
+			continue;	/* the program's own SIG_DFL put it in */
+		if (mt) {
+			if (real.sigaction(s, NULL, &cur) == 0 &&
+			    !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
+				install_ours(s, NULL);
+		} else if (install_ours(s, &cur) == 0 &&
 		    ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)) {
 			real.sigaction(s, &cur, NULL);
 			set_ours(s, 0);
 		}
 	}
+	atomic_store(&sigs_on, 1);
+out:
+	atomic_flag_clear(&sig_lock);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 }
 

@@ -298,6 +298,7 @@ struct shim_config {
 };
 HIDDEN extern struct shim_config cfg;
 HIDDEN extern int shim_secure;		/* AT_SECURE: no setting from the environment */
+HIDDEN extern int shim_inert;		/* IOSHIM_DISABLE=1 or failed start-up (init.c) */
 HIDDEN void	shim_init(void);
 HIDDEN int	shim_raw_open(const char *, int, mode_t);
 
@@ -928,6 +929,7 @@ HIDDEN int	guard_copy_marked(char *dst, const char *src, size_t n, int *prio);
 HIDDEN int	guard_copy_slow(char *dst, const char *src, size_t n, int *prio);
 HIDDEN void	guard_fault(int sig, const siginfo_t *si, const void *uc);
 HIDDEN int	fault_handler_ours(void);	/* lifecycle.c */
+HIDDEN void	signals_ensure(void);	/* lifecycle.c: the shim's fatal-signal handlers in */
 
 static inline int
 guard_copy(char *dst, const char *src, size_t n, int *prio)

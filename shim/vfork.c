@@ -71,7 +71,7 @@ shim_vfork_prepare(void)
 	if (unlikely(!shim_ready))
 		shim_init();
 	/* a vfork child that vforks again: the mark stays its parent's */
-	if (!in_vfork_child()) {
+	if (shim_ready && !in_vfork_child()) {	/* inert: straight through */
 		co_flush_all(IW_R_FORK);
 		vfork_pid = (pid_t)syscall(SYS_getpid);
 	}

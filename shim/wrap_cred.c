@@ -5,6 +5,15 @@
  * the process can open, the report is opened and kept (reportfd.c).
  * Nothing is counted here, and nothing happens without IOSHIM_REPORT or
  * when the call leaves the effective ids as they are.
+ *
+ * The worker thread is stopped before each of these calls (it starts
+ * again at the next held byte or send, from the thread that now has the
+ * new ids).  Some credentials are per thread: a program that thinks it is
+ * alone sets PR_SET_KEEPCAPS or calls capset(2) in its own thread only,
+ * then changes ids; glibc applies setresgid and the like to every thread
+ * and aborts the process when the change fails in one, as it did in the
+ * worker that had lost its capabilities (setpriv --reuid --regid aborted
+ * with the worker running: tests/t-machine.sh).
  */
 #include <errno.h>
 #include <grp.h>
@@ -17,6 +26,8 @@
 	do {								\
 		if (unlikely(!shim_ready))				\
 			shim_init();					\
+		if (shim_ready && !in_vfork_child())			\
+			worker_stop();	/* the program's threads alone */ \
 		if (cfg.report[0] != '\0' && (cond) &&			\
 		    !in_vfork_child())	/* its fds are not the parent's */ \
 			report_keep();					\

@@ -45,3 +45,28 @@ prog() {
 	fi
 	echo "$bin"
 }
+
+# missing_dep_so OUT: a tiny shared library OUT whose DT_NEEDED names a
+# library that no longer exists (t-machine, t-machine-file).
+missing_dep_so() {
+	echo 'int nothere(void) { return 1; }' >"$T/n.c"
+	cc -shared -fPIC -o "$T/libnothere.so" "$T/n.c" || fail "cc failed"
+	echo 'extern int nothere(void); int f(void) { return nothere(); }' >"$T/d.c"
+	cc -shared -fPIC -o "$1" "$T/d.c" -L"$T" -Wl,--no-as-needed -lnothere || fail "cc failed"
+	rm "$T/libnothere.so"
+}
+
+# foreign_so OUT: a shared library of another architecture, from a cross
+# compiler when there is one, else the shim with e_machine 183 (aarch64).
+foreign_so() {
+	for _c in aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc; do
+		command -v $_c >/dev/null || continue
+		echo 'int f(void) { return 1; }' >"$T/f.c"
+		$_c -shared -fPIC -o "$1" "$T/f.c" || fail "$_c failed"
+		echo "$_c"
+		return
+	done
+	cp "$SHIM" "$1"
+	printf '\267\000' | dd of="$1" bs=1 seek=18 conv=notrunc 2>/dev/null
+	echo "e_machine 183"
+}

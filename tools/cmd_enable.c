@@ -12,7 +12,9 @@
  * package's prerm remove only such files.  Where systemd runs, a
  * daemon-reload follows (and with --now a restart of the units);
  * elsewhere, and with --root DIR (every path under DIR: tests, images),
- * the files are written and we say what to run.  docs/deploying.md.
+ * the files are written and we say what to run.  --machine: the whole
+ * machine instead, through /etc/ld.so.preload (machine.c).
+ * docs/deploying.md.
  */
 #include <err.h>
 #include <errno.h>
@@ -36,7 +38,7 @@
 extern char **environ;
 
 struct opts {
-	int		 now, user;
+	int		 now, user, machine;
 	const char	*root;		/* "" without --root */
 	const char	*sock;		/* the drop-in's IOSHIM_SOCKET */
 };
@@ -46,17 +48,22 @@ usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
 	    "usage: ioshim %s [--now] [--user] [--root DIR]%s UNIT...\n"
+	    "       ioshim %s --machine [--root DIR]\n"
 	    "\n"
 	    "%s\n"
 	    "  --now          restart the units after systemctl daemon-reload\n"
 	    "  --user         the user's units (~/.config/systemd/user)\n"
 	    "  --root DIR     write under DIR; systemctl is not called\n"
+	    "  --machine      %s\n"
 	    "%s",
-	    cmd, strcmp(cmd, "enable") == 0 ? " [--socket PATH]" : "",
+	    cmd, strcmp(cmd, "enable") == 0 ? " [--socket PATH]" : "", cmd,
 	    strcmp(cmd, "enable") == 0 ?
 	    "Preloads libioshim.so into each systemd UNIT with the drop-in\n"
 	    "UNIT.d/ioshim.conf (keeping the unit's LD_PRELOAD)." :
 	    "Removes the drop-in UNIT.d/ioshim.conf that 'ioshim enable' wrote.",
+	    strcmp(cmd, "enable") == 0 ?
+	    "every program: the library in /etc/ld.so.preload" :
+	    "take the library out of /etc/ld.so.preload",
 	    strcmp(cmd, "enable") == 0 ?
 	    "  --socket PATH  the collector's socket (default %t/ioshim/ioshimd.sock)\n" : "");
 }
@@ -432,6 +439,7 @@ parse(int argc, char **argv, struct opts *o, int *rc)
 		{ "user", no_argument, NULL, 'u' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "machine", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -445,6 +453,7 @@ parse(int argc, char **argv, struct opts *o, int *rc)
 		switch (c) {
 		case 'n': o->now = 1; break;
 		case 'u': o->user = 1; break;
+		case 'm': o->machine = 1; break;
 		case 'r':
 			if (optarg[0] != '/')
 				errx(2, "--root wants an absolute path");
@@ -466,6 +475,15 @@ bad:
 			*rc = 2;
 			return -1;
 		}
+	}
+	if (o->machine) {
+		if (optind < argc || o->now || o->user || o->sock != NULL) {
+			warnx("%s --machine takes no UNIT, --now, --user or --socket", argv[0]);
+			usage(stderr, argv[0]);
+			*rc = 2;
+			return -1;
+		}
+		return optind;
 	}
 	if (optind >= argc) {
 		warnx("%s: no UNIT", argv[0]);
@@ -505,13 +523,17 @@ cmd_enable(int argc, char **argv)
 
 	if ((first = parse(argc, argv, &o, &rc)) < 0)
 		return rc;
-	units = units_of(argc, argv, first);
 	if (find_lib(lib, sizeof(lib)) != 0)
 		errx(1, "cannot find libioshim.so (set IOSHIM_LIB)");
 	/* with --root: the library as the root's programs will see it */
 	rl = strlen(o.root);
 	if (rl > 0 && strncmp(lib, o.root, rl) == 0 && lib[rl] == '/')
 		l = lib + rl;
+	else if (rl > 0 && o.machine)
+		errx(1, "%s is not under %s: set IOSHIM_LIB to the root's library", lib, o.root);
+	if (o.machine)
+		return machine_enable(o.root, l);
+	units = units_of(argc, argv, first);
 	for (i = 0; i < argc - first; i++)
 		write_dropin(&o, units[i], l);
 	rc = apply(&o, units, argc - first);
@@ -530,6 +552,8 @@ cmd_disable(int argc, char **argv)
 
 	if ((first = parse(argc, argv, &o, &rc)) < 0)
 		return rc;
+	if (o.machine)
+		return machine_disable(o.root);
 	units = units_of(argc, argv, first);
 	for (i = 0; i < argc - first; i++)
 		if (remove_dropin(&o, units[i]) != 0)

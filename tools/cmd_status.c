@@ -6,6 +6,7 @@
  * a socket bound to a path (the kernel's sock_diag table of Unix
  * sockets, their names and peers: the collector's ingest socket).
  * Processes we may not read (another user's, without root) are counted.
+ * First: whether the whole machine has it, through /etc/ld.so.preload.
  */
 #include <err.h>
 #include <dirent.h>
@@ -273,7 +274,8 @@ cmd_status(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: ioshim status [--user] [--root DIR]\n\n"
-			    "Lists the units with the drop-in 'ioshim enable' wrote (--user:\n"
+			    "Says whether /etc/ld.so.preload names libioshim.so (the whole\n"
+			    "machine), lists the units with the drop-in 'ioshim enable' wrote (--user:\n"
 			    "the user's units too) and the running processes with libioshim.so\n"
 			    "loaded, each with the collector socket it is connected to.\n");
 			return 0;
@@ -286,6 +288,7 @@ cmd_status(int argc, char **argv)
 		warnx("status: unexpected '%s'", argv[optind]);
 		return 2;
 	}
+	machine_status(root);
 	list_units(root, 0);
 	if (user)
 		list_units(root, 1);

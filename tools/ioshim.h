@@ -23,6 +23,9 @@ int	cmd_status(int argc, char **argv);	/* cmd_status.c */
 int	find_lib(char *buf, size_t size);	/* cmd_run.c: libioshim.so's path */
 int	dropin_dir(char *buf, size_t size, const char *root, int user,
 	    const char *unit);			/* cmd_enable.c: UNIT.d */
+int	machine_enable(const char *root, const char *lib);	/* machine.c */
+int	machine_disable(const char *root);		/* machine.c */
+void	machine_status(const char *root);		/* machine.c */
 void	run_check(void);			/* run_check.c */
 int	print_version(void);			/* ioshim.c: prints, returns 0 */
 
