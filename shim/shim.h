@@ -993,7 +993,8 @@ HIDDEN void	send_maybe_connect(int now);	/* program thread: find the collector *
 /* worker.c - the background thread: age flushes and periodic sends. */
 HIDDEN void	worker_kick(void);
 HIDDEN void	worker_ensure(void);		/* start it if sending */
-HIDDEN void	worker_stop(void);		/* before fork */
+HIDDEN int	worker_stop(void);		/* before fork */
+HIDDEN void	worker_restart(int stopped);	/* after a cred call */
 HIDDEN void	worker_first_byte(void);	/* a buffer's first held byte */
 HIDDEN int	worker_wake(void);		/* a running one only */
 HIDDEN void	worker_after_fork_child(void);

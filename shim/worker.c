@@ -189,9 +189,9 @@ worker_ensure(void)
  * Before fork: the worker ends and is gone from the process's threads
  * (pthread_join returns when its stack is free; the kernel may count the
  * thread a moment longer, until its tid no longer answers).  It starts
- * again at the next held byte or send.
+ * again at the next held byte or send.  1 when a running worker stopped.
  */
-void
+int
 worker_stop(void)
 {
 	pid_t tid;
@@ -199,8 +199,9 @@ worker_stop(void)
 
 	if (!atomic_load(&joinable) || shim_worker || atomic_load(&main_gone) ||
 	    co_lock_mine())
-		return;	/* (fork from a handler inside the coalescer: the
-			 * worker may wait for the lock this thread holds) */
+		return 0;	/* (fork from a handler inside the coalescer:
+				 * the worker may wait for the lock this
+				 * thread holds) */
 	atomic_store(&joinable, 0);
 	atomic_store(&stopping, 1);
 	atomic_fetch_add(&kicks, 1);
@@ -213,6 +214,19 @@ worker_stop(void)
 	atomic_store(&stopping, 0);
 	atomic_store(&started, 0);
 	errno = saved;
+	return 1;
+}
+
+/*
+ * After a credential change that stopped it: the worker runs again, made
+ * by the thread that now has the new ids (and capabilities, keep-caps
+ * bit), so held bytes and pending saves still meet their deadlines.
+ */
+void
+worker_restart(int stopped)
+{
+	if (stopped && !atomic_load(&started))
+		worker_kick();
 }
 
 void

@@ -6,9 +6,9 @@
  * Nothing is counted here, and nothing happens without IOSHIM_REPORT or
  * when the call leaves the effective ids as they are.
  *
- * The worker thread is stopped before each of these calls (it starts
- * again at the next held byte or send, from the thread that now has the
- * new ids).  Some credentials are per thread: a program that thinks it is
+ * The worker thread is stopped before each of these calls and, if it
+ * ran, started again after it by the thread that now has the new ids (so
+ * held bytes keep their age bound).  Some credentials are per thread: a program that thinks it is
  * alone sets PR_SET_KEEPCAPS or calls capset(2) in its own thread only,
  * then changes ids; glibc applies setresgid and the like to every thread
  * and aborts the process when the change fails in one, as it did in the
@@ -23,14 +23,24 @@
 #include "shim.h"
 
 #define KEEP_IF(cond)							\
+	int stopped_ = 0;						\
 	do {								\
 		if (unlikely(!shim_ready))				\
 			shim_init();					\
 		if (shim_ready && !in_vfork_child())			\
-			worker_stop();	/* the program's threads alone */ \
+			stopped_ = worker_stop(); /* the program's threads */ \
 		if (cfg.report[0] != '\0' && (cond) &&			\
 		    !in_vfork_child())	/* its fds are not the parent's */ \
 			report_keep();					\
+	} while (0)
+
+/* the call, then the worker again if it ran before (errno kept) */
+#define CRED_CALL(call)							\
+	do {								\
+		int r_ = (call), e_ = errno;				\
+		worker_restart(stopped_);				\
+		errno = e_;						\
+		return r_;						\
 	} while (0)
 
 /* the effective uid (or fs uid) becomes u */
@@ -41,28 +51,28 @@ EXPORT int
 setuid(uid_t u)
 {
 	KEEP_IF(UID_CHANGES(u));
-	return real.setuid(u);
+	CRED_CALL(real.setuid(u));
 }
 
 EXPORT int
 seteuid(uid_t u)
 {
 	KEEP_IF(UID_CHANGES(u));
-	return real.seteuid(u);
+	CRED_CALL(real.seteuid(u));
 }
 
 EXPORT int
 setreuid(uid_t r, uid_t e)
 {
 	KEEP_IF(UID_CHANGES(e));
-	return real.setreuid(r, e);
+	CRED_CALL(real.setreuid(r, e));
 }
 
 EXPORT int
 setresuid(uid_t r, uid_t e, uid_t s)
 {
 	KEEP_IF(UID_CHANGES(e));
-	return real.setresuid(r, e, s);
+	CRED_CALL(real.setresuid(r, e, s));
 }
 
 /* the fs uid is the effective one unless set apart: a close enough test */
@@ -70,42 +80,42 @@ EXPORT int
 setfsuid(uid_t u)
 {
 	KEEP_IF(UID_CHANGES(u));
-	return real.setfsuid(u);
+	CRED_CALL(real.setfsuid(u));
 }
 
 EXPORT int
 setgid(gid_t g)
 {
 	KEEP_IF(GID_CHANGES(g));
-	return real.setgid(g);
+	CRED_CALL(real.setgid(g));
 }
 
 EXPORT int
 setegid(gid_t g)
 {
 	KEEP_IF(GID_CHANGES(g));
-	return real.setegid(g);
+	CRED_CALL(real.setegid(g));
 }
 
 EXPORT int
 setregid(gid_t r, gid_t e)
 {
 	KEEP_IF(GID_CHANGES(e));
-	return real.setregid(r, e);
+	CRED_CALL(real.setregid(r, e));
 }
 
 EXPORT int
 setresgid(gid_t r, gid_t e, gid_t s)
 {
 	KEEP_IF(GID_CHANGES(e));
-	return real.setresgid(r, e, s);
+	CRED_CALL(real.setresgid(r, e, s));
 }
 
 EXPORT int
 setfsgid(gid_t g)
 {
 	KEEP_IF(GID_CHANGES(g));
-	return real.setfsgid(g);
+	CRED_CALL(real.setfsgid(g));
 }
 
 /* The supplementary groups and capabilities: no cheap test; rare calls. */
@@ -113,14 +123,14 @@ EXPORT int
 setgroups(size_t n, const gid_t *list)
 {
 	KEEP_IF(1);
-	return real.setgroups(n, list);
+	CRED_CALL(real.setgroups(n, list));
 }
 
 EXPORT int
 initgroups(const char *user, gid_t g)
 {
 	KEEP_IF(1);
-	return real.initgroups(user, g);
+	CRED_CALL(real.initgroups(user, g));
 }
 
 EXPORT int
@@ -131,5 +141,5 @@ capset(void *hdr, void *data)
 		errno = ENOSYS;
 		return -1;
 	}
-	return real.capset(hdr, data);
+	CRED_CALL(real.capset(hdr, data));
 }

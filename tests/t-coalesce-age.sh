@@ -7,6 +7,9 @@
 # bytes ahead of waking the worker, a worker woken first found nothing
 # held and slept with no timeout: 3 runs of 3 lost a line (at lines 0,
 # 19, 54) on a loaded machine.  Then the lines are checked as written.
+# Last, a credential call after each line (the worker is stopped around
+# it, wrap_cred.c): before the worker was started again after it, the
+# first line stayed held until the program's end.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/progs/co_lib.sh"
 A=$(prog co_age)
@@ -19,3 +22,9 @@ for i in 1 2 3; do
 	lines_check "$T/age.log" $spec
 	eq "run $i: age flushes" "$(csum "$T/age.rep" reasons.age)" $N
 done
+rm -f "$T/age.log" "$T/age.rep"
+spec=$(IOSHIM_FLUSH_MS=1 timeout -s KILL 120 env IOSHIM_REPORT="$T/age.rep" \
+    LD_PRELOAD="$SHIM" "$A" "$T/age.log" 50 cred) ||
+	fail "cred: co_age failed (status $?: a line held past a setegid)"
+lines_check "$T/age.log" $spec
+eq "cred: age flushes" "$(csum "$T/age.rep" reasons.age)" 50

@@ -5,7 +5,10 @@
  * Each line makes the held bytes go from none to some, the moment the
  * worker thread is woken; a wake-up lost there leaves the line held until
  * the program ends.
- * usage: co_age PATH N
+ * usage: co_age PATH N [cred]
+ * With "cred", each line is followed by a credential call that changes
+ * nothing (setegid to the same group): the shim stops its worker thread
+ * around such calls (wrap_cred.c), and must start it again.
  * Exits 0 after N lines, each seen in the file within 10 s; 1 naming the
  * line that was not.  The file's size is asked with a raw statx system
  * call, which the shim cannot see (a stat it sees writes held bytes out).
@@ -13,6 +16,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -38,7 +42,7 @@ main(int argc, char **argv)
 	int fd, i, n, len;
 	time_t t0;
 
-	if (argc != 3)
+	if (argc != 3 && (argc != 4 || strcmp(argv[3], "cred") != 0))
 		return 2;
 	n = atoi(argv[2]);
 	fd = open(argv[1], O_WRONLY | O_APPEND | O_CREAT | O_TRUNC, 0644);
@@ -49,6 +53,8 @@ main(int argc, char **argv)
 		if (write(fd, b, (size_t)len) != len)
 			return 2;
 		want += len;
+		if (argc == 4 && setegid(getegid()) != 0)
+			return 2;
 		for (t0 = time(NULL); raw_size(argv[1]) < want; usleep(100))
 			if (time(NULL) - t0 > 10) {
 				fprintf(stderr, "co_age: line %d of %d held"
