@@ -20,6 +20,16 @@
 
 #include "shim.h"
 
+/* An open with O_SYNC or O_DSYNC (O_SYNC holds O_DSYNC's bit) while
+ * saves are debounced: its file's saves go straight through. */
+static inline int
+db_opened(int fd, int flags)
+{
+	if (unlikely(flags & O_DSYNC) && unlikely(db_on))
+		db_opened_sync(fd);
+	return fd;
+}
+
 #define NEEDS_MODE(fl) (((fl) & O_CREAT) || ((fl) & __O_TMPFILE) == __O_TMPFILE)
 
 /* Count an open; the fd is classified later when it can be (fdtable.c). */
@@ -66,8 +76,9 @@ name(const char *path, int flags, ...)					\
 		return shim_raw_open(path, flags, mode);		\
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(AT_FDCWD, path, flags);			\
-	return opened(AGAIN_EMFILE(real.name(path, flags, mode)), AT_FDCWD, \
-	    path, flags);						\
+	db_point(path);							\
+	return db_opened(opened(AGAIN_EMFILE(real.name(path, flags, mode)), \
+	    AT_FDCWD, path, flags), flags);				\
 }
 OPEN(open)
 OPEN(open64)
@@ -88,8 +99,9 @@ name(int dirfd, const char *path, int flags, ...)			\
 		return (int)syscall(SYS_openat, dirfd, path, flags, mode); \
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(dirfd, path, flags);			\
-	return opened(AGAIN_EMFILE(real.name(dirfd, path, flags, mode)), \
-	    dirfd, path, flags);					\
+	db_point(path);							\
+	return db_opened(opened(AGAIN_EMFILE(real.name(dirfd, path, flags, \
+	    mode)), dirfd, path, flags), flags);			\
 }
 OPENAT(openat)
 OPENAT(openat64)
@@ -101,6 +113,7 @@ name(const char *path, mode_t mode)					\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); \
 	co_before_trunc(AT_FDCWD, path, O_TRUNC);			\
+	db_point(path);							\
 	return opened(AGAIN_EMFILE(real.name(path, mode)), AT_FDCWD, path, \
 	    O_CREAT | O_WRONLY | O_TRUNC);				\
 }
@@ -116,8 +129,9 @@ name(const char *path, int flags)					\
 		return shim_raw_open(path, flags, 0);			\
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(AT_FDCWD, path, flags);			\
-	return opened(AGAIN_EMFILE(real.name(path, flags)), AT_FDCWD,	\
-	    path, flags);						\
+	db_point(path);							\
+	return db_opened(opened(AGAIN_EMFILE(real.name(path, flags)),	\
+	    AT_FDCWD, path, flags), flags);				\
 }
 OPEN2(__open_2)
 OPEN2(__open64_2)
@@ -130,8 +144,9 @@ name(int dirfd, const char *path, int flags)				\
 		return (int)syscall(SYS_openat, dirfd, path, flags, 0);	\
 	if (unlikely(flags & O_TRUNC))					\
 		co_before_trunc(dirfd, path, flags);			\
-	return opened(AGAIN_EMFILE(real.name(dirfd, path, flags)), dirfd, \
-	    path, flags);						\
+	db_point(path);							\
+	return db_opened(opened(AGAIN_EMFILE(real.name(dirfd, path, flags)), \
+	    dirfd, path, flags), flags);				\
 }
 OPENAT2(__openat_2)
 OPENAT2(__openat64_2)
@@ -551,6 +566,7 @@ name decl								\
 									\
 	if (unlikely(!shim_ready))					\
 		return raw;						\
+	db_point(path);							\
 	r = real.name args;						\
 	if (r == 0 && S_ISREG(st->st_mode))				\
 		HELD_AFTER(r, st, st->st_dev, (ino_t)st->st_ino,	\
@@ -583,6 +599,7 @@ statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)
 	struct timespec mt;
 	long long bs, sz;
 
+	db_point(path);
 	r = real.statx(dirfd, path, fl, mask, st);
 	if (r != 0 || likely(co_held == 0) || !S_ISREG(st->stx_mode))
 		return r;

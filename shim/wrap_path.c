@@ -34,6 +34,7 @@ held_path(int dirfd, const char *path, int atflags)
 	struct statx st;
 	int saved;
 
+	db_point(path);
 	if (likely(co_held == 0) || path == NULL || !shim_ready)
 		return;
 	saved = errno;
@@ -87,9 +88,19 @@ truncate64(const char *path, off64_t len)
 	return REAL(truncate64)(path, len);
 }
 
+/* A rename onto a debounced file may be answered by debounce.c. */
+#define DEBOUNCED(fd1, a, fd2, b, fl) do {				\
+	int r_;								\
+									\
+	if (unlikely(db_on) && shim_ready &&				\
+	    db_rename(fd1, a, fd2, b, fl, &r_))				\
+		return r_;						\
+} while (0)
+
 EXPORT int
 rename(const char *from, const char *to)
 {
+	DEBOUNCED(AT_FDCWD, from, AT_FDCWD, to, 0);
 	held_path(AT_FDCWD, from, NOFOLLOW);
 	held_path(AT_FDCWD, to, NOFOLLOW);
 	return REAL(rename)(from, to);
@@ -98,6 +109,7 @@ rename(const char *from, const char *to)
 EXPORT int
 renameat(int fromdir, const char *from, int todir, const char *to)
 {
+	DEBOUNCED(fromdir, from, todir, to, 0);
 	held_path(fromdir, from, NOFOLLOW);
 	held_path(todir, to, NOFOLLOW);
 	return REAL(renameat)(fromdir, from, todir, to);
@@ -107,6 +119,7 @@ EXPORT int
 renameat2(int fromdir, const char *from, int todir, const char *to,
     unsigned int flags)
 {
+	DEBOUNCED(fromdir, from, todir, to, flags);
 	held_path(fromdir, from, NOFOLLOW);
 	held_path(todir, to, NOFOLLOW);
 	return REAL(renameat2)(fromdir, from, todir, to, flags);
@@ -139,6 +152,65 @@ linkat(int fromdir, const char *from, int todir, const char *to, int flags)
 {
 	held_path(fromdir, from, (flags & AT_SYMLINK_FOLLOW) ? 0 : NOFOLLOW);
 	return REAL(linkat)(fromdir, from, todir, to, flags);
+}
+
+/* --- looks at a path: a debounced state of that name is made real
+ * first (debounce.c); nothing else to do --- */
+
+EXPORT int
+access(const char *path, int mode)
+{
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_faccessat, AT_FDCWD, path, mode);
+	db_point(path);
+	return real.access(path, mode);
+}
+
+EXPORT int
+faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	if (unlikely(!shim_ready) || 0)
+		return (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);
+	db_point(path);
+	return real.faccessat(dirfd, path, mode, flags);
+}
+
+EXPORT int
+euidaccess(const char *path, int mode)
+{
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_faccessat2, AT_FDCWD, path, mode,
+		    AT_EACCESS);
+	db_point(path);
+	return real.euidaccess(path, mode);
+}
+
+EXPORT int
+eaccess(const char *path, int mode)
+{
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_faccessat2, AT_FDCWD, path, mode,
+		    AT_EACCESS);
+	db_point(path);
+	return real.eaccess(path, mode);
+}
+
+EXPORT ssize_t
+readlink(const char *path, char *buf, size_t size)
+{
+	if (unlikely(!shim_ready))
+		return syscall(SYS_readlinkat, AT_FDCWD, path, buf, size);
+	db_point(path);
+	return real.readlink(path, buf, size);
+}
+
+EXPORT ssize_t
+readlinkat(int dirfd, const char *path, char *buf, size_t size)
+{
+	if (unlikely(!shim_ready))
+		return syscall(SYS_readlinkat, dirfd, path, buf, size);
+	db_point(path);
+	return real.readlinkat(dirfd, path, buf, size);
 }
 
 /* --- times --- */
