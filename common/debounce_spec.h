@@ -72,7 +72,7 @@ db_parse_entry(const char *s, size_t n, struct db_pat *p)
 	memset(p, 0, sizeof(*p));
 	p->ms = DB_MS_DEFAULT;
 	if (n == 0)
-		return "empty entry";
+		return "empty entry ('::', or ':' at an end)";
 	for (i = 0; i < n; i++)
 		if (s[i] == '=')
 			eq = s + i;
