@@ -31,6 +31,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,10 +67,20 @@ static unsigned synced_at;
 static unsigned seq;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static __thread int db_in;	/* this thread holds mu */
+static __thread sigset_t db_mask;	/* its signal mask before */
 
+/*
+ * Signals wait while a thread holds the lock (two system calls beside
+ * the rename's eight or so): a fatal one then finds the table whole and
+ * writes the pending states (db_signal_flush) instead of leaving them.
+ */
 static void
 lock(void)
 {
+	sigset_t all;
+
+	sigfillset(&all);
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &db_mask, _NSIG / 8);
 	pthread_mutex_lock(&mu);
 	db_in = 1;
 }
@@ -79,6 +90,7 @@ unlock(void)
 {
 	db_in = 0;
 	pthread_mutex_unlock(&mu);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &db_mask, NULL, _NSIG / 8);
 }
 
 /* The pending file's absolute name into out. */
@@ -457,7 +469,8 @@ db_signal_flush(void)
 	db_in = 1;
 	for (i = 0; i < nents; i++)
 		flush_ent(&ents[i], 0);
-	unlock();
+	db_in = 0;
+	pthread_mutex_unlock(&mu);
 }
 
 /* A forked child: the parent's pending states are the parent's. */
