@@ -1,30 +1,21 @@
 /*
- * debounce.c - whole-file saves by atomic replace (a temporary file, then
- * rename onto the state file) reach the state file at most once per
- * window, the latest state only.  docs/debounce.md.
- *
- * A rename onto a file IOSHIM_DEBOUNCE names (debounce_cfg.c) that comes
- * within a window of the file's last real state is absorbed: the
- * program's temporary file is renamed instead to a hidden name of the
- * shim's in the same directory (".NAME.ioshim-PID-N", made with
- * RENAME_NOREPLACE, so no file of another's is ever taken for ours), and
- * that pending state is renamed onto the target once, at the window's
- * end (the worker), or earlier when the program or its end needs it.  A
- * newer save renames over the pending one, which is thereby absorbed.  So
- * the target only ever holds a complete state the program wrote, at most
- * one window old, and the pending file is the program's own file: its
- * mode, owner and extended attributes are the ones the program gave it.
- * A save after a quiet window goes straight through (leading edge).
+ * debounce.c - debounced saves: the table of target files, its lock, and
+ * the points where a pending state is made real.  A save of a file
+ * IOSHIM_DEBOUNCE names (debounce_cfg.c) inside the window of its last
+ * real state is held as a hidden pending file beside it
+ * (debounce_rename.c: atomic replace; debounce_trunc.c: in-place
+ * rewrite), and made real once, at the window's end (the worker), or
+ * earlier when the program or its end needs it.  docs/debounce.md.
  *
  * fsync keeps its meaning (unless the pattern says nosync): a save whose
  * temporary file was fsynced or opened O_SYNC/O_DSYNC goes straight
- * through, and an fsync of the directory or of the pending file writes
- * the pending state (synced) first.
+ * through, and an fsync of the directory or of the pending file makes
+ * the pending state real, synced, first.
  *
  * The program sees its own state: an open, stat, access, readlink,
  * rename, unlink... of a path whose last component is a pending target's
- * name writes that state first (db_point, one load while nothing is
- * pending).  Exit, exec, fork and fatal signals write everything pending.
+ * name makes that state real first (db_point, one load while nothing is
+ * pending).  Exit, exec, fork and fatal signals make everything real.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,26 +29,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "shim.h"
+#include "debounce.h"
 
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE	1
-#endif
-#define DB_ENTS		32	/* targets followed per process */
 #define DB_SYNCED	8	/* files recently fsynced, remembered */
-
-struct db_ent {
-	char		path[PATH_MAX];	/* the target, absolute */
-	const char	*base;		/* its last component, in path */
-	char		pend[NAME_MAX + 1];	/* pending state's name, "" none */
-	dev_t		ddev, pdev;	/* the directory, the pending file */
-	ino_t		dino, pino;
-	uint64_t	psize;
-	uint64_t	last_ns;	/* the target last got a state */
-	uint64_t	due_ns;		/* pending: written then */
-	int		pat, err;	/* err: a failed write, told at the next save */
-	uint64_t	absorbed, written, bytes_saved;
-};
 
 HIDDEN _Atomic unsigned db_npend;	/* entries with a pending state */
 static struct db_ent ents[DB_ENTS];
@@ -66,7 +40,7 @@ static struct { dev_t dev; ino_t ino; } synced[DB_SYNCED];
 static unsigned synced_at;
 static unsigned seq;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static __thread int db_in;	/* this thread holds mu */
+HIDDEN __thread int db_in;	/* this thread holds mu */
 static __thread sigset_t db_mask;	/* its signal mask before */
 
 /*
@@ -74,8 +48,8 @@ static __thread sigset_t db_mask;	/* its signal mask before */
  * the rename's eight or so): a fatal one then finds the table whole and
  * writes the pending states (db_signal_flush) instead of leaving them.
  */
-static void
-lock(void)
+void
+db_lock(void)
 {
 	sigset_t all;
 
@@ -85,8 +59,8 @@ lock(void)
 	db_in = 1;
 }
 
-static void
-unlock(void)
+void
+db_unlock(void)
 {
 	db_in = 0;
 	pthread_mutex_unlock(&mu);
@@ -94,8 +68,8 @@ unlock(void)
 }
 
 /* The pending file's absolute name into out. */
-static void
-pend_path(const struct db_ent *e, char *out)
+void
+db_pend_path(const struct db_ent *e, char *out)
 {
 	size_t d = (size_t)(e->base - e->path);
 
@@ -103,10 +77,41 @@ pend_path(const struct db_ent *e, char *out)
 	strcpy(out + d, e->pend);
 }
 
-static int
-sys_rename(int fd1, const char *a, int fd2, const char *b, unsigned flags)
+/*
+ * A new hidden name for e's pending state: into name, and its absolute
+ * path into p.  Not made here: its maker does so without replacing
+ * anything (O_EXCL, RENAME_NOREPLACE), and tries another when taken.
+ */
+int
+db_pend_name(const struct db_ent *e, char *name, char *p)
 {
-	return (int)syscall(SYS_renameat2, fd1, a, fd2, b, flags);
+	size_t d = (size_t)(e->base - e->path);
+
+	snprintf(name, NAME_MAX + 1, ".%.200s.ioshim-%d-%u", e->base,
+	    (int)getpid(), seq++);
+	memcpy(p, e->path, d);
+	strcpy(p + d, name);
+	return 0;
+}
+
+/* name, just made, is e's pending state, due at the window's end. */
+void
+db_pend_new(struct db_ent *e, const char *name)
+{
+	char d[PATH_MAX];
+	struct stat st;
+	size_t n = (size_t)(e->base - e->path);
+
+	strcpy(e->pend, name);
+	memcpy(d, e->path, n);
+	d[n > 1 ? n - 1 : 1] = '\0';
+	if (raw_stat(AT_FDCWD, d, &st, 0) == 0) {
+		e->ddev = st.st_dev;
+		e->dino = st.st_ino;
+	}
+	e->due_ns = e->last_ns + db_window_ns(e->pat);
+	atomic_fetch_add(&db_npend, 1);
+	worker_first_byte();
 }
 
 static void
@@ -114,70 +119,107 @@ pend_clear(struct db_ent *e)
 {
 	e->pend[0] = '\0';
 	e->due_ns = 0;
+	e->copied = 0;
 	atomic_fetch_sub(&db_npend, 1);
 }
 
 /* A newer state reached the target: the pending one is absorbed. */
-static void
-discard(struct db_ent *e)
+void
+db_discard(struct db_ent *e)
 {
 	char p[PATH_MAX];
 
 	if (e->pend[0] == '\0')
 		return;
-	pend_path(e, p);
+	db_pend_path(e, p);
 	syscall(SYS_unlinkat, AT_FDCWD, p, 0);
-	e->absorbed++;
-	e->bytes_saved += e->psize;
+	if (!e->copied) {
+		e->absorbed++;
+		e->bytes_saved += e->psize;
+	}
 	pend_clear(e);
 }
 
 /*
- * Make the pending state real: renamed onto the target (its data synced
- * first when sync).  0, or -1 with the error kept for the next save.
+ * Is the program's fd on e's in-place pending file still open?  Then its
+ * rewrite may not be whole yet.
  */
-static int
-flush_ent(struct db_ent *e, int sync)
+int
+db_fd_open(const struct db_ent *e)
+{
+	struct stat st;
+
+	return e->inplace && e->pfd >= 0 &&
+	    raw_stat(e->pfd, "", &st, AT_EMPTY_PATH) == 0 &&
+	    st.st_dev == e->pdev && st.st_ino == e->pino;
+}
+
+/*
+ * Make the pending state real: renamed onto the target, or for an
+ * in-place rewrite copied into it (its data synced first when sync).
+ * Unless force, an in-place rewrite whose fd is still open waits.  0, or
+ * -1 with the error kept for the next save.
+ */
+int
+db_flush_ent(struct db_ent *e, int sync, int force)
 {
 	char p[PATH_MAX];
 	struct stat st;
-	int fd, saved = errno;
+	int fd, saved = errno, open_;
 
 	if (e->pend[0] == '\0')
 		return 0;
-	pend_path(e, p);
+	db_pend_path(e, p);
 	if (raw_stat(AT_FDCWD, p, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    !S_ISREG(st.st_mode) || st.st_dev != e->pdev || st.st_ino != e->pino) {
-		/* gone or replaced by another: never rename what is not ours */
+		/* gone or replaced by another: never use what is not ours */
 		e->err = EIO;
 		pend_clear(e);
 		errno = saved;
 		return -1;
 	}
-	if (sync) {
-		fd = (int)syscall(SYS_openat, AT_FDCWD, p,
-		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0) {
+	open_ = db_fd_open(e);
+	if (open_ && !force) {
+		e->due_ns = shim_now_ns() + db_window_ns(e->pat) / 8 + 1;
+		return 0;
+	}
+	if (e->inplace) {
+		if (db_copy_in(e, p, sync) != 0)
+			goto failed;
+		if (sync)
+			e->synced = 1;
+	} else {
+		if (sync && (fd = (int)syscall(SYS_openat, AT_FDCWD, p,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
 			syscall(SYS_fsync, fd);
 			syscall(SYS_close, fd);
 		}
+		if (syscall(SYS_renameat2, AT_FDCWD, p, AT_FDCWD, e->path, 0) != 0)
+			goto failed;
 	}
-	if (sys_rename(AT_FDCWD, p, AT_FDCWD, e->path, 0) != 0) {
-		e->err = errno;
-		e->due_ns = shim_now_ns() + db_window_ns(e->pat) / 4 + 1;
-		errno = saved;
-		return -1;
-	}
-	e->written++;
+	if (!e->copied)
+		e->written++;
+	e->copied = open_;
 	e->last_ns = shim_now_ns();
-	pend_clear(e);
+	if (open_)	/* the program writes on: the same file stays pending */
+		e->due_ns = e->last_ns + db_window_ns(e->pat);
+	else {
+		if (e->inplace)
+			syscall(SYS_unlinkat, AT_FDCWD, p, 0);
+		pend_clear(e);
+	}
 	errno = saved;
 	return 0;
+failed:
+	e->err = errno;
+	e->due_ns = shim_now_ns() + db_window_ns(e->pat) / 4 + 1;
+	errno = saved;
+	return -1;
 }
 
 /* The entry of target abs (pattern pat), made if new; NULL when full. */
-static struct db_ent *
-ent_for(const char *abs, int pat)
+struct db_ent *
+db_ent_for(const char *abs, int pat)
 {
 	struct db_ent *e;
 	unsigned i;
@@ -192,11 +234,12 @@ ent_for(const char *abs, int pat)
 	strcpy(e->path, abs);
 	e->base = strrchr(e->path, '/') + 1;
 	e->pat = pat;
+	e->pfd = -1;
 	return e;
 }
 
-static int
-was_synced(const struct stat *st)
+int
+db_was_synced(const struct stat *st)
 {
 	unsigned i;
 
@@ -214,136 +257,6 @@ mark_synced(const struct stat *st)
 	synced_at = (synced_at + 1) % DB_SYNCED;
 }
 
-/* from (dirfd fromdir) is in directory dir: by the strings, else resolved. */
-static int
-same_dir(int fromdir, const char *from, int todir, const char *to,
-    const char *dir)
-{
-	const char *fs = strrchr(from, '/'), *ts = strrchr(to, '/');
-	char fdir[PATH_MAX];
-	const char *fbase;
-
-	if (fs == NULL && ts == NULL && fromdir == todir)
-		return 1;
-	if (fs != NULL && ts != NULL && fs - from == ts - to &&
-	    memcmp(from, to, (size_t)(fs - from)) == 0 &&
-	    (from[0] == '/' || fromdir == todir))
-		return 1;
-	return db_resolve(fromdir, from, fdir, &fbase) == 0 &&
-	    strcmp(fdir, dir) == 0;
-}
-
-/*
- * Hide the program's new state as the pending one of e; 0, or -1 when it
- * cannot be (the caller renames as asked).
- */
-static int
-hold(struct db_ent *e, int fromdir, const char *from, const struct stat *fst)
-{
-	char p[PATH_MAX], name[NAME_MAX + 1];
-	struct stat dst;
-	size_t d = (size_t)(e->base - e->path);
-	int k;
-
-	if (e->pend[0] != '\0') {
-		pend_path(e, p);
-		if (sys_rename(fromdir, from, AT_FDCWD, p, 0) != 0)
-			return -1;
-		e->absorbed++;
-		e->bytes_saved += e->psize;
-	} else {
-		for (k = 0; ; k++) {
-			snprintf(name, sizeof(name), ".%.200s.ioshim-%d-%u",
-			    e->base, (int)getpid(), seq++);
-			memcpy(p, e->path, d);
-			strcpy(p + d, name);
-			if (sys_rename(fromdir, from, AT_FDCWD, p,
-			    RENAME_NOREPLACE) == 0)
-				break;
-			if (errno != EEXIST || k == 8)
-				return -1;
-		}
-		strcpy(e->pend, name);
-		p[d > 1 ? d - 1 : 1] = '\0';
-		if (raw_stat(AT_FDCWD, p, &dst, 0) == 0) {
-			e->ddev = dst.st_dev;
-			e->dino = dst.st_ino;
-		}
-		atomic_fetch_add(&db_npend, 1);
-	}
-	e->pdev = fst->st_dev;
-	e->pino = fst->st_ino;
-	e->psize = (uint64_t)fst->st_size;
-	e->due_ns = e->last_ns + db_window_ns(e->pat);
-	worker_first_byte();
-	return 0;
-}
-
-/*
- * rename/renameat/renameat2 (wrap_path.c).  1 when the call was answered
- * here (*res, errno as the kernel's would be), 0 when the caller makes it.
- */
-int
-db_rename(int fromdir, const char *from, int todir, const char *to,
-    unsigned flags, int *res)
-{
-	char dir[PATH_MAX], abs[PATH_MAX];
-	const char *base;
-	struct db_ent *e;
-	struct stat fst;
-	uint64_t now;
-	int pat, saved = errno, r, err;
-
-	if (flags != 0 || from == NULL || to == NULL || db_in ||
-	    shim_ending || in_vfork_child())
-		return 0;
-	if (db_resolve(todir, to, dir, &base) != 0 || db_join(abs, dir, base) != 0 ||
-	    (pat = db_match(abs)) < 0) {
-		errno = saved;
-		return 0;
-	}
-	lock();
-	if ((e = ent_for(abs, pat)) == NULL) {
-		unlock();
-		errno = saved;
-		return 0;
-	}
-	if (e->err) {			/* a failed write of the last state */
-		err = e->err;
-		e->err = 0;
-		unlock();
-		*res = -1;
-		errno = err;
-		return 1;
-	}
-	now = shim_now_ns();
-	if (e->last_ns != 0 && now - e->last_ns < db_window_ns(pat) &&
-	    raw_stat(fromdir, from, &fst, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(fst.st_mode) && fst.st_nlink == 1 &&
-	    strcmp(base, strrchr(from, '/') ? strrchr(from, '/') + 1 : from) != 0 &&
-	    (db_nosync(pat) || !was_synced(&fst)) &&
-	    same_dir(fromdir, from, todir, to, dir) &&
-	    hold(e, fromdir, from, &fst) == 0) {
-		unlock();
-		*res = 0;
-		errno = saved;
-		return 1;
-	}
-	/* straight through: a leading edge, a synced save, or not ours to hold */
-	errno = saved;
-	r = sys_rename(fromdir, from, todir, to, 0);
-	if (r == 0) {
-		discard(e);
-		e->written++;
-		e->last_ns = now;
-	}
-	err = errno;
-	unlock();
-	*res = r;
-	errno = r == 0 ? saved : err;
-	return 1;
-}
-
 /* A path the program names, while something is pending (db_point). */
 void
 db_path_slow(const char *path)
@@ -355,11 +268,11 @@ db_path_slow(const char *path)
 		return;
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	lock();
+	db_lock();
 	for (i = 0; i < nents; i++)
 		if (ents[i].pend[0] != '\0' && strcmp(ents[i].base, base) == 0)
-			flush_ent(&ents[i], 0);
-	unlock();
+			db_flush_ent(&ents[i], 0, 1);
+	db_unlock();
 }
 
 /*
@@ -379,7 +292,7 @@ db_fsync(int fd)
 		errno = saved;
 		return;
 	}
-	lock();
+	db_lock();
 	if (S_ISREG(st.st_mode))
 		mark_synced(&st);
 	for (i = 0; i < nents && atomic_load(&db_npend); i++) {
@@ -389,9 +302,9 @@ db_fsync(int fd)
 		if ((S_ISDIR(st.st_mode) && st.st_dev == e->ddev &&
 		    st.st_ino == e->dino) || (S_ISREG(st.st_mode) &&
 		    st.st_dev == e->pdev && st.st_ino == e->pino))
-			flush_ent(e, 1);
+			db_flush_ent(e, 1, 1);
 	}
-	unlock();
+	db_unlock();
 	errno = saved;
 }
 
@@ -407,9 +320,9 @@ db_opened_sync(int fd)
 		errno = saved;
 		return;
 	}
-	lock();
+	db_lock();
 	mark_synced(&st);
-	unlock();
+	db_unlock();
 	errno = saved;
 }
 
@@ -422,18 +335,18 @@ db_age_flush(void)
 
 	if (atomic_load(&db_npend) == 0)
 		return 0;
-	lock();
+	db_lock();
 	now = shim_now_ns();
 	for (i = 0; i < nents; i++) {
 		if (ents[i].pend[0] == '\0')
 			continue;
 		if (ents[i].due_ns <= now)
-			flush_ent(&ents[i], 0);
+			db_flush_ent(&ents[i], 0, 0);
 		if (ents[i].pend[0] != '\0' &&
 		    (next == 0 || ents[i].due_ns < next))
 			next = ents[i].due_ns;
 	}
-	unlock();
+	db_unlock();
 	return next;
 }
 
@@ -445,10 +358,10 @@ db_flush_all_slow(void)
 
 	if (db_in || in_vfork_child())
 		return;
-	lock();
+	db_lock();
 	for (i = 0; i < nents; i++)
-		flush_ent(&ents[i], 0);
-	unlock();
+		db_flush_ent(&ents[i], 0, 1);
+	db_unlock();
 }
 
 /* A fatal signal: as above unless the lock is taken (then the target
@@ -468,7 +381,7 @@ db_signal_flush(void)
 	}
 	db_in = 1;
 	for (i = 0; i < nents; i++)
-		flush_ent(&ents[i], 0);
+		db_flush_ent(&ents[i], 0, 1);
 	db_in = 0;
 	pthread_mutex_unlock(&mu);
 }

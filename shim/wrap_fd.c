@@ -30,6 +30,18 @@ db_opened(int fd, int flags)
 	return fd;
 }
 
+/*
+ * An O_TRUNC open of a debounced file may be answered with an fd on its
+ * pending state (debounce_trunc.c): counted and classified as the open of
+ * the path the program named.
+ */
+#define DB_TRUNC(dirfd, path, flags) do {				\
+	int fd_;							\
+									\
+	if (unlikely(db_on) && db_open(dirfd, path, flags, &fd_))	\
+		return opened(fd_, dirfd, path, flags);			\
+} while (0)
+
 #define NEEDS_MODE(fl) (((fl) & O_CREAT) || ((fl) & __O_TMPFILE) == __O_TMPFILE)
 
 /* Count an open; the fd is classified later when it can be (fdtable.c). */
@@ -74,8 +86,10 @@ name(const char *path, int flags, ...)					\
 	}								\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, flags, mode);		\
-	if (unlikely(flags & O_TRUNC))					\
+	if (unlikely(flags & O_TRUNC)) {				\
+		DB_TRUNC(AT_FDCWD, path, flags);			\
 		co_before_trunc(AT_FDCWD, path, flags);			\
+	}								\
 	db_point(path);							\
 	return db_opened(opened(AGAIN_EMFILE(real.name(path, flags, mode)), \
 	    AT_FDCWD, path, flags), flags);				\
@@ -97,8 +111,10 @@ name(int dirfd, const char *path, int flags, ...)			\
 	}								\
 	if (unlikely(!shim_ready))					\
 		return (int)syscall(SYS_openat, dirfd, path, flags, mode); \
-	if (unlikely(flags & O_TRUNC))					\
+	if (unlikely(flags & O_TRUNC)) {				\
+		DB_TRUNC(dirfd, path, flags);				\
 		co_before_trunc(dirfd, path, flags);			\
+	}								\
 	db_point(path);							\
 	return db_opened(opened(AGAIN_EMFILE(real.name(dirfd, path, flags, \
 	    mode)), dirfd, path, flags), flags);			\
@@ -112,6 +128,7 @@ name(const char *path, mode_t mode)					\
 {									\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); \
+	DB_TRUNC(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC);		\
 	co_before_trunc(AT_FDCWD, path, O_TRUNC);			\
 	db_point(path);							\
 	return opened(AGAIN_EMFILE(real.name(path, mode)), AT_FDCWD, path, \
@@ -127,8 +144,10 @@ name(const char *path, int flags)					\
 {									\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, flags, 0);			\
-	if (unlikely(flags & O_TRUNC))					\
+	if (unlikely(flags & O_TRUNC)) {				\
+		DB_TRUNC(AT_FDCWD, path, flags);			\
 		co_before_trunc(AT_FDCWD, path, flags);			\
+	}								\
 	db_point(path);							\
 	return db_opened(opened(AGAIN_EMFILE(real.name(path, flags)),	\
 	    AT_FDCWD, path, flags), flags);				\
@@ -142,8 +161,10 @@ name(int dirfd, const char *path, int flags)				\
 {									\
 	if (unlikely(!shim_ready))					\
 		return (int)syscall(SYS_openat, dirfd, path, flags, 0);	\
-	if (unlikely(flags & O_TRUNC))					\
+	if (unlikely(flags & O_TRUNC)) {				\
+		DB_TRUNC(dirfd, path, flags);				\
 		co_before_trunc(dirfd, path, flags);			\
+	}								\
 	db_point(path);							\
 	return db_opened(opened(AGAIN_EMFILE(real.name(dirfd, path, flags)), \
 	    dirfd, path, flags), flags);				\
