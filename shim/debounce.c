@@ -102,6 +102,10 @@ db_pend_new(struct db_ent *e, const char *name)
 	struct stat st;
 	size_t n = (size_t)(e->base - e->path);
 
+	if (!e->swept) {
+		e->swept = 1;
+		db_sweep(e);
+	}
 	strcpy(e->pend, name);
 	memcpy(d, e->path, n);
 	d[n > 1 ? n - 1 : 1] = '\0';
@@ -217,6 +221,24 @@ failed:
 	return -1;
 }
 
+/*
+ * Under the lock: a failed write of e's last state is told now, at the
+ * program's next save, as the coalescer tells its write errors: the lock
+ * let go, errno set, 1.  Else 0.
+ */
+int
+db_told_error(struct db_ent *e)
+{
+	int err = e->err;
+
+	if (err == 0)
+		return 0;
+	e->err = 0;
+	db_unlock();
+	errno = err;
+	return 1;
+}
+
 /* The entry of target abs (pattern pat), made if new; NULL when full. */
 struct db_ent *
 db_ent_for(const char *abs, int pat)
@@ -229,12 +251,14 @@ db_ent_for(const char *abs, int pat)
 			return &ents[i];
 	if (nents == DB_ENTS)
 		return NULL;
-	e = &ents[nents++];
+	e = &ents[nents];
 	memset(e, 0, sizeof(*e));
 	strcpy(e->path, abs);
 	e->base = strrchr(e->path, '/') + 1;
 	e->pat = pat;
 	e->pfd = -1;
+	/* whole before db_path_slow's unlocked look can see it */
+	__atomic_store_n(&nents, nents + 1, __ATOMIC_RELEASE);
 	return e;
 }
 
@@ -262,12 +286,20 @@ void
 db_path_slow(const char *path)
 {
 	const char *base;
-	unsigned i;
+	unsigned i, n;
 
 	if (path == NULL || db_in || in_vfork_child())
 		return;
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
+	/* first without the lock (a name, once made, never changes): the
+	 * program's other paths cost no lock while a state is pending */
+	n = __atomic_load_n(&nents, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n; i++)
+		if (strcmp(ents[i].base, base) == 0)
+			break;
+	if (i == n)
+		return;
 	db_lock();
 	for (i = 0; i < nents; i++)
 		if (ents[i].pend[0] != '\0' && strcmp(ents[i].base, base) == 0)

@@ -25,6 +25,7 @@ struct db_ent {
 					 * open (an fsync): counted written */
 	int		synced;		/* inplace: an fsync of one was seen: the
 					 * file's rewrites go straight through */
+	int		swept;		/* killed processes' pending files gone */
 	dev_t		ddev, pdev;	/* the directory, the pending file */
 	ino_t		dino, pino;
 	uint64_t	psize;		/* the pending state's bytes */
@@ -44,6 +45,8 @@ HIDDEN int	db_pend_name(const struct db_ent *e, char *name, char *p);
 HIDDEN void	db_discard(struct db_ent *e);
 HIDDEN int	db_flush_ent(struct db_ent *e, int sync, int force);
 HIDDEN int	db_was_synced(const struct stat *st);
+HIDDEN int	db_told_error(struct db_ent *e);
+HIDDEN void	db_sweep(const struct db_ent *e);	/* debounce_sweep.c */
 HIDDEN int	db_copy_in(struct db_ent *e, const char *p, int sync);
 HIDDEN int	db_fd_open(const struct db_ent *e);
 

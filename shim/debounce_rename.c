@@ -122,12 +122,8 @@ db_rename(int fromdir, const char *from, int todir, const char *to,
 		errno = saved;
 		return 0;
 	}
-	if (e->err) {			/* a failed write of the last state */
-		err = e->err;
-		e->err = 0;
-		db_unlock();
+	if (db_told_error(e)) {
 		*res = -1;
-		errno = err;
 		return 1;
 	}
 	if (e->pend[0] != '\0' && e->inplace)

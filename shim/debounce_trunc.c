@@ -134,12 +134,8 @@ db_open(int dirfd, const char *path, int flags, int *fd)
 	db_lock();
 	if ((e = db_ent_for(abs, pat)) == NULL)
 		goto through;
-	if (e->err) {			/* a failed write of the last state */
+	if (db_told_error(e)) {
 		*fd = -1;
-		saved = e->err;
-		e->err = 0;
-		db_unlock();
-		errno = saved;
 		return 1;
 	}
 	if (e->pend[0] != '\0' && (!e->inplace || db_fd_open(e) ||

@@ -27,14 +27,13 @@
 
 #include "shim.h"
 
-/* Write the held bytes of the file dirfd/path names, if any. */
+/* Write the coalesced bytes of the file dirfd/path names, if any. */
 static void
-held_path(int dirfd, const char *path, int atflags)
+co_path(int dirfd, const char *path, int atflags)
 {
 	struct statx st;
 	int saved;
 
-	db_point(path);
 	if (likely(co_held == 0) || path == NULL || !shim_ready)
 		return;
 	saved = errno;
@@ -47,6 +46,14 @@ held_path(int dirfd, const char *path, int atflags)
 		co_flush_inode(makedev(st.stx_dev_major, st.stx_dev_minor),
 		    (ino_t)st.stx_ino);
 	errno = saved;
+}
+
+/* The same, and a debounced state pending for that name made real. */
+static void
+held_path(int dirfd, const char *path, int atflags)
+{
+	db_point(path);
+	co_path(dirfd, path, atflags);
 }
 
 /* The same for a file the program names by an fd of its own. */
@@ -88,13 +95,19 @@ truncate64(const char *path, off64_t len)
 	return REAL(truncate64)(path, len);
 }
 
-/* A rename onto a debounced file may be answered by debounce.c. */
+/*
+ * A rename onto a debounced file may be answered by debounce.c (the
+ * coalesced bytes of both files written first, as for any rename).
+ */
 #define DEBOUNCED(fd1, a, fd2, b, fl) do {				\
 	int r_;								\
 									\
-	if (unlikely(db_on) && shim_ready &&				\
-	    db_rename(fd1, a, fd2, b, fl, &r_))				\
-		return r_;						\
+	if (unlikely(db_on) && shim_ready) {				\
+		co_path(fd1, a, NOFOLLOW);				\
+		co_path(fd2, b, NOFOLLOW);				\
+		if (db_rename(fd1, a, fd2, b, fl, &r_))			\
+			return r_;					\
+	}								\
 } while (0)
 
 EXPORT int
@@ -169,31 +182,24 @@ access(const char *path, int mode)
 EXPORT int
 faccessat(int dirfd, const char *path, int mode, int flags)
 {
-	if (unlikely(!shim_ready) || 0)
+	if (unlikely(!shim_ready))
 		return (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);
 	db_point(path);
 	return real.faccessat(dirfd, path, mode, flags);
 }
 
-EXPORT int
-euidaccess(const char *path, int mode)
-{
-	if (unlikely(!shim_ready))
-		return (int)syscall(SYS_faccessat2, AT_FDCWD, path, mode,
-		    AT_EACCESS);
-	db_point(path);
-	return real.euidaccess(path, mode);
+#define EACCESS(name)							\
+EXPORT int								\
+name(const char *path, int mode)					\
+{									\
+	if (unlikely(!shim_ready))					\
+		return (int)syscall(SYS_faccessat2, AT_FDCWD, path, mode, \
+		    AT_EACCESS);					\
+	db_point(path);							\
+	return real.name(path, mode);					\
 }
-
-EXPORT int
-eaccess(const char *path, int mode)
-{
-	if (unlikely(!shim_ready))
-		return (int)syscall(SYS_faccessat2, AT_FDCWD, path, mode,
-		    AT_EACCESS);
-	db_point(path);
-	return real.eaccess(path, mode);
-}
+EACCESS(euidaccess)
+EACCESS(eaccess)
 
 EXPORT ssize_t
 readlink(const char *path, char *buf, size_t size)

@@ -2,7 +2,7 @@
 # t-debounce-kill.sh - issue 19: a saver killed mid-run.  SIGKILL: the
 # state file holds a complete state (the last one written at a window's
 # end), and the shim's hidden pending file, when there is one, a complete
-# newer one.  SIGTERM (fatal, no handler): the newest state is renamed
+# newer one, which the next process saving the file removes.  SIGTERM (fatal, no handler): the newest state is renamed
 # onto the file in the signal handler, no pending file is left (the
 # program's own temporary file may be, as without the shim).
 . "$(dirname "$0")/lib.sh"
@@ -35,6 +35,12 @@ for h in "$T"/k/.s.json.ioshim-*; do
 	[ "$hs" -gt "$st" ] || fail "the pending file ($hs) is not newer than the state file ($st)"
 done
 echo "ok: SIGKILL leaves a complete state file"
+# the next saver of the file removes the killed one's pending file once
+# its own first state is held
+IOSHIM_DEBOUNCE="$T/k/*.json=60000" LD_PRELOAD="$SHIM" $PY "$SAVER" "$T/k/s.json" 0.2 100 >/dev/null ||
+	fail "the next saver failed"
+eq "pending files left after the next saver" "$(ls -A "$T/k" | grep -c ioshim)" 0
+eq "the next saver's last state" "$(seqof "$T/k/s.json")" 19
 
 start "$T/t"
 kill -TERM $pid
