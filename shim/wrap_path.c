@@ -182,8 +182,10 @@ access(const char *path, int mode)
 EXPORT int
 faccessat(int dirfd, const char *path, int mode, int flags)
 {
-	if (unlikely(!shim_ready))
-		return (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);
+	if (unlikely(!shim_ready))	/* (faccessat2: Linux 5.8) */
+		return flags == 0 ?
+		    (int)syscall(SYS_faccessat, dirfd, path, mode) :
+		    (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);
 	db_point(path);
 	return real.faccessat(dirfd, path, mode, flags);
 }
