@@ -483,6 +483,23 @@ if d.get("records"):
         "1-minute rows)", [d["db_bytes"] / d["records"]], "",
         note="database %s bytes" % fmt(d["db_bytes"], ""))
 
+# 11. Debounced saves --------------------------------------------------------
+if vals("dbsave", "none", "wall_ns"):
+    n = P.get("db_secs", "?")
+    for v, vl in (("none", "without"), ("debounce", "with IOSHIM_DEBOUNCE")):
+        row(11, "dbsave_p99_" + v, "10 KB JSON saved 1000/s for %s s: one save %s, p99"
+            % (n, vl), vals("dbsave", v, "p99_ns"), "ns",
+            note="p50 %s" % fmt(med(vals("dbsave", v, "p50_ns")), "ns"))
+    row(11, "dbsave_syscw_cut", "  write syscalls cut", cut("dbsave", "debounce", "none"), "%")
+    c = data.get("dbsave_calls", {})
+    cn, cd = c.get("none", {}).get("1", {}), c.get("debounce", {}).get("1", {})
+    if cn.get("onto") and "onto" in cd:
+        row(11, "dbsave_onto_cut", "  renames onto the state file cut (strace)",
+            [100.0 * (1 - cd["onto"] / cn["onto"])], "%", (">=", 99.0, "≥ 99 %"),
+            note="%d → %d; all renames %d → %d; writes %d → %d" % (
+                cn["onto"], cd["onto"], cn["renames"], cd["renames"],
+                cn["writes"], cd["writes"]))
+
 # Output --------------------------------------------------------------------
 def cells(r):
     med_ = fmt(r["median"], r["unit"])

@@ -113,6 +113,7 @@ read_config(void)
 	/* unset: severity tokens of common formats (prio.c) */
 	cfg.flush_default = secure_getenv("IOSHIM_FLUSH_ON") == NULL;
 	env_str(cfg.flush_on, sizeof(cfg.flush_on), "IOSHIM_FLUSH_ON", "");
+	db_config();		/* IOSHIM_DEBOUNCE (debounce_cfg.c) */
 }
 
 HIDDEN void lifecycle_init(void);

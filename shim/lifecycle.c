@@ -70,10 +70,13 @@ image_end(int reason, int code)
 	shim_ending = 1;
 	spill_salvage_end(reason == IW_END_SIGNAL || end_async);
 	fd_resolve_all();	/* opens not yet classified, into their rows */
-	if (reason == IW_END_SIGNAL)
+	if (reason == IW_END_SIGNAL) {
 		co_signal_flush();
-	else
+		db_signal_flush();
+	} else {
 		co_flush_all(reason == IW_END_EXEC ? IW_R_EXEC : IW_R_EXIT);
+		db_flush_all();
+	}
 	co_spills_end();
 	report_write(reason, code);
 	send_tick(1, reason, code);
@@ -370,6 +373,7 @@ static void
 fork_prepare(void)
 {
 	worker_stop();		/* first: it may be waiting for the coalescer */
+	db_flush_all();
 	co_prepare_fork();
 }
 
@@ -384,6 +388,7 @@ fork_child(void)
 {
 	vfork_after_fork();
 	co_after_fork_child();
+	db_after_fork_child();
 	counters_reset();
 	new_image();
 	send_after_fork_child();
@@ -398,6 +403,7 @@ _Fork(void)
 	if (unlikely(!shim_ready))
 		shim_init();
 	co_flush_all(IW_R_FORK);
+	db_flush_all();
 	r = real._Fork();
 	if (r == 0)
 		fork_child();
@@ -412,6 +418,7 @@ name(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, \
 	if (unlikely(!shim_ready))					\
 		shim_init();						\
 	co_flush_all(IW_R_FORK);					\
+	db_flush_all();							\
 	return real.name(pid, path, fa, attr, argv, envp);		\
 }
 SPAWN(posix_spawn)
@@ -423,6 +430,7 @@ system(const char *cmd)
 	if (unlikely(!shim_ready))
 		shim_init();
 	co_flush_all(IW_R_FORK);
+	db_flush_all();
 	return real.system(cmd);
 }
 
@@ -432,6 +440,7 @@ popen(const char *cmd, const char *mode)
 	if (unlikely(!shim_ready))
 		shim_init();
 	co_flush_all(IW_R_FORK);
+	db_flush_all();
 	return real.popen(cmd, mode);
 }
 

@@ -234,6 +234,44 @@ put_coalesce(struct out *o, const struct proc_totals *pt)
 	put(o, "},", 2);
 }
 
+/*
+ * Debounced saves (debounce.c): the process's sums, then per file.  Absent
+ * when IOSHIM_DEBOUNCE names nothing.
+ */
+static void
+put_debounce(struct out *o)
+{
+	uint64_t a, w, s, ta = 0, tw = 0, ts = 0;
+	const char *path;
+	unsigned i;
+
+	if (!db_on)
+		return;
+	for (i = 0; db_row(i, &path, &a, &w, &s); i++) {
+		ta += a;
+		tw += w;
+		ts += s;
+	}
+	key(o, "debounce");
+	put(o, "{", 1);
+	kv(o, "saves_absorbed", ta, 1);
+	kv(o, "saves_written", tw, 1);
+	kv(o, "bytes_saved", ts, 1);
+	key(o, "files");
+	put(o, "[", 1);
+	for (i = 0; db_row(i, &path, &a, &w, &s); i++) {
+		put(o, i ? ",{" : "{", i ? 2 : 1);
+		key(o, "path");
+		put_str(o, path, strlen(path));
+		put(o, ",", 1);
+		kv(o, "saves_absorbed", a, 1);
+		kv(o, "saves_written", w, 1);
+		kv(o, "bytes_saved", s, 0);
+		put(o, "}", 1);
+	}
+	put(o, "]},", 3);
+}
+
 /* The image's own storage I/O (kio.c): not its reaped children's. */
 static void
 put_kernel(struct out *o)
@@ -357,6 +395,7 @@ report_write(int reason, int code)
 	kv(&rec, "dropped", d.dropped, 1);
 	put_kernel(&rec);
 	put_coalesce(&rec, &pt);
+	put_debounce(&rec);
 	put_files(&rec);
 	put(&rec, "}\n", 2);
 	out_flush(&rec);

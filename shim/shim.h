@@ -154,6 +154,12 @@
 	X(renameat, int, (int, const char *, int, const char *)) \
 	X(renameat2, int, (int, const char *, int, const char *, unsigned int)) \
 	X(unlink, int, (const char *)) \
+	X(access, int, (const char *, int)) \
+	X(faccessat, int, (int, const char *, int, int)) \
+	X(euidaccess, int, (const char *, int)) \
+	X(eaccess, int, (const char *, int)) \
+	X(readlink, ssize_t, (const char *, char *, size_t)) \
+	X(readlinkat, ssize_t, (int, const char *, char *, size_t)) \
 	X(unlinkat, int, (int, const char *, int)) \
 	X(link, int, (const char *, const char *)) \
 	X(linkat, int, (int, const char *, int, const char *, int)) \
@@ -864,6 +870,49 @@ HIDDEN extern _Atomic int shim_ending;			/* image ended: no buffering */
 HIDDEN void	co_flush_peer(int fd, unsigned ihash);	/* flush fd's file by inode */
 HIDDEN void	co_spills_end(void);			/* image end: spill files go */
 HIDDEN int	co_lock_mine(void);			/* inside the coalescer */
+
+/*
+ * debounce_cfg.c, debounce.c - whole-file saves by rename onto a file
+ * IOSHIM_DEBOUNCE names, written at most once per window
+ * (docs/debounce.md).
+ */
+HIDDEN extern int db_on;			/* patterns are set */
+HIDDEN extern _Atomic unsigned db_npend;	/* states pending now */
+HIDDEN void	db_config(void);		/* init.c */
+HIDDEN int	db_match(const char *abs);	/* pattern index or -1 */
+HIDDEN uint64_t	db_window_ns(int pat);
+HIDDEN int	db_nosync(int pat);
+HIDDEN int	db_resolve(int dirfd, const char *path, char *dir,
+		    const char **base);
+HIDDEN int	db_join(char *out, const char *dir, const char *base);
+HIDDEN int	db_rename(int fromdir, const char *from, int todir,
+		    const char *to, unsigned flags, int *res);
+HIDDEN int	db_open(int dirfd, const char *path, int flags, int *fd);
+HIDDEN void	db_path_slow(const char *path);
+HIDDEN void	db_fsync(int fd);		/* before an fsync of fd */
+HIDDEN void	db_opened_sync(int fd);	/* opened O_SYNC or O_DSYNC */
+HIDDEN uint64_t	db_age_flush(void);		/* worker: next due time */
+HIDDEN void	db_flush_all_slow(void);
+HIDDEN void	db_signal_flush(void);
+HIDDEN void	db_after_fork_child(void);
+HIDDEN int	db_row(unsigned i, const char **path, uint64_t *absorbed,
+		    uint64_t *written, uint64_t *saved);
+
+/* The program names path: a pending state of that name is made real. */
+static inline void
+db_point(const char *path)
+{
+	if (unlikely(atomic_load_explicit(&db_npend, memory_order_relaxed)))
+		db_path_slow(path);
+}
+
+/* Exit, exec, fork: every pending state is made real. */
+static inline void
+db_flush_all(void)
+{
+	if (unlikely(atomic_load_explicit(&db_npend, memory_order_relaxed)))
+		db_flush_all_slow();
+}
 
 /* spill.c - buffers in files on tmpfs that outlive a killed process. */
 struct spill_hdr;

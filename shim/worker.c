@@ -63,7 +63,7 @@ static void *
 worker_main(void *arg)
 {
 	sigset_t all;
-	uint64_t now, next_send = 0, wait, due;
+	uint64_t now, next_send = 0, wait, due, dbdue;
 	uint32_t seen;
 	int sending = send_wanted();
 
@@ -80,6 +80,9 @@ worker_main(void *arg)
 			return NULL;
 		spill_salvage_startup();	/* once; or when the end asks */
 		due = co_age_flush();
+		dbdue = db_age_flush();		/* debounce.c */
+		if (dbdue && (due == 0 || dbdue < due))
+			due = dbdue;
 		now = shim_now_ns();
 		if (!sending)
 			sending = send_wanted();

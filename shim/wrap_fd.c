@@ -20,6 +20,28 @@
 
 #include "shim.h"
 
+/* An open with O_SYNC or O_DSYNC (O_SYNC holds O_DSYNC's bit) while
+ * saves are debounced: its file's saves go straight through. */
+static inline int
+db_opened(int fd, int flags)
+{
+	if (unlikely(flags & O_DSYNC) && unlikely(db_on))
+		db_opened_sync(fd);
+	return fd;
+}
+
+/*
+ * An O_TRUNC open of a debounced file may be answered with an fd on its
+ * pending state (debounce_trunc.c): counted and classified as the open of
+ * the path the program named.
+ */
+#define DB_TRUNC(dirfd, path, flags) do {				\
+	int fd_;							\
+									\
+	if (unlikely(db_on) && db_open(dirfd, path, flags, &fd_))	\
+		return opened(fd_, dirfd, path, flags);			\
+} while (0)
+
 #define NEEDS_MODE(fl) (((fl) & O_CREAT) || ((fl) & __O_TMPFILE) == __O_TMPFILE)
 
 /* Count an open; the fd is classified later when it can be (fdtable.c). */
@@ -64,10 +86,13 @@ name(const char *path, int flags, ...)					\
 	}								\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, flags, mode);		\
-	if (unlikely(flags & O_TRUNC))					\
+	if (unlikely(flags & O_TRUNC)) {				\
+		DB_TRUNC(AT_FDCWD, path, flags);			\
 		co_before_trunc(AT_FDCWD, path, flags);			\
-	return opened(AGAIN_EMFILE(real.name(path, flags, mode)), AT_FDCWD, \
-	    path, flags);						\
+	}								\
+	db_point(path);							\
+	return db_opened(opened(AGAIN_EMFILE(real.name(path, flags, mode)), \
+	    AT_FDCWD, path, flags), flags);				\
 }
 OPEN(open)
 OPEN(open64)
@@ -86,10 +111,13 @@ name(int dirfd, const char *path, int flags, ...)			\
 	}								\
 	if (unlikely(!shim_ready))					\
 		return (int)syscall(SYS_openat, dirfd, path, flags, mode); \
-	if (unlikely(flags & O_TRUNC))					\
+	if (unlikely(flags & O_TRUNC)) {				\
+		DB_TRUNC(dirfd, path, flags);				\
 		co_before_trunc(dirfd, path, flags);			\
-	return opened(AGAIN_EMFILE(real.name(dirfd, path, flags, mode)), \
-	    dirfd, path, flags);					\
+	}								\
+	db_point(path);							\
+	return db_opened(opened(AGAIN_EMFILE(real.name(dirfd, path, flags, \
+	    mode)), dirfd, path, flags), flags);			\
 }
 OPENAT(openat)
 OPENAT(openat64)
@@ -100,7 +128,9 @@ name(const char *path, mode_t mode)					\
 {									\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); \
+	DB_TRUNC(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC);		\
 	co_before_trunc(AT_FDCWD, path, O_TRUNC);			\
+	db_point(path);							\
 	return opened(AGAIN_EMFILE(real.name(path, mode)), AT_FDCWD, path, \
 	    O_CREAT | O_WRONLY | O_TRUNC);				\
 }
@@ -114,10 +144,13 @@ name(const char *path, int flags)					\
 {									\
 	if (unlikely(!shim_ready))					\
 		return shim_raw_open(path, flags, 0);			\
-	if (unlikely(flags & O_TRUNC))					\
+	if (unlikely(flags & O_TRUNC)) {				\
+		DB_TRUNC(AT_FDCWD, path, flags);			\
 		co_before_trunc(AT_FDCWD, path, flags);			\
-	return opened(AGAIN_EMFILE(real.name(path, flags)), AT_FDCWD,	\
-	    path, flags);						\
+	}								\
+	db_point(path);							\
+	return db_opened(opened(AGAIN_EMFILE(real.name(path, flags)),	\
+	    AT_FDCWD, path, flags), flags);				\
 }
 OPEN2(__open_2)
 OPEN2(__open64_2)
@@ -128,10 +161,13 @@ name(int dirfd, const char *path, int flags)				\
 {									\
 	if (unlikely(!shim_ready))					\
 		return (int)syscall(SYS_openat, dirfd, path, flags, 0);	\
-	if (unlikely(flags & O_TRUNC))					\
+	if (unlikely(flags & O_TRUNC)) {				\
+		DB_TRUNC(dirfd, path, flags);				\
 		co_before_trunc(dirfd, path, flags);			\
-	return opened(AGAIN_EMFILE(real.name(dirfd, path, flags)), dirfd, \
-	    path, flags);						\
+	}								\
+	db_point(path);							\
+	return db_opened(opened(AGAIN_EMFILE(real.name(dirfd, path, flags)), \
+	    dirfd, path, flags), flags);				\
 }
 OPENAT2(__openat_2)
 OPENAT2(__openat64_2)
@@ -551,6 +587,7 @@ name decl								\
 									\
 	if (unlikely(!shim_ready))					\
 		return raw;						\
+	db_point(path);							\
 	r = real.name args;						\
 	if (r == 0 && S_ISREG(st->st_mode))				\
 		HELD_AFTER(r, st, st->st_dev, (ino_t)st->st_ino,	\
@@ -583,6 +620,7 @@ statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)
 	struct timespec mt;
 	long long bs, sz;
 
+	db_point(path);
 	r = real.statx(dirfd, path, fl, mask, st);
 	if (r != 0 || likely(co_held == 0) || !S_ISREG(st->stx_mode))
 		return r;

@@ -27,9 +27,9 @@
 
 #include "shim.h"
 
-/* Write the held bytes of the file dirfd/path names, if any. */
+/* Write the coalesced bytes of the file dirfd/path names, if any. */
 static void
-held_path(int dirfd, const char *path, int atflags)
+co_path(int dirfd, const char *path, int atflags)
 {
 	struct statx st;
 	int saved;
@@ -46,6 +46,14 @@ held_path(int dirfd, const char *path, int atflags)
 		co_flush_inode(makedev(st.stx_dev_major, st.stx_dev_minor),
 		    (ino_t)st.stx_ino);
 	errno = saved;
+}
+
+/* The same, and a debounced state pending for that name made real. */
+static void
+held_path(int dirfd, const char *path, int atflags)
+{
+	db_point(path);
+	co_path(dirfd, path, atflags);
 }
 
 /* The same for a file the program names by an fd of its own. */
@@ -87,9 +95,25 @@ truncate64(const char *path, off64_t len)
 	return REAL(truncate64)(path, len);
 }
 
+/*
+ * A rename onto a debounced file may be answered by debounce.c (the
+ * coalesced bytes of both files written first, as for any rename).
+ */
+#define DEBOUNCED(fd1, a, fd2, b, fl) do {				\
+	int r_;								\
+									\
+	if (unlikely(db_on) && shim_ready) {				\
+		co_path(fd1, a, NOFOLLOW);				\
+		co_path(fd2, b, NOFOLLOW);				\
+		if (db_rename(fd1, a, fd2, b, fl, &r_))			\
+			return r_;					\
+	}								\
+} while (0)
+
 EXPORT int
 rename(const char *from, const char *to)
 {
+	DEBOUNCED(AT_FDCWD, from, AT_FDCWD, to, 0);
 	held_path(AT_FDCWD, from, NOFOLLOW);
 	held_path(AT_FDCWD, to, NOFOLLOW);
 	return REAL(rename)(from, to);
@@ -98,6 +122,7 @@ rename(const char *from, const char *to)
 EXPORT int
 renameat(int fromdir, const char *from, int todir, const char *to)
 {
+	DEBOUNCED(fromdir, from, todir, to, 0);
 	held_path(fromdir, from, NOFOLLOW);
 	held_path(todir, to, NOFOLLOW);
 	return REAL(renameat)(fromdir, from, todir, to);
@@ -107,6 +132,7 @@ EXPORT int
 renameat2(int fromdir, const char *from, int todir, const char *to,
     unsigned int flags)
 {
+	DEBOUNCED(fromdir, from, todir, to, flags);
 	held_path(fromdir, from, NOFOLLOW);
 	held_path(todir, to, NOFOLLOW);
 	return REAL(renameat2)(fromdir, from, todir, to, flags);
@@ -139,6 +165,60 @@ linkat(int fromdir, const char *from, int todir, const char *to, int flags)
 {
 	held_path(fromdir, from, (flags & AT_SYMLINK_FOLLOW) ? 0 : NOFOLLOW);
 	return REAL(linkat)(fromdir, from, todir, to, flags);
+}
+
+/* --- looks at a path: a debounced state of that name is made real
+ * first (debounce.c); nothing else to do --- */
+
+EXPORT int
+access(const char *path, int mode)
+{
+	if (unlikely(!shim_ready))
+		return (int)syscall(SYS_faccessat, AT_FDCWD, path, mode);
+	db_point(path);
+	return real.access(path, mode);
+}
+
+EXPORT int
+faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	if (unlikely(!shim_ready))	/* (faccessat2: Linux 5.8) */
+		return flags == 0 ?
+		    (int)syscall(SYS_faccessat, dirfd, path, mode) :
+		    (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);
+	db_point(path);
+	return real.faccessat(dirfd, path, mode, flags);
+}
+
+#define EACCESS(name)							\
+EXPORT int								\
+name(const char *path, int mode)					\
+{									\
+	if (unlikely(!shim_ready))					\
+		return (int)syscall(SYS_faccessat2, AT_FDCWD, path, mode, \
+		    AT_EACCESS);					\
+	db_point(path);							\
+	return real.name(path, mode);					\
+}
+EACCESS(euidaccess)
+EACCESS(eaccess)
+
+EXPORT ssize_t
+readlink(const char *path, char *buf, size_t size)
+{
+	if (unlikely(!shim_ready))
+		return syscall(SYS_readlinkat, AT_FDCWD, path, buf, size);
+	db_point(path);
+	return real.readlink(path, buf, size);
+}
+
+EXPORT ssize_t
+readlinkat(int dirfd, const char *path, char *buf, size_t size)
+{
+	if (unlikely(!shim_ready))
+		return syscall(SYS_readlinkat, dirfd, path, buf, size);
+	db_point(path);
+	return real.readlinkat(dirfd, path, buf, size);
 }
 
 /* --- times --- */

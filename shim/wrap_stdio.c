@@ -812,6 +812,7 @@ trunc_mode(const char *path, const char *mode)
 {
 	if (path != NULL && mode != NULL && mode[0] == 'w')
 		co_before_trunc(AT_FDCWD, path, O_TRUNC);
+	db_point(path);
 }
 
 EXPORT FILE *

@@ -69,6 +69,8 @@ name decl								\
 		return (int)syscall args;				\
 	if (sync_prologue(fd) != 0)					\
 		return -1;						\
+	if (unlikely(db_on))						\
+		db_fsync(fd);		/* debounce.c */		\
 	t0 = shim_ticks();						\
 	r = real.name nr;						\
 	saved = errno;							\
@@ -94,6 +96,7 @@ syncfs(int fd)
 	if (unlikely(!shim_ready))
 		return (int)syscall(SYS_syncfs, fd);
 	co_flush_all(IW_R_SYNC);
+	db_flush_all();
 	r = real.syncfs(fd);
 	saved = errno;
 	count_fsync(-1, 0, 0);
@@ -109,6 +112,7 @@ sync(void)
 		return;
 	}
 	co_flush_all(IW_R_SYNC);
+	db_flush_all();
 	real.sync();
 	count_fsync(-1, 0, 0);
 }

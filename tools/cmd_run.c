@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "ioshim.h"
+#include "debounce_spec.h"
 
 #ifndef LIBDIR
 #define LIBDIR "/usr/local/lib"
@@ -36,13 +37,17 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: ioshim run [--report FILE] [--no-coalesce] [--socket PATH] -- CMD [ARG...]\n"
+	    "usage: ioshim run [--report FILE] [--no-coalesce] [--socket PATH]\n"
+	    "                  [--debounce GLOB[=MS][,nosync]]... -- CMD [ARG...]\n"
 	    "\n"
 	    "Runs CMD with libioshim.so preloaded and exits with its status.\n"
 	    "  --report FILE   append one JSON line per ended process to FILE\n"
 	    "  --no-coalesce   count only; write every append as the program does\n"
 	    "  --socket PATH   the collector's socket (default: IOSHIM_SOCKET, or\n"
-	    "                  the collector's default path when it exists)\n");
+	    "                  the collector's default path when it exists)\n"
+	    "  --debounce GLOB[=MS][,nosync]\n"
+	    "                  write whole-file saves of files matching GLOB at most\n"
+	    "                  once per MS ms (default 2000); repeatable\n");
 }
 
 static int
@@ -95,6 +100,40 @@ forward(int sig)
 		kill(child_pid, sig);
 }
 
+/*
+ * --debounce: checked as the shim will read it, then added to
+ * IOSHIM_DEBOUNCE (each a separate entry).  0, or -1 said.
+ */
+static int
+add_debounce(const char *v)
+{
+	static struct db_pat pats[DB_PATS_MAX];
+	const char *old = getenv("IOSHIM_DEBOUNCE"), *why;
+	char bad[128], *all;
+	unsigned n;
+
+	if (strchr(v, ':') != NULL)
+		why = "':' cannot be in a pattern";
+	else
+		why = db_parse(v, pats, &n, bad, sizeof(bad));
+	if (why != NULL) {
+		warnx("run: --debounce '%s': %s", v, why);
+		return -1;
+	}
+	if (asprintf(&all, "%s%s%s", old && *old ? old : "",
+	    old && *old ? ":" : "", v) < 0)
+		err(1, "asprintf");
+	if (db_parse(all, pats, &n, bad, sizeof(bad)) != NULL) {
+		warnx("run: --debounce: more than %d patterns", DB_PATS_MAX);
+		free(all);
+		return -1;
+	}
+	if (setenv("IOSHIM_DEBOUNCE", all, 1) != 0)
+		err(1, "setenv");
+	free(all);
+	return 0;
+}
+
 /* Die the way the child died, or exit with its status. */
 static int
 mirror(int status)
@@ -121,6 +160,7 @@ cmd_run(int argc, char **argv)
 		{ "report", required_argument, NULL, 'r' },
 		{ "no-coalesce", no_argument, NULL, 'n' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "debounce", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -134,7 +174,7 @@ cmd_run(int argc, char **argv)
 	ssize_t n;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:r:ns:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:r:ns:d:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			/* absolute, so children that chdir write the same file */
@@ -155,6 +195,10 @@ cmd_run(int argc, char **argv)
 			break;
 		case 's':
 			setenv("IOSHIM_SOCKET", optarg, 1);
+			break;
+		case 'd':
+			if (add_debounce(optarg) != 0)
+				return 2;
 			break;
 		case 'h':
 			usage(stdout);

@@ -1,0 +1,443 @@
+/*
+ * debounce.c - debounced saves: the table of target files, its lock, and
+ * the points where a pending state is made real.  A save of a file
+ * IOSHIM_DEBOUNCE names (debounce_cfg.c) inside the window of its last
+ * real state is held as a hidden pending file beside it
+ * (debounce_rename.c: atomic replace; debounce_trunc.c: in-place
+ * rewrite), and made real once, at the window's end (the worker), or
+ * earlier when the program or its end needs it.  docs/debounce.md.
+ *
+ * fsync keeps its meaning (unless the pattern says nosync): a save whose
+ * temporary file was fsynced or opened O_SYNC/O_DSYNC goes straight
+ * through, and an fsync of the directory or of the pending file makes
+ * the pending state real, synced, first.
+ *
+ * The program sees its own state: an open, stat, access, readlink,
+ * rename, unlink... of a path whose last component is a pending target's
+ * name makes that state real first (db_point, one load while nothing is
+ * pending).  Exit, exec, fork and fatal signals make everything real.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "debounce.h"
+
+#define DB_SYNCED	8	/* files recently fsynced, remembered */
+
+HIDDEN _Atomic unsigned db_npend;	/* entries with a pending state */
+static struct db_ent ents[DB_ENTS];
+static unsigned nents;
+static struct { dev_t dev; ino_t ino; } synced[DB_SYNCED];
+static unsigned synced_at;
+static unsigned seq;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+HIDDEN __thread int db_in;	/* this thread holds mu */
+static __thread sigset_t db_mask;	/* its signal mask before */
+
+/*
+ * Signals wait while a thread holds the lock (two system calls beside
+ * the rename's eight or so): a fatal one then finds the table whole and
+ * writes the pending states (db_signal_flush) instead of leaving them.
+ */
+void
+db_lock(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &db_mask, _NSIG / 8);
+	pthread_mutex_lock(&mu);
+	db_in = 1;
+}
+
+void
+db_unlock(void)
+{
+	db_in = 0;
+	pthread_mutex_unlock(&mu);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &db_mask, NULL, _NSIG / 8);
+}
+
+/* The pending file's absolute name into out. */
+void
+db_pend_path(const struct db_ent *e, char *out)
+{
+	size_t d = (size_t)(e->base - e->path);
+
+	memcpy(out, e->path, d);
+	strcpy(out + d, e->pend);
+}
+
+/*
+ * A new hidden name for e's pending state: into name, and its absolute
+ * path into p.  Not made here: its maker does so without replacing
+ * anything (O_EXCL, RENAME_NOREPLACE), and tries another when taken.
+ */
+int
+db_pend_name(const struct db_ent *e, char *name, char *p)
+{
+	size_t d = (size_t)(e->base - e->path);
+
+	snprintf(name, NAME_MAX + 1, ".%.200s.ioshim-%d-%u", e->base,
+	    (int)getpid(), seq++);
+	memcpy(p, e->path, d);
+	strcpy(p + d, name);
+	return 0;
+}
+
+/* name, just made, is e's pending state, due at the window's end. */
+void
+db_pend_new(struct db_ent *e, const char *name)
+{
+	char d[PATH_MAX];
+	struct stat st;
+	size_t n = (size_t)(e->base - e->path);
+
+	if (!e->swept) {
+		e->swept = 1;
+		db_sweep(e);
+	}
+	strcpy(e->pend, name);
+	memcpy(d, e->path, n);
+	d[n > 1 ? n - 1 : 1] = '\0';
+	if (raw_stat(AT_FDCWD, d, &st, 0) == 0) {
+		e->ddev = st.st_dev;
+		e->dino = st.st_ino;
+	}
+	e->due_ns = e->last_ns + db_window_ns(e->pat);
+	atomic_fetch_add(&db_npend, 1);
+	worker_first_byte();
+}
+
+static void
+pend_clear(struct db_ent *e)
+{
+	e->pend[0] = '\0';
+	e->due_ns = 0;
+	e->copied = 0;
+	atomic_fetch_sub(&db_npend, 1);
+}
+
+/* A newer state reached the target: the pending one is absorbed. */
+void
+db_discard(struct db_ent *e)
+{
+	char p[PATH_MAX];
+
+	if (e->pend[0] == '\0')
+		return;
+	db_pend_path(e, p);
+	syscall(SYS_unlinkat, AT_FDCWD, p, 0);
+	if (!e->copied) {
+		e->absorbed++;
+		e->bytes_saved += e->psize;
+	}
+	pend_clear(e);
+}
+
+/*
+ * Is the program's fd on e's in-place pending file still open?  Then its
+ * rewrite may not be whole yet.
+ */
+int
+db_fd_open(const struct db_ent *e)
+{
+	struct stat st;
+
+	return e->inplace && e->pfd >= 0 &&
+	    raw_stat(e->pfd, "", &st, AT_EMPTY_PATH) == 0 &&
+	    st.st_dev == e->pdev && st.st_ino == e->pino;
+}
+
+/*
+ * Make the pending state real: renamed onto the target, or for an
+ * in-place rewrite copied into it (its data synced first when sync).
+ * Unless force, an in-place rewrite whose fd is still open waits.  0, or
+ * -1 with the error kept for the next save.
+ */
+int
+db_flush_ent(struct db_ent *e, int sync, int force)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	int fd, saved = errno, open_;
+
+	if (e->pend[0] == '\0')
+		return 0;
+	db_pend_path(e, p);
+	if (raw_stat(AT_FDCWD, p, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_dev != e->pdev || st.st_ino != e->pino) {
+		/* gone or replaced by another: never use what is not ours */
+		e->err = EIO;
+		pend_clear(e);
+		errno = saved;
+		return -1;
+	}
+	open_ = db_fd_open(e);
+	if (open_ && !force) {
+		e->due_ns = shim_now_ns() + db_window_ns(e->pat) / 8 + 1;
+		return 0;
+	}
+	if (e->inplace) {
+		if (db_copy_in(e, p, sync) != 0)
+			goto failed;
+		if (sync)
+			e->synced = 1;
+	} else {
+		if (sync && (fd = (int)syscall(SYS_openat, AT_FDCWD, p,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+			syscall(SYS_fsync, fd);
+			syscall(SYS_close, fd);
+		}
+		if (syscall(SYS_renameat2, AT_FDCWD, p, AT_FDCWD, e->path, 0) != 0)
+			goto failed;
+	}
+	if (!e->copied)
+		e->written++;
+	e->copied = open_;
+	e->last_ns = shim_now_ns();
+	if (open_)	/* the program writes on: the same file stays pending */
+		e->due_ns = e->last_ns + db_window_ns(e->pat);
+	else {
+		if (e->inplace)
+			syscall(SYS_unlinkat, AT_FDCWD, p, 0);
+		pend_clear(e);
+	}
+	errno = saved;
+	return 0;
+failed:
+	e->err = errno;
+	e->due_ns = shim_now_ns() + db_window_ns(e->pat) / 4 + 1;
+	errno = saved;
+	return -1;
+}
+
+/*
+ * Under the lock: a failed write of e's last state is told now, at the
+ * program's next save, as the coalescer tells its write errors: the lock
+ * let go, errno set, 1.  Else 0.
+ */
+int
+db_told_error(struct db_ent *e)
+{
+	int err = e->err;
+
+	if (err == 0)
+		return 0;
+	e->err = 0;
+	db_unlock();
+	errno = err;
+	return 1;
+}
+
+/* The entry of target abs (pattern pat), made if new; NULL when full. */
+struct db_ent *
+db_ent_for(const char *abs, int pat)
+{
+	struct db_ent *e;
+	unsigned i;
+
+	for (i = 0; i < nents; i++)
+		if (strcmp(ents[i].path, abs) == 0)
+			return &ents[i];
+	if (nents == DB_ENTS)
+		return NULL;
+	e = &ents[nents];
+	memset(e, 0, sizeof(*e));
+	strcpy(e->path, abs);
+	e->base = strrchr(e->path, '/') + 1;
+	e->pat = pat;
+	e->pfd = -1;
+	/* whole before db_path_slow's unlocked look can see it */
+	__atomic_store_n(&nents, nents + 1, __ATOMIC_RELEASE);
+	return e;
+}
+
+int
+db_was_synced(const struct stat *st)
+{
+	unsigned i;
+
+	for (i = 0; i < DB_SYNCED; i++)
+		if (synced[i].ino == st->st_ino && synced[i].dev == st->st_dev)
+			return 1;
+	return 0;
+}
+
+static void
+mark_synced(const struct stat *st)
+{
+	synced[synced_at].dev = st->st_dev;
+	synced[synced_at].ino = st->st_ino;
+	synced_at = (synced_at + 1) % DB_SYNCED;
+}
+
+/* A path the program names, while something is pending (db_point). */
+void
+db_path_slow(const char *path)
+{
+	const char *base;
+	unsigned i, n;
+
+	if (path == NULL || db_in || in_vfork_child())
+		return;
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	/* first without the lock (a name, once made, never changes): the
+	 * program's other paths cost no lock while a state is pending */
+	n = __atomic_load_n(&nents, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n; i++)
+		if (strcmp(ents[i].base, base) == 0)
+			break;
+	if (i == n)
+		return;
+	db_lock();
+	for (i = 0; i < nents; i++)
+		if (ents[i].pend[0] != '\0' && strcmp(ents[i].base, base) == 0)
+			db_flush_ent(&ents[i], 0, 1);
+	db_unlock();
+}
+
+/*
+ * Before an fsync-family call on fd (wrap_sync.c): a regular file is
+ * remembered (its rename onto a target goes straight through); a
+ * directory's or a pending file's pending state is written and synced.
+ */
+void
+db_fsync(int fd)
+{
+	struct stat st;
+	unsigned i;
+	struct db_ent *e;
+	int saved = errno;
+
+	if (db_in || in_vfork_child() || raw_stat(fd, "", &st, AT_EMPTY_PATH) != 0) {
+		errno = saved;
+		return;
+	}
+	db_lock();
+	if (S_ISREG(st.st_mode))
+		mark_synced(&st);
+	for (i = 0; i < nents && atomic_load(&db_npend); i++) {
+		e = &ents[i];
+		if (e->pend[0] == '\0' || db_nosync(e->pat))
+			continue;
+		if ((S_ISDIR(st.st_mode) && st.st_dev == e->ddev &&
+		    st.st_ino == e->dino) || (S_ISREG(st.st_mode) &&
+		    st.st_dev == e->pdev && st.st_ino == e->pino))
+			db_flush_ent(e, 1, 1);
+	}
+	db_unlock();
+	errno = saved;
+}
+
+/* An open with O_SYNC or O_DSYNC: the file counts as fsynced. */
+void
+db_opened_sync(int fd)
+{
+	struct stat st;
+	int saved = errno;
+
+	if (fd < 0 || db_in || raw_stat(fd, "", &st, AT_EMPTY_PATH) != 0 ||
+	    !S_ISREG(st.st_mode)) {
+		errno = saved;
+		return;
+	}
+	db_lock();
+	mark_synced(&st);
+	db_unlock();
+	errno = saved;
+}
+
+/* The worker: states whose window ended; the next due time, 0 none. */
+uint64_t
+db_age_flush(void)
+{
+	uint64_t now, next = 0;
+	unsigned i;
+
+	if (atomic_load(&db_npend) == 0)
+		return 0;
+	db_lock();
+	now = shim_now_ns();
+	for (i = 0; i < nents; i++) {
+		if (ents[i].pend[0] == '\0')
+			continue;
+		if (ents[i].due_ns <= now)
+			db_flush_ent(&ents[i], 0, 0);
+		if (ents[i].pend[0] != '\0' &&
+		    (next == 0 || ents[i].due_ns < next))
+			next = ents[i].due_ns;
+	}
+	db_unlock();
+	return next;
+}
+
+/* Exit, exec, fork: everything pending, now. */
+void
+db_flush_all_slow(void)
+{
+	unsigned i;
+
+	if (db_in || in_vfork_child())
+		return;
+	db_lock();
+	for (i = 0; i < nents; i++)
+		db_flush_ent(&ents[i], 0, 1);
+	db_unlock();
+}
+
+/* A fatal signal: as above unless the lock is taken (then the target
+ * holds the state of the last window, and the pending file the newest). */
+void
+db_signal_flush(void)
+{
+	unsigned i, tries;
+
+	if (atomic_load(&db_npend) == 0 || db_in)
+		return;
+	/* bounded: the holder (the worker, a rename long) may never let go */
+	for (tries = 0; pthread_mutex_trylock(&mu) != 0; tries++) {
+		if (tries == 100000)
+			return;
+		sched_yield();
+	}
+	db_in = 1;
+	for (i = 0; i < nents; i++)
+		db_flush_ent(&ents[i], 0, 1);
+	db_in = 0;
+	pthread_mutex_unlock(&mu);
+}
+
+/* A forked child: the parent's pending states are the parent's. */
+void
+db_after_fork_child(void)
+{
+	pthread_mutex_init(&mu, NULL);
+	db_in = 0;
+	nents = 0;
+	atomic_store(&db_npend, 0);
+}
+
+/* Row i of the report: 0 when there is none. */
+int
+db_row(unsigned i, const char **path, uint64_t *absorbed, uint64_t *written,
+    uint64_t *saved)
+{
+	if (i >= nents)
+		return 0;
+	*path = ents[i].path;
+	*absorbed = ents[i].absorbed;
+	*written = ents[i].written;
+	*saved = ents[i].bytes_saved;
+	return 1;
+}

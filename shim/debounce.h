@@ -1,0 +1,53 @@
+/*
+ * debounce.h - what the files of debounced saves share, and no other:
+ * debounce.c (the table of targets, its lock, the points where pending
+ * states are made real), debounce_rename.c (saves by atomic replace),
+ * debounce_trunc.c (saves by in-place rewrite).  docs/debounce.md.
+ */
+#ifndef IOSHIM_DEBOUNCE_H
+#define IOSHIM_DEBOUNCE_H
+
+#include <limits.h>
+
+#include "shim.h"
+
+#define DB_ENTS		32	/* targets followed per process */
+
+/* A target file, and the state pending for it (pend[0] != 0). */
+struct db_ent {
+	char		path[PATH_MAX];	/* the target, absolute */
+	const char	*base;		/* its last component, in path */
+	char		pend[NAME_MAX + 1];	/* pending file's name, "" none */
+	int		inplace;	/* pending is an in-place rewrite: copied
+					 * into the target, not renamed onto it */
+	int		pfd;		/* inplace: the program's fd on it */
+	int		copied;		/* inplace: copied in while that fd was
+					 * open (an fsync): counted written */
+	int		synced;		/* inplace: an fsync of one was seen: the
+					 * file's rewrites go straight through */
+	int		swept;		/* killed processes' pending files gone */
+	dev_t		ddev, pdev;	/* the directory, the pending file */
+	ino_t		dino, pino;
+	uint64_t	psize;		/* the pending state's bytes */
+	uint64_t	last_ns;	/* the target last got a state */
+	uint64_t	due_ns;		/* pending: made real then */
+	int		pat, err;	/* err: a failed write, told at the next save */
+	uint64_t	absorbed, written, bytes_saved;
+};
+
+HIDDEN extern __thread int db_in;	/* this thread holds the lock */
+HIDDEN void	db_lock(void);
+HIDDEN void	db_unlock(void);
+HIDDEN struct db_ent *db_ent_for(const char *abs, int pat);
+HIDDEN void	db_pend_path(const struct db_ent *e, char *out);
+HIDDEN void	db_pend_new(struct db_ent *e, const char *name);
+HIDDEN int	db_pend_name(const struct db_ent *e, char *name, char *p);
+HIDDEN void	db_discard(struct db_ent *e);
+HIDDEN int	db_flush_ent(struct db_ent *e, int sync, int force);
+HIDDEN int	db_was_synced(const struct stat *st);
+HIDDEN int	db_told_error(struct db_ent *e);
+HIDDEN void	db_sweep(const struct db_ent *e);	/* debounce_sweep.c */
+HIDDEN int	db_copy_in(struct db_ent *e, const char *p, int sync);
+HIDDEN int	db_fd_open(const struct db_ent *e);
+
+#endif /* IOSHIM_DEBOUNCE_H */

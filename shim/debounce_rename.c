@@ -1,0 +1,157 @@
+/*
+ * debounce_rename.c - saves by atomic replace: a rename onto a file
+ * IOSHIM_DEBOUNCE names, inside the window of its last real state, is
+ * absorbed.  The program's temporary file is renamed instead to a hidden
+ * name of the shim's in the same directory (".NAME.ioshim-PID-N", made
+ * with RENAME_NOREPLACE, so no file of another's is ever taken for
+ * ours); a newer save renames over it (the older state is absorbed); the
+ * worker renames it onto the target at the window's end (debounce.c).
+ * The target only ever holds a complete state the program wrote, and the
+ * pending file is the program's own: its mode, owner and extended
+ * attributes are the ones the program gave it.  A save after a quiet
+ * window, and one whose temporary file was synced (unless nosync), goes
+ * straight through.  docs/debounce.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "debounce.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE	1
+#endif
+
+static int
+sys_rename(int fd1, const char *a, int fd2, const char *b, unsigned flags)
+{
+	return (int)syscall(SYS_renameat2, fd1, a, fd2, b, flags);
+}
+
+/* from (dirfd fromdir) is in directory dir: by the strings, else resolved. */
+static int
+same_dir(int fromdir, const char *from, int todir, const char *to,
+    const char *dir)
+{
+	const char *fs = strrchr(from, '/'), *ts = strrchr(to, '/');
+	char fdir[PATH_MAX];
+	const char *fbase;
+
+	if (fs == NULL && ts == NULL && fromdir == todir)
+		return 1;
+	if (fs != NULL && ts != NULL && fs - from == ts - to &&
+	    memcmp(from, to, (size_t)(fs - from)) == 0 &&
+	    (from[0] == '/' || fromdir == todir))
+		return 1;
+	return db_resolve(fromdir, from, fdir, &fbase) == 0 &&
+	    strcmp(fdir, dir) == 0;
+}
+
+/*
+ * Hide the program's new state as the pending one of e; 0, or -1 when it
+ * cannot be (the caller renames as asked).
+ */
+static int
+hold(struct db_ent *e, int fromdir, const char *from, const struct stat *fst)
+{
+	char p[PATH_MAX], name[NAME_MAX + 1];
+	int k;
+
+	if (e->pend[0] != '\0') {
+		db_pend_path(e, p);
+		if (sys_rename(fromdir, from, AT_FDCWD, p, 0) != 0)
+			return -1;
+		e->absorbed++;
+		e->bytes_saved += e->psize;
+	} else {
+		for (k = 0; ; k++) {
+			db_pend_name(e, name, p);
+			if (sys_rename(fromdir, from, AT_FDCWD, p,
+			    RENAME_NOREPLACE) == 0)
+				break;
+			if (errno != EEXIST || k == 8)
+				return -1;
+		}
+		db_pend_new(e, name);
+	}
+	e->inplace = 0;
+	e->pdev = fst->st_dev;
+	e->pino = fst->st_ino;
+	e->psize = (uint64_t)fst->st_size;
+	return 0;
+}
+
+/* The last component of p. */
+static const char *
+base_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+/*
+ * rename/renameat/renameat2 (wrap_path.c).  1 when the call was answered
+ * here (*res, errno as the kernel's would be), 0 when the caller makes it.
+ */
+int
+db_rename(int fromdir, const char *from, int todir, const char *to,
+    unsigned flags, int *res)
+{
+	char dir[PATH_MAX], abs[PATH_MAX];
+	const char *base;
+	struct db_ent *e;
+	struct stat fst;
+	uint64_t now;
+	int pat, saved = errno, r, err;
+
+	if (flags != 0 || from == NULL || to == NULL || db_in ||
+	    shim_ending || in_vfork_child())
+		return 0;
+	if (db_resolve(todir, to, dir, &base) != 0 || db_join(abs, dir, base) != 0 ||
+	    (pat = db_match(abs)) < 0) {
+		errno = saved;
+		return 0;
+	}
+	db_lock();
+	if ((e = db_ent_for(abs, pat)) == NULL) {
+		db_unlock();
+		errno = saved;
+		return 0;
+	}
+	if (db_told_error(e)) {
+		*res = -1;
+		return 1;
+	}
+	if (e->pend[0] != '\0' && e->inplace)
+		db_flush_ent(e, 0, 1);	/* an in-place rewrite first, as made */
+	now = shim_now_ns();
+	if (e->last_ns != 0 && now - e->last_ns < db_window_ns(pat) &&
+	    raw_stat(fromdir, from, &fst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(fst.st_mode) && fst.st_nlink == 1 &&
+	    strcmp(base, base_of(from)) != 0 &&
+	    (db_nosync(pat) || !db_was_synced(&fst)) &&
+	    same_dir(fromdir, from, todir, to, dir) &&
+	    hold(e, fromdir, from, &fst) == 0) {
+		db_unlock();
+		*res = 0;
+		errno = saved;
+		return 1;
+	}
+	/* straight through: a leading edge, a synced save, or not ours to hold */
+	errno = saved;
+	r = sys_rename(fromdir, from, todir, to, 0);
+	err = errno;
+	if (r == 0) {
+		db_discard(e);
+		e->written++;
+		e->last_ns = now;
+	}
+	db_unlock();
+	*res = r;
+	errno = r == 0 ? saved : err;
+	return 1;
+}

@@ -1,0 +1,59 @@
+#!/bin/sh
+# t-debounce-python.sh - issue 19: python json.dump to a temporary file +
+# os.replace, 1,000 saves a second for 5 s, under IOSHIM_DEBOUNCE with a
+# 500 ms window.  Against the same program unshimmed: the final file is
+# the same byte for byte; the renames onto the state file that reach the
+# kernel (strace -f) are at most one per window, plus the leading save
+# and the one at exit, and are the report's saves_written; a reader
+# process polling the file never sees a torn state or one going back; no
+# hidden pending file is left.  The program reads back its own latest
+# save at once; an exec writes the latest state before the new image.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/progs/db_lib.sh"
+need_strace
+SAVER=$TOP/tests/progs/db_saver.py READER=$TOP/tests/progs/db_reader.py
+mkdir "$T/a" "$T/b" "$T/c"
+
+n=$($PY "$SAVER" "$T/a/state.json" 5 1000) || fail "unshimmed saver failed"
+note "unshimmed: $n saves"
+
+$PY "$READER" "$T/b/state.json" "$T/stop" >"$T/reader.out" &
+rd=$!
+t0=$(date +%s.%N)
+m=$(strace -f -qq -o "$T/st" -e trace=rename,renameat,renameat2 \
+    -E IOSHIM_REPORT="$T/r.rep" -E IOSHIM_DEBOUNCE="$T/b/*.json=500" \
+    -E LD_PRELOAD="$SHIM" $PY "$SAVER" "$T/b/state.json" 5 1000) ||
+	fail "shimmed saver failed"
+t1=$(date +%s.%N)
+: >"$T/stop"
+wait $rd
+note "reader: $(cat "$T/reader.out")"
+eq "saves" "$m" "$n"
+cmp "$T/a/state.json" "$T/b/state.json" || fail "final state differs from the unshimmed run's"
+echo "ok: final state byte-identical to the unshimmed run's"
+
+got=$(renames "$T/st" "$T/b/state.json")
+most=$($PY -c "import math; print(math.ceil(($t1 - $t0) / 0.5) + 2)")
+note "renames onto the state file: $got for $n saves in $($PY -c "print(round($t1 - $t0, 1))") s (at most $most)"
+[ "$got" -ge 2 ] && [ "$got" -le "$most" ] || fail "$got renames reached the kernel, want 2..$most"
+echo "ok: renames reaching the kernel: $got <= $most (one per window)"
+eq "report saves_written = strace's renames" "$(dbsum "$T/r.rep" saves_written)" "$got"
+eq "report saves_absorbed + saves_written" \
+    "$(( $(dbsum "$T/r.rep" saves_absorbed) + $(dbsum "$T/r.rep" saves_written) ))" "$n"
+[ "$(dbsum "$T/r.rep" bytes_saved)" -gt 0 ] || fail "bytes_saved is 0"
+eq "per-file row" "$(json "$T/r.rep" "[f['path'] for x in r for f in x.get('debounce', {}).get('files', [])]")" \
+    "['$T/b/state.json']"
+
+set -- $(cat "$T/reader.out")
+[ "$2" -gt 0 ] || fail "the reader read nothing"
+eq "torn states the reader saw" "$4" 0
+eq "states going back the reader saw" "$6" 0
+eq "files left in the directory" "$(ls -A "$T/b")" "state.json"
+
+# the program sees its own state; exec writes it first
+IOSHIM_DEBOUNCE="$T/c/*.json=60000" LD_PRELOAD="$SHIM" $PY "$SAVER" "$T/c/state.json" 1 500 readback >/dev/null ||
+	fail "readback: the program did not read its own last save"
+echo "ok: every 50th save read back at once as saved (60 s window)"
+IOSHIM_DEBOUNCE="$T/c/*.json=60000" LD_PRELOAD="$SHIM" $PY "$SAVER" "$T/c/x.json" 1 300 exec >"$T/exec.out" ||
+	fail "exec run failed"
+eq "state cat read after exec" "$(tail -n 1 "$T/exec.out" | $PY -c 'import json,sys; print(json.load(sys.stdin)["seq"])')" 299
