@@ -16,6 +16,7 @@
  * than the call; otherwise one stat of the path, without following a
  * last symlink where the call does not follow it.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -168,13 +169,20 @@ linkat(int fromdir, const char *from, int todir, const char *to, int flags)
 }
 
 /* --- looks at a path: a debounced state of that name is made real
- * first (debounce.c); nothing else to do --- */
+ * first (debounce.c); nothing else to do.  Before start-up is done (or
+ * when the shim is inert) libc's own function answers, looked up here if
+ * start-up has not yet: these may be called while the shim starts, which
+ * must not start it again, and an inert shim must make exactly the
+ * program's own system calls (t-disable) --- */
+
+#define EARLY(name)	(real.name != NULL ? real.name :		\
+	(real_##name##_t)dlsym(RTLD_NEXT, #name))
 
 EXPORT int
 access(const char *path, int mode)
 {
 	if (unlikely(!shim_ready))
-		return (int)syscall(SYS_faccessat, AT_FDCWD, path, mode);
+		return EARLY(access)(path, mode);
 	db_point(path);
 	return real.access(path, mode);
 }
@@ -182,10 +190,8 @@ access(const char *path, int mode)
 EXPORT int
 faccessat(int dirfd, const char *path, int mode, int flags)
 {
-	if (unlikely(!shim_ready))	/* (faccessat2: Linux 5.8) */
-		return flags == 0 ?
-		    (int)syscall(SYS_faccessat, dirfd, path, mode) :
-		    (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);
+	if (unlikely(!shim_ready))
+		return EARLY(faccessat)(dirfd, path, mode, flags);
 	db_point(path);
 	return real.faccessat(dirfd, path, mode, flags);
 }
@@ -195,8 +201,7 @@ EXPORT int								\
 name(const char *path, int mode)					\
 {									\
 	if (unlikely(!shim_ready))					\
-		return (int)syscall(SYS_faccessat2, AT_FDCWD, path, mode, \
-		    AT_EACCESS);					\
+		return EARLY(name)(path, mode);				\
 	db_point(path);							\
 	return real.name(path, mode);					\
 }
@@ -207,7 +212,7 @@ EXPORT ssize_t
 readlink(const char *path, char *buf, size_t size)
 {
 	if (unlikely(!shim_ready))
-		return syscall(SYS_readlinkat, AT_FDCWD, path, buf, size);
+		return EARLY(readlink)(path, buf, size);
 	db_point(path);
 	return real.readlink(path, buf, size);
 }
@@ -216,7 +221,7 @@ EXPORT ssize_t
 readlinkat(int dirfd, const char *path, char *buf, size_t size)
 {
 	if (unlikely(!shim_ready))
-		return syscall(SYS_readlinkat, dirfd, path, buf, size);
+		return EARLY(readlinkat)(dirfd, path, buf, size);
 	db_point(path);
 	return real.readlinkat(dirfd, path, buf, size);
 }
