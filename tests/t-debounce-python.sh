@@ -57,3 +57,21 @@ echo "ok: every 50th save read back at once as saved (60 s window)"
 IOSHIM_DEBOUNCE="$T/c/*.json=60000" LD_PRELOAD="$SHIM" $PY "$SAVER" "$T/c/x.json" 1 300 exec >"$T/exec.out" ||
 	fail "exec run failed"
 eq "state cat read after exec" "$(tail -n 1 "$T/exec.out" | $PY -c 'import json,sys; print(json.load(sys.stdin)["seq"])')" 299
+
+# a rename FROM a name with a pending state moves that state (review
+# defect 1): three saves of a.json, then a.json renamed to b.json, both
+# named by the pattern; as unshimmed: a.json gone, b.json the last state
+ROT='import os, sys
+d = sys.argv[1]
+for i in range(3):
+    with open(d + "/tmp", "w") as f: f.write("state %d" % i)
+    os.replace(d + "/tmp", d + "/a.json")
+os.rename(d + "/a.json", d + "/b.json")
+print(os.path.exists(d + "/a.json"))'
+mkdir "$T/r1" "$T/r2"
+p=$($PY -c "$ROT" "$T/r1") || fail "unshimmed rotate failed"
+s=$(IOSHIM_DEBOUNCE="$T/r2/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$ROT" "$T/r2") ||
+	fail "shimmed rotate failed"
+eq "a.json right after the rotate" "$s" "$p"
+eq "files after the rotate" "$(ls -A "$T/r2")" "$(ls -A "$T/r1")"
+eq "b.json after the rotate" "$(cat "$T/r2/b.json")" "$(cat "$T/r1/b.json")"
