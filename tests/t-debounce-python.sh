@@ -75,3 +75,20 @@ s=$(IOSHIM_DEBOUNCE="$T/r2/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$ROT" "$T/r2
 eq "a.json right after the rotate" "$s" "$p"
 eq "files after the rotate" "$(ls -A "$T/r2")" "$(ls -A "$T/r1")"
 eq "b.json after the rotate" "$(cat "$T/r2/b.json")" "$(cat "$T/r1/b.json")"
+
+# a rename the kernel refuses is the kernel's to answer (review defect
+# 7): the target replaced by a directory inside the window; as
+# unshimmed, EISDIR and the temporary file stays
+DIRT='import os, sys, errno
+d = sys.argv[1]; t = d + "/s.json"
+open(d + "/tmp", "w").write("state 0"); os.replace(d + "/tmp", t)
+os.unlink(t); os.mkdir(t)
+open(d + "/tmp", "w").write("state 1")
+try: os.replace(d + "/tmp", t); print("ok")
+except OSError as e: print(errno.errorcode[e.errno])'
+mkdir "$T/e1" "$T/e2"
+p=$($PY -c "$DIRT" "$T/e1") || fail "unshimmed EISDIR run failed"
+s=$(IOSHIM_DEBOUNCE="$T/e2/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$DIRT" "$T/e2") ||
+	fail "shimmed EISDIR run failed"
+eq "rename onto a directory" "$s" "$p"
+eq "files after the refused rename" "$(ls -A "$T/e2")" "$(ls -A "$T/e1")"
