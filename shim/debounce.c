@@ -159,6 +159,42 @@ db_fd_open(const struct db_ent *e)
 }
 
 /*
+ * What e's target is now, as a pending state of it is made: a newer
+ * state of another process's (or a delete) changes it, and the pending
+ * one is then superseded (plain semantics: the later change wins).
+ */
+void
+db_target_mark(struct db_ent *e)
+{
+	struct stat st;
+
+	e->tknown = 0;
+	if (raw_stat(AT_FDCWD, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		e->tdev = st.st_dev;
+		e->tino = st.st_ino;
+		e->tctime = st.st_ctim;
+		e->tknown = 1;
+	} else if (errno == ENOENT)
+		e->tknown = 2;
+}
+
+/* Has another replaced, deleted, created or changed e's target since? */
+static int
+target_moved(const struct db_ent *e)
+{
+	struct stat st;
+	int have = raw_stat(AT_FDCWD, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+
+	if (e->tknown == 2)
+		return have;
+	if (e->tknown != 1)
+		return 0;
+	return !have || st.st_dev != e->tdev || st.st_ino != e->tino ||
+	    st.st_ctim.tv_sec != e->tctime.tv_sec ||
+	    st.st_ctim.tv_nsec != e->tctime.tv_nsec;
+}
+
+/*
  * Make the pending state real: renamed onto the target, or for an
  * in-place rewrite copied into it (its data synced first when sync).
  * Unless force, an in-place rewrite whose fd is still open waits.  0, or
@@ -181,6 +217,12 @@ db_flush_ent(struct db_ent *e, int sync, int force)
 		pend_clear(e);
 		errno = saved;
 		return -1;
+	}
+	if (target_moved(e)) {	/* superseded: never written */
+		e->superseded++;
+		db_discard(e);
+		errno = saved;
+		return 0;
 	}
 	open_ = db_fd_open(e);
 	if (open_ && !force) {
@@ -205,9 +247,10 @@ db_flush_ent(struct db_ent *e, int sync, int force)
 		e->written++;
 	e->copied = open_;
 	e->last_ns = shim_now_ns();
-	if (open_)	/* the program writes on: the same file stays pending */
+	if (open_) {	/* the program writes on: the same file stays pending */
 		e->due_ns = e->last_ns + db_window_ns(e->pat);
-	else {
+		db_target_mark(e);
+	} else {
 		if (e->inplace)
 			syscall(SYS_unlinkat, AT_FDCWD, p, 0);
 		pend_clear(e);

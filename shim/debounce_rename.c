@@ -77,6 +77,7 @@ hold(struct db_ent *e, int fromdir, const char *from, const struct stat *fst)
 		}
 		db_pend_new(e, name);
 	}
+	db_target_mark(e);
 	e->inplace = 0;
 	e->pdev = fst->st_dev;
 	e->pino = fst->st_ino;

@@ -156,6 +156,7 @@ db_open(int dirfd, const char *path, int flags, int *fd)
 			db_flush_ent(e, 0, 1);
 		goto through;
 	}
+	db_target_mark(e);
 	e->pfd = r;
 	e->pdev = pst.st_dev;
 	e->pino = pst.st_ino;

@@ -92,3 +92,28 @@ s=$(IOSHIM_DEBOUNCE="$T/e2/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$DIRT" "$T/e
 	fail "shimmed EISDIR run failed"
 eq "rename onto a directory" "$s" "$p"
 eq "files after the refused rename" "$(ls -A "$T/e2")" "$(ls -A "$T/e1")"
+
+# a pending state another process's later save or delete supersedes
+# (review defect 2): A saves twice, then waits while B saves (or deletes)
+# the file, then ends; as unshimmed, B's change is the final one
+TWO='import os, sys, time
+d, t = sys.argv[1], sys.argv[1] + "/s.json"
+for i in range(2):
+    open(d + "/tmp", "w").write("A %d" % i); os.replace(d + "/tmp", t)
+open(d + "/ready", "w").close()
+while not os.path.exists(d + "/go"): time.sleep(0.01)'
+other() {	# DIR save|rm: A in the background, B's change when A is ready
+	while [ ! -e "$1/ready" ]; do sleep 0.01; done
+	if [ "$2" = save ]; then echo B >"$1/b.tmp"; mv "$1/b.tmp" "$1/s.json"; else rm "$1/s.json"; fi
+	: >"$1/go"
+}
+for how in save rm; do
+	mkdir "$T/$how.p" "$T/$how.s"
+	$PY -c "$TWO" "$T/$how.p" & a=$!
+	other "$T/$how.p" $how; wait $a || fail "unshimmed A failed"
+	IOSHIM_DEBOUNCE="$T/$how.s/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$TWO" "$T/$how.s" & a=$!
+	other "$T/$how.s" $how; wait $a || fail "shimmed A failed"
+	eq "another's $how after a pending save: files" "$(ls -A "$T/$how.s")" "$(ls -A "$T/$how.p")"
+	eq "another's $how after a pending save: state" "$(cat "$T/$how.s/s.json" 2>&1 | sed "s|$T/$how.s||")" \
+	    "$(cat "$T/$how.p/s.json" 2>&1 | sed "s|$T/$how.p||")"
+done
