@@ -197,7 +197,8 @@ target_moved(const struct db_ent *e)
 /*
  * Make the pending state real: renamed onto the target, or for an
  * in-place rewrite copied into it (its data synced first when sync).
- * Unless force, an in-place rewrite whose fd is still open waits.  0, or
+ * An in-place rewrite whose fd is still open is copied in all the same,
+ * once per window while it changes (at most a window old).  0, or
  * -1 with the error kept for the next save.
  */
 int
@@ -225,8 +226,12 @@ db_flush_ent(struct db_ent *e, int sync, int force)
 		return 0;
 	}
 	open_ = db_fd_open(e);
-	if (open_ && !force) {
-		e->due_ns = shim_now_ns() + db_window_ns(e->pat) / 8 + 1;
+	if (open_ && !force && e->copied &&
+	    st.st_mtim.tv_sec == e->cmtime.tv_sec &&
+	    st.st_mtim.tv_nsec == e->cmtime.tv_nsec) {
+		/* its fd open, nothing new since the last copy */
+		e->due_ns = shim_now_ns() + db_window_ns(e->pat);
+		errno = saved;
 		return 0;
 	}
 	if (e->inplace) {
@@ -234,6 +239,7 @@ db_flush_ent(struct db_ent *e, int sync, int force)
 			goto failed;
 		if (sync)
 			e->synced = 1;
+		e->cmtime = st.st_mtim;
 	} else {
 		if (sync && (fd = (int)syscall(SYS_openat, AT_FDCWD, p,
 		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {

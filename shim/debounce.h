@@ -23,6 +23,8 @@ struct db_ent {
 	int		pfd;		/* inplace: the program's fd on it */
 	int		copied;		/* inplace: copied in while that fd was
 					 * open (an fsync): counted written */
+	struct timespec	cmtime;		/* inplace: the pending file's mtime when
+					 * copied in */
 	int		synced;		/* inplace: an fsync of one was seen: the
 					 * file's rewrites go straight through */
 	int		swept;		/* killed processes' pending files gone */

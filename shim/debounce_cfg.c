@@ -78,6 +78,12 @@ db_nosync(int pat)
 	return pats[pat].nosync;
 }
 
+int
+db_inplace(int pat)
+{
+	return pats[pat].inplace;
+}
+
 /*
  * dirfd/path into its directory as the kernel resolves it (dir, size
  * PATH_MAX) and its last component (*base, inside path).  0, or -1 when

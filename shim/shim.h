@@ -882,6 +882,7 @@ HIDDEN void	db_config(void);		/* init.c */
 HIDDEN int	db_match(const char *abs);	/* pattern index or -1 */
 HIDDEN uint64_t	db_window_ns(int pat);
 HIDDEN int	db_nosync(int pat);
+HIDDEN int	db_inplace(int pat);
 HIDDEN int	db_resolve(int dirfd, const char *path, char *dir,
 		    const char **base);
 HIDDEN int	db_join(char *out, const char *dir, const char *base);
