@@ -55,6 +55,7 @@ HIDDEN int	db_flush_ent(struct db_ent *e, int sync, int force);
 HIDDEN int	db_was_synced(const struct stat *st);
 HIDDEN int	db_told_error(struct db_ent *e);
 HIDDEN void	db_sweep(const struct db_ent *e);	/* debounce_sweep.c */
+HIDDEN const char *db_glob(unsigned i);
 HIDDEN int	db_copy_in(struct db_ent *e, const char *p, int sync);
 HIDDEN int	db_fd_open(const struct db_ent *e);
 

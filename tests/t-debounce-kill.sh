@@ -68,3 +68,23 @@ os.setgid(65534); os.setuid(65534)'
 else
 	note "not root: privilege drop not tried"
 fi
+
+# a killed writer's newer state is not lost (review defect 14): three
+# saves, SIGKILL; a restarted process (load, change, save) reads first
+# what the unshimmed one reads, and the hidden file is gone
+KS='import os, sys, signal
+d = sys.argv[1]
+for i in range(3):
+    open(d + "/tmp", "w").write("state %d" % i); os.replace(d + "/tmp", d + "/s.json")
+os.kill(os.getpid(), signal.SIGKILL)'
+RS='import os, sys
+d = sys.argv[1]; s = open(d + "/s.json").read(); print(s)
+open(d + "/tmp", "w").write(s + " +restart"); os.replace(d + "/tmp", d + "/s.json")'
+mkdir "$T/kp" "$T/ks"
+$PY -c "$KS" "$T/kp"
+p=$($PY -c "$RS" "$T/kp")
+IOSHIM_DEBOUNCE="$T/ks/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$KS" "$T/ks"
+s=$(IOSHIM_DEBOUNCE="$T/ks/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$RS" "$T/ks")
+eq "state a restarted process reads after SIGKILL" "$s" "$p"
+eq "final state after the restart" "$(cat "$T/ks/s.json")" "$(cat "$T/kp/s.json")"
+eq "files after the restart" "$(ls -A "$T/ks")" "$(ls -A "$T/kp")"
