@@ -431,7 +431,10 @@ db_age_flush(void)
 	return next;
 }
 
-/* Exit, exec, fork: everything pending, now. */
+/*
+ * Exit, exec, fork, sync, a credential change: everything pending, now;
+ * an in-place rewrite's fd still open becomes an fd on the target.
+ */
 void
 db_flush_all_slow(void)
 {
@@ -440,8 +443,10 @@ db_flush_all_slow(void)
 	if (db_in || in_vfork_child())
 		return;
 	db_lock();
-	for (i = 0; i < nents; i++)
-		db_flush_ent(&ents[i], 0, 1);
+	for (i = 0; i < nents; i++) {
+		if (db_flush_ent(&ents[i], 0, 1) == 0 && db_fd_open(&ents[i]))
+			db_real_fd(&ents[i]);	/* a child may inherit it */
+	}
 	db_unlock();
 }
 

@@ -58,5 +58,6 @@ HIDDEN void	db_sweep(const struct db_ent *e);	/* debounce_sweep.c */
 HIDDEN const char *db_glob(unsigned i);
 HIDDEN int	db_copy_in(struct db_ent *e, const char *p, int sync);
 HIDDEN int	db_fd_open(const struct db_ent *e);
+HIDDEN void	db_real_fd(struct db_ent *e);
 
 #endif /* IOSHIM_DEBOUNCE_H */

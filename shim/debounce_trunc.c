@@ -66,6 +66,37 @@ db_copy_in(struct db_ent *e, const char *p, int sync)
 	return err ? -1 : 0;
 }
 
+/*
+ * e's pending state just copied in, its fd still open: that fd number
+ * made an fd on the target (same offset, status flags and close-on-exec),
+ * so a child or new image inheriting it writes the target, as without
+ * the shim; the hidden file goes.  Left as it is when that cannot be.
+ */
+void
+db_real_fd(struct db_ent *e)
+{
+	int fl, fdfl, t, saved = errno;
+	off_t off;
+
+	if ((fl = (int)syscall(SYS_fcntl, e->pfd, F_GETFL)) < 0 ||
+	    (fdfl = (int)syscall(SYS_fcntl, e->pfd, F_GETFD)) < 0 ||
+	    (off = (off_t)syscall(SYS_lseek, e->pfd, 0, SEEK_CUR)) < 0)
+		goto out;
+	t = (int)syscall(SYS_openat, AT_FDCWD, e->path, (fl & ~(O_CREAT |
+	    O_EXCL | O_TRUNC)) | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (t < 0)
+		goto out;
+	if (syscall(SYS_lseek, t, off, SEEK_SET) == off &&
+	    syscall(SYS_dup3, t, e->pfd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) ==
+	    e->pfd) {
+		db_discard(e);	/* (copied: counted written, not absorbed) */
+		e->pfd = -1;
+	}
+	syscall(SYS_close, t);
+out:
+	errno = saved;
+}
+
 /* A new pending file for e with the target's mode and owner (st); its fd. */
 static int
 pend_create(struct db_ent *e, const struct stat *st, int cloexec)

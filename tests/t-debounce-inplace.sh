@@ -111,3 +111,20 @@ seen=$(cat "$T/o/s.json")
 eq "another's read of a state whose fd stays open" "$seen" "progress 1"
 eq "files left (fd kept open)" "$(ls -A "$T/o")" "go
 s.json"
+
+# defect 5: a child inheriting the rewrite's fd writes the file, as
+# unshimmed (subprocess.Popen(stdout=open(path, "w")), twice)
+KID='import subprocess, sys
+p = sys.argv[1] + "/s.json"
+ps = []
+for i in range(2):
+    with open(p, "w") as f:
+        ps.append(subprocess.Popen(["sh", "-c", "read x; echo report %d" % i], stdout=f, stdin=subprocess.PIPE))
+for i, c in enumerate(ps):
+    c.communicate(b"go\n")'
+mkdir "$T/kp" "$T/ks"; echo old >"$T/kp/s.json"; echo old >"$T/ks/s.json"
+$PY -c "$KID" "$T/kp" || fail "unshimmed child run failed"
+IOSHIM_DEBOUNCE="$T/ks/*.json=60000,inplace" LD_PRELOAD="$SHIM" $PY -c "$KID" "$T/ks" ||
+	fail "shimmed child run failed"
+eq "state a child wrote through an inherited fd" "$(cat "$T/ks/s.json")" "$(cat "$T/kp/s.json")"
+eq "files after the children" "$(ls -A "$T/ks")" "$(ls -A "$T/kp")"
