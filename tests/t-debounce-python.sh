@@ -117,3 +117,22 @@ for how in save rm; do
 	eq "another's $how after a pending save: state" "$(cat "$T/$how.s/s.json" 2>&1 | sed "s|$T/$how.s||")" \
 	    "$(cat "$T/$how.p/s.json" 2>&1 | sed "s|$T/$how.p||")"
 done
+
+# extended attributes by path act on the program's newest state (review
+# defect 13): two saves, then setxattr by name; as unshimmed
+XA='import os, sys
+d = sys.argv[1]; t = d + "/s.json"
+for i in range(2):
+    open(d + "/tmp", "w").write("state %d" % i); os.replace(d + "/tmp", t)
+try: os.setxattr(t, "user.saved", b"%d" % i)
+except OSError as e: print("no xattr", e.errno)'
+mkdir "$T/x1" "$T/x2"
+p=$($PY -c "$XA" "$T/x1")
+if [ -z "$p" ]; then
+	IOSHIM_DEBOUNCE="$T/x2/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$XA" "$T/x2"
+	eq "state after setxattr by path" "$(cat "$T/x2/s.json")" "$(cat "$T/x1/s.json")"
+	eq "xattr on the state" "$($PY -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.saved"))' "$T/x2/s.json")" \
+	    "$($PY -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.saved"))' "$T/x1/s.json")"
+else
+	note "user xattrs not supported here ($p): not tried"
+fi
