@@ -7,6 +7,7 @@
  *   IOSHIM_DEBOUNCE = ENTRY[:ENTRY...]
  *   ENTRY           = GLOB[=OPT[,OPT...]]
  *   OPT             = MS (1..86400000, the window; default 2000) | nosync
+ *                   | inplace (in-place rewrites debounced too)
  *
  * GLOB is an absolute path pattern (fnmatch, FNM_PATHNAME); it cannot hold
  * ':' and, when it holds '=', must be followed by "=OPTS" (the last '='
@@ -28,6 +29,7 @@ struct db_pat {
 	char		glob[DB_GLOB_MAX];
 	uint32_t	ms;		/* the window */
 	uint8_t		nosync;		/* fsync does not end debouncing */
+	uint8_t		inplace;	/* O_TRUNC rewrites debounced too */
 };
 
 /* One option of s[0..n): NULL when good, else why not. */
@@ -43,11 +45,17 @@ db_parse_opt(const char *s, size_t n, struct db_pat *p, int *have_ms)
 		p->nosync = 1;
 		return NULL;
 	}
+	if (n == 7 && memcmp(s, "inplace", 7) == 0) {
+		if (p->inplace)
+			return "inplace given twice";
+		p->inplace = 1;
+		return NULL;
+	}
 	if (n == 0)
 		return "empty option";
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return "option is neither a window in ms nor nosync";
+			return "option is neither a window in ms, nosync nor inplace";
 		v = v * 10 + (uint64_t)(s[i] - '0');
 		if (v > DB_MS_MAX)
 			return "window above 86400000 ms";

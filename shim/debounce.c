@@ -159,9 +159,46 @@ db_fd_open(const struct db_ent *e)
 }
 
 /*
+ * What e's target is now, as a pending state of it is made: a newer
+ * state of another process's (or a delete) changes it, and the pending
+ * one is then superseded (plain semantics: the later change wins).
+ */
+void
+db_target_mark(struct db_ent *e)
+{
+	struct stat st;
+
+	e->tknown = 0;
+	if (raw_stat(AT_FDCWD, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		e->tdev = st.st_dev;
+		e->tino = st.st_ino;
+		e->tctime = st.st_ctim;
+		e->tknown = 1;
+	} else if (errno == ENOENT)
+		e->tknown = 2;
+}
+
+/* Has another replaced, deleted, created or changed e's target since? */
+static int
+target_moved(const struct db_ent *e)
+{
+	struct stat st;
+	int have = raw_stat(AT_FDCWD, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+
+	if (e->tknown == 2)
+		return have;
+	if (e->tknown != 1)
+		return 0;
+	return !have || st.st_dev != e->tdev || st.st_ino != e->tino ||
+	    st.st_ctim.tv_sec != e->tctime.tv_sec ||
+	    st.st_ctim.tv_nsec != e->tctime.tv_nsec;
+}
+
+/*
  * Make the pending state real: renamed onto the target, or for an
  * in-place rewrite copied into it (its data synced first when sync).
- * Unless force, an in-place rewrite whose fd is still open waits.  0, or
+ * An in-place rewrite whose fd is still open is copied in all the same,
+ * once per window while it changes (at most a window old).  0, or
  * -1 with the error kept for the next save.
  */
 int
@@ -182,9 +219,19 @@ db_flush_ent(struct db_ent *e, int sync, int force)
 		errno = saved;
 		return -1;
 	}
+	if (target_moved(e)) {	/* superseded: never written */
+		e->superseded++;
+		db_discard(e);
+		errno = saved;
+		return 0;
+	}
 	open_ = db_fd_open(e);
-	if (open_ && !force) {
-		e->due_ns = shim_now_ns() + db_window_ns(e->pat) / 8 + 1;
+	if (open_ && !force && e->copied &&
+	    st.st_mtim.tv_sec == e->cmtime.tv_sec &&
+	    st.st_mtim.tv_nsec == e->cmtime.tv_nsec) {
+		/* its fd open, nothing new since the last copy */
+		e->due_ns = shim_now_ns() + db_window_ns(e->pat);
+		errno = saved;
 		return 0;
 	}
 	if (e->inplace) {
@@ -192,6 +239,7 @@ db_flush_ent(struct db_ent *e, int sync, int force)
 			goto failed;
 		if (sync)
 			e->synced = 1;
+		e->cmtime = st.st_mtim;
 	} else {
 		if (sync && (fd = (int)syscall(SYS_openat, AT_FDCWD, p,
 		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
@@ -205,9 +253,10 @@ db_flush_ent(struct db_ent *e, int sync, int force)
 		e->written++;
 	e->copied = open_;
 	e->last_ns = shim_now_ns();
-	if (open_)	/* the program writes on: the same file stays pending */
+	if (open_) {	/* the program writes on: the same file stays pending */
 		e->due_ns = e->last_ns + db_window_ns(e->pat);
-	else {
+		db_target_mark(e);
+	} else {
 		if (e->inplace)
 			syscall(SYS_unlinkat, AT_FDCWD, p, 0);
 		pend_clear(e);
@@ -382,7 +431,10 @@ db_age_flush(void)
 	return next;
 }
 
-/* Exit, exec, fork: everything pending, now. */
+/*
+ * Exit, exec, fork, sync, a credential change: everything pending, now;
+ * an in-place rewrite's fd still open becomes an fd on the target.
+ */
 void
 db_flush_all_slow(void)
 {
@@ -391,8 +443,10 @@ db_flush_all_slow(void)
 	if (db_in || in_vfork_child())
 		return;
 	db_lock();
-	for (i = 0; i < nents; i++)
-		db_flush_ent(&ents[i], 0, 1);
+	for (i = 0; i < nents; i++) {
+		if (db_flush_ent(&ents[i], 0, 1) == 0 && db_fd_open(&ents[i]))
+			db_real_fd(&ents[i]);	/* a child may inherit it */
+	}
 	db_unlock();
 }
 

@@ -23,16 +23,23 @@ struct db_ent {
 	int		pfd;		/* inplace: the program's fd on it */
 	int		copied;		/* inplace: copied in while that fd was
 					 * open (an fsync): counted written */
+	struct timespec	cmtime;		/* inplace: the pending file's mtime when
+					 * copied in */
 	int		synced;		/* inplace: an fsync of one was seen: the
 					 * file's rewrites go straight through */
 	int		swept;		/* killed processes' pending files gone */
 	dev_t		ddev, pdev;	/* the directory, the pending file */
 	ino_t		dino, pino;
+	dev_t		tdev;		/* the target when the pending state was */
+	ino_t		tino;		/* made (tknown 1), or absent then (2): */
+	struct timespec	tctime;		/* changed since, another's is newer */
+	int		tknown;
 	uint64_t	psize;		/* the pending state's bytes */
 	uint64_t	last_ns;	/* the target last got a state */
 	uint64_t	due_ns;		/* pending: made real then */
 	int		pat, err;	/* err: a failed write, told at the next save */
 	uint64_t	absorbed, written, bytes_saved;
+	uint64_t	superseded;	/* of absorbed: another's state was newer */
 };
 
 HIDDEN extern __thread int db_in;	/* this thread holds the lock */
@@ -43,11 +50,14 @@ HIDDEN void	db_pend_path(const struct db_ent *e, char *out);
 HIDDEN void	db_pend_new(struct db_ent *e, const char *name);
 HIDDEN int	db_pend_name(const struct db_ent *e, char *name, char *p);
 HIDDEN void	db_discard(struct db_ent *e);
+HIDDEN void	db_target_mark(struct db_ent *e);
 HIDDEN int	db_flush_ent(struct db_ent *e, int sync, int force);
 HIDDEN int	db_was_synced(const struct stat *st);
 HIDDEN int	db_told_error(struct db_ent *e);
 HIDDEN void	db_sweep(const struct db_ent *e);	/* debounce_sweep.c */
+HIDDEN const char *db_glob(unsigned i);
 HIDDEN int	db_copy_in(struct db_ent *e, const char *p, int sync);
 HIDDEN int	db_fd_open(const struct db_ent *e);
+HIDDEN void	db_real_fd(struct db_ent *e);
 
 #endif /* IOSHIM_DEBOUNCE_H */

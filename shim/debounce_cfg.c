@@ -52,6 +52,14 @@ db_config(void)
 		return;
 	}
 	db_on = 1;
+	db_sweep_start();	/* killed writers' newer states, first */
+}
+
+/* Pattern i's glob, NULL past the last. */
+const char *
+db_glob(unsigned i)
+{
+	return i < npats ? pats[i].glob : NULL;
 }
 
 /* The pattern abs matches, or -1. */
@@ -76,6 +84,12 @@ int
 db_nosync(int pat)
 {
 	return pats[pat].nosync;
+}
+
+int
+db_inplace(int pat)
+{
+	return pats[pat].inplace;
 }
 
 /*

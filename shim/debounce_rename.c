@@ -77,11 +77,33 @@ hold(struct db_ent *e, int fromdir, const char *from, const struct stat *fst)
 		}
 		db_pend_new(e, name);
 	}
+	db_target_mark(e);
 	e->inplace = 0;
 	e->pdev = fst->st_dev;
 	e->pino = fst->st_ino;
 	e->psize = (uint64_t)fst->st_size;
 	return 0;
+}
+
+/*
+ * Would the kernel surely let the program replace target abs in
+ * directory dir?  When the target is absent or a regular file, and the
+ * directory is not sticky, or is the program's, or the target is (or it
+ * is root).  Else the rename is the kernel's to answer (EISDIR, EPERM...).
+ */
+static int
+replaceable(const char *dir, const char *abs)
+{
+	struct stat ts, ds;
+	uid_t eu = geteuid();
+	int have = raw_stat(AT_FDCWD, abs, &ts, AT_SYMLINK_NOFOLLOW) == 0;
+
+	if (have && !S_ISREG(ts.st_mode))
+		return 0;
+	if (raw_stat(AT_FDCWD, dir, &ds, 0) != 0 || !S_ISDIR(ds.st_mode))
+		return 0;
+	return !have || !(ds.st_mode & S_ISVTX) || eu == 0 ||
+	    ds.st_uid == eu || ts.st_uid == eu;
 }
 
 /* The last component of p. */
@@ -129,7 +151,9 @@ db_rename(int fromdir, const char *from, int todir, const char *to,
 	if (e->pend[0] != '\0' && e->inplace)
 		db_flush_ent(e, 0, 1);	/* an in-place rewrite first, as made */
 	now = shim_now_ns();
-	if (e->last_ns != 0 && now - e->last_ns < db_window_ns(pat) &&
+	if (!replaceable(dir, abs))	/* its error is the kernel's, on our */
+		db_flush_ent(e, 0, 1);	/* state if one is pending */
+	else if (e->last_ns != 0 && now - e->last_ns < db_window_ns(pat) &&
 	    raw_stat(fromdir, from, &fst, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(fst.st_mode) && fst.st_nlink == 1 &&
 	    strcmp(base, base_of(from)) != 0 &&

@@ -28,16 +28,29 @@
 int
 db_copy_in(struct db_ent *e, const char *p, int sync)
 {
+	struct stat st;
 	int in, out, err = 0;
 	ssize_t n;
 
 	if ((in = (int)syscall(SYS_openat, AT_FDCWD, p,
 	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -1;
-	if ((out = (int)syscall(SYS_openat, AT_FDCWD, e->path,
-	    O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	/* never blocking on what another may have put there (a FIFO), and
+	 * truncated only once known to be a regular file */
+	if ((out = (int)syscall(SYS_openat, AT_FDCWD, e->path, O_WRONLY |
+	    O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		err = errno;
 		syscall(SYS_close, in);
+		errno = err;
+		return -1;
+	}
+	if (raw_stat(out, "", &st, AT_EMPTY_PATH) != 0 || !S_ISREG(st.st_mode))
+		err = EINVAL;
+	else if (syscall(SYS_ftruncate, out, 0) != 0)
+		err = errno;
+	if (err) {
+		syscall(SYS_close, in);
+		syscall(SYS_close, out);
 		errno = err;
 		return -1;
 	}
@@ -51,6 +64,37 @@ db_copy_in(struct db_ent *e, const char *p, int sync)
 	syscall(SYS_close, out);
 	errno = err;
 	return err ? -1 : 0;
+}
+
+/*
+ * e's pending state just copied in, its fd still open: that fd number
+ * made an fd on the target (same offset, status flags and close-on-exec),
+ * so a child or new image inheriting it writes the target, as without
+ * the shim; the hidden file goes.  Left as it is when that cannot be.
+ */
+void
+db_real_fd(struct db_ent *e)
+{
+	int fl, fdfl, t, saved = errno;
+	off_t off;
+
+	if ((fl = (int)syscall(SYS_fcntl, e->pfd, F_GETFL)) < 0 ||
+	    (fdfl = (int)syscall(SYS_fcntl, e->pfd, F_GETFD)) < 0 ||
+	    (off = (off_t)syscall(SYS_lseek, e->pfd, 0, SEEK_CUR)) < 0)
+		goto out;
+	t = (int)syscall(SYS_openat, AT_FDCWD, e->path, (fl & ~(O_CREAT |
+	    O_EXCL | O_TRUNC)) | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (t < 0)
+		goto out;
+	if (syscall(SYS_lseek, t, off, SEEK_SET) == off &&
+	    syscall(SYS_dup3, t, e->pfd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) ==
+	    e->pfd) {
+		db_discard(e);	/* (copied: counted written, not absorbed) */
+		e->pfd = -1;
+	}
+	syscall(SYS_close, t);
+out:
+	errno = saved;
 }
 
 /* A new pending file for e with the target's mode and owner (st); its fd. */
@@ -124,7 +168,7 @@ db_open(int dirfd, const char *path, int flags, int *fd)
 	    in_vfork_child())
 		return 0;
 	if (db_resolve(dirfd, path, dir, &base) != 0 || db_join(abs, dir, base) != 0 ||
-	    (pat = db_match(abs)) < 0 ||
+	    (pat = db_match(abs)) < 0 || !db_inplace(pat) ||
 	    ((flags & O_DSYNC) && !db_nosync(pat)) ||
 	    raw_stat(AT_FDCWD, abs, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    !S_ISREG(st.st_mode) || st.st_nlink != 1) {
@@ -148,6 +192,14 @@ db_open(int dirfd, const char *path, int flags, int *fd)
 		e->last_ns = now;
 		goto through;
 	}
+	/* the kernel's answer first: the program may not write the file */
+	if ((r = (int)syscall(SYS_openat, AT_FDCWD, abs, O_WRONLY | O_NONBLOCK |
+	    O_NOCTTY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		db_unlock();
+		*fd = -1;
+		return 1;
+	}
+	syscall(SYS_close, r);
 	r = e->pend[0] != '\0' ? pend_reuse(e, cloexec) : pend_create(e, &st, cloexec);
 	if (r < 0 || raw_stat(r, "", &pst, AT_EMPTY_PATH) != 0) {
 		if (r >= 0)
@@ -156,6 +208,7 @@ db_open(int dirfd, const char *path, int flags, int *fd)
 			db_flush_ent(e, 0, 1);
 		goto through;
 	}
+	db_target_mark(e);
 	e->pfd = r;
 	e->pdev = pst.st_dev;
 	e->pino = pst.st_ino;

@@ -882,6 +882,8 @@ HIDDEN void	db_config(void);		/* init.c */
 HIDDEN int	db_match(const char *abs);	/* pattern index or -1 */
 HIDDEN uint64_t	db_window_ns(int pat);
 HIDDEN int	db_nosync(int pat);
+HIDDEN int	db_inplace(int pat);
+HIDDEN void	db_sweep_start(void);
 HIDDEN int	db_resolve(int dirfd, const char *path, char *dir,
 		    const char **base);
 HIDDEN int	db_join(char *out, const char *dir, const char *base);
@@ -1100,6 +1102,10 @@ raw_stat(int dirfd, const char *path, struct stat *st, int flags)
 	st->st_dev = makedev(x.stx_dev_major, x.stx_dev_minor);
 	st->st_ino = (ino_t)x.stx_ino;
 	st->st_size = (off_t)x.stx_size;
+	st->st_mtim.tv_sec = x.stx_mtime.tv_sec;	/* (debounce: whose */
+	st->st_mtim.tv_nsec = x.stx_mtime.tv_nsec;	/* state is newer) */
+	st->st_ctim.tv_sec = x.stx_ctime.tv_sec;
+	st->st_ctim.tv_nsec = x.stx_ctime.tv_nsec;
 	return 0;
 }
 #ifdef SYS_mmap2

@@ -73,6 +73,7 @@ shim_vfork_prepare(void)
 	/* a vfork child that vforks again: the mark stays its parent's */
 	if (shim_ready && !in_vfork_child()) {	/* inert: straight through */
 		co_flush_all(IW_R_FORK);
+		db_flush_all();	/* the child may write an in-place fd */
 		vfork_pid = (pid_t)syscall(SYS_getpid);
 	}
 	errno = saved;

@@ -8,7 +8,9 @@
  *
  * The worker thread is stopped before each of these calls and, if it
  * ran, started again after it by the thread that now has the new ids (so
- * held bytes keep their age bound).  Some credentials are per thread: a program that thinks it is
+ * held bytes keep their age bound).  Every pending debounced save is
+ * written first, while the old ids may still rename it onto its target
+ * (debounce.c).  Some credentials are per thread: a program that thinks it is
  * alone sets PR_SET_KEEPCAPS or calls capset(2) in its own thread only,
  * then changes ids; glibc applies setresgid and the like to every thread
  * and aborts the process when the change fails in one, as it did in the
@@ -29,6 +31,8 @@
 			shim_init();					\
 		if (shim_ready && !in_vfork_child())			\
 			stopped_ = worker_stop(); /* the program's threads */ \
+		if (shim_ready && !in_vfork_child())			\
+			db_flush_all();	/* while the ids can still write */ \
 		if (cfg.report[0] != '\0' && (cond) &&			\
 		    !in_vfork_child())	/* its fds are not the parent's */ \
 			report_keep();					\

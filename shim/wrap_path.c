@@ -98,7 +98,9 @@ truncate64(const char *path, off64_t len)
 
 /*
  * A rename onto a debounced file may be answered by debounce.c (the
- * coalesced bytes of both files written first, as for any rename).
+ * coalesced bytes of both files written first, as for any rename).  A
+ * state pending for the name renamed FROM is made real before: the
+ * rename moves the program's newest state, as without the shim.
  */
 #define DEBOUNCED(fd1, a, fd2, b, fl) do {				\
 	int r_;								\
@@ -114,8 +116,8 @@ truncate64(const char *path, off64_t len)
 EXPORT int
 rename(const char *from, const char *to)
 {
-	DEBOUNCED(AT_FDCWD, from, AT_FDCWD, to, 0);
 	held_path(AT_FDCWD, from, NOFOLLOW);
+	DEBOUNCED(AT_FDCWD, from, AT_FDCWD, to, 0);
 	held_path(AT_FDCWD, to, NOFOLLOW);
 	return REAL(rename)(from, to);
 }
@@ -123,8 +125,8 @@ rename(const char *from, const char *to)
 EXPORT int
 renameat(int fromdir, const char *from, int todir, const char *to)
 {
-	DEBOUNCED(fromdir, from, todir, to, 0);
 	held_path(fromdir, from, NOFOLLOW);
+	DEBOUNCED(fromdir, from, todir, to, 0);
 	held_path(todir, to, NOFOLLOW);
 	return REAL(renameat)(fromdir, from, todir, to);
 }
@@ -133,8 +135,8 @@ EXPORT int
 renameat2(int fromdir, const char *from, int todir, const char *to,
     unsigned int flags)
 {
-	DEBOUNCED(fromdir, from, todir, to, flags);
 	held_path(fromdir, from, NOFOLLOW);
+	DEBOUNCED(fromdir, from, todir, to, flags);
 	held_path(todir, to, NOFOLLOW);
 	return REAL(renameat2)(fromdir, from, todir, to, flags);
 }

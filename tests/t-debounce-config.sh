@@ -25,7 +25,7 @@ saves() {
 
 for bad in "rel/*.json" "=500" "$T/d/*=0" "$T/d/*=abc" "$T/d/*=500,500" \
     "$T/d/*=nosync,nosync" "$T/d/*=86400001" "$T/d/*=500:" "$T/a::$T/b" \
-    "$T/d/*=500,nosync,x" \
+    "$T/d/*=500,nosync,x" "$T/d/*=inplace,500,inplace" \
     "$(for i in $(seq 17); do printf '/p%d:' $i; done)/p"; do
 	eq "IOSHIM_DEBOUNCE='$bad': renames" "$(saves IOSHIM_DEBOUNCE="$bad")" $N
 	eq "  stderr lines" "$(wc -l <"$T/err")" 1

@@ -48,3 +48,43 @@ wait $pid
 eq "SIGTERM: status" $? 143
 seqof "$T/t/s.json" >/dev/null || fail "after SIGTERM the state file is not a complete state"
 eq "SIGTERM: pending files left" "$(ls -A "$T/t" | grep -c ioshim)" 0
+
+# a privilege drop after a save (review defect 6): root saves twice, then
+# becomes nobody, who may not write the directory; as unshimmed, the
+# second state is the file's
+if [ "$(id -u)" = 0 ]; then
+	DROP='import os, sys
+d = sys.argv[1]
+for i in range(2):
+    open(d + "/tmp", "w").write("state %d" % i); os.replace(d + "/tmp", d + "/s.json")
+os.setgid(65534); os.setuid(65534)'
+	mkdir "$T/d1" "$T/d2"
+	chmod 755 "$T/d1" "$T/d2"
+	$PY -c "$DROP" "$T/d1" || fail "unshimmed privilege drop failed"
+	IOSHIM_DEBOUNCE="$T/d2/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$DROP" "$T/d2" ||
+		fail "shimmed privilege drop failed"
+	eq "state after a privilege drop" "$(cat "$T/d2/s.json")" "$(cat "$T/d1/s.json")"
+	eq "files after a privilege drop" "$(ls -A "$T/d2")" "$(ls -A "$T/d1")"
+else
+	note "not root: privilege drop not tried"
+fi
+
+# a killed writer's newer state is not lost (review defect 14): three
+# saves, SIGKILL; a restarted process (load, change, save) reads first
+# what the unshimmed one reads, and the hidden file is gone
+KS='import os, sys, signal
+d = sys.argv[1]
+for i in range(3):
+    open(d + "/tmp", "w").write("state %d" % i); os.replace(d + "/tmp", d + "/s.json")
+os.kill(os.getpid(), signal.SIGKILL)'
+RS='import os, sys
+d = sys.argv[1]; s = open(d + "/s.json").read(); print(s)
+open(d + "/tmp", "w").write(s + " +restart"); os.replace(d + "/tmp", d + "/s.json")'
+mkdir "$T/kp" "$T/ks"
+$PY -c "$KS" "$T/kp"
+p=$($PY -c "$RS" "$T/kp")
+IOSHIM_DEBOUNCE="$T/ks/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$KS" "$T/ks"
+s=$(IOSHIM_DEBOUNCE="$T/ks/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$RS" "$T/ks")
+eq "state a restarted process reads after SIGKILL" "$s" "$p"
+eq "final state after the restart" "$(cat "$T/ks/s.json")" "$(cat "$T/kp/s.json")"
+eq "files after the restart" "$(ls -A "$T/ks")" "$(ls -A "$T/kp")"

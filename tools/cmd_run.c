@@ -38,14 +38,14 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: ioshim run [--report FILE] [--no-coalesce] [--socket PATH]\n"
-	    "                  [--debounce GLOB[=MS][,nosync]]... -- CMD [ARG...]\n"
+	    "                  [--debounce GLOB[=MS][,nosync][,inplace]]... -- CMD [ARG...]\n"
 	    "\n"
 	    "Runs CMD with libioshim.so preloaded and exits with its status.\n"
 	    "  --report FILE   append one JSON line per ended process to FILE\n"
 	    "  --no-coalesce   count only; write every append as the program does\n"
 	    "  --socket PATH   the collector's socket (default: IOSHIM_SOCKET, or\n"
 	    "                  the collector's default path when it exists)\n"
-	    "  --debounce GLOB[=MS][,nosync]\n"
+	    "  --debounce GLOB[=MS][,nosync][,inplace]\n"
 	    "                  write whole-file saves of files matching GLOB at most\n"
 	    "                  once per MS ms (default 2000); repeatable\n");
 }
