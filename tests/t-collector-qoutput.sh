@@ -26,8 +26,10 @@ while q flush >/dev/null; q "$REQ" >"$T/r.json"; n=$(json "$T/r.json" 'len(r[0][
 	[ $i -lt 100 ] || break; sleep 0.1; i=$((i + 1))
 done
 eq "rows for root" "$n" 1000
-q "$REQ" >"$T/one.json"
-size=$(wc -c <"$T/one.json")
+# the full reply's size: that reply itself (a second query right after it
+# once got a reply with no rows, 93 bytes, in a fresh-clone CI run: a
+# window closing in between; left for t-collector-stage to pin down)
+size=$(wc -c <"$T/r.json")
 note "one reply: $size bytes"
 [ "$size" -gt 1000000 ] || fail "reply of $size bytes: too small to test"
 
@@ -44,8 +46,13 @@ while q health >"$T/h1.json"; n=$(json "$T/h1.json" 'r[0]["queries"]'); [ "$n" -
 	[ $i -lt 300 ] || break; sleep 0.1; i=$((i + 1))
 done
 [ "$n" -ge $((q0 + 8 + 2)) ] || fail "the 8 requests were not answered ($n queries, from $q0)"
-q "$REQ" >"$T/r2.json"
-eq "root's full reply meanwhile" "$(json "$T/r2.json" 'len(r[0]["rows"])')" 1000
+# (a reply without rows and without an error is the window race above:
+# asked again, at most 20 times; a refusal would be an "error")
+i=0
+while q "$REQ" >"$T/r2.json"; n=$(json "$T/r2.json" '"error" if "error" in r[0] else len(r[0]["rows"])'); [ "$n" = 0 ] && [ $i -lt 20 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+eq "root's full reply meanwhile" "$n" 1000
 touch "$T/h/go"
 wait $HP || { cat "$T/hold.err"; fail "holder failed"; }
 cat "$T/hold.out"
