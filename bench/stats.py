@@ -441,6 +441,13 @@ for fig, label in (
             fmt(med(vals(fig, "shim", "per_spawn_ns")), "ns"),
             fmt(med(vals(fig, "none", "per_spawn_ns")), "ns")))
 
+if vals("true_loop", "none", "wall_ns"):
+    row(8, "true_loop", "shell loop spawning /bin/true 200 times: wall with shim / without",
+        ratio("true_loop", "shim", "none"), "x", ("<=", 1.10, "≤ 1.10"),
+        note="without %s" % fmt(med(vals("true_loop", "none", "wall_ns")), "ns"))
+    row(8, "true_loop_floor", "  the same with a do-nothing preloaded library (the floor) / without",
+        ratio("true_loop", "forward", "none"), "x")
+
 # 9. Open-append-close loops ----------------------------------------------
 if vals("shloop", "none", "wall_ns"):
     row(9, "shloop_ratio", "bash `echo >> log` loop (%s lines): wall with shim / without"

@@ -314,7 +314,7 @@ write_all(int fd, const char *p, size_t n, int *err)
 		want = n - done;
 		if (full && (nl = memchr(p + done, '\n', want)) != NULL)
 			want = (size_t)(nl - (p + done)) + 1;
-		r = real.write(fd, p + done, want);
+		r = LAZY(write)(fd, p + done, want);
 		CTR_ADD(&pc.co_syscalls, 1);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -356,7 +356,7 @@ sp_writing(struct cobuf *b, uint32_t n, uint32_t len)
 {
 	struct stat st;
 
-	b->sp->flush_pre = real.fstat(b->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	b->sp->flush_pre = LAZY(fstat)(b->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	b->sp->flush_n = n;
 	sp_store(b, SP_WRITING, len);
 }
@@ -555,7 +555,7 @@ grow(struct cobuf *b, uint32_t need)
 		if (b->sp != NULL)
 			p = (char *)b->sp + SP_HDR;
 		else
-			p = real.mmap(NULL, cap, PROT_READ | PROT_WRITE,
+			p = LAZY(mmap)(NULL, cap, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	} else if (b->sp != NULL) {
 		struct spill_hdr *h = spill_grow(b->sp, b->spname, (uint32_t)cap);
@@ -672,7 +672,7 @@ reentrant_write(struct cobuf *b, int fd, const void *p, size_t n)
 		b->first_ns = 0;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	r = n ? real.write(fd, p, n) : 0;
+	r = n ? LAZY(write)(fd, p, n) : 0;
 	return r;
 }
 
@@ -700,7 +700,7 @@ co_write_ex(int fd, fdent_t e, const void *p, size_t n, int calls)
 	if (n == 0 && !calls)
 		return 0;
 	if (unlikely(bi >= NBUF) || in_vfork_child()) {
-		r = real.write(fd, p, n);
+		r = LAZY(write)(fd, p, n);
 		count_write(e, r, 0);
 		return r;
 	}
@@ -719,7 +719,7 @@ co_write_ex(int fd, fdent_t e, const void *p, size_t n, int calls)
 	if (unlikely(shim_ending)) {
 		/* the image is ending: what is held first, then this, directly */
 		flush_buf(b, IW_R_EXIT, 0);
-		r = real.write(fd, p, n);
+		r = LAZY(write)(fd, p, n);
 		unlock();
 		count_write(e, r, 0);
 		return r;
@@ -747,7 +747,7 @@ co_write_ex(int fd, fdent_t e, const void *p, size_t n, int calls)
 	rc = append(b, p, n, &err, &prio);
 	if (rc == 1) {
 		/* large: written straight through, after what was held */
-		r = real.write(fd, p, n);
+		r = LAZY(write)(fd, p, n);
 		unlock();
 		count_write(e, r, 0);
 		return r;
@@ -806,7 +806,7 @@ co_writev(int fd, fdent_t e, const struct iovec *iov, int cnt)
 	return co_write(fd, e, small, total);
 direct:
 	co_flush_fd(fd, IW_R_SIZE);
-	r = real.writev(fd, iov, cnt);
+	r = LAZY(writev)(fd, iov, cnt);
 	count_write(e, r, 0);
 	return r;
 }
@@ -1173,7 +1173,7 @@ co_flush_peer(int fd, unsigned ihash)
 			break;
 	if (i == nbufs)
 		return;
-	if (real.fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+	if (LAZY(fstat)(fd, &st) == 0 && S_ISREG(st.st_mode))
 		co_flush_inode(st.st_dev, st.st_ino);
 	errno = saved;
 }

@@ -228,7 +228,7 @@ new_block(void)
 
 	if (i < STATIC_BLOCKS)
 		return &static_blocks[i];
-	t = real.mmap ? real.mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
+	t = LAZY(mmap) ? LAZY(mmap)(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
 	return t == MAP_FAILED ? NULL : t;
 }
@@ -430,7 +430,7 @@ row_share_slow(unsigned f, int *own)
 	uint64_t bit = 1ull << (f / TF_CHUNK);
 
 	if (b == NULL) {
-		b = real.mmap ? real.mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
+		b = LAZY(mmap) ? LAZY(mmap)(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
 		if (b == MAP_FAILED) {
 			*own = 0;

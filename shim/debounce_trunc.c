@@ -117,7 +117,7 @@ pend_create(struct db_ent *e, const struct stat *st, int cloexec)
 	 * program rewriting another user's file) */
 	syscall(SYS_fchmod, fd, st->st_mode & 07777);
 	if (st->st_uid != geteuid() || st->st_gid != getegid())
-		(void)real.fchown(fd, st->st_uid, st->st_gid);	/* (SYS_fchown is 16-bit on some ABIs) */
+		(void)LAZY(fchown)(fd, st->st_uid, st->st_gid);	/* (SYS_fchown is 16-bit on some ABIs) */
 	db_pend_new(e, name);
 	e->inplace = 1;
 	return fd;

@@ -45,9 +45,9 @@ chunk_new(unsigned u)
 	_Atomic(fdent_t *) *slot = &fdt_dir[u >> FDT_CHUNK_BITS];
 	fdent_t *c, *expect = NULL;
 
-	if (real.mmap == NULL)
+	if (LAZY(mmap) == NULL)
 		return NULL;
-	c = real.mmap(NULL, FDT_CHUNK * sizeof(fdent_t), PROT_READ | PROT_WRITE,
+	c = LAZY(mmap)(NULL, FDT_CHUNK * sizeof(fdent_t), PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (c == MAP_FAILED)
 		return NULL;
@@ -351,7 +351,7 @@ classify(int fd, const struct stat *st, char *pbuf, size_t len, int fl,
 
 	cls = class_of(fd, st);
 	if (fl == -1)
-		fl = real.fcntl(fd, F_GETFL);
+		fl = LAZY(fcntl)(fd, F_GETFL);
 	if (fl != -1 && (fl & O_APPEND))
 		flags |= FD_APPEND;
 	/* files and directories have names worth knowing */
@@ -417,7 +417,7 @@ fd_classify_open(int fd, int dirfd, const char *path, int oflags)
 		return FDE_MAKE(IW_OTHER, 0, FILE_NONE, BUF_NONE);
 	if (path == NULL && (fd_raw(fd) & FD_PENDING))
 		return fd_resolve(fd, NULL);
-	if (!shim_ready || real.fstat == NULL || real.fstat(fd, &st) != 0) {
+	if (!shim_ready || LAZY(fstat) == NULL || LAZY(fstat)(fd, &st) != 0) {
 		errno = saved;
 		return FDE_MAKE(IW_OTHER, 0, FILE_NONE, BUF_NONE);
 	}
@@ -510,7 +510,7 @@ fd_resolve(int fd, const struct stat *st)
 	if (!table_cas64(&c[u & (FDT_CHUNK - 1)], old, 0))
 		return fd_classify_open(fd, AT_FDCWD, NULL, -1);
 	slot = FDE_FILE(old);
-	if (st == NULL && real.fstat(fd, &sb) == 0)
+	if (st == NULL && LAZY(fstat)(fd, &sb) == 0)
 		st = &sb;
 	if (st != NULL && slot < PEND_SLOTS) {
 		e = classify(fd, st, pend[slot].path, pend[slot].len,

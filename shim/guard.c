@@ -195,10 +195,10 @@ pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
 	int r;
 
-	if (unlikely(real.pthread_sigmask == NULL))
+	if (unlikely(LAZY(pthread_sigmask) == NULL))
 		return syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8) ?
 		    errno : 0;
-	r = real.pthread_sigmask(how, set, old);
+	r = LAZY(pthread_sigmask)(how, set, old);
 	if (r == 0 && !in_vfork_child())	/* its thread state is the parent's */
 		mask_after(how, set);
 	return r;
@@ -209,9 +209,9 @@ sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
 	int r;
 
-	if (unlikely(real.sigprocmask == NULL))
+	if (unlikely(LAZY(sigprocmask) == NULL))
 		return (int)syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8);
-	r = real.sigprocmask(how, set, old);
+	r = LAZY(sigprocmask)(how, set, old);
 	if (r == 0 && !in_vfork_child())
 		mask_after(how, set);
 	return r;
@@ -234,7 +234,7 @@ EXPORT void
 siglongjmp(sigjmp_buf env, int val)
 {
 	mask_unknown();
-	real.siglongjmp(env, val);
+	LAZY(siglongjmp)(env, val);
 	__builtin_unreachable();
 }
 
@@ -242,7 +242,7 @@ EXPORT void
 longjmp(jmp_buf env, int val)
 {
 	mask_unknown();
-	real.longjmp(env, val);
+	LAZY(longjmp)(env, val);
 	__builtin_unreachable();
 }
 
@@ -250,7 +250,7 @@ EXPORT void
 __longjmp_chk(sigjmp_buf env, int val)
 {
 	mask_unknown();
-	real.__longjmp_chk(env, val);
+	LAZY(__longjmp_chk)(env, val);
 	__builtin_unreachable();
 }
 
@@ -258,7 +258,7 @@ EXPORT int
 setcontext(const ucontext_t *uc)
 {
 	mask_unknown();
-	return real.setcontext(uc);
+	return LAZY(setcontext)(uc);
 }
 
 EXPORT int
@@ -267,7 +267,7 @@ swapcontext(ucontext_t *o, const ucontext_t *uc)
 	int r;
 
 	mask_unknown();
-	r = real.swapcontext(o, uc);
+	r = LAZY(swapcontext)(o, uc);
 	mask_unknown();		/* back here, with o's mask */
 	return r;
 }

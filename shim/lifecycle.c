@@ -107,7 +107,7 @@ fatal_handler(int sig, siginfo_t *si, void *uc)
 		image_end(IW_END_SIGNAL, sig);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
-	real.sigaction(sig, &dfl, NULL);
+	LAZY(sigaction)(sig, &dfl, NULL);
 	set_ours(sig, 0);
 	/*
 	 * A fault (SIGSEGV from the kernel, ...) happens again when the
@@ -152,7 +152,7 @@ install_ours(int sig, struct sigaction *old)
 	sa.sa_sigaction = fatal_handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	if (real.sigaction(sig, &sa, old) != 0)
+	if (LAZY(sigaction)(sig, &sa, old) != 0)
 		return -1;
 	set_ours(sig, 1);
 	return 0;
@@ -197,10 +197,10 @@ shim_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 	int r, was_ours, dfl;
 
 	if (sig <= 0 || sig >= NSIG_MAX || !fatal[sig])
-		return real.sigaction(sig, act, old);
+		return LAZY(sigaction)(sig, act, old);
 	if (in_vfork_child()) {
 		/* the real call; the parent's bookkeeping stays as it is */
-		r = real.sigaction(sig, act, &prev);
+		r = LAZY(sigaction)(sig, act, &prev);
 		if (r == 0 && old != NULL) {
 			*old = prev;
 			if ((prev.sa_flags & SA_SIGINFO) &&
@@ -218,7 +218,7 @@ shim_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 	if (dfl)
 		r = install_ours(sig, &prev);
 	else {
-		r = real.sigaction(sig, act, &prev);
+		r = LAZY(sigaction)(sig, act, &prev);
 		if (r == 0 && act != NULL)
 			set_ours(sig, 0);
 	}
@@ -273,7 +273,7 @@ resync(int sig)
 
 	if (sig <= 0 || sig >= NSIG_MAX || !fatal[sig] || in_vfork_child())
 		return;
-	if (real.sigaction(sig, NULL, &cur) == 0)
+	if (LAZY(sigaction)(sig, NULL, &cur) == 0)
 		set_ours(sig, (cur.sa_flags & SA_SIGINFO) &&
 		    cur.sa_sigaction == fatal_handler);
 }
@@ -287,7 +287,7 @@ name(int sig, sighandler_t h)						\
 									\
 	if (unlikely(!shim_ready))					\
 		shim_init();						\
-	r = real.name(sig, h);						\
+	r = LAZY(name)(sig, h);						\
 	saved = errno;							\
 	sig_lock_take();						\
 	resync(sig);							\
@@ -352,12 +352,12 @@ signals_ensure(void)
 		if (ours[s])
 			continue;	/* the program's own SIG_DFL put it in */
 		if (mt) {
-			if (real.sigaction(s, NULL, &cur) == 0 &&
+			if (LAZY(sigaction)(s, NULL, &cur) == 0 &&
 			    !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
 				install_ours(s, NULL);
 		} else if (install_ours(s, &cur) == 0 &&
 		    ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)) {
-			real.sigaction(s, &cur, NULL);
+			LAZY(sigaction)(s, &cur, NULL);
 			set_ours(s, 0);
 		}
 	}
@@ -404,7 +404,7 @@ _Fork(void)
 		shim_init();
 	co_flush_all(IW_R_FORK);
 	db_flush_all();
-	r = real._Fork();
+	r = LAZY(_Fork)();
 	if (r == 0)
 		fork_child();
 	return r;
@@ -419,7 +419,7 @@ name(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, \
 		shim_init();						\
 	co_flush_all(IW_R_FORK);					\
 	db_flush_all();							\
-	return real.name(pid, path, fa, attr, argv, envp);		\
+	return LAZY(name)(pid, path, fa, attr, argv, envp);		\
 }
 SPAWN(posix_spawn)
 SPAWN(posix_spawnp)
@@ -431,7 +431,7 @@ system(const char *cmd)
 		shim_init();
 	co_flush_all(IW_R_FORK);
 	db_flush_all();
-	return real.system(cmd);
+	return LAZY(system)(cmd);
 }
 
 EXPORT FILE *
@@ -441,7 +441,7 @@ popen(const char *cmd, const char *mode)
 		shim_init();
 	co_flush_all(IW_R_FORK);
 	db_flush_all();
-	return real.popen(cmd, mode);
+	return LAZY(popen)(cmd, mode);
 }
 
 /* --- exec --- */
@@ -464,7 +464,7 @@ EXPORT int
 execve(const char *path, char *const argv[], char *const envp[])
 {
 	EXEC_BEGIN();
-	r_ = real.execve(path, argv, envp);
+	r_ = LAZY(execve)(path, argv, envp);
 	EXEC_END();
 }
 
@@ -472,7 +472,7 @@ EXPORT int
 execv(const char *path, char *const argv[])
 {
 	EXEC_BEGIN();
-	r_ = real.execv(path, argv);
+	r_ = LAZY(execv)(path, argv);
 	EXEC_END();
 }
 
@@ -480,7 +480,7 @@ EXPORT int
 execvp(const char *file, char *const argv[])
 {
 	EXEC_BEGIN();
-	r_ = real.execvp(file, argv);
+	r_ = LAZY(execvp)(file, argv);
 	EXEC_END();
 }
 
@@ -488,7 +488,7 @@ EXPORT int
 execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	EXEC_BEGIN();
-	r_ = real.execvpe(file, argv, envp);
+	r_ = LAZY(execvpe)(file, argv, envp);
 	EXEC_END();
 }
 
@@ -496,7 +496,7 @@ EXPORT int
 fexecve(int fd, char *const argv[], char *const envp[])
 {
 	EXEC_BEGIN();
-	r_ = real.fexecve(fd, argv, envp);
+	r_ = LAZY(fexecve)(fd, argv, envp);
 	EXEC_END();
 }
 
@@ -505,7 +505,7 @@ execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
     int flags)
 {
 	EXEC_BEGIN();
-	r_ = real.execveat(dirfd, path, argv, envp, flags);
+	r_ = LAZY(execveat)(dirfd, path, argv, envp, flags);
 	EXEC_END();
 }
 
@@ -560,7 +560,7 @@ exit(int code)
 	if (unlikely(!shim_ready))
 		shim_init();
 	exit_code = code;
-	real.exit(code);
+	LAZY(exit)(code);
 	__builtin_unreachable();
 }
 
@@ -588,7 +588,7 @@ quick_exit(int code)
 		shim_init();
 	if (!in_vfork_child())
 		image_end(IW_END_EXIT, code);
-	real.quick_exit(code);
+	LAZY(quick_exit)(code);
 	__builtin_unreachable();
 }
 
@@ -601,7 +601,7 @@ pthread_exit(void *ret)
 {
 	if (shim_ready && syscall(SYS_gettid) == getpid())
 		worker_main_gone();
-	real.pthread_exit(ret);
+	LAZY(pthread_exit)(ret);
 	__builtin_unreachable();
 }
 
@@ -622,7 +622,7 @@ __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 	if (unlikely(!shim_ready))
 		shim_init();
 	program_main = main;
-	return real.__libc_start_main(main_hook, argc, argv, init, fini,
+	return LAZY(__libc_start_main)(main_hook, argc, argv, init, fini,
 	    rtld_fini, stack_end);
 }
 

@@ -287,6 +287,24 @@ struct shim_real {
 HIDDEN extern struct shim_real real;
 HIDDEN extern volatile int shim_ready;	/* real functions resolved */
 
+/*
+ * The next definition of NAME.  The constructor resolves only the
+ * functions a signal handler or a vfork child may call (SHIM_EAGER_FUNCS,
+ * init.c); the rest are looked up at their first call (lazy.c), because
+ * each dlsym costs about a thousand instructions and every process of a
+ * machine pays the shim's start-up: most call a few of the 212.  NULL
+ * only where libc has no such function.
+ */
+HIDDEN void	*real_next(const char *name);
+#define LAZY(name) __extension__ ({					\
+	real_##name##_t f_ = __atomic_load_n(&real.name, __ATOMIC_RELAXED); \
+	if (unlikely(f_ == NULL)) {					\
+		f_ = (real_##name##_t)real_next(#name);			\
+		__atomic_store_n(&real.name, f_, __ATOMIC_RELAXED);	\
+	}								\
+	f_;								\
+})
+
 /* init.c */
 struct shim_config {
 	int	coalesce;		/* IOSHIM_COALESCE */

@@ -67,6 +67,7 @@ __attribute__((used)) HIDDEN void *
 shim_vfork_prepare(void)
 {
 	int saved = errno;
+	real_vfork_t f;
 
 	if (unlikely(!shim_ready))
 		shim_init();
@@ -77,7 +78,8 @@ shim_vfork_prepare(void)
 		vfork_pid = (pid_t)syscall(SYS_getpid);
 	}
 	errno = saved;
-	return real.vfork != NULL ? (void *)real.vfork : (void *)vfork_as_fork;
+	f = LAZY(vfork);
+	return f != NULL ? (void *)f : (void *)vfork_as_fork;
 }
 
 #if defined(__x86_64__)

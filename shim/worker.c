@@ -128,8 +128,8 @@ start(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	/* the real one: the worker is no program thread (shim_mt) */
 	atomic_store(&worker_tid, 0);
-	if (real.pthread_create == NULL ||
-	    real.pthread_create(&t, &attr, worker_main, NULL) != 0)
+	if (LAZY(pthread_create) == NULL ||
+	    LAZY(pthread_create)(&t, &attr, worker_main, NULL) != 0)
 		atomic_store(&started, 0);
 	else {
 		worker_thread = t;

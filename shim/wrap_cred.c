@@ -55,28 +55,28 @@ EXPORT int
 setuid(uid_t u)
 {
 	KEEP_IF(UID_CHANGES(u));
-	CRED_CALL(real.setuid(u));
+	CRED_CALL(LAZY(setuid)(u));
 }
 
 EXPORT int
 seteuid(uid_t u)
 {
 	KEEP_IF(UID_CHANGES(u));
-	CRED_CALL(real.seteuid(u));
+	CRED_CALL(LAZY(seteuid)(u));
 }
 
 EXPORT int
 setreuid(uid_t r, uid_t e)
 {
 	KEEP_IF(UID_CHANGES(e));
-	CRED_CALL(real.setreuid(r, e));
+	CRED_CALL(LAZY(setreuid)(r, e));
 }
 
 EXPORT int
 setresuid(uid_t r, uid_t e, uid_t s)
 {
 	KEEP_IF(UID_CHANGES(e));
-	CRED_CALL(real.setresuid(r, e, s));
+	CRED_CALL(LAZY(setresuid)(r, e, s));
 }
 
 /* the fs uid is the effective one unless set apart: a close enough test */
@@ -84,42 +84,42 @@ EXPORT int
 setfsuid(uid_t u)
 {
 	KEEP_IF(UID_CHANGES(u));
-	CRED_CALL(real.setfsuid(u));
+	CRED_CALL(LAZY(setfsuid)(u));
 }
 
 EXPORT int
 setgid(gid_t g)
 {
 	KEEP_IF(GID_CHANGES(g));
-	CRED_CALL(real.setgid(g));
+	CRED_CALL(LAZY(setgid)(g));
 }
 
 EXPORT int
 setegid(gid_t g)
 {
 	KEEP_IF(GID_CHANGES(g));
-	CRED_CALL(real.setegid(g));
+	CRED_CALL(LAZY(setegid)(g));
 }
 
 EXPORT int
 setregid(gid_t r, gid_t e)
 {
 	KEEP_IF(GID_CHANGES(e));
-	CRED_CALL(real.setregid(r, e));
+	CRED_CALL(LAZY(setregid)(r, e));
 }
 
 EXPORT int
 setresgid(gid_t r, gid_t e, gid_t s)
 {
 	KEEP_IF(GID_CHANGES(e));
-	CRED_CALL(real.setresgid(r, e, s));
+	CRED_CALL(LAZY(setresgid)(r, e, s));
 }
 
 EXPORT int
 setfsgid(gid_t g)
 {
 	KEEP_IF(GID_CHANGES(g));
-	CRED_CALL(real.setfsgid(g));
+	CRED_CALL(LAZY(setfsgid)(g));
 }
 
 /* The supplementary groups and capabilities: no cheap test; rare calls. */
@@ -127,23 +127,23 @@ EXPORT int
 setgroups(size_t n, const gid_t *list)
 {
 	KEEP_IF(1);
-	CRED_CALL(real.setgroups(n, list));
+	CRED_CALL(LAZY(setgroups)(n, list));
 }
 
 EXPORT int
 initgroups(const char *user, gid_t g)
 {
 	KEEP_IF(1);
-	CRED_CALL(real.initgroups(user, g));
+	CRED_CALL(LAZY(initgroups)(user, g));
 }
 
 EXPORT int
 capset(void *hdr, void *data)
 {
 	KEEP_IF(1);
-	if (unlikely(real.capset == NULL)) {
+	if (unlikely(LAZY(capset) == NULL)) {
 		errno = ENOSYS;
 		return -1;
 	}
-	CRED_CALL(real.capset(hdr, data));
+	CRED_CALL(LAZY(capset)(hdr, data));
 }

@@ -91,7 +91,7 @@ name(const char *path, int flags, ...)					\
 		co_before_trunc(AT_FDCWD, path, flags);			\
 	}								\
 	db_point(path);							\
-	return db_opened(opened(AGAIN_EMFILE(real.name(path, flags, mode)), \
+	return db_opened(opened(AGAIN_EMFILE(LAZY(name)(path, flags, mode)), \
 	    AT_FDCWD, path, flags), flags);				\
 }
 OPEN(open)
@@ -116,7 +116,7 @@ name(int dirfd, const char *path, int flags, ...)			\
 		co_before_trunc(dirfd, path, flags);			\
 	}								\
 	db_point(path);							\
-	return db_opened(opened(AGAIN_EMFILE(real.name(dirfd, path, flags, \
+	return db_opened(opened(AGAIN_EMFILE(LAZY(name)(dirfd, path, flags, \
 	    mode)), dirfd, path, flags), flags);			\
 }
 OPENAT(openat)
@@ -131,7 +131,7 @@ name(const char *path, mode_t mode)					\
 	DB_TRUNC(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC);		\
 	co_before_trunc(AT_FDCWD, path, O_TRUNC);			\
 	db_point(path);							\
-	return opened(AGAIN_EMFILE(real.name(path, mode)), AT_FDCWD, path, \
+	return opened(AGAIN_EMFILE(LAZY(name)(path, mode)), AT_FDCWD, path, \
 	    O_CREAT | O_WRONLY | O_TRUNC);				\
 }
 CREAT(creat)
@@ -149,7 +149,7 @@ name(const char *path, int flags)					\
 		co_before_trunc(AT_FDCWD, path, flags);			\
 	}								\
 	db_point(path);							\
-	return db_opened(opened(AGAIN_EMFILE(real.name(path, flags)),	\
+	return db_opened(opened(AGAIN_EMFILE(LAZY(name)(path, flags)),	\
 	    AT_FDCWD, path, flags), flags);				\
 }
 OPEN2(__open_2)
@@ -166,7 +166,7 @@ name(int dirfd, const char *path, int flags)				\
 		co_before_trunc(dirfd, path, flags);			\
 	}								\
 	db_point(path);							\
-	return db_opened(opened(AGAIN_EMFILE(real.name(dirfd, path, flags)), \
+	return db_opened(opened(AGAIN_EMFILE(LAZY(name)(dirfd, path, flags)), \
 	    dirfd, path, flags), flags);				\
 }
 OPENAT2(__openat_2)
@@ -199,7 +199,7 @@ close(int fd)
 		fd_forget(fd);
 	else if (e)
 		fd_clear(fd);
-	r = real.close(fd);
+	r = LAZY(close)(fd);
 	if (r == 0 && err) {
 		errno = err;
 		r = -1;
@@ -236,7 +236,7 @@ close_span(unsigned lo, unsigned hi, int flags)
 		}
 		fd_forget_range(lo, hi);
 	}
-	return real.close_range(lo, hi, flags);
+	return LAZY(close_range)(lo, hi, flags);
 }
 
 EXPORT int
@@ -278,7 +278,7 @@ dup(int fd)
 		errno = EBADF;
 		return -1;
 	}
-	r = real.dup(fd);
+	r = LAZY(dup)(fd);
 	if (r >= 0)
 		fd_copy(fd, r);
 	return r;
@@ -307,14 +307,14 @@ dup2(int from, int to)
 	int r;
 
 	if (unlikely(!shim_ready) || in_vfork_child())
-		return real.dup2 ? real.dup2(from, to) :
+		return LAZY(dup2) ? LAZY(dup2)(from, to) :
 		    (int)syscall(SYS_dup3, from, to, 0);
 	if (shim_fd(from)) {
 		errno = EBADF;
 		return -1;
 	}
 	replacing(from, to);
-	r = real.dup2(from, to);
+	r = LAZY(dup2)(from, to);
 	if (r >= 0 && from != to)
 		fd_copy(from, to);
 	return r;
@@ -332,7 +332,7 @@ dup3(int from, int to, int flags)
 		return -1;
 	}
 	replacing(from, to);
-	r = real.dup3(from, to, flags);
+	r = LAZY(dup3)(from, to, flags);
 	if (r >= 0)
 		fd_copy(from, to);
 	return r;
@@ -386,7 +386,7 @@ fcntl(int fd, int cmd, ...)
 	va_end(ap);
 	if (unlikely(!shim_ready))
 		return (int)syscall(SYS_fcntl, fd, cmd, arg);
-	return do_fcntl(real.fcntl, fd, cmd, arg);
+	return do_fcntl(LAZY(fcntl), fd, cmd, arg);
 }
 
 EXPORT int
@@ -400,7 +400,7 @@ fcntl64(int fd, int cmd, ...)
 	va_end(ap);
 	if (unlikely(!shim_ready))
 		return (int)syscall(SYS_fcntl, fd, cmd, arg);
-	return do_fcntl(real.fcntl64, fd, cmd, arg);
+	return do_fcntl(LAZY(fcntl64), fd, cmd, arg);
 }
 
 /*
@@ -414,7 +414,7 @@ name decl								\
 	if (unlikely(!shim_ready))					\
 		return raw;						\
 	co_sync_point(fd, IW_R_READ);					\
-	return real.name args;						\
+	return LAZY(name) args;						\
 }
 
 /*
@@ -439,7 +439,7 @@ name(int fd, otype off, int whence)					\
 		return (otype)a;					\
 	}								\
 	co_sync_point(fd, IW_R_READ);					\
-	return real.name(fd, off, whence);				\
+	return LAZY(name)(fd, off, whence);				\
 }
 LSEEK(lseek, off_t)
 LSEEK(lseek64, off64_t)
@@ -519,21 +519,21 @@ name(int fd, sttype *st)						\
 		return RAW_FSTATAT(fd, "", st, AT_EMPTY_PATH);		\
 	if (likely(!(fd_raw(fd) & FD_PENDING))) {			\
 		e = fd_peek(fd);					\
-		r = real.name(fd, st);					\
+		r = LAZY(name)(fd, st);					\
 		if (r == 0 && unlikely(co_held != 0) &&			\
 		    (FDE_FLAGS(e) & (FD_COALESCE | FD_PEER)))		\
 			HELD_AFTER(r, st, st->st_dev, (ino_t)st->st_ino,	\
-			    real.name(fd, st));				\
+			    LAZY(name)(fd, st));				\
 		return r;						\
 	}								\
-	r = real.name(fd, st);						\
+	r = LAZY(name)(fd, st);						\
 	if (r == 0) {							\
 		RESOLVE_FROM(fd, st);					\
 		e = fd_raw(fd);						\
 		if (unlikely(FDE_FLAGS(e) & FD_PEER) &&			\
 		    unlikely(co_held != 0)) {				\
 			co_flush_peer(fd, FDE_IHASH(e));		\
-			r = real.name(fd, st);				\
+			r = LAZY(name)(fd, st);				\
 		}							\
 	}								\
 	return r;							\
@@ -548,7 +548,7 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		return RAW_MMAP(addr, len, prot, flags, fd, off);
 	if (fd >= 0)
 		co_sync_point(fd, IW_R_READ);
-	return real.mmap(addr, len, prot, flags, fd, off);
+	return LAZY(mmap)(addr, len, prot, flags, fd, off);
 }
 
 EXPORT void *
@@ -558,7 +558,7 @@ mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 		return RAW_MMAP(addr, len, prot, flags, fd, off);
 	if (fd >= 0)
 		co_sync_point(fd, IW_R_READ);
-	return real.mmap64(addr, len, prot, flags, fd, off);
+	return LAZY(mmap64)(addr, len, prot, flags, fd, off);
 }
 
 /* fstatat(fd, "", st, AT_EMPTY_PATH) is fstat(fd): it can classify fd. */
@@ -588,10 +588,10 @@ name decl								\
 	if (unlikely(!shim_ready))					\
 		return raw;						\
 	db_point(path);							\
-	r = real.name args;						\
+	r = LAZY(name) args;						\
 	if (r == 0 && S_ISREG(st->st_mode))				\
 		HELD_AFTER(r, st, st->st_dev, (ino_t)st->st_ino,	\
-		    real.name args);					\
+		    LAZY(name) args);					\
 	if (r == 0)							\
 		after;							\
 	return r;							\
@@ -621,7 +621,7 @@ statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)
 	long long bs, sz;
 
 	db_point(path);
-	r = real.statx(dirfd, path, fl, mask, st);
+	r = LAZY(statx)(dirfd, path, fl, mask, st);
 	if (r != 0 || likely(co_held == 0) || !S_ISREG(st->stx_mode))
 		return r;
 	switch (co_stat_held(makedev(st->stx_dev_major, st->stx_dev_minor),
@@ -643,7 +643,7 @@ statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)
 		}
 		break;
 	case 2:
-		r = real.statx(dirfd, path, fl, mask, st);
+		r = LAZY(statx)(dirfd, path, fl, mask, st);
 		break;
 	}
 	return r;

@@ -53,7 +53,7 @@ still_ours(int fd, fdent_t *e)
 			co_peer_point(fd, e);				\
 	}
 
-/* Call real.CALL and count it as a write, timed when the fd is a file. */
+/* Call the real CALL and count it as a write, timed when the fd is a file. */
 #define TIMED_WRITE(e, r, CALL)						\
 	do {								\
 		if (timed_class(e)) {					\
@@ -108,7 +108,7 @@ name decl								\
 									\
 	if (unlikely(k == NULL))					\
 		return name##_slow args;				\
-	r = real.name args;						\
+	r = LAZY(name) args;						\
 	fast_count(k, calls, bytes, r);					\
 	return r;							\
 }
@@ -137,7 +137,7 @@ read_slow(int fd, void *buf, size_t n)
 	ssize_t r;
 
 	if (likely(file_fast(e))) {
-		r = real.read(fd, buf, n);
+		r = LAZY(read)(fd, buf, n);
 		count_read(e, r);
 		return r;
 	}
@@ -145,7 +145,7 @@ read_slow(int fd, void *buf, size_t n)
 		return syscall(SYS_read, fd, buf, n);
 	e = fd_get(fd);
 	READ_PROLOGUE(fd, e);
-	r = real.read(fd, buf, n);
+	r = LAZY(read)(fd, buf, n);
 	count_read(e, r);
 	return r;
 }
@@ -159,7 +159,7 @@ write_slow(int fd, const void *buf, size_t n)
 	ssize_t r;
 
 	if (likely(file_fast(e))) {
-		TIMED_WRITE(e, r, real.write(fd, buf, n));
+		TIMED_WRITE(e, r, LAZY(write)(fd, buf, n));
 		return r;
 	}
 	if (unlikely(!shim_ready))
@@ -175,7 +175,7 @@ write_slow(int fd, const void *buf, size_t n)
 			return co_write(fd, e, buf, n);
 		co_peer_point(fd, e);	/* held appends come first */
 	}
-	TIMED_WRITE(e, r, real.write(fd, buf, n));
+	TIMED_WRITE(e, r, LAZY(write)(fd, buf, n));
 	return r;
 }
 
@@ -188,7 +188,7 @@ write(int fd, const void *buf, size_t n)
 	ssize_t r;
 
 	if (likely(k != NULL)) {
-		r = real.write(fd, buf, n);
+		r = LAZY(write)(fd, buf, n);
 		fast_count(k, C_WRITES, C_WBYTES, r);
 		return r;
 	}
@@ -208,7 +208,7 @@ name(int fd, void *buf, size_t n, offt off)				\
 		return syscall(SYS_pread64, fd, buf, n, (off64_t)off);	\
 	e = fd_get(fd);							\
 	READ_PROLOGUE(fd, e);						\
-	r = real.name(fd, buf, n, off);					\
+	r = LAZY(name)(fd, buf, n, off);					\
 	count_read(e, r);						\
 	return r;							\
 }
@@ -227,7 +227,7 @@ name(int fd, const void *buf, size_t n, offt off)			\
 		return syscall(SYS_pwrite64, fd, buf, n, (off64_t)off);	\
 	e = fd_get(fd);							\
 	READ_PROLOGUE(fd, e);						\
-	TIMED_WRITE(e, r, real.name(fd, buf, n, off));			\
+	TIMED_WRITE(e, r, LAZY(name)(fd, buf, n, off));			\
 	return r;							\
 }
 PWRITE(pwrite, off_t)
@@ -243,7 +243,7 @@ readv(int fd, const struct iovec *iov, int cnt)
 		return syscall(SYS_readv, fd, iov, cnt);
 	e = fd_get(fd);
 	READ_PROLOGUE(fd, e);
-	r = real.readv(fd, iov, cnt);
+	r = LAZY(readv)(fd, iov, cnt);
 	count_read(e, r);
 	return r;
 }
@@ -267,7 +267,7 @@ writev(int fd, const struct iovec *iov, int cnt)
 			return co_writev(fd, e, iov, cnt);
 		co_peer_point(fd, e);
 	}
-	TIMED_WRITE(e, r, real.writev(fd, iov, cnt));
+	TIMED_WRITE(e, r, LAZY(writev)(fd, iov, cnt));
 	return r;
 }
 
@@ -285,7 +285,7 @@ name(int fd, const struct iovec *iov, int cnt, offt off extra_decl)	\
 		return RAW_V(nr, extra_arg);				\
 	e = fd_get(fd);							\
 	READ_PROLOGUE(fd, e);						\
-	r = real.name(fd, iov, cnt, off extra_arg);			\
+	r = LAZY(name)(fd, iov, cnt, off extra_arg);			\
 	count_read(e, r);						\
 	return r;							\
 }
@@ -300,7 +300,7 @@ name(int fd, const struct iovec *iov, int cnt, offt off extra_decl)	\
 		return RAW_V(nr, extra_arg);				\
 	e = fd_get(fd);							\
 	READ_PROLOGUE(fd, e);						\
-	TIMED_WRITE(e, r, real.name(fd, iov, cnt, off extra_arg));	\
+	TIMED_WRITE(e, r, LAZY(name)(fd, iov, cnt, off extra_arg));	\
 	return r;							\
 }
 #define COMMA ,
@@ -325,7 +325,7 @@ send_slow(int fd, const void *buf, size_t n, int flags)
 	e = fd_get(fd);
 	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
-	r = real.send(fd, buf, n, flags);
+	r = LAZY(send)(fd, buf, n, flags);
 	count_write(e, r, 0);
 	return r;
 }
@@ -344,7 +344,7 @@ sendto_slow(int fd, const void *buf, size_t n, int flags,
 	e = fd_get(fd);
 	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
-	r = real.sendto(fd, buf, n, flags, to, tolen);
+	r = LAZY(sendto)(fd, buf, n, flags, to, tolen);
 	count_write(e, r, 0);
 	return r;
 }
@@ -363,7 +363,7 @@ sendmsg_slow(int fd, const struct msghdr *msg, int flags)
 	e = fd_get(fd);
 	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
-	r = real.sendmsg(fd, msg, flags);
+	r = LAZY(sendmsg)(fd, msg, flags);
 	count_write(e, r, 0);
 	return r;
 }
@@ -382,7 +382,7 @@ sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 	e = fd_get(fd);
 	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return (int)ebadf();
-	r = real.sendmmsg(fd, v, n, flags);
+	r = LAZY(sendmmsg)(fd, v, n, flags);
 	for (i = 0; i < r; i++)
 		bytes += v[i].msg_len;
 	count_write(e, r < 0 ? -1 : (ssize_t)bytes, 0);
@@ -400,7 +400,7 @@ recv_slow(int fd, void *buf, size_t n, int flags)
 	e = fd_get(fd);
 	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
-	r = real.recv(fd, buf, n, flags);
+	r = LAZY(recv)(fd, buf, n, flags);
 	count_read(e, r);
 	return r;
 }
@@ -419,7 +419,7 @@ recvfrom_slow(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
 	e = fd_get(fd);
 	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
-	r = real.recvfrom(fd, buf, n, flags, from, fromlen);
+	r = LAZY(recvfrom)(fd, buf, n, flags, from, fromlen);
 	count_read(e, r);
 	return r;
 }
@@ -438,7 +438,7 @@ recvmsg_slow(int fd, struct msghdr *msg, int flags)
 	e = fd_get(fd);
 	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return ebadf();
-	r = real.recvmsg(fd, msg, flags);
+	r = LAZY(recvmsg)(fd, msg, flags);
 	count_read(e, r);
 	return r;
 }
@@ -458,7 +458,7 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 	e = fd_get(fd);
 	if (unlikely(FDE_FLAGS(e) & FD_SHIM) && still_ours(fd, &e))
 		return (int)ebadf();
-	r = real.recvmmsg(fd, v, n, flags, timeout);
+	r = LAZY(recvmmsg)(fd, v, n, flags, timeout);
 	for (i = 0; i < r; i++)
 		bytes += v[i].msg_len;
 	count_read(e, r < 0 ? -1 : (ssize_t)bytes);
@@ -492,7 +492,7 @@ sendfile(int out, int in, off_t *off, size_t n)
 	if (unlikely(!shim_ready))
 		return syscall(SYS_sendfile, out, in, off, n);
 	copy_prologue(in, out);
-	r = real.sendfile(out, in, off, n);
+	r = LAZY(sendfile)(out, in, off, n);
 	copy_count(in, out, r);
 	return r;
 }
@@ -505,7 +505,7 @@ sendfile64(int out, int in, off64_t *off, size_t n)
 	if (unlikely(!shim_ready))
 		return syscall(SYS_sendfile, out, in, off, n);
 	copy_prologue(in, out);
-	r = real.sendfile64(out, in, off, n);
+	r = LAZY(sendfile64)(out, in, off, n);
 	copy_count(in, out, r);
 	return r;
 }
@@ -519,7 +519,7 @@ splice(int in, off64_t *inoff, int out, off64_t *outoff, size_t n,
 	if (unlikely(!shim_ready))
 		return syscall(SYS_splice, in, inoff, out, outoff, n, flags);
 	copy_prologue(in, out);
-	r = real.splice(in, inoff, out, outoff, n, flags);
+	r = LAZY(splice)(in, inoff, out, outoff, n, flags);
 	copy_count(in, out, r);
 	return r;
 }
@@ -531,7 +531,7 @@ tee(int in, int out, size_t n, unsigned int flags)
 
 	if (unlikely(!shim_ready))
 		return syscall(SYS_tee, in, out, n, flags);
-	r = real.tee(in, out, n, flags);
+	r = LAZY(tee)(in, out, n, flags);
 	copy_count(in, out, r);
 	return r;
 }
@@ -545,7 +545,7 @@ copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t n,
 	if (unlikely(!shim_ready))
 		return syscall(SYS_copy_file_range, in, inoff, out, outoff, n, flags);
 	copy_prologue(in, out);
-	r = real.copy_file_range(in, inoff, out, outoff, n, flags);
+	r = LAZY(copy_file_range)(in, inoff, out, outoff, n, flags);
 	copy_count(in, out, r);
 	return r;
 }
@@ -561,7 +561,7 @@ vmsplice(int fd, const struct iovec *iov, size_t cnt, unsigned int flags)
 	if (unlikely(!shim_ready))
 		return syscall(SYS_vmsplice, fd, iov, cnt, flags);
 	e = fd_get(fd);
-	r = real.vmsplice(fd, iov, cnt, flags);
+	r = LAZY(vmsplice)(fd, iov, cnt, flags);
 	saved = errno;
 	fl = (int)syscall(SYS_fcntl, fd, F_GETFL);
 	errno = saved;

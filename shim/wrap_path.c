@@ -75,12 +75,10 @@ no_path(const char *p)
 }
 
 /*
- * The wrappers.  Each resolves nothing of its own: real.NAME is the next
- * definition (init.c), and before it is known the call goes to libc's
- * own through RTLD_NEXT in the same way, so no wrapper here runs before
- * the constructor with a NULL pointer: shim_init() first.
+ * The wrappers.  Each resolves nothing of its own: LAZY(NAME) is the next
+ * definition (shim.h), and before start-up the shim is started first.
  */
-#define REAL(name)	(unlikely(!shim_ready) ? (shim_init(), real.name) : real.name)
+#define REAL(name)	(unlikely(!shim_ready) ? (shim_init(), LAZY(name)) : LAZY(name))
 
 EXPORT int
 truncate(const char *path, off_t len)
@@ -177,8 +175,7 @@ linkat(int fromdir, const char *from, int todir, const char *to, int flags)
  * must not start it again, and an inert shim must make exactly the
  * program's own system calls (t-disable) --- */
 
-#define EARLY(name)	(real.name != NULL ? real.name :		\
-	(real_##name##_t)dlsym(RTLD_NEXT, #name))
+#define EARLY(name)	LAZY(name)
 
 EXPORT int
 access(const char *path, int mode)
@@ -186,7 +183,7 @@ access(const char *path, int mode)
 	if (unlikely(!shim_ready))
 		return EARLY(access)(path, mode);
 	db_point(path);
-	return real.access(path, mode);
+	return LAZY(access)(path, mode);
 }
 
 EXPORT int
@@ -195,7 +192,7 @@ faccessat(int dirfd, const char *path, int mode, int flags)
 	if (unlikely(!shim_ready))
 		return EARLY(faccessat)(dirfd, path, mode, flags);
 	db_point(path);
-	return real.faccessat(dirfd, path, mode, flags);
+	return LAZY(faccessat)(dirfd, path, mode, flags);
 }
 
 #define EACCESS(name)							\
@@ -205,7 +202,7 @@ name(const char *path, int mode)					\
 	if (unlikely(!shim_ready))					\
 		return EARLY(name)(path, mode);				\
 	db_point(path);							\
-	return real.name(path, mode);					\
+	return LAZY(name)(path, mode);					\
 }
 EACCESS(euidaccess)
 EACCESS(eaccess)
@@ -216,7 +213,7 @@ readlink(const char *path, char *buf, size_t size)
 	if (unlikely(!shim_ready))
 		return EARLY(readlink)(path, buf, size);
 	db_point(path);
-	return real.readlink(path, buf, size);
+	return LAZY(readlink)(path, buf, size);
 }
 
 EXPORT ssize_t
@@ -225,7 +222,7 @@ readlinkat(int dirfd, const char *path, char *buf, size_t size)
 	if (unlikely(!shim_ready))
 		return EARLY(readlinkat)(dirfd, path, buf, size);
 	db_point(path);
-	return real.readlinkat(dirfd, path, buf, size);
+	return LAZY(readlinkat)(dirfd, path, buf, size);
 }
 
 /* --- times --- */

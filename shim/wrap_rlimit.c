@@ -19,9 +19,7 @@ HIDDEN _Atomic int co_fsize;
  * the table (a sanitizer's runtime sets limits at its own start, through
  * these wrappers, before any constructor runs: NO_TSAN, as for sigaction).
  */
-#define NEXT(name)							\
-	(real.name != NULL ? real.name :				\
-	    (real_##name##_t)dlsym(RTLD_NEXT, #name))
+#define NEXT(name)	LAZY(name)
 
 EXPORT NO_TSAN int
 setrlimit(__rlimit_resource_t res, const struct rlimit *rl)

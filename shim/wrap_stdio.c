@@ -295,12 +295,12 @@ name(const void *p, size_t size, size_t n, FILE *f)			\
 	if (unlikely(FDE_FLAGS(e) & FD_COALESCE))			\
 		return co_put(f, p, size * n, locked) ? 0 : n;		\
 	if (likely(buffered_begin(f, e, size * n, locked))) {		\
-		r = real.name(p, size, n, f);				\
+		r = LAZY(name)(p, size, n, f);				\
 		buffered_end(f, e, r * size, locked);			\
 		return r;						\
 	}								\
 	acct_begin(&a, f, size * n, locked);				\
-	r = real.name(p, size, n, f);					\
+	r = LAZY(name)(p, size, n, f);					\
 	acct_write_end(&a, r * size, 1);				\
 	return r;							\
 }
@@ -324,12 +324,12 @@ name(const char *s, FILE *f)						\
 	if (unlikely(FDE_FLAGS(e) & FD_COALESCE))			\
 		return co_put(f, s, len, locked) ? EOF : 1;		\
 	if (likely(buffered_begin(f, e, len, locked))) {		\
-		r = real.name(s, f);					\
+		r = LAZY(name)(s, f);					\
 		buffered_end(f, e, r >= 0 ? len : 0, locked);		\
 		return r;						\
 	}								\
 	acct_begin(&a, f, len, locked);					\
-	r = real.name(s, f);						\
+	r = LAZY(name)(s, f);						\
 	acct_write_end(&a, r >= 0 ? len : 0, 1);			\
 	return r;							\
 }
@@ -352,12 +352,12 @@ name(int c, FILE *f)							\
 	if (unlikely(FDE_FLAGS(e) & FD_COALESCE))			\
 		return co_put(f, &ch, 1, locked) ? EOF : ch;		\
 	if (likely(buffered_begin(f, e, 1, locked))) {			\
-		r = real.name(c, f);					\
+		r = LAZY(name)(c, f);					\
 		buffered_end(f, e, r != EOF, locked);			\
 		return r;						\
 	}								\
 	acct_begin(&a, f, 1, locked);					\
-	r = real.name(c, f);						\
+	r = LAZY(name)(c, f);						\
 	acct_write_end(&a, r != EOF, 1);				\
 	return r;							\
 }
@@ -395,7 +395,7 @@ puts(const char *s)
 		return r;
 	}
 	acct_begin(&a, stdout, strlen(s) + 1, 0);
-	r = real.puts(s);
+	r = LAZY(puts)(s);
 	acct_write_end(&a, r >= 0 ? strlen(s) + 1 : 0, 1);
 	return r;
 }
@@ -411,7 +411,7 @@ putw(int w, FILE *f)
 	if (unlikely(coalesced(f)))
 		return co_put(f, &w, sizeof(w), 0) ? EOF : 0;
 	acct_begin(&a, f, sizeof(w), 0);
-	r = real.putw(w, f);
+	r = LAZY(putw)(w, f);
 	acct_write_end(&a, r == 0 ? sizeof(w) : 0, 1);
 	return r;
 }
@@ -432,7 +432,7 @@ __overflow(FILE *f, int c)
 		return c == EOF ? 0 : ch;
 	}
 	acct_begin(&a, f, SIZE_MAX, 1);	/* glibc's putc or the program holds f */
-	r = real.__overflow(f, c);
+	r = LAZY(__overflow)(f, c);
 	acct_write_end(&a, c != EOF && r != EOF, 1);
 	return r;
 }
@@ -479,7 +479,7 @@ do_vfprintf(FILE *f, int flag, const char *fmt, va_list ap)
 	if (unlikely(coalesced(f)))
 		return co_vprintf(f, flag, fmt, ap);
 	acct_begin(&a, f, 512, 0);
-	r = flag >= 0 ? real.__vfprintf_chk(f, flag, fmt, ap) : real.vfprintf(f, fmt, ap);
+	r = flag >= 0 ? LAZY(__vfprintf_chk)(f, flag, fmt, ap) : LAZY(vfprintf)(f, fmt, ap);
 	acct_write_end(&a, r > 0 ? (size_t)r : 0, 1);
 	return r;
 }
@@ -580,7 +580,7 @@ do_vdprintf(int fd, int flag, const char *fmt, va_list ap)
 			return (int)co_write(fd, e, b, (size_t)n);
 		co_flush_fd(fd, IW_R_SYNC);
 	}
-	r = flag >= 0 ? real.__vdprintf_chk(fd, flag, fmt, ap) : real.vdprintf(fd, fmt, ap);
+	r = flag >= 0 ? LAZY(__vdprintf_chk)(fd, flag, fmt, ap) : LAZY(vdprintf)(fd, fmt, ap);
 	count_write(e, r, 0);
 	return r;
 }
@@ -633,7 +633,7 @@ name decl								\
 		shim_init();						\
 	co_settle(f, IW_R_READ, locked);				\
 	acct_begin(&a, f, 0, locked);					\
-	r = real.name args;						\
+	r = LAZY(name) args;						\
 	acct_read_end(&a, consumed);					\
 	return r;							\
 }
@@ -682,7 +682,7 @@ flush_one(FILE *f, int locked)
 		return r ? EOF : 0;
 	}
 	acct_begin(&a, f, SIZE_MAX, locked);
-	r = locked ? real.fflush_unlocked(f) : real.fflush(f);
+	r = locked ? LAZY(fflush_unlocked)(f) : LAZY(fflush)(f);
 	flush_end(&a);
 	return r;
 }
@@ -762,7 +762,7 @@ fclose(FILE *f)
 		shim_init();
 	e = f->_fileno >= 0 ? fd_get(f->_fileno) : 0;
 	pend = closing(f, &err);
-	r = real.fclose(f);
+	r = LAZY(fclose)(f);
 	if ((e & FD_KNOWN) && pend > 0 && r == 0) {
 		c = FDE_CLASS(e);
 		fr = FDE_FILE(e);
@@ -787,7 +787,7 @@ pclose(FILE *f)
 		shim_init();
 	flush_one(f, 0);
 	closing(f, &err);
-	return real.pclose(f);
+	return LAZY(pclose)(f);
 }
 
 /* Opening. */
@@ -821,7 +821,7 @@ fopen(const char *path, const char *mode)
 	if (unlikely(!shim_ready))
 		shim_init();
 	trunc_mode(path, mode);
-	return fopened(real.fopen(path, mode), path);
+	return fopened(LAZY(fopen)(path, mode), path);
 }
 
 EXPORT FILE *
@@ -830,7 +830,7 @@ fopen64(const char *path, const char *mode)
 	if (unlikely(!shim_ready))
 		shim_init();
 	trunc_mode(path, mode);
-	return fopened(real.fopen64(path, mode), path);
+	return fopened(LAZY(fopen64)(path, mode), path);
 }
 
 EXPORT FILE *
@@ -838,7 +838,7 @@ fdopen(int fd, const char *mode)
 {
 	if (unlikely(!shim_ready))
 		shim_init();
-	return real.fdopen(fd, mode);
+	return LAZY(fdopen)(fd, mode);
 }
 
 #define FREOPEN(name)							\
@@ -853,7 +853,7 @@ name(const char *path, const char *mode, FILE *f)			\
 	flush_one(f, 0);						\
 	closing(f, &err);						\
 	trunc_mode(path, mode);						\
-	r = real.name(path, mode, f);					\
+	r = LAZY(name)(path, mode, f);					\
 	if (path != NULL)						\
 		return fopened(r, path);				\
 	if (r != NULL && r->_fileno >= 0)				\
@@ -933,7 +933,7 @@ name decl								\
 	co_settle(f, IW_R_READ, 0);					\
 	acct_begin(&a, f, SIZE_MAX, 0);					\
 	rwin_take(&w, f);						\
-	r = real.name args;						\
+	r = LAZY(name) args;						\
 	in = seek_refill(f, &w, ok);					\
 	flush_end(&a);							\
 	seek_count(a.e, in);						\
@@ -957,7 +957,7 @@ name decl								\
 		shim_init();						\
 	co_settle(f, IW_R_READ, 0);					\
 	acct_begin(&a, f, SIZE_MAX, 0);					\
-	r = real.name args;						\
+	r = LAZY(name) args;						\
 	flush_end(&a);							\
 	return r;							\
 }
@@ -980,7 +980,7 @@ rewind(FILE *f)
 	co_settle(f, IW_R_READ, 0);
 	acct_begin(&a, f, SIZE_MAX, 0);
 	rwin_take(&w, f);
-	real.rewind(f);
+	LAZY(rewind)(f);
 	in = seek_refill(f, &w, 0);
 	flush_end(&a);
 	seek_count(a.e, in);

@@ -72,7 +72,7 @@ name decl								\
 	if (unlikely(db_on))						\
 		db_fsync(fd);		/* debounce.c */		\
 	t0 = shim_ticks();						\
-	r = real.name nr;						\
+	r = LAZY(name) nr;						\
 	saved = errno;							\
 	count_fsync(fd, shim_ticks_since(t0), 1);			\
 	errno = saved;							\
@@ -97,7 +97,7 @@ syncfs(int fd)
 		return (int)syscall(SYS_syncfs, fd);
 	co_flush_all(IW_R_SYNC);
 	db_flush_all();
-	r = real.syncfs(fd);
+	r = LAZY(syncfs)(fd);
 	saved = errno;
 	count_fsync(-1, 0, 0);
 	errno = saved;
@@ -113,7 +113,7 @@ sync(void)
 	}
 	co_flush_all(IW_R_SYNC);
 	db_flush_all();
-	real.sync();
+	LAZY(sync)();
 	count_fsync(-1, 0, 0);
 }
 
@@ -124,7 +124,7 @@ msync(void *addr, size_t len, int flags)
 
 	if (unlikely(!shim_ready))
 		return (int)syscall(SYS_msync, addr, len, flags);
-	r = real.msync(addr, len, flags);
+	r = LAZY(msync)(addr, len, flags);
 	saved = errno;
 	count_fsync(-1, 0, 0);
 	errno = saved;

@@ -28,18 +28,18 @@ pthread_create(pthread_t *t, const pthread_attr_t *attr,
     void *(*fn)(void *), void *arg)
 {
 	going_mt();
-	if (real.pthread_create == NULL)
+	if (LAZY(pthread_create) == NULL)
 		return EAGAIN;
-	return real.pthread_create(t, attr, fn, arg);
+	return LAZY(pthread_create)(t, attr, fn, arg);
 }
 
 EXPORT int
 thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
 {
 	going_mt();
-	if (real.thrd_create == NULL)
+	if (LAZY(thrd_create) == NULL)
 		return thrd_error;
-	return real.thrd_create(t, fn, arg);
+	return LAZY(thrd_create)(t, fn, arg);
 }
 
 EXPORT int
@@ -47,11 +47,11 @@ timer_create(clockid_t clock, struct sigevent *ev, timer_t *timer)
 {
 	if (ev != NULL && ev->sigev_notify == SIGEV_THREAD)
 		going_mt();
-	if (unlikely(real.timer_create == NULL)) {
+	if (unlikely(LAZY(timer_create) == NULL)) {
 		errno = ENOSYS;
 		return -1;
 	}
-	return real.timer_create(clock, ev, timer);
+	return LAZY(timer_create)(clock, ev, timer);
 }
 
 EXPORT int
@@ -59,9 +59,9 @@ mq_notify(mqd_t q, const struct sigevent *ev)
 {
 	if (ev != NULL && ev->sigev_notify == SIGEV_THREAD)
 		going_mt();
-	if (unlikely(real.mq_notify == NULL)) {
+	if (unlikely(LAZY(mq_notify) == NULL)) {
 		errno = ENOSYS;
 		return -1;
 	}
-	return real.mq_notify(q, ev);
+	return LAZY(mq_notify)(q, ev);
 }
