@@ -36,15 +36,25 @@ i=0
 while n2=$(rows); [ "$n2" -le "$n1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 [ "$n2" -gt "$n1" ] || fail "staged windows not stored after --stage seconds ($n1 -> $n2)"
 echo "ok: stored within --stage: proc_min rows $n1 -> $n2"
-# A range query stores what is staged first and sees it.
-wait_staged
-[ "$s" -gt 0 ] || fail "nothing staged before the range query"
-# the database only grows (windows of 1 s are staged and stored while the
-# test runs): the query's sum lies between the stored sums before and
-# after it, above the one before (it stored the staged rows first)
-pre=$(sq 'SELECT sum(disk_write_bytes) FROM proc_min')
+# A range query stores what is staged first and sees it.  The sender is
+# stopped meanwhile: with 1 s windows it would stage a new one between the
+# query and the look at staged_rows after it.  Staged rows read after the
+# sum of the stored ones, so none were stored in between (--stage).
+k=0
+while :; do
+	wait_staged
+	[ "$s" -gt 0 ] || fail "nothing staged before the range query"
+	kill -STOP $SPID
+	pre=$(sq 'SELECT sum(disk_write_bytes) FROM proc_min')
+	s=$(staged)
+	[ "$s" -gt 0 ] && break
+	kill -CONT $SPID
+	k=$((k + 1))
+	[ $k -lt 20 ] || fail "staged windows always stored before the query could run"
+done
 q top from=-1h >"$T/top.json" || fail "top failed"
 eq "range query stored the staged rows" "$(staged)" 0
+kill -CONT $SPID
 post=$(sq 'SELECT sum(disk_write_bytes) FROM proc_min')
 got=$(json "$T/top.json" 'sum(x["disk_write_bytes"] for x in r[0]["rows"])')
 [ "$got" -gt "$pre" ] && [ "$got" -le "$post" ] ||
