@@ -164,7 +164,8 @@ resolved(void)
 	X(readlinkat) X(link) X(linkat) X(utime) X(utimensat) X(futimens) \
 	X(chmod) X(fchmod) X(fchmodat) X(chown) X(lchown) X(fchown) \
 	X(fchownat) X(mmap) X(mmap64) X(fork) X(vfork) X(_Fork) X(execve) \
-	X(fexecve) X(execveat) X(_exit) X(_Exit) X(exit) X(sigaction) \
+	X(execv) X(execvp) X(execvpe) X(fexecve) X(execveat) X(_exit) X(_Exit) \
+	X(exit) X(sigaction) \
 	X(__libc_start_main) X(pthread_create)
 
 static void
