@@ -14,6 +14,7 @@
  * so stdio never writes behind the coalescer's back and order is kept.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -815,11 +816,62 @@ trunc_mode(const char *path, const char *mode)
 	db_point(path);
 }
 
+/*
+ * The open flags of a mode "w" with nothing but b, c, e, m after it:
+ * the write-only O_TRUNC open a debounced in-place save may answer
+ * (debounce_trunc.c); -1 for any other mode.
+ */
+static int
+w_flags(const char *mode)
+{
+	int fl = O_WRONLY | O_CREAT | O_TRUNC;
+	const char *m;
+
+	if (mode == NULL || mode[0] != 'w')
+		return -1;
+	for (m = mode + 1; *m != '\0'; m++)
+		if (*m == 'e')
+			fl |= O_CLOEXEC;
+		else if (*m != 'b' && *m != 'c' && *m != 'm')
+			return -1;
+	return fl;
+}
+
+/*
+ * fopen(path, "w") of a file debounced in place: glibc opens inside libc,
+ * where the open wrapper cannot answer, so the open is made here as the
+ * program's open(O_TRUNC) would be, and the stream made on its fd.  1
+ * when answered (*f: the stream, or NULL with errno), 0 when not.
+ */
+static int
+db_fopen(const char *path, const char *mode, FILE **f)
+{
+	int fl, fd, err;
+
+	if (likely(!db_on) || (fl = w_flags(mode)) < 0 ||
+	    !db_open(AT_FDCWD, path, fl, &fd))
+		return 0;
+	if (fd < 0) {
+		*f = NULL;
+		return 1;
+	}
+	if ((*f = LAZY(fdopen)(fd, "w")) == NULL) {
+		err = errno;
+		close(fd);	/* through the wrapper: the save ends */
+		errno = err;
+	}
+	return 1;
+}
+
 EXPORT FILE *
 fopen(const char *path, const char *mode)
 {
+	FILE *f;
+
 	if (unlikely(!shim_ready))
 		shim_init();
+	if (unlikely(db_on) && db_fopen(path, mode, &f))
+		return fopened(f, path);
 	trunc_mode(path, mode);
 	return fopened(LAZY(fopen)(path, mode), path);
 }
@@ -827,8 +879,12 @@ fopen(const char *path, const char *mode)
 EXPORT FILE *
 fopen64(const char *path, const char *mode)
 {
+	FILE *f;
+
 	if (unlikely(!shim_ready))
 		shim_init();
+	if (unlikely(db_on) && db_fopen(path, mode, &f))
+		return fopened(f, path);
 	trunc_mode(path, mode);
 	return fopened(LAZY(fopen64)(path, mode), path);
 }

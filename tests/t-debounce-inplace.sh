@@ -7,7 +7,7 @@
 # strace -f) are at most one per window plus the creating one, the leading
 # one and the one at exit, and are the report's saves_written; no hidden
 # pending file is left.  Reading the file back after each save sees that
-# save.  With each save fsynced: every save is written and synced on the
+# save.  The same with fopen(path, "w") and fclose.  With each save fsynced: every save is written and synced on the
 # file itself (strace); with ",nosync": debounced.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/progs/db_lib.sh"
@@ -50,6 +50,13 @@ echo "ok: rewrites reaching the file: $got <= $most"
 eq "report saves_written = strace's rewrites" "$(dbsum "$T/r.rep" saves_written)" "$got"
 eq "report saves_absorbed + saves_written" \
     "$(( $(dbsum "$T/r.rep" saves_absorbed) + $(dbsum "$T/r.rep" saves_written) ))" $N
+
+# fopen(path, "w"): glibc opens inside libc, the shim's fopen answers
+run =200,inplace stdio
+note "stdio: $got rewrites reached the file for $N saves (at most $most)"
+[ "$got" -le "$most" ] || fail "stdio: $got rewrites reached the file, want at most $most"
+eq "stdio: report saves_written = strace's rewrites" "$(dbsum "$T/r.rep" saves_written)" "$got"
+echo "ok: fopen(\"w\") rewrites debounced too: $got <= $most"
 
 run =60000,inplace readback
 echo "ok: each save read back at once as saved (60 s window)"
