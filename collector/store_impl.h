@@ -1,9 +1,11 @@
 /*
  * store_impl.h - what the parts of the store share inside the collector's
  * database code: struct store, its prepared statements, and the SQL text
- * helpers.  store.c opens the database and writes windows, schema.c holds
- * the schema and its migrations, rollup.c the hourly rollup and
- * retention, dbfile.c watches the database file.  Nothing outside these
+ * helpers.  store.c opens the database, window.c writes windows,
+ * replay.c gives a restarted collector the counts it stored, dbstate.c
+ * checkpoints and health, schema.c holds the schema and its migrations,
+ * rollup.c the hourly rollup and retention, dbfile.c watches the
+ * database file.  Nothing outside these
  * files includes it (store.h is the interface).
  */
 #ifndef IOSHIMD_STORE_IMPL_H
@@ -83,6 +85,8 @@ enum { GONE_UNLINKED = 1, GONE_REPLACED };
 /* store.c */
 int	store_attach(struct store *, const char *path, int aside);
 void	store_detach(struct store *);
+double	store_now_ms(void);			/* a monotonic clock */
+int	store_move_staged(struct store *);	/* in a transaction; SQLITE_* */
 
 /* schema.c: SQL text and the schema. */
 int	sql_exec(sqlite3 *, const char *);	/* logs a failure */

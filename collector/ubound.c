@@ -9,7 +9,7 @@
  *	rows, paths); over it a new image or file row of that uid is
  *	refused (aggregate.c).  All such uids together: users_mem.
  *   rows: process and file rows stored per clock hour; over it the
- *	uid's further rows of that hour are not stored (store.c).
+ *	uid's further rows of that hour are not stored (window.c).
  *   path_bytes: bytes of paths new to the database per clock hour; over
  *	it a row that needs a new path is not stored.
  *
