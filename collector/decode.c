@@ -61,6 +61,73 @@ check_row(const unsigned char *p, size_t avail, size_t fsz, size_t *step)
 	return DEC_OK;
 }
 
+/* n within the sums tot, bytes saved only by absorbed saves. */
+static int
+db_sane(const struct iw_dbcount *n, const struct iw_dbcount *tot)
+{
+	if (n->saves_absorbed > tot->saves_absorbed ||
+	    n->saves_written > tot->saves_written ||
+	    n->bytes_saved > tot->bytes_saved)
+		return 0;
+	return n->saves_absorbed > 0 || n->bytes_saved == 0;
+}
+
+/* Check one IW_DEBOUNCE row (as check_row, and its figures). */
+static int
+check_dbrow(const unsigned char *p, size_t avail,
+    const struct iw_dbcount *tot, size_t *step)
+{
+	static const uint8_t zero[sizeof(((struct iw_dbrow *)0)->pad)];
+	struct iw_dbrow d;
+	size_t need;
+
+	if (avail < sizeof(d))
+		return DEC_ROW;
+	memcpy(&d, p, sizeof(d));
+	if (d.path_len < 1 || d.path_len > IW_PATH_MAX ||
+	    d.cls >= IW_NCLASS || memcmp(d.pad, zero, sizeof(zero)) != 0)
+		return DEC_ROW;
+	need = row_size(sizeof(d), (size_t)d.path_len);
+	if (need > avail)
+		return DEC_ROW;
+	if (memchr(p + sizeof(d), '\0', d.path_len) != NULL)
+		return DEC_ROW;
+	if (!db_sane(&d.n, tot))
+		return DEC_FIELD;
+	*step = need;
+	return DEC_OK;
+}
+
+/* An IW_DEBOUNCE message: sums, then rows (in m->rows). */
+static int
+dec_debounce(const unsigned char *p, size_t len, struct dec_msg *m)
+{
+	struct iw_dbfiles dh;
+	size_t off, step;
+	uint32_t i;
+	int e;
+
+	if (len < sizeof(dh))
+		return DEC_SIZE;
+	memcpy(&dh, p, sizeof(dh));
+	if (dh.pad0 != 0 || !db_sane(&dh.tot, &dh.tot))
+		return DEC_FIELD;
+	m->dbtot = dh.tot;
+	m->rowfix = sizeof(struct iw_dbrow);
+	if (dh.count > (len - sizeof(dh)) / row_size(m->rowfix, 1))
+		return DEC_ROW;
+	m->nrows = dh.count;
+	m->rows = p + sizeof(dh);
+	m->rowslen = len - sizeof(dh);
+	for (i = 0, off = 0; i < dh.count; i++) {
+		if ((e = check_dbrow(m->rows + off, m->rowslen - off, &m->dbtot,
+		    &step)) != DEC_OK)
+			return e;
+		off += step;
+	}
+	return off == m->rowslen ? DEC_OK : DEC_ROW;	/* trailing bytes */
+}
+
 int
 dec_msg(const void *buf, size_t len, struct dec_msg *m)
 {
@@ -118,6 +185,8 @@ dec_msg(const void *buf, size_t len, struct dec_msg *m)
 		if (off != m->rowslen)
 			return DEC_ROW;		/* trailing bytes */
 		return DEC_OK;
+	case IW_DEBOUNCE:
+		return dec_debounce(p, len, m);
 	default:
 		return DEC_TYPE;
 	}
@@ -137,5 +206,20 @@ dec_row(const struct dec_msg *m, size_t *off, struct dec_row *r)
 	memcpy(r->path, p + m->rowfix, r->f.path_len);
 	r->path[r->f.path_len] = '\0';
 	*off += row_size(m->rowfix, (size_t)r->f.path_len);
+	return 1;
+}
+
+int
+dec_dbrow(const struct dec_msg *m, size_t *off, struct dec_dbrow *r)
+{
+	const unsigned char *p;
+
+	if (m->type != IW_DEBOUNCE || *off >= m->rowslen)
+		return 0;
+	p = m->rows + *off;
+	memcpy(&r->d, p, sizeof(r->d));
+	memcpy(r->path, p + sizeof(r->d), r->d.path_len);
+	r->path[r->d.path_len] = '\0';
+	*off += row_size(sizeof(r->d), (size_t)r->d.path_len);
 	return 1;
 }
