@@ -1,10 +1,10 @@
 #!/bin/sh
 # t-debounce-wire.sh - issue 19: the debounce counts reach the collector.
 # A real python program saves a JSON state (json.dump to a temporary
-# file + os.replace) 500 times a second under IOSHIM_DEBOUNCE, reporting
+# file + os.replace) 500 (300) times a second under IOSHIM_DEBOUNCE, reporting
 # to a real ioshimd; another runs as uid 65534.  For each, the database
 # (sqlite3: file_min, proc_min, exe_min), `ioshim query` (process, files,
-# top by=file) and `ioshim report --json` hold the exit report's
+# top by=file), `ioshim report --json` and /metrics hold the exit report's
 # saves_absorbed, saves_written and bytes_saved for that process and
 # file.  Uid 65534 sees its own figures and none of root's.  An
 # IW_DEBOUNCE datagram whose row exceeds its sums, or with padding set,
@@ -19,53 +19,73 @@ nq() { $AS "$IOSHIM" query --socket "$S" "$@"; }
 mkdir "$T/r" "$T/n"
 chown 65534:65534 "$T/n"
 
-start_d --shared
-# save UID_RUN DIR: the saver under the shim, 2 s at 500 saves/s, 200 ms
-# window; prints its pid (from its exit report)
+PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_d --shared --http "127.0.0.1:$PORT"
+# save UID_RUN DIR RATE: the saver under the shim, 1 s at RATE saves/s,
+# 200 ms window
 save() {
 	$1 env IOSHIM_SOCKET="$S" IOSHIM_INTERVAL_MS=100 IOSHIM_REPORT="$2/r.rep" \
 	    IOSHIM_DEBOUNCE="$2/*.json=200" LD_PRELOAD="$SHIM" \
-	    $PY "$SAVER" "$2/state.json" 2 500 >"$2/n.out" || fail "saver in $2 failed"
+	    $PY "$SAVER" "$2/state.json" 1 $3 >"$2/n.out" || fail "saver in $2 failed"
 }
-save "" "$T/r" & a=$!
-save "$AS" "$T/n" & b=$!
+save "" "$T/r" 500 & a=$!
+save "$AS" "$T/n" 300 & b=$!
 wait $a || fail "root's saver failed"
 wait $b || fail "nobody's saver failed"
 q flush >/dev/null || fail "flush failed"
 
-# fig DIR KEY: the exit report's per-file figure; tot DIR KEY: the sums
-fig() { json "$1/r.rep" "[f['$2'] for x in r for f in x.get('debounce', {}).get('files', []) if f['path'] == '$1/state.json'][0]"; }
-tot() { json "$1/r.rep" "sum(x.get('debounce', {}).get('$2', 0) for x in r)"; }
-rpid=$(json "$T/r/r.rep" 'r[0]["pid"]')
-npid=$(json "$T/n/r.rep" 'r[0]["pid"]')
+# The exit reports' figures, as shell variables: r_fa r_fw r_fb (root's
+# file: saves_absorbed, saves_written, bytes_saved), r_ta r_tw r_tb (its
+# sums), r_pid, r_saves; n_... the same for uid 65534's.
+eval "$($PY - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+for d in "rn":
+    r = [json.loads(l) for l in open("%s/%s/r.rep" % (t, d)) if l.strip()]
+    db = [x.get("debounce", {}) for x in r]
+    f = [g for x in db for g in x.get("files", []) if g["path"] == "%s/%s/state.json" % (t, d)][0]
+    print("%s_pid=%d %s_saves=%s" % (d, r[0]["pid"], d, open("%s/%s/n.out" % (t, d)).read().strip()))
+    for k, a in (("saves_absorbed", "a"), ("saves_written", "w"), ("bytes_saved", "b")):
+        print("%s_f%s=%d %s_t%s=%d" % (d, a, f[k], d, a, sum(x.get(k, 0) for x in db)))
+PY
+)"
+rpid=$r_pid npid=$n_pid
 for d in r n; do
-	eq "$d: absorbed + written = saves" "$(( $(fig "$T/$d" saves_absorbed) + $(fig "$T/$d" saves_written) ))" "$(cat "$T/$d/n.out")"
-	[ "$(fig "$T/$d" saves_absorbed)" -gt 0 ] || fail "$d: nothing absorbed: the window held nothing"
-done
-note "root's saver: $(fig "$T/r" saves_absorbed) absorbed, $(fig "$T/r" saves_written) written, $(fig "$T/r" bytes_saved) bytes saved"
-
-for d in r n; do
-	pid=$(json "$T/$d/r.rep" 'r[0]["pid"]')
-	want="$(fig "$T/$d" saves_absorbed)|$(fig "$T/$d" saves_written)|$(fig "$T/$d" bytes_saved)"
+	eval "fa=\$${d}_fa fw=\$${d}_fw fb=\$${d}_fb ta=\$${d}_ta tw=\$${d}_tw tb=\$${d}_tb pid=\$${d}_pid saves=\$${d}_saves"
+	eq "$d: absorbed + written = saves" "$((fa + fw))" "$saves"
+	[ "$fa" -gt 0 ] || fail "$d: nothing absorbed: the window held nothing"
+	note "$d: $fa absorbed, $fw written, $fb bytes saved"
 	eq "$d: file_min of the file" "$(sq "SELECT sum(f.saves_absorbed), sum(f.saves_written), sum(f.bytes_saved)
 	    FROM file_min f JOIN paths p ON p.id = f.path JOIN images i ON i.id = f.image
-	    WHERE p.path = '$T/$d/state.json' AND i.pid = $pid")" "$want"
+	    WHERE p.path = '$T/$d/state.json' AND i.pid = $pid")" "$fa|$fw|$fb"
 	eq "$d: proc_min of the process" "$(sq "SELECT sum(m.saves_absorbed), sum(m.saves_written), sum(m.bytes_saved)
-	    FROM proc_min m JOIN images i ON i.id = m.image WHERE i.pid = $pid")" \
-	    "$(tot "$T/$d" saves_absorbed)|$(tot "$T/$d" saves_written)|$(tot "$T/$d" bytes_saved)"
+	    FROM proc_min m JOIN images i ON i.id = m.image WHERE i.pid = $pid")" "$ta|$tw|$tb"
 done
 eq "exe_min: both" "$(sq "SELECT sum(saves_absorbed), sum(saves_written), sum(bytes_saved) FROM exe_min")" \
-    "$(( $(tot "$T/r" saves_absorbed) + $(tot "$T/n" saves_absorbed) ))|$(( $(tot "$T/r" saves_written) + $(tot "$T/n" saves_written) ))|$(( $(tot "$T/r" bytes_saved) + $(tot "$T/n" bytes_saved) ))"
+    "$((r_ta + n_ta))|$((r_tw + n_tw))|$((r_tb + n_tb))"
+
+# /metrics: the per-executable series sum to both reports' sums
+if command -v curl >/dev/null; then
+	curl -fsS --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$T/metrics" || fail "GET /metrics"
+	set -- $((r_ta + n_ta)) $((r_tw + n_tw)) $((r_tb + n_tb))
+	for k in saves_absorbed saves_written bytes_saved; do
+		want=$1; shift
+		eq "metrics: ioshim_debounce_${k}_total" "$($PY -c '
+import sys
+print(sum(int(l.split()[-1]) for l in open(sys.argv[1]) if l.startswith(sys.argv[2] + "{")))' "$T/metrics" "ioshim_debounce_${k}_total")" \
+		    "$want"
+	done
+else
+	note "no curl: /metrics not checked"
+fi
 
 # keys KEYS...: python expression of a row's (saves_absorbed, ...)
 K='(x["saves_absorbed"], x["saves_written"], x["bytes_saved"])'
-want_r="[($(fig "$T/r" saves_absorbed), $(fig "$T/r" saves_written), $(fig "$T/r" bytes_saved))]"
-want_n="[($(fig "$T/n" saves_absorbed), $(fig "$T/n" saves_written), $(fig "$T/n" bytes_saved))]"
+want_r="[($r_fa, $r_fw, $r_fb)]" want_n="[($n_fa, $n_fw, $n_fb)]"
 q files "$rpid" >"$T/f.json" || fail "query files failed"
 eq "query files: root's file" "$(json "$T/f.json" "[$K for x in r[0]['files'] if x['path'] == '$T/r/state.json']")" "$want_r"
 q process "$rpid" >"$T/p.json" || fail "query process failed"
-eq "query process: totals" "$(json "$T/p.json" "[(lambda x: $K)(r[0]['totals'])]")" \
-    "[($(tot "$T/r" saves_absorbed), $(tot "$T/r" saves_written), $(tot "$T/r" bytes_saved))]"
+eq "query process: totals" "$(json "$T/p.json" "[(lambda x: $K)(r[0]['totals'])]")" "[($r_ta, $r_tw, $r_tb)]"
 q top by=file from=-1h limit=1000 >"$T/t.json" || fail "query top by=file failed"
 eq "query top by=file: root's file" "$(json "$T/t.json" "[$K for x in r[0]['rows'] if x['path'] == '$T/r/state.json']")" "$want_r"
 eq "query top by=file: nobody's file" "$(json "$T/t.json" "[$K for x in r[0]['rows'] if x['path'] == '$T/n/state.json']")" "$want_n"
@@ -83,8 +103,7 @@ eq "nobody: top by=file directories under \$T" "$(json "$T/nt.json" "sorted(set(
 eq "nobody: its own file's figures" "$(json "$T/nt.json" "[$K for x in r[0]['rows'] if x['path'] == '$T/n/state.json']")" "$want_n"
 $AS "$IOSHIM" report --socket "$S" --since 1h --by file --limit 1000 --json >"$T/nrep.json" || fail "nobody: report failed"
 grep -q "$T/r/" "$T/nrep.json" && fail "nobody's report shows root's file"
-eq "nobody: report --json totals" "$(json "$T/nrep.json" "[$K for x in [r[0]['totals']]]")" \
-    "[($(tot "$T/n" saves_absorbed), $(tot "$T/n" saves_written), $(tot "$T/n" bytes_saved))]"
+eq "nobody: report --json totals" "$(json "$T/nrep.json" "[$K for x in [r[0]['totals']]]")" "[($n_ta, $n_tw, $n_tb)]"
 nq files "$npid" >"$T/nf.json" || fail "nobody: own files failed"
 eq "nobody: query files of its own" "$(json "$T/nf.json" "[$K for x in r[0]['files'] if x['path'] == '$T/n/state.json']")" "$want_n"
 
