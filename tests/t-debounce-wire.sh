@@ -6,7 +6,8 @@
 # (sqlite3: file_min, proc_min, exe_min), `ioshim query` (process, files,
 # top by=file), `ioshim report --json` and /metrics hold the exit report's
 # saves_absorbed, saves_written and bytes_saved for that process and
-# file.  Uid 65534 sees its own figures and none of root's.  An
+# file, and so does the image `ioshim import` makes of root's exit
+# report.  Uid 65534 sees its own figures and none of root's.  An
 # IW_DEBOUNCE datagram whose row exceeds its sums, or with padding set,
 # is rejected (malformed field, row).
 . "$(dirname "$0")/lib.sh"
@@ -106,6 +107,19 @@ grep -q "$T/r/" "$T/nrep.json" && fail "nobody's report shows root's file"
 eq "nobody: report --json totals" "$(json "$T/nrep.json" "[$K for x in [r[0]['totals']]]")" "[($n_ta, $n_tw, $n_tb)]"
 nq files "$npid" >"$T/nf.json" || fail "nobody: own files failed"
 eq "nobody: query files of its own" "$(json "$T/nf.json" "[$K for x in r[0]['files'] if x['path'] == '$T/n/state.json']")" "$want_n"
+
+# `ioshim import` of root's exit report as another host's: the imported
+# image holds the same figures (the debounced file's row merged into its
+# file row); from this host it is the live image, known already
+"$IOSHIM" import --socket "$S" "$T/r/r.rep" >/dev/null || fail "import failed"
+eq "import from this host: known, nothing added" "$(sq "SELECT count(*) FROM images WHERE host IS NOT NULL")" 0
+cp "$T/r/r.rep" "$T/r2.rep"
+"$IOSHIM" import --socket "$S" --host elsewhere "$T/r2.rep" >/dev/null || fail "import --host failed"
+eq "imported: file rows of the state file" "$(sq "SELECT count(DISTINCT f.image), sum(f.saves_absorbed), sum(f.saves_written), sum(f.bytes_saved)
+    FROM file_min f JOIN paths p ON p.id = f.path JOIN images i ON i.id = f.image
+    WHERE p.path = '$T/r/state.json' AND i.host IS NOT NULL")" "1|$r_fa|$r_fw|$r_fb"
+eq "imported: proc rows" "$(sq "SELECT sum(m.saves_absorbed), sum(m.saves_written), sum(m.bytes_saved)
+    FROM proc_min m JOIN images i ON i.id = m.image WHERE i.host IS NOT NULL")" "$r_ta|$r_tw|$r_tb"
 
 # malformed IW_DEBOUNCE datagrams: a row above the sums (field), padding
 # set (row); nothing of them stored
