@@ -6,7 +6,8 @@
 # (sqlite3: file_min, proc_min, exe_min), `ioshim query` (process, files,
 # top by=file), `ioshim report --json` and /metrics hold the exit report's
 # saves_absorbed, saves_written and bytes_saved for that process and
-# file, and so does the image `ioshim import` makes of root's exit
+# file (`ioshim top` while one runs: its figures so far), and so does
+# the image `ioshim import` makes of root's exit
 # report.  Uid 65534 sees its own figures and none of root's.  An
 # IW_DEBOUNCE datagram whose row exceeds its sums, or with padding set,
 # is rejected (malformed field, row).
@@ -107,6 +108,26 @@ grep -q "$T/r/" "$T/nrep.json" && fail "nobody's report shows root's file"
 eq "nobody: report --json totals" "$(json "$T/nrep.json" "[$K for x in [r[0]['totals']]]")" "[($n_ta, $n_tw, $n_tb)]"
 nq files "$npid" >"$T/nf.json" || fail "nobody: own files failed"
 eq "nobody: query files of its own" "$(json "$T/nf.json" "[$K for x in r[0]['files'] if x['path'] == '$T/n/state.json']")" "$want_n"
+
+# `ioshim top` while a saver runs (4 s, 200 saves/s): --json rows carry
+# its cumulative figures (at most its exit report's), the batch view's
+# second header line a Debounce part
+mkdir "$T/t"
+IOSHIM_SOCKET="$S" IOSHIM_INTERVAL_MS=100 IOSHIM_REPORT="$T/t/r.rep" \
+    IOSHIM_DEBOUNCE="$T/t/*.json=200" LD_PRELOAD="$SHIM" \
+    $PY "$SAVER" "$T/t/state.json" 4 200 >/dev/null & tp=$!
+i=0
+until q process $tp 2>/dev/null | grep -q '"saves_absorbed":[1-9]'; do
+	[ $i -lt 300 ] || fail "the saver's saves did not reach the collector"
+	sleep 0.1; i=$((i + 1))
+done
+"$IOSHIM" top --socket "$S" --json -n 2 -d 1 -p $tp >"$T/top.json" || fail "top --json failed"
+"$IOSHIM" top --socket "$S" -b -n 3 -d 1 -p $tp >"$T/top.txt" || fail "top -b failed"
+wait $tp || fail "top's saver failed"
+t_fa=$(json "$T/t/r.rep" "sum(x.get('debounce', {}).get('saves_absorbed', 0) for x in r)")
+eq "top --json: saves_absorbed within (0, the report's]" "$(json "$T/top.json" "all(0 < x['saves_absorbed'] <= $t_fa for o in r for x in o['rows'])")" True
+eq "top --json: rows with saves_written, bytes_saved" "$(json "$T/top.json" "all('saves_written' in x and 'bytes_saved_per_s' in x for o in r for x in o['rows']) and len(r[-1]['rows'])")" 1
+grep -q "Debounce: .* saves/s absorbed" "$T/top.txt" || fail "top -b: no Debounce part: $(cat "$T/top.txt")"
 
 # `ioshim import` of root's exit report as another host's: the imported
 # image holds the same figures (the debounced file's row merged into its
