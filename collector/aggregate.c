@@ -463,6 +463,46 @@ observe_file(struct agg *a, struct afile *f, const uint64_t oldc[NFC],
 		a->fobserve(a->fctx, f, oldc, old);
 }
 
+/*
+ * Debounced saves (IW_DEBOUNCE): the image's sums and its files' rows.
+ * Their own seq (db_seq): the other reports of the image do not order
+ * them.  A row creates the file row when the file has none yet (a target
+ * the program never opened: its saves renamed a temporary file onto it).
+ */
+static void
+apply_debounce(struct agg *a, struct image *im, const struct dec_msg *m)
+{
+	struct dec_dbrow r;
+	struct afile *f;
+	uint64_t old[NPC], oldc[NFC];
+	struct ahist oldh;
+	size_t off = 0;
+
+	if (m->h.seq <= im->db_seq) {
+		a->st.stale++;
+		return;
+	}
+	im->db_seq = m->h.seq;
+	memcpy(old, im->cur, sizeof(old));
+	RISE(im->cur[C_SAVES_ABSORBED], m->dbtot.saves_absorbed);
+	RISE(im->cur[C_SAVES_WRITTEN], m->dbtot.saves_written);
+	RISE(im->cur[C_BYTES_SAVED], m->dbtot.bytes_saved);
+	observe(a, im, old);
+	while (dec_dbrow(m, &off, &r)) {
+		f = img_file_add(a, im, r.path, r.d.path_len, r.d.cls);
+		if (f == NULL) {
+			a->st.refused_files++;
+			continue;
+		}
+		memcpy(oldc, f->cur, sizeof(oldc));
+		oldh = f->hist;
+		RISE(f->cur[F_SAVES_ABSORBED], r.d.n.saves_absorbed);
+		RISE(f->cur[F_SAVES_WRITTEN], r.d.n.saves_written);
+		RISE(f->cur[F_BYTES_SAVED], r.d.n.bytes_saved);
+		observe_file(a, f, oldc, &oldh);
+	}
+}
+
 static void
 sample_kio(struct agg *a, struct image *im)
 {
@@ -528,6 +568,10 @@ agg_ingest(struct agg *a, const struct dec_msg *m, pid_t pid, uid_t uid,
 		observe(a, im, old);
 		if (im->state == IW_END)
 			sample_kio(a, im);
+		return AG_OK;
+	}
+	if (m->type == IW_DEBOUNCE) {
+		apply_debounce(a, im, m);
 		return AG_OK;
 	}
 	while (dec_row(m, &off, &r)) {

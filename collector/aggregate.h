@@ -54,6 +54,7 @@ struct image {
 	uint32_t	 id_gen;	/* flush that assigned db_id */
 	uint32_t	 pmin_gen;	/* flush that wrote its proc_min row */
 	uint32_t	 proc_seq;	/* largest IW_PROC seq applied */
+	uint32_t	 db_seq;	/* largest IW_DEBOUNCE seq applied */
 	uint16_t	 state;		/* enum iw_state */
 	uint16_t	 end_reason;
 	int32_t		 end_code;

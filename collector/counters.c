@@ -14,13 +14,14 @@ const char *const pc_names[NPC] = {
 	CLS(disk), CLS(memfs), CLS(socket), CLS(pipe), CLS(tty), CLS(other),
 	"opens", "fsyncs", "absorbed", "flush_syscalls", "flush_bytes",
 	"flush_errors", "kernel_read_bytes", "kernel_write_bytes",
-	"disk_write_syscalls",
+	"disk_write_syscalls", "saves_absorbed", "saves_written", "bytes_saved",
 };
 #undef CLS
 
 const char *const fc_names[NFC] = {
 	"opens", "read_bytes", "write_bytes", "reads", "writes", "fsyncs",
 	"write_ns", "fsync_ns", "absorbed", "flushes", "write_syscalls",
+	"saves_absorbed", "saves_written", "bytes_saved",
 };
 
 int

@@ -29,6 +29,9 @@ enum {
 				 * (wire.h, iw_kernel), else /proc/PID/io */
 	C_KWRITE_BYTES,		/* storage writes, the same */
 	C_DISK_WSYS,		/* write syscalls to disk files (iw_kernel) */
+	C_SAVES_ABSORBED,	/* debounced saves never written (IW_DEBOUNCE, */
+	C_SAVES_WRITTEN,	/* schema 7), saves that reached the target, */
+	C_BYTES_SAVED,		/* the absorbed saves' bytes */
 	NPC
 };
 
@@ -38,6 +41,9 @@ enum {
 	F_WRITE_SYSCALLS,	/* write syscalls that reached the kernel:
 				 * the program's own, stdio's flushes, the
 				 * coalescer's (schema 6) */
+	F_SAVES_ABSORBED,	/* debounced saves of the file (IW_DEBOUNCE, */
+	F_SAVES_WRITTEN,	/* schema 7): absorbed, written, and the */
+	F_BYTES_SAVED,		/* absorbed ones' bytes */
 	NFC
 };
 

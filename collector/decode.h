@@ -4,7 +4,7 @@
  * No SQLite, no globals: the fuzzer links decode.c alone.  dec_msg() checks
  * every length, terminator and enum before anything else looks at the
  * message; dec_row() then walks the file rows of an IW_FILES message that
- * dec_msg() accepted.
+ * dec_msg() accepted, dec_dbrow() those of an IW_DEBOUNCE message.
  */
 #ifndef IOSHIMD_DECODE_H
 #define IOSHIMD_DECODE_H
@@ -30,9 +30,11 @@ enum dec_err {
 };
 
 struct dec_msg {
-	int		 type;		/* IW_PROC, IW_FILES or IW_FILES2 */
+	int		 type;		/* IW_PROC, IW_FILES, IW_FILES2 or
+					 * IW_DEBOUNCE */
 	struct iw_hdr	 h;
 	struct iw_proc	 proc;		/* valid for IW_PROC */
+	struct iw_dbcount dbtot;	/* IW_DEBOUNCE: the image's sums */
 	uint32_t	 nrows;		/* IW_FILES: number of rows */
 	const unsigned char *rows;	/* IW_FILES: first row (in caller's buffer) */
 	size_t		 rowslen;
@@ -44,10 +46,18 @@ struct dec_row {
 	char		 path[IW_PATH_MAX + 1];	/* NUL-terminated copy */
 };
 
+/* A row of an IW_DEBOUNCE message. */
+struct dec_dbrow {
+	struct iw_dbrow	 d;
+	char		 path[IW_PATH_MAX + 1];	/* NUL-terminated copy */
+};
+
 /* Validate buf[0..len).  Returns DEC_OK and fills *m, or an error. */
 int	dec_msg(const void *buf, size_t len, struct dec_msg *m);
 /* Next row at *off (start with 0); 1 = got one, 0 = no more. */
 int	dec_row(const struct dec_msg *m, size_t *off, struct dec_row *r);
+/* The same for the rows of an IW_DEBOUNCE message. */
+int	dec_dbrow(const struct dec_msg *m, size_t *off, struct dec_dbrow *r);
 const char *dec_errname(int);
 
 #endif

@@ -123,6 +123,9 @@ last_window(struct jbuf *j)
 	jb_kdbl(j, "fsyncs_per_min", w[C_FSYNCS] * scale);
 	jb_kdbl(j, "absorbed_per_min", absorbed * scale);
 	jb_kdbl(j, "flush_syscalls_per_min", w[C_FLUSH_SYSCALLS] * scale);
+	jb_kdbl(j, "saves_absorbed_per_min", w[C_SAVES_ABSORBED] * scale);
+	jb_kdbl(j, "saves_written_per_min", w[C_SAVES_WRITTEN] * scale);
+	jb_kdbl(j, "bytes_saved_per_min", w[C_BYTES_SAVED] * scale);
 	jb_kdbl(j, "kernel_write_bytes_per_min", w[C_KWRITE_BYTES] * scale);
 	jb_kdbl(j, "reduction_pct", red);
 	jb_endobj(j);

@@ -2,7 +2,7 @@
  * impbase.c - the totals of an imported image, compact (impbase.h).
  *
  * A live image's images.base is its NPC counters as they are in memory
- * (264 bytes), rewritten as it runs.  An imported image's is written once
+ * (288 bytes), rewritten as it runs.  An imported image's is written once
  * and read only by `process PID` (query.c), and most of its counters are
  * zero.  Stored raw, the row (~350 bytes) is more than a 1 KiB page keeps
  * in a b-tree leaf (231 bytes), so SQLite moved its tail to an overflow
@@ -14,8 +14,14 @@
 
 #include "impbase.h"
 
-#define RAW	(NPC * 8)	/* the raw form (NPC - 1 counters: 8 less) */
 #define END	0xff		/* an index that ends a packed form */
+
+/* A raw form's length: NPC counters, or the 33 or 32 of older schemas. */
+static int
+is_raw(size_t n)
+{
+	return n == NPC * 8 || n == 33 * 8 || n == 32 * 8;
+}
 
 size_t
 impbase_pack(const uint64_t v[NPC], unsigned char *out)
@@ -32,7 +38,7 @@ impbase_pack(const uint64_t v[NPC], unsigned char *out)
 			out[n++] = (unsigned char)(x | 0x80);
 		out[n++] = (unsigned char)x;
 	}
-	if (n == RAW || n == RAW - 8)
+	if (is_raw(n))
 		out[n++] = END;		/* never a raw form's length */
 	return n;
 }
@@ -45,7 +51,7 @@ impbase_unpack(const void *blob, size_t n, uint64_t v[NPC])
 	int c, sh;
 
 	memset(v, 0, sizeof(uint64_t) * NPC);
-	if (n == RAW || n == RAW - 8) {
+	if (is_raw(n)) {
 		memcpy(v, blob, n);
 		return;
 	}

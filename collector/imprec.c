@@ -432,8 +432,11 @@ m_file(struct ps *s, const char *k, void *arg, struct imp_rec *r)
 	return skip_value(s, 1);
 }
 
+/* "files" (db 0), or "debounce":{"files"} (db 1: no class, disk unless
+ * the record's file row of that path says otherwise; merged into it by
+ * db_merge()). */
 static int
-files(struct ps *s, struct imp_rec *r)
+files(struct ps *s, struct imp_rec *r, int db)
 {
 	struct imp_file f;
 
@@ -444,7 +447,8 @@ files(struct ps *s, struct imp_rec *r)
 	do {
 		memset(&f, 0, sizeof(f));
 		f.path = (size_t)-1;
-		f.cls = -1;
+		f.cls = db ? IW_DISK : -1;
+		f.db = db;
 		if (object(s, m_file, &f, r) != 0)
 			return -1;
 		if (f.path == (size_t)-1 || f.plen == 0 || f.cls < 0)
@@ -466,6 +470,54 @@ files(struct ps *s, struct imp_rec *r)
 		r->files[r->nfiles++] = f;
 	} while (next_is(s, ','));
 	return eat(s, ']');
+}
+
+/* "debounce":{"saves_absorbed":N,...,"files":[...]}: debounced saves. */
+static int
+m_debounce(struct ps *s, const char *k, void *arg, struct imp_rec *r)
+{
+	(void)arg;
+	if (strcmp(k, "saves_absorbed") == 0)
+		return u64(s, IMP_VALUE_MAX, &r->pc[C_SAVES_ABSORBED]);
+	if (strcmp(k, "saves_written") == 0)
+		return u64(s, IMP_VALUE_MAX, &r->pc[C_SAVES_WRITTEN]);
+	if (strcmp(k, "bytes_saved") == 0)
+		return u64(s, IMP_VALUE_MAX, &r->pc[C_BYTES_SAVED]);
+	if (strcmp(k, "files") == 0)
+		return files(s, r, 1);
+	return skip_value(s, 1);
+}
+
+/*
+ * A debounced file's row goes into the record's file row of the same
+ * path, when there is one (one row per path, as the live path stores
+ * it): its debounce figures added there, the row itself dropped.
+ */
+static void
+db_merge(struct imp_rec *r)
+{
+	static const int k[] = { F_SAVES_ABSORBED, F_SAVES_WRITTEN,
+	    F_BYTES_SAVED };
+	struct imp_file *d, *f;
+	size_t i, j, n = 0;
+	unsigned c;
+
+	for (i = 0; i < r->nfiles; i++) {
+		d = &r->files[i];
+		for (j = 0, f = NULL; d->db && j < r->nfiles; j++)
+			if (!r->files[j].db && r->files[j].plen == d->plen &&
+			    memcmp(imp_path(r, &r->files[j]), imp_path(r, d),
+			    d->plen) == 0)
+				f = &r->files[j];
+		if (f == NULL) {
+			r->files[n++] = *d;
+			continue;
+		}
+		for (c = 0; c < sizeof(k) / sizeof(k[0]); c++)
+			f->v[k[c]] = f->v[k[c]] + d->v[k[c]] > IMP_VALUE_MAX ?
+			    IMP_VALUE_MAX : f->v[k[c]] + d->v[k[c]];
+	}
+	r->nfiles = n;
 }
 
 /* Which required members were seen. */
@@ -537,8 +589,10 @@ m_top(struct ps *s, const char *k, void *arg, struct imp_rec *r)
 		return object(s, m_coalesce, NULL, r);
 	if (strcmp(k, "kernel") == 0)
 		return object(s, m_kernel, NULL, r);
+	if (strcmp(k, "debounce") == 0)
+		return object(s, m_debounce, NULL, r);
 	if (strcmp(k, "files") == 0)
-		return files(s, r);
+		return files(s, r, 0);
 	return skip_value(s, 1);
 }
 
@@ -583,6 +637,7 @@ imp_parse(const char *line, size_t len, int64_t now_ms, struct imp_rec *r,
 		fail(&s, "absurd value: end in the future");
 	if (s.why != NULL)
 		goto bad;
+	db_merge(r);
 	return 0;
 bad:
 	snprintf(err, errsz, "%s", s.why != NULL ? s.why : "not JSON");

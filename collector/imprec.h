@@ -24,6 +24,7 @@ struct imp_file {
 	size_t		 path;		/* offset in imp_rec.arena */
 	size_t		 plen;
 	int		 cls;
+	int		 db;		/* from "debounce": merged by path */
 	uint64_t	 v[NFC];
 };
 

@@ -498,6 +498,13 @@ static const struct series S[] = {
 	    "flush merged writes, by executable.", -1, C_FLUSH_SYSCALLS },
 	{ "ioshim_flush_bytes_total", "Bytes the coalescer flushed, by "
 	    "executable.", -1, C_FLUSH_BYTES },
+	{ "ioshim_debounce_saves_absorbed_total", "Debounced saves of a "
+	    "file never written (a newer state came first), by executable.",
+	    -1, C_SAVES_ABSORBED },
+	{ "ioshim_debounce_saves_written_total", "Debounced files' saves "
+	    "that reached the file, by executable.", -1, C_SAVES_WRITTEN },
+	{ "ioshim_debounce_bytes_saved_total", "Bytes of the debounced "
+	    "saves never written, by executable.", -1, C_BYTES_SAVED },
 	{ "ioshim_storage_read_bytes_total", "Bytes read from storage "
 	    "(/proc/PID/io read_bytes, sampled each window), by executable.",
 	    -1, C_KREAD_BYTES },

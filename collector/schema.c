@@ -137,6 +137,24 @@ add_column(sqlite3 *db, const char *table, const char *col)
 	return sql_exec(db, sql) == SQLITE_OK ? 0 : -1;
 }
 
+/* Version 7's columns added to table (with their _max: hourly). */
+static int
+add_saves(sqlite3 *db, const char *table, int hourly)
+{
+	static const char *const cols[] = { "saves_absorbed",
+	    "saves_written", "bytes_saved" };
+	char col[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		snprintf(col, sizeof(col), "%s_max", cols[i]);
+		if (add_column(db, table, cols[i]) != 0 ||
+		    (hourly && add_column(db, table, col) != 0))
+			return -1;
+	}
+	return 0;
+}
+
 int
 schema_migrate(sqlite3 *db)
 {
@@ -253,11 +271,13 @@ schema_migrate(sqlite3 *db)
 		    "CREATE INDEX paths_last ON paths(last_ts);",
 		    (long long)time(NULL));
 		/* the fill reads every counter of today's tables: those that
-		 * came later (version 4) first, as version 4 adds them */
+		 * came later (versions 4, 7) first, as those add them */
 		if (sql_exec(db, sql) != SQLITE_OK ||
 		    add_column(db, "proc_min", "disk_write_syscalls") != 0 ||
 		    add_column(db, "proc_hour", "disk_write_syscalls") != 0 ||
 		    add_column(db, "proc_hour", "disk_write_syscalls_max") != 0 ||
+		    add_saves(db, "proc_min", 0) != 0 ||
+		    add_saves(db, "proc_hour", 1) != 0 ||
 		    sql_exe_fill(db, "exe_min", "x.ts", "proc_min", "1") !=
 		    SQLITE_OK || sql_exe_fill(db, "exe_hour", "x.ts", "proc_hour",
 		    "1") != SQLITE_OK)
@@ -311,7 +331,22 @@ schema_migrate(sqlite3 *db)
 		    add_column(db, "file_hour", "write_syscalls_max") != 0)
 			goto fail;
 	}
-	/* Later versions: if (v < 7) { ALTER TABLE ... } and so on. */
+	if (v < 7) {
+		/*
+		 * Version 7: debounced saves (the shim's IW_DEBOUNCE
+		 * messages) per image, executable and file:
+		 * saves_absorbed, saves_written, bytes_saved (the tables
+		 * made above for an older version have them already).
+		 */
+		if (add_saves(db, "proc_min", 0) != 0 ||
+		    add_saves(db, "proc_hour", 1) != 0 ||
+		    add_saves(db, "exe_min", 0) != 0 ||
+		    add_saves(db, "exe_hour", 0) != 0 ||
+		    add_saves(db, "file_min", 0) != 0 ||
+		    add_saves(db, "file_hour", 1) != 0)
+			goto fail;
+	}
+	/* Later versions: if (v < 8) { ALTER TABLE ... } and so on. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA);
 	if (sql_exec(db, sql) != SQLITE_OK || sql_exec(db, "COMMIT") != SQLITE_OK)
 		goto fail;

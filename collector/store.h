@@ -12,7 +12,7 @@
 #include "aggregate.h"
 #include "json.h"
 
-#define STORE_SCHEMA	6
+#define STORE_SCHEMA	7
 
 struct store_opts {
 	const char	*path;

@@ -34,6 +34,8 @@ enum iw_type {
 	IW_FILES = 2,	/* per-file rows of an older shim: struct iw_files
 			 * + rows of IW_FILE_V1_SIZE (no write_syscalls) */
 	IW_FILES2 = 3,	/* per-file rows: struct iw_files + struct iw_file */
+	IW_DEBOUNCE = 4,	/* debounced saves: struct iw_dbfiles +
+				 * struct iw_dbrow rows */
 };
 
 /* I/O classes of a file descriptor. */
@@ -173,6 +175,37 @@ struct iw_files {
 	/* struct iw_file rows[count], each padded to 8 bytes */
 };
 
+/*
+ * Debounced saves (IOSHIM_DEBOUNCE, docs/debounce.md), sent only by an
+ * image that has debounced files: the image's sums, then one row per
+ * target file (its path follows, zero padding to 8).  Every datagram of
+ * the message repeats the sums (the rows may take several); a row's
+ * figures never exceed them.  A collector older than type 4 drops these
+ * datagrams only: the other messages do not depend on them.
+ */
+struct iw_dbcount {
+	uint64_t	saves_absorbed;	/* saves whose state never reached
+					 * the target (a newer one came first) */
+	uint64_t	saves_written;	/* states that reached the target */
+	uint64_t	bytes_saved;	/* bytes of the absorbed states */
+};
+
+struct iw_dbrow {
+	uint16_t	path_len;	/* 1..4095, no NUL inside */
+	uint8_t		cls;		/* enum iw_class of the target */
+	uint8_t		pad[5];		/* zero */
+	struct iw_dbcount n;
+	/* char path[path_len]; */
+};
+
+struct iw_dbfiles {
+	struct iw_hdr	h;		/* type IW_DEBOUNCE */
+	uint32_t	count;		/* rows that follow */
+	uint32_t	pad0;		/* zero */
+	struct iw_dbcount tot;		/* the image's sums over all its files */
+	/* struct iw_dbrow rows[count], each padded to 8 bytes */
+};
+
 #define IW_PATH_MAX	4095
 /* The fsync time bucket of a call that took ns nanoseconds. */
 static inline unsigned
@@ -189,5 +222,7 @@ iw_ftime_bucket(uint64_t ns)
 /* A row of type IW_FILES2 (IW_ROW_SIZE) or IW_FILES (IW_ROW_V1_SIZE). */
 #define IW_ROW_SIZE(len)	((sizeof(struct iw_file) + (len) + 7u) & ~7u)
 #define IW_ROW_V1_SIZE(len)	((IW_FILE_V1_SIZE + (len) + 7u) & ~7u)
+/* A row of type IW_DEBOUNCE. */
+#define IW_DBROW_SIZE(len)	((sizeof(struct iw_dbrow) + (len) + 7u) & ~7u)
 
 #endif /* IOSHIM_WIRE_H */

@@ -122,8 +122,8 @@ fd_forget_range(unsigned lo, unsigned hi)
  * else that holds regular files (ext4, xfs, btrfs, f2fs, vfat, overlay,
  * nfs, ...) is storage: class disk.
  */
-static int
-memfs_type(long type)
+int
+fd_memfs_type(long type)
 {
 	switch ((unsigned long)type & 0xffffffffu) {
 	case 0x01021994:	/* tmpfs, devtmpfs, shmem */
@@ -171,7 +171,7 @@ dev_is_memfs(int fd, dev_t dev)
 		return m;
 	if (fstatfs(fd, &sf) != 0)
 		return 0;
-	m = memfs_type(sf.f_type);
+	m = fd_memfs_type(sf.f_type);
 	atomic_store(&devcache[h].dev1, 0);
 	atomic_store(&devcache[h].mem, m);
 	atomic_store(&devcache[h].dev1, (uint64_t)dev + 1);

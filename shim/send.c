@@ -371,10 +371,30 @@ sock_reconnect(void)
 	return 0;
 }
 
+/* The message buffer and a send of it, for send_db.c (send_lock held). */
+char *
+send_buffer(void)
+{
+	return msg.raw;
+}
+
+int
+send_datagram(int type, size_t len)
+{
+	if (!connected)
+		return -1;
+	fill_hdr(&msg.files.h, type, len);
+	return xmit(len);
+}
+
 static void
 send_all(int final, int reason, int code)
 {
+	int all = resend_rows;	/* the collector may be new to the image */
+
 	send_files();
+	if (connected)
+		send_debounce(all);
 	if (connected)
 		send_proc(final, reason, code);
 }
@@ -447,6 +467,7 @@ send_after_fork_child(void)
 	 * child's image.
 	 */
 	seq = 0;
+	send_debounce_fork_child();
 	atomic_flag_clear(&send_lock);
 	if (sock >= 0)
 		learn_start_ticks();

@@ -402,6 +402,7 @@ inode_hash(dev_t dev, ino_t ino)
 #define BUF_NONE	0xffff
 
 HIDDEN fdent_t	fd_classify_open(int fd, int dirfd, const char *path, int oflags);
+HIDDEN int	fd_memfs_type(long f_type);	/* statfs f_type lives in memory */
 HIDDEN int	fd_defer(int fd, int dirfd, const char *path, int oflags);
 HIDDEN fdent_t	fd_resolve(int fd, const struct stat *st);
 HIDDEN void	fd_resolve_all(void);		/* before a report */
@@ -1058,6 +1059,10 @@ HIDDEN int	send_owns_fd(int fd);
 HIDDEN void	send_drop_fd(void);
 HIDDEN void	send_init(void);		/* constructor */
 HIDDEN void	send_maybe_connect(int now);	/* program thread: find the collector */
+HIDDEN char	*send_buffer(void);		/* send_db.c: under send_lock */
+HIDDEN int	send_datagram(int type, size_t len);
+HIDDEN void	send_debounce(int all);		/* send_db.c: IW_DEBOUNCE */
+HIDDEN void	send_debounce_fork_child(void);
 
 /* worker.c - the background thread: age flushes and periodic sends. */
 HIDDEN void	worker_kick(void);

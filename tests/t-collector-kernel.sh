@@ -28,8 +28,8 @@ sq "ALTER TABLE proc_hour DROP COLUMN disk_write_syscalls_max;
   PRAGMA user_version = 3"
 : >"$T/d.log"
 start_d
-grep -q "migrated from schema 3 to 6" "$T/d.log" || fail "no migration logged: $(cat "$T/d.log")"
-eq "schema" "$(sq 'PRAGMA user_version')" 6
+grep -q "migrated from schema 3 to 7" "$T/d.log" || fail "no migration logged: $(cat "$T/d.log")"
+eq "schema" "$(sq 'PRAGMA user_version')" 7
 eq "kfig's row kept" "$(sq "SELECT sum(m.kernel_write_bytes) || ' ' || sum(m.disk_write_syscalls) FROM proc_min m JOIN images i ON i.id = m.image WHERE i.exe = '/usr/bin/kfig'")" "7654321 0"
 eq "proc_hour has disk_write_syscalls_max" "$(sq "SELECT count(*) FROM pragma_table_info('proc_hour') WHERE name = 'disk_write_syscalls_max'")" 1
 "$SEND" "$S" kernel /usr/bin/kfig2 100 7 >/dev/null || fail "send kernel"

@@ -1,24 +1,39 @@
 #!/bin/sh
 # t-collector-migrate.sh - a database of schema 2 (as ioshimd 0a06b9f..
-# left it) is migrated to schema 6 in place at start: the 1-minute
+# left it) is migrated to schema 7 in place at start: the 1-minute
 # (image, ts) indexes go, exe_hour is filled from proc_hour, nothing else
 # changes, and top by=exe over a range (exe_hour for whole hours, proc_min
 # for the rest) gives the sums and process counts of the stored rows.
 # Schema 4 -> 5 (import: images.host, import_hosts, import_pos) keeps
 # every row and an import works afterwards.  Schema 5 -> 6 adds the
-# files' write_syscalls columns and keeps every file row.
+# files' write_syscalls columns and keeps every file row.  Schema 6 -> 7
+# adds the debounce columns (saves_absorbed, saves_written, bytes_saved)
+# and keeps every row.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/collector_lib.sh"
 
-# A schema-6 database made by ioshimd, turned back into schema 2 exactly:
+# A schema-7 database made by ioshimd, turned back into schema 2 exactly:
 # schema 3 only dropped two indexes, added exe_min and exe_hour and
 # paths.last_ts; schema 4 added the disk_write_syscalls columns; schema 5
 # images.host, import_hosts, import_pos; schema 6 the files'
-# write_syscalls columns.
+# write_syscalls columns; schema 7 the debounce columns.
+SAVES="saves_absorbed saves_written bytes_saved"
+# drop7: schema 7's columns gone (from the exe tables too with "exe")
+drop7() {
+	for c in $SAVES; do
+		for t in proc_min proc_hour file_min file_hour ${1:+exe_min exe_hour}; do
+			sq "ALTER TABLE $t DROP COLUMN $c" || fail "drop $c from $t"
+		done
+		for t in proc_hour file_hour; do
+			sq "ALTER TABLE $t DROP COLUMN ${c}_max" || fail "drop ${c}_max from $t"
+		done
+	done
+}
 start_d
 stop_d
 now=$(date +%s)
 H=$(( now / 3600 * 3600 ))
+drop7
 sq "DROP TABLE import_pos; DROP TABLE import_hosts;
   ALTER TABLE images DROP COLUMN host;
   ALTER TABLE file_min DROP COLUMN write_syscalls;
@@ -47,8 +62,8 @@ sq "DROP TABLE import_pos; DROP TABLE import_hosts;
 eq "schema 2 planted" "$(sq 'PRAGMA user_version')" 2
 start_d
 q health >/dev/null	# answered once the database is open (the socket is there before)
-grep -q "migrated from schema 2 to 6" "$T/d.log" || fail "no migration logged: $(cat "$T/d.log")"
-eq "schema" "$(sq 'PRAGMA user_version')" 6
+grep -q "migrated from schema 2 to 7" "$T/d.log" || fail "no migration logged: $(cat "$T/d.log")"
+eq "schema" "$(sq 'PRAGMA user_version')" 7
 eq "1-minute indexes dropped" "$(sq "SELECT count(*) FROM sqlite_master WHERE name IN ('proc_min_image', 'file_min_image')")" 0
 eq "exe_hour filled from proc_hour" "$(sq "SELECT group_concat((ts - $H) || ' ' || exe || ' ' || uid || ' ' || disk_write_bytes || ' ' || fsyncs, ', ') FROM (SELECT * FROM exe_hour ORDER BY ts, exe, uid)")" \
     "-7200 /usr/bin/alpha 0 100 1, -7200 /usr/bin/alpha 1000 200 0, -7200 /usr/bin/beta 0 1000 5, -3600 /usr/bin/alpha 0 300 2"
@@ -57,7 +72,8 @@ eq "proc_min kept" "$(sq 'SELECT count(*) FROM proc_min')" 3
 eq "paths.last_ts set" "$(sq 'SELECT count(*) FROM paths WHERE last_ts IS NULL')" 0
 eq "files' write_syscalls columns" "$(sq "SELECT group_concat(name) FROM (SELECT 'm.' || name AS name FROM pragma_table_info('file_min') WHERE name LIKE 'write_syscalls%' UNION ALL SELECT 'h.' || name FROM pragma_table_info('file_hour') WHERE name LIKE 'write_syscalls%')")" \
     "m.write_syscalls,h.write_syscalls,h.write_syscalls_max"
-eq "health schema" "$(q health | python3 -c 'import json, sys; print(json.load(sys.stdin)["db"]["schema"])')" 6
+eq "debounce columns" "$(sq "SELECT count(*) FROM pragma_table_info('proc_min') p, pragma_table_info('file_hour') f WHERE p.name = 'saves_absorbed' AND f.name = 'bytes_saved_max'")" 1
+eq "health schema" "$(q health | python3 -c 'import json, sys; print(json.load(sys.stdin)["db"]["schema"])')" 7
 q top by=exe from=$(( H - 7200 )) to=$(( now + 60 )) >"$T/top.json" || fail "top by=exe failed"
 eq "top by=exe: exe, processes, disk bytes, fsyncs" \
     "$(json "$T/top.json" '[(x["exe"], x["processes"], x["disk_write_bytes"], x["fsyncs"]) for x in r[0]["rows"]]')" \
@@ -71,7 +87,7 @@ eq "top by=exe, minutes, limit 1" "$(json "$T/top3.json" '[(x["exe"], x["process
     "[('/usr/bin/alpha', 2, 12)]"
 stop_d
 
-# A second start finds schema 6 and migrates nothing.
+# A second start finds schema 7 and migrates nothing.
 : >"$T/d.log"
 start_d
 stop_d
@@ -85,8 +101,8 @@ sq "DROP TABLE import_pos; DROP TABLE import_hosts;
 : >"$T/d.log"
 start_d
 q health >/dev/null
-grep -q "migrated from schema 4 to 6" "$T/d.log" || fail "no 4 -> 6 migration logged: $(cat "$T/d.log")"
-eq "schema after 4 -> 6" "$(sq 'PRAGMA user_version')" 6
+grep -q "migrated from schema 4 to 7" "$T/d.log" || fail "no 4 -> 7 migration logged: $(cat "$T/d.log")"
+eq "schema after 4 -> 7" "$(sq 'PRAGMA user_version')" 7
 eq "proc_min kept by 4 -> 5" "$(sq 'SELECT count(*), total(disk_write_bytes) FROM proc_min')" "$before"
 eq "images unmarked" "$(sq 'SELECT count(*) FROM images WHERE host IS NOT NULL')" 0
 printf '{"pid":77,"exe":"/usr/bin/m","start":%s.000,"end":%s.500,"classes":{"disk":{"write_bytes":4096,"writes":1}}}\n' \
@@ -95,4 +111,20 @@ printf '{"pid":77,"exe":"/usr/bin/m","start":%s.000,"end":%s.500,"classes":{"dis
 eq "imported after 4 -> 5" "$(sq "SELECT pid, host, disk_write_bytes FROM images i JOIN proc_min p ON p.image = i.id WHERE i.host IS NOT NULL")" "77|unknown|4096"
 stop_d
 eq "quick_check after 4 -> 5" "$(sq 'PRAGMA quick_check')" ok
+
+# Schema 6 -> 7: the debounce columns come, every row stays.
+before=$(sq 'SELECT (SELECT count(*) FROM proc_min), (SELECT count(*) FROM proc_hour), (SELECT count(*) FROM exe_hour), (SELECT count(*) FROM file_min)')
+drop7 exe
+sq "PRAGMA user_version = 6"
+: >"$T/d.log"
+start_d
+q health >/dev/null
+grep -q "migrated from schema 6 to 7" "$T/d.log" || fail "no 6 -> 7 migration logged: $(cat "$T/d.log")"
+eq "rows kept by 6 -> 7" "$(sq 'SELECT (SELECT count(*) FROM proc_min), (SELECT count(*) FROM proc_hour), (SELECT count(*) FROM exe_hour), (SELECT count(*) FROM file_min)')" "$before"
+for t in proc_min proc_hour exe_min exe_hour file_min file_hour; do
+	eq "6 -> 7: $t's debounce columns" "$(sq "SELECT group_concat(name, ' ') FROM pragma_table_info('$t') WHERE name IN ('saves_absorbed', 'saves_written', 'bytes_saved')")" \
+	    "saves_absorbed saves_written bytes_saved"
+done
+stop_d
+eq "quick_check after 6 -> 7" "$(sq 'PRAGMA quick_check')" ok
 exit 0

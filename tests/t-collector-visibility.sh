@@ -37,7 +37,7 @@ eq "nobody: keys" "$(json "$T/n.json" 'sorted(r[0])')" \
 eq "nobody: scope" "$(json "$T/n.json" 'r[0]["scope"]')" uid
 eq "nobody: its own images only" "$(json "$T/n.json" '(r[0]["clients"], r[0]["images"])')" "(1, 1)"
 eq "nobody: its own pending bytes only" "$(json "$T/n.json" 'r[0]["pending"]["disk_write_bytes"]')" 4242
-eq "nobody: db" "$(json "$T/n.json" 'r[0]["db"]')" "{'state': 'ok', 'schema': 6}"
+eq "nobody: db" "$(json "$T/n.json" 'r[0]["db"]')" "{'state': 'ok', 'schema': 7}"
 grep -q "$T" "$T/n.json" && fail "nobody sees a path: $(cat "$T/n.json")"
 eq "root: scope" "$(json "$T/r.json" 'r[0]["scope"]')" all
 eq "root: every image" "$(json "$T/r.json" '(r[0]["clients"], r[0]["images"])')" "(3, 3)"

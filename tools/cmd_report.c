@@ -114,13 +114,53 @@ static const char *const pcols[] = {
 	"disk_write_bytes", "disk_writes", "disk_read_bytes", "fsyncs",
 	"absorbed", "flush_syscalls", "kernel_write_bytes",
 	"socket_write_bytes", "socket_read_bytes", "disk_write_syscalls",
+	"saves_absorbed", "saves_written", "bytes_saved",
 };
 static const char *const fcols[] = {
 	"write_bytes", "writes", "read_bytes", "fsyncs", "absorbed",
-	"flushes", "write_syscalls",
+	"flushes", "write_syscalls", "saves_absorbed", "saves_written",
+	"bytes_saved",
 };
 #define NP	(sizeof(pcols) / sizeof(pcols[0]))
 #define NF	(sizeof(fcols) / sizeof(fcols[0]))
+
+/*
+ * Debounced saves (docs/debounce.md) get three columns after the
+ * coalescer's, SAVES-ABS, SAVES-WR and BYTES-SAVED, when a row shown has
+ * any: a table without debounced files keeps its layout.
+ */
+static int show_db;
+
+static int
+db_rows(const struct jv *rows, size_t limit)
+{
+	size_t i;
+
+	for (i = 0; rows != NULL && i < rows->n && i < limit; i++)
+		if (jv_num(&rows->kids[i], "saves_absorbed") > 0 ||
+		    jv_num(&rows->kids[i], "saves_written") > 0)
+			return 1;
+	return 0;
+}
+
+static void
+db_cells(const struct jv *r)
+{
+	char b[16];
+
+	if (!show_db)
+		return;
+	u_bytes(b, sizeof(b), jv_num(r, "bytes_saved"), 0);
+	printf(" %9.0f %8.0f %11s", jv_num(r, "saves_absorbed"),
+	    jv_num(r, "saves_written"), b);
+}
+
+static void
+db_head(void)
+{
+	if (show_db)
+		printf(" %9s %8s %11s", "SAVES-ABS", "SAVES-WR", "BYTES-SAVED");
+}
 
 static void
 hcell(char *b, size_t sz, double v, int bytes)
@@ -148,9 +188,11 @@ table_row(const struct jv *r, int by, const char *name)
 			    i == 0 || i == 2);
 		/* WRITES: the kernel's write system calls; CALLS: the
 		 * program's */
-		printf("%10s %8s %8s %9s %6s %9s %8s %7s %-7s %5.0f  %s\n",
-		    c[0], c[6], c[1], c[2], c[3], c[4], c[5], sv,
-		    jv_str(r, "class"), jv_num(r, "processes"), name);
+		printf("%10s %8s %8s %9s %6s %9s %8s %7s", c[0], c[6], c[1],
+		    c[2], c[3], c[4], c[5], sv);
+		db_cells(r);
+		printf(" %-7s %5.0f  %s\n", jv_str(r, "class"),
+		    jv_num(r, "processes"), name);
 		return;
 	}
 	for (i = 0; i < NP; i++)
@@ -159,23 +201,23 @@ table_row(const struct jv *r, int by, const char *name)
 	if (jv_num(r, "kernel_write_bytes") <= 0)
 		snprintf(c[6], sizeof(c[6]), "-");
 	/* WRITES: the kernel's write system calls; CALLS: the program's */
-	printf("%10s %8s %8s %9s %6s %9s %8s %7s %12s %9s %9s  %s\n", c[0],
-	    c[9], c[1], c[2], c[3], c[4], c[5], sv, c[6], c[7], c[8], name);
+	printf("%10s %8s %8s %9s %6s %9s %8s %7s", c[0], c[9], c[1], c[2],
+	    c[3], c[4], c[5], sv);
+	db_cells(r);
+	printf(" %12s %9s %9s  %s\n", c[6], c[7], c[8], name);
 }
 
 static void
 table_head(int by)
 {
+	printf("%10s %8s %8s %9s %6s %9s %8s %7s", "WRITTEN", "WRITES",
+	    "CALLS", "READ", "FSYNCS", "ABSORBED", "FLUSHES", "SAVED");
+	db_head();
 	if (by == BY_FILE)
-		printf("%10s %8s %8s %9s %6s %9s %8s %7s %-7s %5s  %s\n",
-		    "WRITTEN", "WRITES", "CALLS", "READ", "FSYNCS", "ABSORBED",
-		    "FLUSHES", "SAVED", "CLASS", "PROCS", "PATH");
+		printf(" %-7s %5s  %s\n", "CLASS", "PROCS", "PATH");
 	else
-		printf("%10s %8s %8s %9s %6s %9s %8s %7s %12s %9s %9s  %s\n",
-		    "WRITTEN", "WRITES", "CALLS", "READ", "FSYNCS", "ABSORBED",
-		    "FLUSHES",
-		    "SAVED", "KERNEL WRITE", "SOCK SENT", "SOCK RECV",
-		    by == BY_EXE ? "EXECUTABLE (PROCESSES)" :
+		printf(" %12s %9s %9s  %s\n", "KERNEL WRITE", "SOCK SENT",
+		    "SOCK RECV", by == BY_EXE ? "EXECUTABLE (PROCESSES)" :
 		    "    PID USER     COMMAND (EXECUTABLE)");
 }
 
@@ -532,6 +574,7 @@ cmd_report(int argc, char **argv)
 		else if (rows == NULL || rows->n == 0)
 			printf("(nothing recorded in this period)\n");
 		else {
+			show_db = db_rows(rows, (size_t)limit);
 			table_head(by);
 			for (i = 0; i < rows->n && i < (size_t)limit; i++) {
 				rowname(name, sizeof(name), &rows->kids[i], by,
@@ -567,6 +610,18 @@ cmd_report(int argc, char **argv)
 					    ab > fl ? ab - fl : 0, u_pct(pc,
 					    sizeof(pc), ab > fl ? 100.0 *
 					    (ab - fl) / wc : 0.0, 1));
+			}
+			{
+				double da, dw, db;
+
+				sum_rows(rows, "saves_absorbed", &da);
+				sum_rows(rows, "saves_written", &dw);
+				sum_rows(rows, "bytes_saved", &db);
+				u_bytes(tb, sizeof(tb), db, 0);
+				if (da + dw > 0)
+					printf("; debounce absorbed %.0f saves "
+					    "(%s never written) and wrote %.0f",
+					    da, tb, dw);
 			}
 			sum_rows(rows, "kernel_write_bytes", &v);
 			if (v > 0) {

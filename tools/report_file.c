@@ -17,15 +17,18 @@
 #include "report.h"
 #include "units.h"
 
+static void	qstr(const char *, int);
+
 /* The numbers of one record (or of all: the totals). */
 enum {
 	F_DR, F_DW, F_DWC, F_MWC, F_FS, F_SOCK, F_PIPE, F_AB, F_FL, F_DROP,
-	F_DWS, F_MWS, NFLD
+	F_DWS, F_MWS, F_SA, F_SW, F_BS, NFLD
 };
 static const char *const fname[NFLD] = {
 	"disk_read_bytes", "disk_write_bytes", "disk_writes", "memfs_writes",
 	"fsyncs", "socket_bytes", "pipe_bytes", "absorbed", "flush_syscalls",
 	"dropped", "disk_write_syscalls", "memfs_write_syscalls",
+	"saves_absorbed", "saves_written", "bytes_saved",
 };
 
 static void
@@ -46,6 +49,46 @@ numbers(const struct jv *r, uint64_t *v)
 	/* the kernel's write calls: stdio's and the coalescer's flushes */
 	v[F_DWS] = jv_u64(r, "classes.disk.write_syscalls");
 	v[F_MWS] = jv_u64(r, "classes.memfs.write_syscalls");
+	/* debounced saves (IOSHIM_DEBOUNCE): absent without */
+	v[F_SA] = jv_u64(r, "debounce.saves_absorbed");
+	v[F_SW] = jv_u64(r, "debounce.saves_written");
+	v[F_BS] = jv_u64(r, "debounce.bytes_saved");
+}
+
+/*
+ * The record's debounced files: in JSON as "debounce_files", in the
+ * table as a line under the record's row each.
+ */
+static void
+db_files(const struct jv *r, int out)
+{
+	const struct jv *fs = jv_path(r, "debounce.files"), *f;
+	char b[16];
+	size_t i;
+
+	if (out == OUT_JSON)
+		printf(",\"debounce_files\":[");
+	for (i = 0; fs != NULL && fs->type == JV_ARR && i < fs->n; i++) {
+		f = &fs->kids[i];
+		if (out == OUT_JSON) {
+			printf("%s{\"path\":", i ? "," : "");
+			qstr(jv_str(f, "path"), 0);
+			printf(",\"saves_absorbed\":%llu,\"saves_written\":%llu,"
+			    "\"bytes_saved\":%llu}",
+			    (unsigned long long)jv_u64(f, "saves_absorbed"),
+			    (unsigned long long)jv_u64(f, "saves_written"),
+			    (unsigned long long)jv_u64(f, "bytes_saved"));
+		} else if (out == OUT_TABLE) {
+			u_bytes(b, sizeof(b), jv_num(f, "bytes_saved"), 0);
+			printf("%7s debounce: %llu saves absorbed, %llu written, "
+			    "%s saved: %s\n", "",
+			    (unsigned long long)jv_u64(f, "saves_absorbed"),
+			    (unsigned long long)jv_u64(f, "saves_written"), b,
+			    jv_str(f, "path"));
+		}
+	}
+	if (out == OUT_JSON)
+		printf("]");
 }
 
 /* As "ioshim report": the share of file write calls kept from the kernel. */
@@ -115,6 +158,7 @@ row(const struct jv *r, const uint64_t *v, int out, int first)
 		    (unsigned long long)(v[F_DWC] + v[F_MWC]), c[1],
 		    (unsigned long long)v[F_FS], (unsigned long long)v[F_AB],
 		    (unsigned long long)v[F_FL], sv, c[2], c[3], e);
+		db_files(r, out);
 		return;
 	}
 	if (out == OUT_JSON) {
@@ -128,6 +172,7 @@ row(const struct jv *r, const uint64_t *v, int out, int first)
 		for (k = 0; k < NFLD; k++)
 			printf(",\"%s\":%llu", fname[k],
 			    (unsigned long long)v[k]);
+		db_files(r, out);
 		if (s < 0)
 			printf(",\"saved_pct\":null}");
 		else
@@ -195,6 +240,12 @@ totals(const uint64_t *t, size_t n, size_t bad, int out)
 		printf("; coalescing kept %llu write calls from the kernel "
 		    "(%s%%)", (unsigned long long)(t[F_AB] > t[F_FL] ?
 		    t[F_AB] - t[F_FL] : 0), u_pct(pc, sizeof(pc), s, 1));
+	if (t[F_SA] + t[F_SW] > 0) {
+		u_bytes(w, sizeof(w), (double)t[F_BS], 0);
+		printf("; debounce absorbed %llu saves (%s never written) and "
+		    "wrote %llu", (unsigned long long)t[F_SA], w,
+		    (unsigned long long)t[F_SW]);
+	}
 	printf(".\n");
 	if (t[F_DROP] > 0)
 		printf("%llu more records could not be written to the file "

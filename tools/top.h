@@ -26,6 +26,9 @@ enum {
 	V_WC,		/* disk_writes + memfs_writes: the program's write calls */
 	V_KW,		/* kernel_write_bytes */
 	V_WS,		/* disk_write_syscalls: the kernel's write calls */
+	V_SA,		/* saves_absorbed: debounced saves never written */
+	V_SW,		/* saves_written: debounced saves that were */
+	V_BS,		/* bytes_saved: the absorbed saves' bytes */
 	NV
 };
 

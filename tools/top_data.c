@@ -241,6 +241,7 @@ top_poll(struct top *t)
 		"disk_read_bytes", "disk_write_bytes", "socket_write_bytes",
 		"socket_read_bytes", "fsyncs", "absorbed", "flush_syscalls",
 		"disk_writes", "kernel_write_bytes", "disk_write_syscalls",
+		"saves_absorbed", "saves_written", "bytes_saved",
 	};
 	static double last;
 	const struct jv *rows, *r;

@@ -80,7 +80,7 @@ top_fmt_header1(const struct top *t, char *buf, size_t sz)
 void
 top_fmt_header2(const struct top *t, char *buf, size_t sz)
 {
-	char co[128], p[16];
+	char co[256], p[16];
 	double ab = t->tot[V_AB], fl = t->tot[V_FL], wc = t->tot[V_WC];
 
 	if (wc > 0)
@@ -90,6 +90,16 @@ top_fmt_header2(const struct top *t, char *buf, size_t sz)
 		    1));
 	else
 		snprintf(co, sizeof(co), "Coalescing: no file writes");
+	/* debounced saves, beside the coalescer's: only when there are */
+	if (t->tot[V_SA] + t->tot[V_SW] > 0) {
+		char b[32];
+		size_t n = strlen(co);
+
+		u_rate(b, sizeof(b), t->tot[V_BS], t->o.kib);
+		snprintf(co + n, sizeof(co) - n, " | Debounce: %.1f saves/s "
+		    "absorbed, %.1f written, %s saved", t->tot[V_SA],
+		    t->tot[V_SW], b);
+	}
 	/* first the kernel's disk write calls, then the programs' */
 	snprintf(buf, sz, "DISK WRITES/s: %.0f (program calls/s: %.0f) | %s | "
 	    "%s", t->tot[V_WS], wc, co, t->lasterr[0] ? t->lasterr :
@@ -284,13 +294,22 @@ jrow_state(FILE *f, const struct tproc *p)
 	}
 }
 
+/* A counter whose JSON key says its unit itself (no "_bytes" added). */
+static int
+plain(int k)
+{
+	return k == V_FS || k == V_AB || k == V_FL || k == V_WC ||
+	    k == V_WS || k == V_SA || k == V_SW || k == V_BS;
+}
+
 void
 top_json(const struct top *t, FILE *f)
 {
 	static const char *const rk[NV] = {
 		"disk_read", "disk_write", "socket_send", "socket_recv",
 		"fsyncs", "absorbed", "flush_syscalls", "write_calls",
-		"kernel_write", "write_syscalls",
+		"kernel_write", "write_syscalls", "saves_absorbed",
+		"saves_written", "bytes_saved",
 	};
 	char pc[16];
 	size_t i;
@@ -326,15 +345,11 @@ top_json(const struct top *t, FILE *f)
 		fprintf(f, "\"exe\":");
 		jstr(f, r->exe);
 		for (k = 0; k < NV; k++)
-			fprintf(f, ",\"%s%s\":%.3f", rk[k], k == V_FS || k == V_AB ||
-			    k == V_FL || k == V_WC || k == V_WS ? "_per_s" :
-			    "_bytes_per_s",
-			    r->rate[k]);
+			fprintf(f, ",\"%s%s\":%.3f", rk[k], plain(k) ?
+			    "_per_s" : "_bytes_per_s", r->rate[k]);
 		for (k = 0; k < NV; k++)
-			fprintf(f, ",\"%s%s\":%llu", rk[k], k == V_FS ||
-			    k == V_AB || k == V_FL || k == V_WC || k == V_WS ? "" :
-			    "_bytes",
-			    (unsigned long long)r->tot[k]);
+			fprintf(f, ",\"%s%s\":%llu", rk[k], plain(k) ? "" :
+			    "_bytes", (unsigned long long)r->tot[k]);
 		if (r->saved >= 0)
 			fprintf(f, ",\"saved_pct\":%s", u_pct(pc,
 			    sizeof(pc), r->saved, 2));

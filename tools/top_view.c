@@ -156,15 +156,30 @@ fetch_files(struct view *v)
 	free(reply);
 }
 
+/* Does a file row of fl have debounced saves (docs/debounce.md)? */
+static int
+files_db(const struct jv *fl)
+{
+	size_t i;
+
+	for (i = 0; fl != NULL && i < fl->n; i++)
+		if (jv_num(&fl->kids[i], "saves_absorbed") > 0 ||
+		    jv_num(&fl->kids[i], "saves_written") > 0)
+			return 1;
+	return 0;
+}
+
 static void
 draw_files(struct view *v)
 {
 	const struct jv *fl = jv_get(v->files, "files"), *f;
-	char buf[1024], wb[16], rb[16], sv[16], pc[16];
-	int y, i, pw, rows;
+	char buf[1024], wb[16], rb[16], sv[16], pc[16], bs[16];
+	int y, i, pw, rows, db = files_db(fl);
 	double ab, flu, wc;
 
-	pw = COLS - 75;
+	/* debounced saves: three columns beside the coalescer's, when a
+	 * file has them */
+	pw = COLS - 75 - (db ? 30 : 0);
 	if (pw < 8)
 		pw = 8;
 	snprintf(buf, sizeof(buf), "Files of %d %s  (sorted by bytes "
@@ -174,9 +189,10 @@ draw_files(struct view *v)
 	top_fmt_header1(v->t, buf, sizeof(buf));
 	line(1, buf, 0);
 	/* WRITES: the kernel's write system calls; CALLS: the program's */
-	snprintf(buf, sizeof(buf), "%-*s %-7s%9s%9s%9s%9s%7s%9s%8s%7s", pw,
+	snprintf(buf, sizeof(buf), "%-*s %-7s%9s%9s%9s%9s%7s%9s%8s%7s%s", pw,
 	    "PATH", "CLASS", "WRITTEN", "WRITES", "CALLS", "READ", "FSYNCS",
-	    "ABSORBED", "FLUSHES", "SAVED");
+	    "ABSORBED", "FLUSHES", "SAVED", db ?
+	    " SAVES-ABS SAVES-WR BYTES-SAVED" : "");
 	line(2, buf, A_REVERSE);
 	rows = LINES - 4;
 	for (y = 3, i = v->fsel; fl != NULL && i < (int)fl->n && y < 3 + rows;
@@ -197,6 +213,15 @@ draw_files(struct view *v)
 		    "%9.0f%8.0f%7s", pw, pw, jv_str(f, "path"),
 		    jv_str(f, "class"), wb, jv_num(f, "write_syscalls"), wc, rb,
 		    jv_num(f, "fsyncs"), ab, flu, sv);
+		if (db) {
+			size_t n = strlen(buf);
+
+			u_bytes(bs, sizeof(bs), jv_num(f, "bytes_saved"),
+			    v->t->o.kib);
+			snprintf(buf + n, sizeof(buf) - n, " %9.0f %8.0f %11s",
+			    jv_num(f, "saves_absorbed"),
+			    jv_num(f, "saves_written"), bs);
+		}
 		line(y, buf, 0);
 	}
 	if (fl == NULL || fl->n == 0)
