@@ -11,22 +11,15 @@
 
 #include "store_impl.h"
 
+/* The size of the database's file with suffix sfx ("", "-wal", "-shm"). */
 static int64_t
-wal_bytes(const struct store *s)
+file_bytes(const struct store *s, const char *sfx)
 {
 	char p[4200];
 	struct stat sb;
 
-	snprintf(p, sizeof(p), "%s-wal", s->path);
+	snprintf(p, sizeof(p), "%s%s", s->path, sfx);
 	return stat(p, &sb) == 0 ? (int64_t)sb.st_size : 0;
-}
-
-static int64_t
-db_bytes(const struct store *s)
-{
-	struct stat sb;
-
-	return stat(s->path, &sb) == 0 ? (int64_t)sb.st_size : 0;
 }
 
 const char *const store_file_names[STORE_NFILES] = { "db", "wal", "shm" };
@@ -44,16 +37,6 @@ disk_bytes(const struct store *s, int64_t out[STORE_NFILES])
 		    f ? store_file_names[f] : "");
 		out[f] = stat(p, &sb) == 0 ? (int64_t)sb.st_blocks * 512 : 0;
 	}
-}
-
-static int64_t
-shm_bytes(const struct store *s)
-{
-	char p[4200];
-	struct stat sb;
-
-	snprintf(p, sizeof(p), "%s-shm", s->path);
-	return stat(p, &sb) == 0 ? (int64_t)sb.st_size : 0;
 }
 
 int
@@ -96,7 +79,7 @@ store_maintain(struct store *s, time_t now)
 	if (!s->ok)
 		return;		/* disk full: do not add writes */
 	(void)store_retain(s, now);
-	wal = wal_bytes(s);
+	wal = file_bytes(s, "-wal");
 	if (wal > (int64_t)s->o.wal_bound * 2)
 		mode = "truncate";
 	else if (wal > (int64_t)s->o.wal_bound)
@@ -116,8 +99,8 @@ store_stats(struct store *s, struct store_stats *o)
 	o->rows = s->rows;
 	o->failures = s->failures;
 	o->checkpoints = s->ckpts;
-	o->db_bytes = db_bytes(s);
-	o->wal_bytes = wal_bytes(s);
+	o->db_bytes = file_bytes(s, "");
+	o->wal_bytes = file_bytes(s, "-wal");
 	disk_bytes(s, o->disk);
 	o->commit_ms_last = s->commit_last;
 }
@@ -168,7 +151,7 @@ store_reasons(struct store *s, struct jbuf *j, int full)
 void
 store_health(struct store *s, struct jbuf *j)
 {
-	int64_t wal = wal_bytes(s), disk[STORE_NFILES];
+	int64_t wal = file_bytes(s, "-wal"), disk[STORE_NFILES];
 
 	disk_bytes(s, disk);
 	jb_kstr(j, "path", s->path);
@@ -179,9 +162,9 @@ store_health(struct store *s, struct jbuf *j)
 	jb_ku64(j, "rows_stored", s->rows);
 	jb_ku64(j, "flush_failures", s->failures);
 	jb_ki64(j, "pending_since", s->pending_since);
-	jb_ki64(j, "db_bytes", db_bytes(s));
+	jb_ki64(j, "db_bytes", file_bytes(s, ""));
 	jb_ki64(j, "wal_bytes", wal);
-	jb_ki64(j, "shm_bytes", shm_bytes(s));
+	jb_ki64(j, "shm_bytes", file_bytes(s, "-shm"));
 	jb_ki64(j, "disk_bytes", disk[STORE_DB] + disk[STORE_WAL] +
 	    disk[STORE_SHM]);
 	jb_ki64(j, "wal_frames", wal > 32 && s->page_size > 0 ?
