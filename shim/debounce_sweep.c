@@ -8,7 +8,9 @@
  * than the target (by mtime), or whose target is gone, is renamed onto
  * it (the newest of several wins: each is compared with the target as it
  * then is); others are removed.  Only regular files of this user whose
- * process is gone; nothing is followed.
+ * process is gone; nothing is followed.  The states such processes held
+ * in memory (debounce_hold.c) are looked for at the same points
+ * (debounce_hsweep.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -118,6 +120,7 @@ db_sweep(const struct db_ent *e)
 	memcpy(d, e->path, n);
 	d[n > 1 ? n - 1 : 1] = '\0';
 	(void)each_name(d, sweep_ent, e);
+	dbh_sweep(e->path, NULL);	/* and states held in memory */
 	errno = saved;
 }
 
@@ -166,6 +169,7 @@ db_sweep_start(void)
 		if (n == 0)
 			d[0] = '/';
 		(void)each_name(d, sweep_pat, g);
+		dbh_sweep(NULL, g);
 	}
 	errno = saved;
 }
