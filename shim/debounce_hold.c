@@ -596,6 +596,8 @@ dbh_end(void)
 {
 	unsigned i;
 
+	if (in_vfork_child())
+		return;
 	for (i = 0; i < DBH_N; i++)
 		if (slots[i].h != NULL && slots[i].used == 0) {
 			spill_map_free(slots[i].h, MAPSZ, slots[i].mname);
