@@ -238,6 +238,9 @@ dbh_opened(int fd, int dirfd, const char *path, int flags)
 	    db_join(abs, dir, base) != 0)
 		goto out;
 	db_lock();
+	for (i = 0; i < DBH_N; i++)	/* fd was closed behind our back */
+		if (slots[i].used == DBH_TEMP && slots[i].fd == fd)
+			slots[i].fd = -1;
 	if (!wanted(dir, base, abs) || raw_stat(fd, "", &st, AT_EMPTY_PATH) != 0 ||
 	    !S_ISREG(st.st_mode) || st.st_size != 0 || st.st_nlink != 1)
 		goto unlock;
@@ -453,10 +456,30 @@ dbh_by_inode(dev_t dev, ino_t ino)
 	return -1;
 }
 
+/*
+ * Is slot i's fd still open on its file?  A program may close it behind
+ * the shim's back (libuv closes with syscall(SYS_close)): then it is
+ * held by name, as after a close.
+ */
 int
 dbh_fd_open(int i)
 {
-	return slots[i].fd >= 0;
+	struct slot *s = &slots[i];
+	struct stat st;
+	int got, saved = errno;
+
+	if (s->fd < 0)
+		return 0;
+	if (raw_stat(s->fd, "", &st, AT_EMPTY_PATH) == 0 &&
+	    st.st_dev == s->dev && st.st_ino == s->ino)
+		return 1;
+	errno = saved;
+	got = spin(s);
+	if (FDE_BUF(fd_raw(s->fd)) == DBH_BUF0 + (unsigned)i)
+		unmark(s->fd);
+	s->fd = -1;
+	unspin(s, got);
+	return 0;
 }
 
 uint64_t
