@@ -20,7 +20,7 @@ os.kill(os.getpid(), signal.SIGKILL)'
 seqof() { $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["seq"])' "$1"; }
 
 # saver AS DIR: 50 saves in a 60 s window (only the first reaches the
-# file), then SIGKILL; the file holds save 0
+# file), then SIGKILL, while no collector runs; the file holds save 0
 saver() {
 	$1 env IOSHIM_DEBOUNCE="$2/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$KILL" "$2"
 	eq "state on disk after SIGKILL" "$(seqof "$2/s.json")" 0
@@ -36,9 +36,9 @@ wait_for() {
 	echo "ok: ioshimd wrote save $2 onto $1"
 }
 
-start_d --shared --salvage-every 1
 mkdir "$T/r"
 saver "" "$T/r"
+start_d --shared --salvage-every 1
 wait_for "$T/r/s.json" 49
 eq "files left in the directory" "$(ls -A "$T/r")" "s.json"
 
@@ -61,7 +61,9 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
 	trap '[ -n "$DPID" ] && kill -9 $DPID 2>/dev/null; rm -rf "$T" "$D"' EXIT
 	chmod 755 "$D"; mkdir "$D/n"; chown 65534:65534 "$D/n"
 	if $AS test -x "$PY" && $AS test -r "$SHIM"; then
+		stop_d
 		saver "$AS" "$D/n"
+		start_d --shared --salvage-every 1
 		wait_for "$D/n/s.json" 49
 		eq "the file of uid 65534 is its own" "$(stat -c %U "$D/n/s.json")" nobody
 		eq "files left in its directory" "$(ls -A "$D/n")" "s.json"
