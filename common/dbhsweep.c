@@ -61,31 +61,14 @@
 #define HS_KILL(pid)		kill(pid, 0)
 #endif
 
-struct dirent64_ {
-	uint64_t	d_ino;
-	int64_t		d_off;
-	unsigned short	d_reclen;
-	unsigned char	d_type;
-	char		d_name[];
-};
-
 static uint64_t nsweep;
 
+/* One write of n bytes (at most a hold's 1 MiB, to a regular file: a
+ * short one is a full disk, taken as a failure). */
 static int
-write_all(int fd, const char *p, size_t n)
+write_once(int fd, const char *p, size_t n)
 {
-	ssize_t r;
-
-	while (n > 0) {
-		r = HS_WRITE(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
+	return HS_WRITE(fd, p, n) == (ssize_t)n ? 0 : -1;
 }
 
 /* Is the target (absent, or a regular file older than the save at t)? */
@@ -123,7 +106,7 @@ put_state(const struct dbh_hdr *h, const char *data)
 	if (fd < 0)
 		return 0;
 	if (HS_FCHMOD(fd, (mode_t)(h->mode & 07777)) != 0 ||
-	    write_all(fd, data, (size_t)h->len) != 0 ||
+	    write_once(fd, data, (size_t)h->len) != 0 ||
 	    HS_FUTIMENS(fd, t) != 0 ||
 	    HS_RENAME(p, h->path) != 0) {
 		HS_UNLINKAT(AT_FDCWD, p);
@@ -147,7 +130,7 @@ put_temp(const struct dbh_hdr *h, const char *data)
 	if (HS_FSTAT(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size == 0 && st.st_uid == geteuid() &&
 	    (uint64_t)st.st_dev == h->dev && (uint64_t)st.st_ino == h->ino)
-		(void)write_all(fd, data, (size_t)h->len);
+		(void)write_once(fd, data, (size_t)h->len);
 	HS_CLOSE(fd);
 }
 
@@ -249,7 +232,7 @@ int
 dbh_sweep_dir(const char *dir, const char *target, const char *glob)
 {
 	char buf[4096];
-	struct dirent64_ *de;
+	struct dbh_dirent *de;
 	size_t off;
 	long got;
 	int dfd, n = 0;
@@ -260,7 +243,7 @@ dbh_sweep_dir(const char *dir, const char *target, const char *glob)
 		return -1;
 	while ((got = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0)
 		for (off = 0; off < (size_t)got; off += de->d_reclen) {
-			de = (struct dirent64_ *)(buf + off);
+			de = (struct dbh_dirent *)(buf + off);
 			n += sweep_hold(dfd, de->d_name, target, glob);
 		}
 	HS_CLOSE(dfd);

@@ -267,7 +267,7 @@ dbh_opened(int fd, int dirfd, const char *path, int flags)
 	s->h->ino = st.st_ino;
 	snprintf(s->h->path, sizeof(s->h->path), "%s", abs);
 	__atomic_store_n(&s->h->state, DBH_TEMP, __ATOMIC_RELEASE);
-	s->used = DBH_TEMP;
+	__atomic_store_n(&s->used, DBH_TEMP, __ATOMIC_RELEASE);	/* dbh_named */
 	atomic_fetch_add(&db_npend, 1);
 	/* a coalesced-like fd whose buffer is the slot; no peer flag */
 	e &= ~((fdent_t)0xffffffff << 32 | FD_PEER);

@@ -23,14 +23,8 @@
 #include <sys/syscall.h>
 
 #include "debounce.h"
+#include "dbhsweep.h"
 
-struct dirent64_ {
-	uint64_t	d_ino;
-	int64_t		d_off;
-	unsigned short	d_reclen;
-	unsigned char	d_type;
-	char		d_name[];
-};
 
 /* The pid in NAME's tail "PID-N", or 0. */
 static long
@@ -80,7 +74,7 @@ each_name(const char *d, void (*fn)(int, const char *, const void *),
     const void *arg)
 {
 	char buf[4096];
-	struct dirent64_ *de;
+	struct dbh_dirent *de;
 	size_t off;
 	long got;
 	int dfd = (int)syscall(SYS_openat, AT_FDCWD, d,
@@ -90,7 +84,7 @@ each_name(const char *d, void (*fn)(int, const char *, const void *),
 		return -1;
 	while ((got = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0)
 		for (off = 0; off < (size_t)got; off += de->d_reclen) {
-			de = (struct dirent64_ *)(buf + off);
+			de = (struct dbh_dirent *)(buf + off);
 			fn(dfd, de->d_name, arg);
 		}
 	syscall(SYS_close, dfd);
