@@ -17,7 +17,7 @@
  * no system call.
  *
  * The bytes are made real (written to the temporary file, at offset 0,
- * the fd's position set after them) before anything could show that
+ * the fd's position set where the program's is) before anything could show that
  * they are not there: a read, a seek other than to the current end, an
  * fstat (when bytes are held), mmap, fsync, ftruncate, dup, a copy, the
  * path named by any call (debounce.c, db_path_slow), fork, exec, exit,
@@ -50,6 +50,8 @@ struct slot {
 	int		used;		/* 0 free, DBH_TEMP, DBH_STATE */
 	int		fd;		/* DBH_TEMP: the program's fd, -1 closed */
 	int		err;		/* a failed write of the held bytes */
+	uint64_t	pos;		/* the fd's position as the program sees
+					 * it (a pwrite moves none) */
 	dev_t		dev;
 	ino_t		ino;
 	char		path[PATH_MAX];	/* DBH_TEMP: the temporary file */
@@ -166,7 +168,7 @@ real_slot(unsigned i)
 		s->err = errno;
 		r = -1;
 	} else if (!own)
-		syscall(SYS_lseek, fd, (off_t)len, SEEK_SET);
+		syscall(SYS_lseek, fd, (off_t)s->pos, SEEK_SET);
 	if (own && fd >= 0)
 		syscall(SYS_close, fd);
 	if (r == 0) {
@@ -258,6 +260,7 @@ dbh_opened(int fd, int dirfd, const char *path, int flags)
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	s->err = 0;
+	s->pos = 0;
 	strcpy(s->path, abs);
 	s->base = strrchr(s->path, '/') + 1;
 	s->h->state = DBH_FREE;
@@ -315,7 +318,8 @@ dbh_take_error(int fd)
 	return err;
 }
 
-/* lseek(fd, 0, SEEK_CUR or SEEK_END) of a held fd: the held length. */
+/* lseek(fd, 0, SEEK_CUR or SEEK_END) of a held fd: answered from the
+ * held bytes (the file on disk is empty). */
 int
 dbh_seek(int fd, int whence, off64_t *out)
 {
@@ -326,7 +330,9 @@ dbh_seek(int fd, int whence, off64_t *out)
 		return 0;
 	got = spin(s);
 	if (s->used == DBH_TEMP && s->fd == fd) {
-		*out = (off64_t)s->h->len;
+		if (whence == SEEK_END)	/* the position moves there */
+			s->pos = s->h->len;
+		*out = (off64_t)s->pos;
 		unspin(s, got);
 		return 1;
 	}
@@ -362,12 +368,13 @@ dbh_release(int fd)
 
 /*
  * n bytes at p, gathered from the program's vectors (cnt > 0) or one
- * buffer, appended to fd's held bytes.  1 when held, 0 when the caller
- * writes them to the kernel (after the held bytes were made real).
+ * buffer, appended to fd's held bytes (a pwrite: only when off is their
+ * end; -1 a write).  1 when held, 0 when the caller writes them to the
+ * kernel (after the held bytes were made real).
  */
 static int
 hold_bytes(int fd, struct slot *s, const void *p, size_t n,
-    const struct iovec *iov, int cnt)
+    const struct iovec *iov, int cnt, off64_t off)
 {
 	struct iovec v[64];
 	size_t len, total = n;
@@ -387,7 +394,8 @@ hold_bytes(int fd, struct slot *s, const void *p, size_t n,
 	}
 	got = spin(s);
 	len = (size_t)s->h->len;
-	if (s->used == DBH_TEMP && s->fd == fd && total <= DBH_CAP - len) {
+	if (s->used == DBH_TEMP && s->fd == fd && total <= DBH_CAP - len &&
+	    (off < 0 ? s->pos == len : (uint64_t)off == len)) {
 		ok = 1;
 		if (cnt == 0)
 			ok = guard_copy(DATA(s) + len, p, n, NULL) == 0;
@@ -396,6 +404,8 @@ hold_bytes(int fd, struct slot *s, const void *p, size_t n,
 			    v[i].iov_len, NULL) == 0;
 		if (ok)	/* the bytes first, then their length */
 			__atomic_store_n(&s->h->len, len + total, __ATOMIC_RELEASE);
+		if (ok && off < 0)
+			s->pos = len + total;
 	}
 	unspin(s, got);
 	if (ok)
@@ -411,7 +421,7 @@ dbh_write(int fd, fdent_t e, const void *p, size_t n)
 	struct slot *s = slot_of(e);
 	ssize_t r;
 
-	if (hold_bytes(fd, s, p, n, NULL, 0)) {
+	if (hold_bytes(fd, s, p, n, NULL, 0, -1)) {
 		count_write(e, (ssize_t)n, 0);
 		return (ssize_t)n;
 	}
@@ -429,7 +439,7 @@ dbh_writev(int fd, fdent_t e, const struct iovec *iov, int cnt)
 	size_t n = 0;
 	int i;
 
-	if (cnt > 0 && hold_bytes(fd, s, NULL, 0, iov, cnt)) {
+	if (cnt > 0 && hold_bytes(fd, s, NULL, 0, iov, cnt, -1)) {
 		for (i = 0; i < cnt; i++)
 			n += iov[i].iov_len;
 		count_write(e, (ssize_t)n, 0);
@@ -439,6 +449,22 @@ dbh_writev(int fd, fdent_t e, const struct iovec *iov, int cnt)
 	r = real.writev(fd, iov, cnt);
 	count_write(e, r, 0);
 	return r;
+}
+
+/*
+ * pwrite on a held fd: held when off is the end of the held bytes (a
+ * program writing its file in order by offset), 1 and *r; else 0, the
+ * held bytes made real first, and the caller makes the call.
+ */
+int
+dbh_pwrite(int fd, fdent_t e, const void *p, size_t n, off64_t off,
+    ssize_t *r)
+{
+	if (off < 0 || !hold_bytes(fd, slot_of(e), p, n, NULL, 0, off))
+		return 0;
+	count_write(e, (ssize_t)n, 0);
+	*r = (ssize_t)n;
+	return 1;
 }
 
 /* --- for debounce.c and debounce_rename.c, under the debounce lock --- */

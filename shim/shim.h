@@ -915,6 +915,8 @@ dbh_buf(unsigned b)
 HIDDEN void	dbh_opened(int fd, int dirfd, const char *path, int flags);
 HIDDEN ssize_t	dbh_write(int fd, fdent_t e, const void *p, size_t n);
 HIDDEN ssize_t	dbh_writev(int fd, fdent_t e, const struct iovec *iov, int cnt);
+HIDDEN int	dbh_pwrite(int fd, fdent_t e, const void *p, size_t n,
+		    off64_t off, ssize_t *r);
 HIDDEN int	dbh_real_fd(int fd, int force);
 HIDDEN int	dbh_seek(int fd, int whence, off64_t *out);
 HIDDEN int	dbh_close(int fd);

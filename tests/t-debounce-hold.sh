@@ -12,7 +12,7 @@
 # state (save 199), not the one on disk (save 0).  A temporary file read
 # back or fstat'ed before its rename shows the program its own bytes; one
 # never renamed holds them after the program exits, written after its
-# close (held till then).
+# close (held till then).  Positions (pwrite, lseek) as unshimmed.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/progs/db_lib.sh"
 need_strace
@@ -131,3 +131,23 @@ print(" ".join(ev[:2]))
 PY
 )
 eq "its first calls: the program's close, then the write (at the exit)" "$order" "close write"
+
+# positions while held: pwrite at the held end, lseek to the end, a write
+# after a pwrite: the files are those of the unshimmed run
+POS='import os, sys
+d = sys.argv[1]
+open(d + "/s.json.tmp", "w").write("0"); os.replace(d + "/s.json.tmp", d + "/s.json")
+fd = os.open(d + "/s.json.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.pwrite(fd, b"abc", 0); os.pwrite(fd, b"def", 3)
+print(os.lseek(fd, 0, os.SEEK_CUR), os.lseek(fd, 0, os.SEEK_END))
+os.write(fd, b"XY"); os.close(fd)
+fd = os.open(d + "/s.json.tmp2", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"hello"); os.pwrite(fd, b" world", 5); os.write(fd, b"J")
+print(os.lseek(fd, 0, os.SEEK_CUR)); os.close(fd)'
+mkdir "$T/p1" "$T/p2"
+$PY -c "$POS" "$T/p1" >"$T/p1.out" || fail "unshimmed positions run failed"
+IOSHIM_DEBOUNCE="$T/p2/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$POS" "$T/p2" >"$T/p2.out" ||
+	fail "shimmed positions run failed"
+eq "positions the program was told" "$(cat "$T/p2.out")" "$(cat "$T/p1.out")"
+eq "pwrite, lseek, write: the file" "$(cat "$T/p2/s.json.tmp")" "$(cat "$T/p1/s.json.tmp")"
+eq "write, pwrite, write: the file" "$(cat "$T/p2/s.json.tmp2")" "$(cat "$T/p1/s.json.tmp2")"
