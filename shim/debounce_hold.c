@@ -10,8 +10,8 @@
  * link once open) in the directory of a file it has saved by atomic
  * replace under IOSHIM_DEBOUNCE, whose name looks like a temporary of
  * such a file (debounce_tname.c).  Its fd is marked in the fd table as a
- * coalesced one whose buffer number is DBH_BUF0 + slot, so write, writev
- * and every flush point the coalescer has (reads, seeks, fsync, mmap,
+ * coalesced one whose buffer number is DBH_BUF0 + slot, so write, writev,
+ * pwrite (wrap_io.c) and every flush point the coalescer has (reads, seeks, fsync, mmap,
  * ftruncate, dup, sendfile...) come here; an fd that is not held costs
  * nothing more than it did.  A write copies the bytes into the mapping:
  * no system call.
