@@ -40,7 +40,7 @@ shim/%.o: shim/%.c shim/*.h common/*.h
 shim/libioshim.so: $(SHIM_OBJ)
 	$(CC) -shared -o $@ $(SHIM_OBJ) -ldl -lpthread -Wl,-z,now -Wl,--no-undefined
 
-collector/%.o: collector/%.c collector/*.h common/wire.h common/version.h common/spill.h common/salvage.*
+collector/%.o: collector/%.c collector/*.h common/wire.h common/version.h common/spill.h common/salvage.* common/dbhold.h common/dbhsweep.*
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $$(pkg-config --cflags $(PKGS_COLLECTOR)) -c -o $@ $<
 
 collector/ioshimd: $(COLL_OBJ)

@@ -506,6 +506,14 @@ if vals("dbsave", "none", "wall_ns"):
             note="%d → %d; all renames %d → %d; writes %d → %d" % (
                 cn["onto"], cd["onto"], cn["renames"], cd["renames"],
                 cn["writes"], cd["writes"]))
+    if cn.get("writes") and "writes" in cd:
+        row(11, "dbsave_writes_cut", "  write system calls cut (strace: write, "
+            "pwrite64, writev)", [100.0 * (1 - cd["writes"] / cn["writes"])], "%",
+            (">=", 99.0, "≥ 99 %"), note="%d → %d" % (cn["writes"], cd["writes"]))
+    if cn.get("renames") and "renames" in cd:
+        row(11, "dbsave_renames_cut", "  rename system calls cut (strace, all)",
+            [100.0 * (1 - cd["renames"] / cn["renames"])], "%",
+            (">=", 99.0, "≥ 99 %"), note="%d → %d" % (cn["renames"], cd["renames"]))
 
 # Output --------------------------------------------------------------------
 def cells(r):

@@ -17,6 +17,12 @@
  * it stopped: the spill records it).  Each grandchild sends its counts up
  * a pipe; the totals are in `health` (administrators only).
  *
+ * The same run writes the debounced states killed processes held in
+ * memory (the directory's hold files, common/dbhsweep.c) onto their
+ * targets when these are absent or older, in a child that has taken the
+ * directory owner's identity whole first: the kernel checks every file
+ * it touches as that user's (docs/debounce.md).
+ *
  * As root, ioshimd also makes /run/ioshim/UID (0700, owned by UID) for
  * each user it sees send, so that user's later processes keep their spills
  * where logind's RemoveIPC does not delete them at logout (/run/ioshim
@@ -31,11 +37,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <bsd/stdlib.h>
 
+#include "dbhsweep.h"
 #include "hreason.h"
 #include "ioshimd.h"
 #include "json.h"
@@ -135,6 +144,56 @@ dir_uid(const char *root, const char *name)
 	return v;
 }
 
+/* Has directory path a hold file ("d.PID.N")?  Most have none. */
+static int
+has_holds(const char *path)
+{
+	struct dirent *e;
+	DIR *d;
+	int n = 0, found = 0;
+
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL && n++ < FILES_MAX)
+		found = e->d_name[0] == 'd' && e->d_name[1] == '.';
+	closedir(d);
+	return found;
+}
+
+/*
+ * The debounced states of uid's killed processes in its directory path,
+ * onto their targets: in a child that is uid (when we are root and it is
+ * not), so that no file is written with more rights than its owner's.
+ */
+static void
+holds_as(const char *path, uid_t uid)
+{
+	struct passwd *pw;
+	pid_t pid;
+	gid_t gid;
+	int st;
+
+	if (!has_holds(path))
+		return;
+	if ((pid = fork()) != 0) {
+		while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	if (geteuid() != uid) {
+		if (geteuid() != 0)
+			_exit(1);
+		pw = getpwuid(uid);
+		gid = pw ? pw->pw_gid : (gid_t)uid;
+		if ((pw ? initgroups(pw->pw_name, gid) : setgroups(0, NULL)) != 0 ||
+		    setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0 ||
+		    geteuid() != uid)
+			_exit(3);
+	}
+	(void)dbh_sweep_dir(path, NULL, NULL);
+	_exit(0);
+}
+
 /* In a grandchild: salvage one user's directory, send the counts. */
 static void
 one_dir(const char *path, uid_t uid, int wfd)
@@ -154,6 +213,7 @@ one_dir(const char *path, uid_t uid, int wfd)
 		ss.uid = uid;
 		ss.max_files = FILES_MAX;
 		(void)salvage_dir(path, 0, &ss);
+		holds_as(path, uid);
 		r.found = ss.found;
 		r.salvaged = ss.salvaged;
 		r.empty = ss.empty;

@@ -55,8 +55,8 @@
  * spills and says nothing (it counts).
  */
 #ifdef SALVAGE_IN_SHIM
-#define SV_OPEN(p, f)		real.open(p, f)
-#define SV_OPENAT(d, p, f)	real.openat(d, p, f)
+#define SV_OPEN(p, f)		LAZY(open)(p, f)
+#define SV_OPENAT(d, p, f)	LAZY(openat)(d, p, f)
 #define SV_READ			real.read
 #define SV_PREAD		real.pread
 #define SV_WRITE		real.write

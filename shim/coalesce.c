@@ -699,6 +699,8 @@ co_write_ex(int fd, fdent_t e, const void *p, size_t n, int calls)
 
 	if (n == 0 && !calls)
 		return 0;
+	if (unlikely(dbh_buf(bi)))
+		return dbh_write(fd, e, p, n);	/* debounce_hold.c */
 	if (unlikely(bi >= NBUF) || in_vfork_child()) {
 		r = LAZY(write)(fd, p, n);
 		count_write(e, r, 0);
@@ -789,6 +791,8 @@ co_writev(int fd, fdent_t e, const struct iovec *iov, int cnt)
 	int i;
 	ssize_t r;
 
+	if (unlikely(dbh_buf(FDE_BUF(e))))
+		return dbh_writev(fd, e, iov, cnt);
 	if (cnt < 0 || cnt > CO_IOV ||
 	    guard_copy((char *)v, (const char *)iov, (size_t)cnt * sizeof(*v),
 	    NULL) != 0)
@@ -832,6 +836,8 @@ co_flush_fd(int fd, int reason)
 	struct cobuf *b;
 	int r;
 
+	if (unlikely(dbh_buf(bi)))
+		return dbh_real_fd(fd, 1);
 	if (bi >= NBUF || in_vfork_child())
 		return 0;
 	b = &bufs[bi];
@@ -872,6 +878,8 @@ co_seek_held(int fd, int whence, off64_t *out)
 	uint32_t n;
 	off64_t r;
 
+	if (unlikely(dbh_buf(bi)))
+		return dbh_seek(fd, whence, out);
 	if (bi >= NBUF || !(FDE_FLAGS(e) & FD_APPEND) || in_vfork_child() ||
 	    lock_mine() || (whence == SEEK_CUR && !(FDE_FLAGS(e) & FD_VEND)))
 		return 0;
@@ -940,6 +948,8 @@ co_take_error(int fd)
 	unsigned bi = FDE_BUF(fd_peek(fd));
 	int err;
 
+	if (unlikely(dbh_buf(bi)))
+		return dbh_take_error(fd);
 	if (bi >= NBUF || lock_mine())
 		return 0;
 	lock();
@@ -1000,6 +1010,8 @@ co_close(int fd)
 	struct cobuf *b;
 	int err, k;
 
+	if (unlikely(dbh_buf(bi)))
+		return dbh_close(fd);
 	if (bi >= NBUF || in_vfork_child())
 		return 0;
 	b = &bufs[bi];
@@ -1041,6 +1053,10 @@ co_release(int fd)
 	unsigned bi = FDE_BUF(fd_peek(fd));
 	struct cobuf *b;
 
+	if (unlikely(dbh_buf(bi))) {
+		dbh_release(fd);
+		return;
+	}
 	if (bi >= NBUF || lock_mine())
 		return;
 	lock();

@@ -41,6 +41,7 @@ static unsigned synced_at;
 static unsigned seq;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 HIDDEN __thread int db_in;	/* this thread holds mu */
+HIDDEN __thread int db_skip_hold;	/* db_path_slow leaves held temp files */
 static __thread sigset_t db_mask;	/* its signal mask before */
 
 /*
@@ -135,8 +136,13 @@ db_discard(struct db_ent *e)
 
 	if (e->pend[0] == '\0')
 		return;
-	db_pend_path(e, p);
-	syscall(SYS_unlinkat, AT_FDCWD, p, 0);
+	if (e->mslot >= 0) {	/* held in memory: no file to remove */
+		dbh_free(e->mslot);
+		e->mslot = -1;
+	} else {
+		db_pend_path(e, p);
+		syscall(SYS_unlinkat, AT_FDCWD, p, 0);
+	}
 	if (!e->copied) {
 		e->absorbed++;
 		e->bytes_saved += e->psize;
@@ -195,6 +201,34 @@ target_moved(const struct db_ent *e)
 }
 
 /*
+ * A pending state held in memory (debounce_hold.c) into its hidden file,
+ * made now (never replacing a file: another name when taken), the mode
+ * the program's temporary file had; then it is pending as any other.
+ */
+static int
+materialize(struct db_ent *e, int sync)
+{
+	char p[PATH_MAX], name[NAME_MAX + 1];
+	struct stat st;
+	int k;
+
+	for (k = 0; ; k++) {
+		db_pend_path(e, p);
+		if (dbh_write_state(e->mslot, p, sync, &st) == 0)
+			break;
+		if (errno != EEXIST || k == 8)
+			return -1;
+		db_pend_name(e, name, p);
+		strcpy(e->pend, name);
+	}
+	e->pdev = st.st_dev;
+	e->pino = st.st_ino;
+	dbh_free(e->mslot);
+	e->mslot = -1;
+	return 0;
+}
+
+/*
  * Make the pending state real: renamed onto the target, or for an
  * in-place rewrite copied into it (its data synced first when sync).
  * An in-place rewrite whose fd is still open is copied in all the same,
@@ -210,6 +244,16 @@ db_flush_ent(struct db_ent *e, int sync, int force)
 
 	if (e->pend[0] == '\0')
 		return 0;
+	if (e->mslot >= 0) {
+		if (target_moved(e)) {	/* superseded: never written */
+			e->superseded++;
+			db_discard(e);
+			errno = saved;
+			return 0;
+		}
+		if (materialize(e, sync) != 0)
+			goto failed;
+	}
 	db_pend_path(e, p);
 	if (raw_stat(AT_FDCWD, p, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    !S_ISREG(st.st_mode) || st.st_dev != e->pdev || st.st_ino != e->pino) {
@@ -306,6 +350,7 @@ db_ent_for(const char *abs, int pat)
 	e->base = strrchr(e->path, '/') + 1;
 	e->pat = pat;
 	e->pfd = -1;
+	e->mslot = -1;
 	/* whole before db_path_slow's unlocked look can see it */
 	__atomic_store_n(&nents, nents + 1, __ATOMIC_RELEASE);
 	return e;
@@ -341,6 +386,11 @@ db_path_slow(const char *path)
 		return;
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
+	if (!db_skip_hold && dbh_named(base)) {
+		db_lock();
+		dbh_path(base);	/* a held temporary file: its bytes in */
+		db_unlock();
+	}
 	/* first without the lock (a name, once made, never changes): the
 	 * program's other paths cost no lock while a state is pending */
 	n = __atomic_load_n(&nents, __ATOMIC_ACQUIRE);
@@ -443,6 +493,7 @@ db_flush_all_slow(void)
 	if (db_in || in_vfork_child())
 		return;
 	db_lock();
+	dbh_real_all();		/* temporary files first: a child may read them */
 	for (i = 0; i < nents; i++) {
 		if (db_flush_ent(&ents[i], 0, 1) == 0 && db_fd_open(&ents[i]))
 			db_real_fd(&ents[i]);	/* a child may inherit it */
@@ -466,6 +517,7 @@ db_signal_flush(void)
 		sched_yield();
 	}
 	db_in = 1;
+	dbh_real_all();
 	for (i = 0; i < nents; i++)
 		db_flush_ent(&ents[i], 0, 1);
 	db_in = 0;
@@ -479,7 +531,46 @@ db_after_fork_child(void)
 	pthread_mutex_init(&mu, NULL);
 	db_in = 0;
 	nents = 0;
+	dbh_after_fork_child();
 	atomic_store(&db_npend, 0);
+}
+
+/* Is any target followed?  (Unlocked: a count only grows.) */
+int
+db_have_ents(void)
+{
+	return __atomic_load_n(&nents, __ATOMIC_ACQUIRE) != 0;
+}
+
+/*
+ * Under the lock: is base, a new file in directory dir, a temporary file
+ * of a save by atomic replace (debounce_hold.c holds its bytes)?  Only in
+ * the directory of a target this process saved already, and only when
+ * its name holds that target's name (state.json.tmp, .state.json.XXXXXX,
+ * state.json~, state.json.1234.tmp) or is python tempfile's default
+ * (tmp and 8 of [a-z0-9_]).  docs/debounce.md says why no more.
+ */
+int
+db_temp_name(const char *dir, const char *base)
+{
+	size_t d, n = strlen(base), k;
+	unsigned i;
+	int py = n == 11 && strncmp(base, "tmp", 3) == 0;
+
+	for (k = 3; py && k < n; k++)
+		if (!((base[k] >= 'a' && base[k] <= 'z') || base[k] == '_' ||
+		    (base[k] >= '0' && base[k] <= '9')))
+			py = 0;
+	for (i = 0; i < nents; i++) {
+		d = (size_t)(ents[i].base - ents[i].path);
+		d = d > 1 ? d - 1 : 1;
+		if (strlen(dir) != d || memcmp(dir, ents[i].path, d) != 0)
+			continue;
+		if (py || (strstr(base, ents[i].base) != NULL &&
+		    strcmp(base, ents[i].base) != 0))
+			return 1;
+	}
+	return 0;
 }
 
 /* Row i of the report: 0 when there is none. */

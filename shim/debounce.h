@@ -40,6 +40,9 @@ struct db_ent {
 	int		pat, err;	/* err: a failed write, told at the next save */
 	uint64_t	absorbed, written, bytes_saved;
 	uint64_t	superseded;	/* of absorbed: another's state was newer */
+	int		mslot;		/* the pending state is held in memory
+					 * (debounce_hold.c slot), not yet in
+					 * the file pend names; -1 none */
 };
 
 HIDDEN extern __thread int db_in;	/* this thread holds the lock */
@@ -59,5 +62,21 @@ HIDDEN const char *db_glob(unsigned i);
 HIDDEN int	db_copy_in(struct db_ent *e, const char *p, int sync);
 HIDDEN int	db_fd_open(const struct db_ent *e);
 HIDDEN void	db_real_fd(struct db_ent *e);
+
+HIDDEN int	db_have_ents(void);
+HIDDEN int	db_temp_name(const char *dir, const char *base);
+/* debounce_hold.c, under the lock */
+HIDDEN int	dbh_by_inode(dev_t dev, ino_t ino);
+HIDDEN int	dbh_fd_open(int i);
+HIDDEN uint64_t	dbh_len(int i);
+HIDDEN void	dbh_real(int i);
+HIDDEN void	dbh_path(const char *base);
+HIDDEN int	dbh_named(const char *base);	/* unlocked: worth the lock? */
+HIDDEN void	dbh_real_all(void);
+HIDDEN void	dbh_commit(int i, const char *target);
+HIDDEN void	dbh_free(int i);
+HIDDEN int	dbh_write_state(int i, const char *p, int sync, struct stat *st);
+HIDDEN void	dbh_after_fork_child(void);
+HIDDEN void	dbh_sweep(const char *target, const char *glob);	/* debounce_hsweep.c */
 
 #endif /* IOSHIM_DEBOUNCE_H */

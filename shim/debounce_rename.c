@@ -86,6 +86,46 @@ hold(struct db_ent *e, int fromdir, const char *from, const struct stat *fst)
 }
 
 /*
+ * The program's temporary file from, closed, its bytes held in memory
+ * (slot i, debounce_hold.c): the held bytes become e's pending state,
+ * and the empty file goes (the rename's effect on its name); no rename,
+ * no write.  0, or -1 when it cannot be (the caller makes the bytes real
+ * and goes on as for any file).
+ */
+static int
+hold_mem(struct db_ent *e, int i, int fromdir, const char *from)
+{
+	char p[PATH_MAX], name[NAME_MAX + 1];
+	int old = -1;
+
+	if (syscall(SYS_unlinkat, fromdir, from, 0) != 0)
+		return -1;
+	if (e->pend[0] != '\0') {	/* a newer state: the older absorbed */
+		if (e->mslot >= 0)
+			old = e->mslot;
+		else {
+			db_pend_path(e, p);
+			syscall(SYS_unlinkat, AT_FDCWD, p, 0);
+		}
+		e->absorbed++;
+		e->bytes_saved += e->psize;
+	} else {
+		db_pend_name(e, name, p);
+		db_pend_new(e, name);
+	}
+	dbh_commit(i, e->path);		/* the newer committed first, */
+	if (old >= 0)
+		dbh_free(old);		/* then the older let go */
+	db_target_mark(e);
+	e->mslot = i;
+	e->inplace = 0;
+	e->pdev = 0;
+	e->pino = 0;
+	e->psize = dbh_len(i);
+	return 0;
+}
+
+/*
  * Would the kernel surely let the program replace target abs in
  * directory dir?  When the target is absent or a regular file, and the
  * directory is not sticky, or is the program's, or the target is (or it
@@ -128,7 +168,7 @@ db_rename(int fromdir, const char *from, int todir, const char *to,
 	struct db_ent *e;
 	struct stat fst;
 	uint64_t now;
-	int pat, saved = errno, r, err;
+	int pat, saved = errno, r, err, held = -1, have;
 
 	if (flags != 0 || from == NULL || to == NULL || db_in ||
 	    shim_ending || in_vfork_child())
@@ -151,20 +191,27 @@ db_rename(int fromdir, const char *from, int todir, const char *to,
 	if (e->pend[0] != '\0' && e->inplace)
 		db_flush_ent(e, 0, 1);	/* an in-place rewrite first, as made */
 	now = shim_now_ns();
+	have = raw_stat(fromdir, from, &fst, AT_SYMLINK_NOFOLLOW) == 0;
+	if (have && S_ISREG(fst.st_mode))	/* its bytes held in memory? */
+		held = dbh_by_inode(fst.st_dev, fst.st_ino);
 	if (!replaceable(dir, abs))	/* its error is the kernel's, on our */
 		db_flush_ent(e, 0, 1);	/* state if one is pending */
 	else if (e->last_ns != 0 && now - e->last_ns < db_window_ns(pat) &&
-	    raw_stat(fromdir, from, &fst, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(fst.st_mode) && fst.st_nlink == 1 &&
+	    have && S_ISREG(fst.st_mode) && fst.st_nlink == 1 &&
 	    strcmp(base, base_of(from)) != 0 &&
 	    (db_nosync(pat) || !db_was_synced(&fst)) &&
-	    same_dir(fromdir, from, todir, to, dir) &&
-	    hold(e, fromdir, from, &fst) == 0) {
-		db_unlock();
-		*res = 0;
-		errno = saved;
-		return 1;
+	    same_dir(fromdir, from, todir, to, dir)) {
+		if (held >= 0 && !dbh_fd_open(held) &&
+		    hold_mem(e, held, fromdir, from) == 0)
+			goto absorbed;
+		if (held >= 0)
+			dbh_real(held);	/* an fd still open: as a file */
+		held = -1;
+		if (hold(e, fromdir, from, &fst) == 0)
+			goto absorbed;
 	}
+	if (held >= 0)
+		dbh_real(held);	/* the kernel renames a complete file */
 	/* straight through: a leading edge, a synced save, or not ours to hold */
 	errno = saved;
 	r = sys_rename(fromdir, from, todir, to, 0);
@@ -177,5 +224,10 @@ db_rename(int fromdir, const char *from, int todir, const char *to,
 	db_unlock();
 	*res = r;
 	errno = r == 0 ? saved : err;
+	return 1;
+absorbed:
+	db_unlock();
+	*res = 0;
+	errno = saved;
 	return 1;
 }

@@ -8,7 +8,9 @@
  * than the target (by mtime), or whose target is gone, is renamed onto
  * it (the newest of several wins: each is compared with the target as it
  * then is); others are removed.  Only regular files of this user whose
- * process is gone; nothing is followed.
+ * process is gone; nothing is followed.  The states such processes held
+ * in memory (debounce_hold.c) are looked for at the same points
+ * (debounce_hsweep.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,14 +23,8 @@
 #include <sys/syscall.h>
 
 #include "debounce.h"
+#include "dbhsweep.h"
 
-struct dirent64_ {
-	uint64_t	d_ino;
-	int64_t		d_off;
-	unsigned short	d_reclen;
-	unsigned char	d_type;
-	char		d_name[];
-};
 
 /* The pid in NAME's tail "PID-N", or 0. */
 static long
@@ -78,7 +74,7 @@ each_name(const char *d, void (*fn)(int, const char *, const void *),
     const void *arg)
 {
 	char buf[4096];
-	struct dirent64_ *de;
+	struct dbh_dirent *de;
 	size_t off;
 	long got;
 	int dfd = (int)syscall(SYS_openat, AT_FDCWD, d,
@@ -88,7 +84,7 @@ each_name(const char *d, void (*fn)(int, const char *, const void *),
 		return -1;
 	while ((got = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0)
 		for (off = 0; off < (size_t)got; off += de->d_reclen) {
-			de = (struct dirent64_ *)(buf + off);
+			de = (struct dbh_dirent *)(buf + off);
 			fn(dfd, de->d_name, arg);
 		}
 	syscall(SYS_close, dfd);
@@ -118,6 +114,7 @@ db_sweep(const struct db_ent *e)
 	memcpy(d, e->path, n);
 	d[n > 1 ? n - 1 : 1] = '\0';
 	(void)each_name(d, sweep_ent, e);
+	dbh_sweep(e->path, NULL);	/* and states held in memory */
 	errno = saved;
 }
 
@@ -166,6 +163,7 @@ db_sweep_start(void)
 		if (n == 0)
 			d[0] = '/';
 		(void)each_name(d, sweep_pat, g);
+		dbh_sweep(NULL, g);
 	}
 	errno = saved;
 }

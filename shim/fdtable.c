@@ -555,6 +555,11 @@ fd_copy(int from, int to)
 	 * dup2 back) would otherwise leave it to be looked at again each time */
 	fdent_t e = fd_get(from);
 
+	if (unlikely(dbh_buf(FDE_BUF(e)))) {
+		/* a held temporary file (debounce_hold.c): real first */
+		dbh_real_fd(from, 1);
+		e = fd_get(from);
+	}
 	if (!(e & FD_KNOWN)) {
 		fd_forget(to);
 		return;

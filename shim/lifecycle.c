@@ -77,6 +77,7 @@ image_end(int reason, int code)
 		co_flush_all(reason == IW_END_EXEC ? IW_R_EXEC : IW_R_EXIT);
 		db_flush_all();
 	}
+	dbh_end();		/* debounce hold files, what is written */
 	co_spills_end();
 	report_write(reason, code);
 	send_tick(1, reason, code);

@@ -919,6 +919,31 @@ HIDDEN void	db_after_fork_child(void);
 HIDDEN int	db_row(unsigned i, const char **path, uint64_t *absorbed,
 		    uint64_t *written, uint64_t *saved);
 
+/*
+ * debounce_hold.c - a debounced save's temporary file whose bytes are
+ * held in memory: its fd is marked FD_COALESCE with buffer number
+ * DBH_BUF0 + slot, and the coalescer's entry points hand it there.
+ */
+#define DBH_BUF0	0xfff0u
+#define DBH_N		4		/* temporary files held at once */
+static inline int
+dbh_buf(unsigned b)
+{
+	return b >= DBH_BUF0 && b < DBH_BUF0 + DBH_N;
+}
+HIDDEN void	dbh_opened(int fd, int dirfd, const char *path, int flags);
+HIDDEN ssize_t	dbh_write(int fd, fdent_t e, const void *p, size_t n);
+HIDDEN ssize_t	dbh_writev(int fd, fdent_t e, const struct iovec *iov, int cnt);
+HIDDEN int	dbh_pwrite(int fd, fdent_t e, const void *p, size_t n,
+		    off64_t off, ssize_t *r);
+HIDDEN int	dbh_real_fd(int fd, int force);
+HIDDEN int	dbh_seek(int fd, int whence, off64_t *out);
+HIDDEN int	dbh_close(int fd);
+HIDDEN void	dbh_release(int fd);
+HIDDEN int	dbh_take_error(int fd);
+HIDDEN void	dbh_end(void);
+HIDDEN extern __thread int db_skip_hold;	/* rename's FROM: not yet */
+
 /* The program names path: a pending state of that name is made real. */
 static inline void
 db_point(const char *path)
@@ -945,6 +970,9 @@ HIDDEN void	spill_free(struct spill_hdr *h, const char *name);
 HIDDEN void	spill_forget(struct spill_hdr *h);	/* forked child */
 HIDDEN void	spill_after_fork(void);
 HIDDEN const char *spill_where(void);
+HIDDEN void	*spill_map_new(char kind, size_t size, char *name, size_t nsz);
+HIDDEN void	spill_map_free(void *p, size_t size, const char *name);
+HIDDEN const char *spill_dir_now(void);
 HIDDEN void	spill_salvage_startup(void);	/* worker, once per process */
 HIDDEN void	spill_salvage_end(int in_handler);	/* image end */
 HIDDEN extern uint64_t spill_salvaged_n, spill_salvaged_bytes;

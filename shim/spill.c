@@ -136,6 +136,65 @@ birth(int fd)
 }
 
 /*
+ * A new file of size bytes in the spill directory, named KIND.PID.N (its
+ * name into name[nsz]), mapped MAP_SHARED; its fd is closed at once.
+ * NULL when none can be made.  Also for debounce_hold.c ('d').
+ */
+void *
+spill_map_new(char kind, size_t size, char *name, size_t nsz)
+{
+	int sfd = -1, i, saved = errno;
+	void *p;
+
+	if (!spill_dir())
+		goto none;
+	for (i = 0; i < 8 && sfd < 0; i++) {
+		snprintf(name, nsz, "%s/%c.%d.%u", dir, kind, (int)getpid(),
+		    counter++);
+		sfd = shim_raw_open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (sfd < 0 && errno != EEXIST)
+			break;
+	}
+	if (sfd < 0)
+		goto none;
+	if (syscall(SYS_ftruncate, sfd, (off_t)size) != 0 ||
+	    (p = RAW_MMAP(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    sfd, 0)) == MAP_FAILED) {
+		syscall(SYS_close, sfd);
+		syscall(SYS_unlinkat, AT_FDCWD, name, 0);
+		goto none;
+	}
+	syscall(SYS_close, sfd);
+	atomic_fetch_add(&spills_now, 1);
+	errno = saved;
+	return p;
+none:
+	name[0] = '\0';
+	errno = saved;
+	return NULL;
+}
+
+/* A file of spill_map_new's is no longer needed. */
+void
+spill_map_free(void *p, size_t size, const char *name)
+{
+	int saved = errno;
+
+	syscall(SYS_unlinkat, AT_FDCWD, name, 0);
+	atomic_fetch_sub(&spills_now, 1);
+	munmap(p, size);
+	errno = saved;
+}
+
+/* The spill directory, found (or made) now; NULL when there is none. */
+const char *
+spill_dir_now(void)
+{
+	return spill_dir() ? dir : NULL;
+}
+
+/*
  * A new spill of room for cap bytes, for the file dev/ino appended to
  * through fd.  The header's address (the data follow at SP_HDR), its file
  * name in name[size]; NULL when none can be made (the caller takes
@@ -146,35 +205,15 @@ spill_new(int fd, dev_t dev, ino_t ino, uint32_t cap, char *name, size_t size)
 {
 	struct spill_hdr *h;
 	char link[32];
-	int sfd = -1, i, saved = errno;
+	int saved = errno;
 	ssize_t n;
-	void *p;
 
-	if (!spill_dir())
-		goto none;
-	for (i = 0; i < 8 && sfd < 0; i++) {
-		snprintf(name, size, "%s/s.%d.%u", dir, (int)getpid(), counter++);
-		sfd = shim_raw_open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
-		if (sfd < 0 && errno != EEXIST)
-			break;
-	}
-	if (sfd < 0)
-		goto none;
-	if (syscall(SYS_ftruncate, sfd, (off_t)(SP_HDR + cap)) != 0 ||
-	    (p = RAW_MMAP(NULL, SP_HDR + cap, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    sfd, 0)) == MAP_FAILED) {
-		syscall(SYS_close, sfd);
-		syscall(SYS_unlinkat, AT_FDCWD, name, 0);
-		goto none;
-	}
-	syscall(SYS_close, sfd);
-	atomic_fetch_add(&spills_now, 1);
+	if ((h = spill_map_new('s', SP_HDR + cap, name, size)) == NULL)
+		return NULL;
 	if (my_start == 0)
 		my_start = proc_stat_field(22, NULL);
 	if (my_pidns == 0)
 		my_pidns = pidns();
-	h = p;
 	memcpy(h->magic, SP_MAGIC, sizeof(h->magic));
 	h->version = SP_VERSION;
 	h->hdr_size = SP_HDR;
@@ -191,10 +230,6 @@ spill_new(int fd, dev_t dev, ino_t ino, uint32_t cap, char *name, size_t size)
 	h->path[n > 0 ? n : 0] = '\0';
 	errno = saved;
 	return h;
-none:
-	name[0] = '\0';
-	errno = saved;
-	return NULL;
 }
 
 /* Room for cap bytes (more than now); the header's new address or NULL. */

@@ -30,6 +30,20 @@ db_opened(int fd, int flags)
 	return fd;
 }
 
+/* The same, and a new temporary file of a debounced save's may be held
+ * (debounce_hold.c). */
+static inline int
+db_created(int fd, int dirfd, const char *path, int flags)
+{
+	if (unlikely(db_on)) {
+		if (flags & O_DSYNC)
+			db_opened_sync(fd);
+		else if (flags & O_CREAT)
+			dbh_opened(fd, dirfd, path, flags);
+	}
+	return fd;
+}
+
 /*
  * An O_TRUNC open of a debounced file may be answered with an fd on its
  * pending state (debounce_trunc.c): counted and classified as the open of
@@ -91,8 +105,8 @@ name(const char *path, int flags, ...)					\
 		co_before_trunc(AT_FDCWD, path, flags);			\
 	}								\
 	db_point(path);							\
-	return db_opened(opened(AGAIN_EMFILE(LAZY(name)(path, flags, mode)), \
-	    AT_FDCWD, path, flags), flags);				\
+	return db_created(opened(AGAIN_EMFILE(LAZY(name)(path, flags, mode)), \
+	    AT_FDCWD, path, flags), AT_FDCWD, path, flags);		\
 }
 OPEN(open)
 OPEN(open64)
@@ -116,8 +130,8 @@ name(int dirfd, const char *path, int flags, ...)			\
 		co_before_trunc(dirfd, path, flags);			\
 	}								\
 	db_point(path);							\
-	return db_opened(opened(AGAIN_EMFILE(LAZY(name)(dirfd, path, flags, \
-	    mode)), dirfd, path, flags), flags);			\
+	return db_created(opened(AGAIN_EMFILE(LAZY(name)(dirfd, path, flags, \
+	    mode)), dirfd, path, flags), dirfd, path, flags);		\
 }
 OPENAT(openat)
 OPENAT(openat64)
@@ -131,7 +145,8 @@ name(const char *path, mode_t mode)					\
 	DB_TRUNC(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC);		\
 	co_before_trunc(AT_FDCWD, path, O_TRUNC);			\
 	db_point(path);							\
-	return opened(AGAIN_EMFILE(LAZY(name)(path, mode)), AT_FDCWD, path, \
+	return db_created(opened(AGAIN_EMFILE(LAZY(name)(path, mode)),	\
+	    AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC), AT_FDCWD, path, \
 	    O_CREAT | O_WRONLY | O_TRUNC);				\
 }
 CREAT(creat)
@@ -431,7 +446,9 @@ name(int fd, otype off, int whence)					\
 	if (unlikely(!shim_ready))					\
 		return (otype)syscall(SYS_lseek, fd, off, whence);	\
 	if (off == 0 && (whence == SEEK_END || whence == SEEK_CUR) &&	\
-	    unlikely(co_held != 0) && co_seek_held(fd, whence, &a)) {	\
+	    (unlikely(co_held != 0) ||					\
+	    unlikely(fd_raw(fd) & FD_COALESCE)) &&			\
+	    co_seek_held(fd, whence, &a)) {				\
 		if ((otype)a != a) {					\
 			errno = EOVERFLOW;				\
 			return -1;					\
@@ -519,6 +536,8 @@ name(int fd, sttype *st)						\
 		return RAW_FSTATAT(fd, "", st, AT_EMPTY_PATH);		\
 	if (likely(!(fd_raw(fd) & FD_PENDING))) {			\
 		e = fd_peek(fd);					\
+		if (unlikely(dbh_buf(FDE_BUF(e))))			\
+			dbh_real_fd(fd, 0);	/* held bytes */	\
 		r = LAZY(name)(fd, st);					\
 		if (r == 0 && unlikely(co_held != 0) &&			\
 		    (FDE_FLAGS(e) & (FD_COALESCE | FD_PEER)))		\

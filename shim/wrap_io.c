@@ -226,6 +226,9 @@ name(int fd, const void *buf, size_t n, offt off)			\
 	if (unlikely(!shim_ready))					\
 		return syscall(SYS_pwrite64, fd, buf, n, (off64_t)off);	\
 	e = fd_get(fd);							\
+	if (unlikely(dbh_buf(FDE_BUF(e))) &&				\
+	    dbh_pwrite(fd, e, buf, n, (off64_t)off, &r))		\
+		return r;	/* held: debounce_hold.c */		\
 	READ_PROLOGUE(fd, e);						\
 	TIMED_WRITE(e, r, LAZY(name)(fd, buf, n, off));			\
 	return r;							\

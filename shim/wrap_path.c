@@ -57,6 +57,20 @@ held_path(int dirfd, const char *path, int atflags)
 	co_path(dirfd, path, atflags);
 }
 
+/*
+ * A rename's FROM: as held_path, but a temporary file whose bytes are
+ * held (debounce_hold.c) is left for the rename to absorb; a rename that
+ * is not absorbed makes them real after (db_point again) before the
+ * kernel's.
+ */
+static void
+held_from(int dirfd, const char *path)
+{
+	db_skip_hold = 1;
+	held_path(dirfd, path, AT_SYMLINK_NOFOLLOW);
+	db_skip_hold = 0;
+}
+
 /* The same for a file the program names by an fd of its own. */
 static void
 held_fd(int fd)
@@ -114,8 +128,9 @@ truncate64(const char *path, off64_t len)
 EXPORT int
 rename(const char *from, const char *to)
 {
-	held_path(AT_FDCWD, from, NOFOLLOW);
+	held_from(AT_FDCWD, from);
 	DEBOUNCED(AT_FDCWD, from, AT_FDCWD, to, 0);
+	db_point(from);
 	held_path(AT_FDCWD, to, NOFOLLOW);
 	return REAL(rename)(from, to);
 }
@@ -123,8 +138,9 @@ rename(const char *from, const char *to)
 EXPORT int
 renameat(int fromdir, const char *from, int todir, const char *to)
 {
-	held_path(fromdir, from, NOFOLLOW);
+	held_from(fromdir, from);
 	DEBOUNCED(fromdir, from, todir, to, 0);
+	db_point(from);
 	held_path(todir, to, NOFOLLOW);
 	return REAL(renameat)(fromdir, from, todir, to);
 }
@@ -133,8 +149,9 @@ EXPORT int
 renameat2(int fromdir, const char *from, int todir, const char *to,
     unsigned int flags)
 {
-	held_path(fromdir, from, NOFOLLOW);
+	held_from(fromdir, from);
 	DEBOUNCED(fromdir, from, todir, to, flags);
+	db_point(from);
 	held_path(todir, to, NOFOLLOW);
 	return REAL(renameat2)(fromdir, from, todir, to, flags);
 }

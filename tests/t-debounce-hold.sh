@@ -1,0 +1,153 @@
+#!/bin/sh
+# t-debounce-hold.sh - issue 19: the bytes of a debounced save's
+# temporary file are held in memory (a mapped file on tmpfs), not
+# written, and the absorbed rename unlinks the empty file: python
+# json.dump + os.replace 1,000 times a second, 500 ms window, under
+# strace -f -yy.  Against the same program unshimmed: the final file is
+# byte-identical; the write system calls on the directory's files and the
+# renames onto the state file are at most one per window (the unshimmed
+# program makes one write per save at least); a reader in another process
+# never sees a torn state or one going back.  SIGKILL after 200 held
+# saves: the next process debouncing the file finds the last complete
+# state (save 199), not the one on disk (save 0).  A temporary file read
+# back or fstat'ed before its rename shows the program its own bytes; one
+# never renamed holds them after the program exits, written after its
+# close (held till then).  Positions (pwrite, lseek) as unshimmed.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/progs/db_lib.sh"
+need_strace
+SAVER=$TOP/tests/progs/db_saver.py READER=$TOP/tests/progs/db_reader.py
+mkdir "$T/a" "$T/b" "$T/k" "$T/r" "$T/n"
+
+# writes DIR: write-family calls strace saw on any file in DIR
+writes() {
+	$PY - "$T/st" "$1" <<'PY'
+import re, sys
+pat = re.compile(r'\b(write|writev|pwrite64|pwritev2?)\(\d+<' + re.escape(sys.argv[2]) + r'/')
+print(sum(1 for l in open(sys.argv[1], errors='replace') if pat.search(l)))
+PY
+}
+# onto FILE: renames strace (-yy) saw put a file at FILE
+onto() {
+	$PY - "$T/st" "$1" <<'PY'
+import re, sys
+t = re.escape(sys.argv[2])
+pat = re.compile(r'\b(rename\("[^"]*", "' + t + r'"\)|renameat2?\([^,]*, "[^"]*", [^,]*, "' + t + r'"(, 0)?\)) = 0')
+print(sum(1 for l in open(sys.argv[1], errors='replace') if pat.search(l)))
+PY
+}
+
+n=$($PY "$SAVER" "$T/a/state.json" 3 1000) || fail "unshimmed saver failed"
+$PY "$READER" "$T/b/state.json" "$T/stop" >"$T/reader.out" &
+rd=$!
+t0=$(date +%s.%N)
+m=$(strace -f -qq -yy -o "$T/st" -e trace=write,writev,pwrite64,rename,renameat,renameat2 \
+    -E IOSHIM_DEBOUNCE="$T/b/*.json=500" -E LD_PRELOAD="$SHIM" \
+    $PY "$SAVER" "$T/b/state.json" 3 1000) || fail "shimmed saver failed"
+t1=$(date +%s.%N)
+: >"$T/stop"
+wait $rd
+eq "saves" "$m" "$n"
+cmp "$T/a/state.json" "$T/b/state.json" || fail "final state differs from the unshimmed run's"
+echo "ok: final state byte-identical to the unshimmed run's"
+most=$($PY -c "import math; print(math.ceil(($t1 - $t0) / 0.5) + 2)")
+w=$(writes "$T/b")
+r=$(onto "$T/b/state.json")
+note "$n saves in $($PY -c "print(round($t1 - $t0, 1))") s: $w write calls, $r renames onto the file (at most $most each)"
+[ "$w" -ge 1 ] && [ "$w" -le "$most" ] || fail "$w write calls reached the kernel, want 1..$most"
+[ "$r" -ge 1 ] && [ "$r" -le "$most" ] || fail "$r renames onto the file, want 1..$most"
+echo "ok: write calls and renames reaching the kernel: one per window"
+set -- $(cat "$T/reader.out")
+note "reader: $*"
+[ "$2" -gt 0 ] || fail "the reader read nothing"
+eq "torn states the reader saw" "$4" 0
+eq "states going back the reader saw" "$6" 0
+eq "files left in the directory" "$(ls -A "$T/b")" "state.json"
+
+# SIGKILL after 200 saves (a 60 s window: only the first reached the
+# file); the next process debouncing it reads the last complete state
+KILL='import json, os, sys, signal
+d = sys.argv[1]
+for i in range(200):
+    with open(d + "/s.json.tmp", "w") as f:
+        json.dump({"seq": i, "pad": "x" * 3000}, f)
+    os.replace(d + "/s.json.tmp", d + "/s.json")
+os.kill(os.getpid(), signal.SIGKILL)'
+strace -f -qq -yy -o "$T/st" -e trace=write,writev,pwrite64 \
+    -E IOSHIM_DEBOUNCE="$T/k/*.json=60000" -E LD_PRELOAD="$SHIM" $PY -c "$KILL" "$T/k"
+w=$(writes "$T/k")
+[ "$w" -le 2 ] || fail "$w write calls for 200 saves in one window, want at most 2"
+echo "ok: 200 saves, $w write calls before the SIGKILL"
+eq "state on disk after SIGKILL" "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$T/k/s.json")" 0
+got=$(IOSHIM_DEBOUNCE="$T/k/*.json=60000" LD_PRELOAD="$SHIM" $PY -c \
+    'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$T/k/s.json") ||
+	fail "the next process could not read the state"
+eq "state the next process reads" "$got" 199
+eq "files left in the directory" "$(ls -A "$T/k")" "s.json"
+
+# read back and fstat'ed before the rename: the program's own bytes
+READ='import json, os, sys
+d = sys.argv[1]
+for i in range(200):
+    data = json.dumps({"seq": i, "pad": "y" * 2000})
+    with open(d + "/s.json.tmp", "w") as f:
+        f.write(data)
+        if i % 10 == 5:
+            f.flush()
+            if os.fstat(f.fileno()).st_size != len(data):
+                sys.exit("fstat: save %d: size %d" % (i, os.fstat(f.fileno()).st_size))
+            if open(d + "/s.json.tmp").read() != data:
+                sys.exit("read back: save %d differs" % i)
+    os.replace(d + "/s.json.tmp", d + "/s.json")
+    if i % 10 == 7 and json.load(open(d + "/s.json"))["seq"] != i:
+        sys.exit("state file read back: not save %d" % i)'
+strace -f -qq -yy -o "$T/st" -e trace=write,writev,pwrite64 \
+    -E IOSHIM_DEBOUNCE="$T/r/*.json=60000" -E LD_PRELOAD="$SHIM" $PY -c "$READ" "$T/r" ||
+	fail "the program did not see its own bytes"
+w=$(writes "$T/r")
+note "200 saves, 20 fstat'ed and read back, 20 state files read back: $w write calls"
+[ "$w" -le 62 ] || fail "$w write calls, want at most 62 (the saves looked at, and the window's)"
+echo "ok: every temporary file looked at showed its own bytes; the others held"
+$PY -c "$READ" "$T/a" || fail "unshimmed read-back run failed"
+cmp "$T/a/s.json" "$T/r/s.json" || fail "read-back run: final state differs"
+
+# a temporary file never renamed: its bytes in it after the exit,
+# written only after its close (they were held)
+NEVER='import os, sys
+d = sys.argv[1]
+open(d + "/s.json.tmp", "w").write("first"); os.replace(d + "/s.json.tmp", d + "/s.json")
+with open(d + "/s.json.part", "w") as f:
+    f.write("never renamed\n")'
+strace -f -qq -yy -o "$T/st" -e trace=write,pwrite64,close \
+    -E IOSHIM_DEBOUNCE="$T/n/*.json=60000" -E LD_PRELOAD="$SHIM" $PY -c "$NEVER" "$T/n"
+eq "the never renamed file" "$(cat "$T/n/s.json.part")" "never renamed"
+order=$($PY - "$T/st" "$T/n/s.json.part" <<'PY'
+import re, sys
+p = re.escape(sys.argv[2])
+ev = [("close" if l.split()[1].startswith("close") else "write")
+      for l in open(sys.argv[1], errors='replace')
+      if re.search(r'\b(close|write|pwrite64)\(\d+<' + p + '>', l)]
+print(" ".join(ev[:2]))
+PY
+)
+eq "its first calls: the program's close, then the write (at the exit)" "$order" "close write"
+
+# positions while held: pwrite at the held end, lseek to the end, a write
+# after a pwrite: the files are those of the unshimmed run
+POS='import os, sys
+d = sys.argv[1]
+open(d + "/s.json.tmp", "w").write("0"); os.replace(d + "/s.json.tmp", d + "/s.json")
+fd = os.open(d + "/s.json.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.pwrite(fd, b"abc", 0); os.pwrite(fd, b"def", 3)
+print(os.lseek(fd, 0, os.SEEK_CUR), os.lseek(fd, 0, os.SEEK_END))
+os.write(fd, b"XY"); os.close(fd)
+fd = os.open(d + "/s.json.tmp2", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"hello"); os.pwrite(fd, b" world", 5); os.write(fd, b"J")
+print(os.lseek(fd, 0, os.SEEK_CUR)); os.close(fd)'
+mkdir "$T/p1" "$T/p2"
+$PY -c "$POS" "$T/p1" >"$T/p1.out" || fail "unshimmed positions run failed"
+IOSHIM_DEBOUNCE="$T/p2/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$POS" "$T/p2" >"$T/p2.out" ||
+	fail "shimmed positions run failed"
+eq "positions the program was told" "$(cat "$T/p2.out")" "$(cat "$T/p1.out")"
+eq "pwrite, lseek, write: the file" "$(cat "$T/p2/s.json.tmp")" "$(cat "$T/p1/s.json.tmp")"
+eq "write, pwrite, write: the file" "$(cat "$T/p2/s.json.tmp2")" "$(cat "$T/p1/s.json.tmp2")"
