@@ -573,6 +573,24 @@ db_temp_name(const char *dir, const char *base)
 	return 0;
 }
 
+/* exec failed: the image goes on as a new one, its counts from zero (the
+ * ended one reported them). */
+void
+db_counts_reset(void)
+{
+	unsigned i;
+
+	if (!db_on)
+		return;
+	db_lock();
+	for (i = 0; i < nents; i++) {
+		ents[i].absorbed = ents[i].written = 0;
+		ents[i].bytes_saved = ents[i].superseded = 0;
+	}
+	db_unlock();
+	send_debounce_fork_child();	/* every row again, as for a child */
+}
+
 /* Row i of the report: 0 when there is none. */
 int
 db_row(unsigned i, const char **path, uint64_t *absorbed, uint64_t *written,

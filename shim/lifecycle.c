@@ -90,6 +90,7 @@ image_resume(void)
 	if (!shim_ready)
 		return;
 	counters_reset();
+	db_counts_reset();
 	new_image();
 	shim_ending = 0;
 	atomic_store(&ended, 0);

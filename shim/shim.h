@@ -916,6 +916,7 @@ HIDDEN uint64_t	db_age_flush(void);		/* worker: next due time */
 HIDDEN void	db_flush_all_slow(void);
 HIDDEN void	db_signal_flush(void);
 HIDDEN void	db_after_fork_child(void);
+HIDDEN void	db_counts_reset(void);	/* a failed exec's new image */
 HIDDEN int	db_row(unsigned i, const char **path, uint64_t *absorbed,
 		    uint64_t *written, uint64_t *saved);
 

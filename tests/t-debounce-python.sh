@@ -57,6 +57,12 @@ echo "ok: every 50th save read back at once as saved (60 s window)"
 IOSHIM_DEBOUNCE="$T/c/*.json=60000" LD_PRELOAD="$SHIM" $PY "$SAVER" "$T/c/x.json" 1 300 exec >"$T/exec.out" ||
 	fail "exec run failed"
 eq "state cat read after exec" "$(tail -n 1 "$T/exec.out" | $PY -c 'import json,sys; print(json.load(sys.stdin)["seq"])')" 299
+# an exec that fails: the image before it reported its saves, the one
+# that goes on counts from zero (each save counted once over the records)
+IOSHIM_REPORT="$T/bx.rep" IOSHIM_DEBOUNCE="$T/c/*.json=60000" LD_PRELOAD="$SHIM" $PY "$SAVER" "$T/c/y.json" 1 200 badexec >"$T/bx.out" ||
+	fail "failed-exec run failed"
+eq "failed exec: saves in the reports (absorbed + written)" \
+    "$(( $(dbsum "$T/bx.rep" saves_absorbed) + $(dbsum "$T/bx.rep" saves_written) ))" "$(tail -n 1 "$T/bx.out")"
 
 # a rename FROM a name with a pending state moves that state (review
 # defect 1): three saves of a.json, then a.json renamed to b.json, both

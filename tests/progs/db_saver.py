@@ -1,9 +1,10 @@
-# db_saver.py TARGET SECONDS RATE [readback|exec]: saves a JSON state the
+# db_saver.py TARGET SECONDS RATE [readback|exec|badexec]: saves a JSON state the
 # way many programs do (json.dump to a temporary file, os.replace onto
 # the state file) RATE times a second for SECONDS.  Save i is
 # {"seq": i, ...}.  readback: every 50th save the file is read back at
 # once and must be that save (the program sees its own state); exec: at
-# the end the process execs cat on the state file.  Prints the saves made.
+# the end the process execs cat on the state file; badexec: an exec that
+# fails (ENOENT), then 10 more saves.  Prints the saves made.
 import json, os, sys, time
 
 path, secs, rate = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
@@ -27,3 +28,13 @@ for i in range(n):
 print(n, flush=True)
 if extra == "exec":
     os.execv("/bin/cat", ["cat", path])
+if extra == "badexec":
+    try:
+        os.execv("/nonexistent/ioshim-test", ["x"])
+    except FileNotFoundError:
+        pass
+    for i in range(n, n + 10):
+        with open(tmp, "w") as f:
+            json.dump({"seq": i}, f)
+        os.replace(tmp, path)
+    print(n + 10, flush=True)
