@@ -72,3 +72,22 @@ lremovexattr(const char *path, const char *name)
 	db_point(path);
 	return (int)syscall(SYS_lremovexattr, path, name);
 }
+
+/* --- by fd: a held temporary file (debounce_hold.c) is let go first, so
+ * the attribute lands on the inode that becomes the state file --- */
+
+EXPORT int
+fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)
+{
+	if (unlikely(db_on))
+		dbh_real_fd(fd, 1);
+	return (int)syscall(SYS_fsetxattr, fd, name, value, size, flags);
+}
+
+EXPORT int
+fremovexattr(int fd, const char *name)
+{
+	if (unlikely(db_on))
+		dbh_real_fd(fd, 1);
+	return (int)syscall(SYS_fremovexattr, fd, name);
+}

@@ -139,6 +139,27 @@ if [ -z "$p" ]; then
 	eq "state after setxattr by path" "$(cat "$T/x2/s.json")" "$(cat "$T/x1/s.json")"
 	eq "xattr on the state" "$($PY -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.saved"))' "$T/x2/s.json")" \
 	    "$($PY -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.saved"))' "$T/x1/s.json")"
+	# set on the temporary file (by its fd, then by its name) before
+	# each save: the state file carries them, as unshimmed (a held
+	# temporary file is let go: its own inode is renamed)
+	XT='import os, sys
+d = sys.argv[1]; t = d + "/s.json"; tmp = t + ".tmp"
+for i in range(5):
+    with open(tmp, "w") as f:
+        f.write("state %d" % i)
+        if sys.argv[2] == "fd": os.setxattr(f.fileno(), "user.v", b"%d" % i)
+    if sys.argv[2] == "name": os.setxattr(tmp, "user.v", b"%d" % i)
+    os.replace(tmp, t)
+print(os.getxattr(t, "user.v"))'
+	for how in fd name; do
+		mkdir "$T/x3$how" "$T/x4$how"
+		want=$($PY -c "$XT" "$T/x3$how" $how)
+		eq "xattr set on the temporary file by $how, seen by the program" \
+		    "$(IOSHIM_DEBOUNCE="$T/x4$how/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$XT" "$T/x4$how" $how)" "$want"
+		eq "xattr set on the temporary file by $how, on the state file" \
+		    "$($PY -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.v"))' "$T/x4$how/s.json")" "$want"
+		eq "state with xattrs ($how)" "$(cat "$T/x4$how/s.json")" "$(cat "$T/x3$how/s.json")"
+	done
 else
 	note "user xattrs not supported here ($p): not tried"
 fi
