@@ -206,11 +206,16 @@ uninstall:
 
 # A Debian package ioshim_VERSION_ARCH.deb built with dpkg-deb from a
 # staged `make install PREFIX=/usr` (mk/deb/, docs/deploying.md).
-# Another architecture: make deb CC=aarch64-linux-gnu-gcc DEB_ARCH=arm64.
+# Another architecture: make deb DEB_ARCH=arm64 (or armhf): CC is then
+# that architecture's cross compiler unless given, and the package is
+# built in a copy of the tree (the tree's objects stay this machine's).
 DEB_ARCH ?=
+DEB_FOREIGN = $(filter-out $(shell dpkg --print-architecture 2>/dev/null),$(DEB_ARCH))
+DEB_CC = $(if $(and $(DEB_FOREIGN),$(filter default,$(origin CC))),,$(CC))
+DEB_MA = $(if $(filter command environment,$(origin MULTIARCH)),$(MULTIARCH),$(if $(DEB_FOREIGN),,$(MULTIARCH)))
 .PHONY: deb
-deb: all
-	CC="$(CC)" MAKE="$(MAKE)" DEB_ARCH="$(DEB_ARCH)" MULTIARCH="$(MULTIARCH)" sh mk/deb/build.sh
+deb: $(if $(DEB_FOREIGN),,all)
+	CC="$(DEB_CC)" MAKE="$(MAKE)" DEB_ARCH="$(DEB_ARCH)" MULTIARCH="$(DEB_MA)" sh mk/deb/build.sh
 
 clean:
 	rm -f shim/*.o shim/*.so collector/*.o collector/ioshimd tools/*.o tools/ioshim

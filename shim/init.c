@@ -250,15 +250,25 @@ ready_signal(void)
  * Field n (as numbered in proc(5), n >= 3) of /proc/self/stat, as a
  * number; *state gets field 3 (R, S, Z, ...) when not NULL.  0 when the
  * file cannot be read.  Raw system calls: safe anywhere.
+ *
+ * The start time (22) is read as /proc/thread-self/../../stat, the same
+ * file by another name: qemu-user answers "/proc/self/stat" (and
+ * "/proc/OWN-PID/stat") itself, with a start time of its own some ticks
+ * after the kernel's, which no other process sees: the spill salvage of
+ * every other process then took a live writer under qemu for a dead one
+ * and wrote its held bytes twice.
  */
 uint64_t
 proc_stat_field(int n, char *state)
 {
 	char buf[1024], *p;
 	ssize_t len;
-	int fd, field;
+	int fd = -1, field;
 
-	fd = shim_raw_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
+	if (n == 22)
+		fd = shim_raw_open("/proc/thread-self/../../stat", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		fd = shim_raw_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
 	len = syscall(SYS_read, fd, buf, sizeof(buf) - 1);

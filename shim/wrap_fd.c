@@ -461,12 +461,16 @@ name(int fd, otype off, int whence)					\
 LSEEK(lseek, off_t)
 LSEEK(lseek64, off64_t)
 
+/* a < b, two times (as long long: statx's tv_nsec is a __u32, a
+ * timespec's a long, which is 32 bits on 32-bit arm) */
+#define TS_LT(a, b)	((long long)(a).tv_sec < (long long)(b).tv_sec ||	\
+			    ((long long)(a).tv_sec == (long long)(b).tv_sec &&	\
+			    (long long)(a).tv_nsec < (long long)(b).tv_nsec))
+
 /*
  * A stat that found held bytes of its file (co_stat_held): the size, the
  * blocks and the times the kernel would give had they been written.
  */
-#define TS_LT(a, b)	((a).tv_sec < (b).tv_sec || ((a).tv_sec == (b).tv_sec && \
-			    (a).tv_nsec < (b).tv_nsec))
 #define HELD_STAT(st, h, mt) do {					\
 	long long bs_ = (st)->st_blksize > 0 ? (st)->st_blksize : 4096;	\
 	long long sz_ = (long long)(st)->st_size;			\

@@ -79,6 +79,19 @@ ours(const char *w, size_t n)
 
 #define SEP	" \t:"
 
+/* w into first, or "" when it does not fit: an entry longer than a path
+ * names no file, and a cut one must not compare equal to ours. */
+static void
+keep_first(char *first, size_t fsize, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (n < fsize)
+		memcpy(first, w, n + 1);
+	else
+		first[0] = '\0';
+}
+
 /*
  * The file without our entries into out (as long as in): a line holding
  * none is kept as it is; one holding some keeps its other words, space
@@ -112,7 +125,7 @@ strip(const char *in, char *out, char *first, size_t fsize)
 			for (w = strtok_r(ln, SEP, &save); w; w = strtok_r(NULL, SEP, &save)) {
 				if (ours(w, strlen(w))) {
 					if (found++ == 0 && first != NULL)
-						snprintf(first, fsize, "%s", w);
+						keep_first(first, fsize, w);
 					continue;
 				}
 				o += sprintf(o, "%s%s", kept++ ? " " : "", w);

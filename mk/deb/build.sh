@@ -8,14 +8,42 @@
 # a scratch debian/ tree; a hand-written list when it is missing) and adds
 # the maintainer scripts beside this file.  Output: ./ioshim_*.deb (or
 # $DEB_OUT/).  Environment: CC, MAKE, DEB_ARCH, MULTIARCH, STRIP,
-# DEB_MAINTAINER, DEB_OUT.
+# DEB_MAINTAINER, DEB_OUT, SYSROOT.
+#
+# Another architecture (DEB_ARCH=arm64, armhf, ...; docs/deploying.md):
+# CC defaults to TRIPLET-gcc and must build for that TRIPLET.  The tree's
+# objects are built in place for this machine, so the package is built in
+# a copy of the tree in a scratch directory (the files git knows and new
+# ones it does not ignore, then `make clean`): the tree's objects are not
+# touched.  The libraries the collector and the tool link come from
+# SYSROOT: `/` when this machine has that architecture's -dev packages
+# (libsqlite3-dev:arm64 ...), else mk/cross-sysroot.sh's.  pkg-config
+# looks only there (PKG_CONFIG_LIBDIR), never at this machine's libraries.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 here=$top/mk/deb
 cd "$top"
-: "${CC:=cc}" "${MAKE:=make}"
-[ -n "${DEB_ARCH:-}" ] || DEB_ARCH=$(dpkg --print-architecture)
+: "${MAKE:=make}"
+native=$(dpkg --print-architecture)
+[ -n "${DEB_ARCH:-}" ] || DEB_ARCH=$native
+cross=
+if [ "$DEB_ARCH" != "$native" ]; then
+	cross=$(dpkg-architecture -a"$DEB_ARCH" -qDEB_HOST_MULTIARCH 2>/dev/null) ||
+	case $DEB_ARCH in
+	arm64) cross=aarch64-linux-gnu;;
+	armhf) cross=arm-linux-gnueabihf;;
+	*) echo "deb: DEB_ARCH $DEB_ARCH: unknown (no dpkg-architecture)" >&2; exit 1;;
+	esac
+	: "${CC:=$cross-gcc}"
+	command -v "${CC%% *}" >/dev/null ||
+		{ echo "deb: no $CC for $DEB_ARCH (sh mk/deps.sh cross)" >&2; exit 1; }
+fi
+: "${CC:=cc}"
 [ -n "${MULTIARCH:-}" ] || MULTIARCH=$($CC -print-multiarch)
+if [ -n "$cross" ] && [ "$MULTIARCH" != "$cross" ]; then
+	echo "deb: CC=$CC builds for '$MULTIARCH', not $DEB_ARCH ($cross)" >&2
+	exit 1
+fi
 [ -n "${STRIP:-}" ] || STRIP=$(echo "$CC" | sed -n 's/gcc$/strip/p')
 [ -n "$STRIP" ] || STRIP=strip
 version=$(sed -n 's/^#define IOSHIM_VERSION[ 	]*"\(.*\)"/\1/p' common/version.h)
@@ -27,7 +55,43 @@ umask 022
 work=$(mktemp -d "${TMPDIR:-/tmp}/ioshim-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/src/debian/ioshim	# where dpkg-shlibdeps expects it
-$MAKE -s install DESTDIR="$root" PREFIX=/usr CC="$CC" >/dev/null
+shlibdeps_opts=
+if [ -z "$cross" ]; then
+	$MAKE -s install DESTDIR="$root" PREFIX=/usr CC="$CC" >/dev/null
+else
+	if [ -z "${SYSROOT:-}" ]; then
+		if dpkg-query -W -f '${Status}' "libsqlite3-dev:$DEB_ARCH" 2>/dev/null |
+		    grep -q 'install ok installed'; then
+			SYSROOT=/
+		else
+			SYSROOT=$(sh "$top/mk/cross-sysroot.sh" "$DEB_ARCH")
+		fi
+	fi
+	if [ "$SYSROOT" = / ]; then
+		bcc=$CC sr=
+	else
+		bcc="$CC --sysroot=$SYSROOT" sr=$SYSROOT
+		export PKG_CONFIG_SYSROOT_DIR="$SYSROOT"
+		shlibdeps_opts="--admindir=$SYSROOT/var/lib/dpkg -l$SYSROOT/lib/$MULTIARCH -l$SYSROOT/usr/lib/$MULTIARCH"
+	fi
+	export PKG_CONFIG_LIBDIR="$sr/usr/lib/$MULTIARCH/pkgconfig:$sr/usr/share/pkgconfig"
+	pkg-config --exists sqlite3 libbsd libmicrohttpd ncursesw || {
+		echo "deb: no $DEB_ARCH sqlite3, libbsd, libmicrohttpd, ncursesw in $PKG_CONFIG_LIBDIR (sh mk/deps.sh cross)" >&2
+		exit 1
+	}
+	# the copy of the tree: what git knows and new files it does not ignore
+	src=$work/tree
+	mkdir -p "$src"
+	if git rev-parse --git-dir >/dev/null 2>&1; then
+		git ls-files -co --exclude-standard | while IFS= read -r f; do
+			[ -e "$f" ] && echo "$f"
+		done | tar -cf - -T - | tar -xf - -C "$src"
+	else
+		cp -a . "$src"
+	fi
+	(cd "$src" && $MAKE -s clean >/dev/null &&
+	    $MAKE -s install DESTDIR="$root" PREFIX=/usr CC="$bcc" MULTIARCH="$MULTIARCH" >/dev/null)
+fi
 
 # the library: /usr/lib/MULTIARCH/ioshim/ (ld.so's $LIB there on Debian)
 lib=$root/usr/lib/$MULTIARCH/ioshim
@@ -83,10 +147,11 @@ bins="$root/usr/bin/ioshim $lib/libioshim.so"
 printf 'Source: ioshim\n\nPackage: ioshim\nArchitecture: any\n' >"$work/src/debian/control"
 deps=
 if command -v dpkg-shlibdeps >/dev/null 2>&1; then
-	deps=$(cd "$work/src" && DEB_HOST_ARCH=$DEB_ARCH dpkg-shlibdeps -O $(for b in $bins; do echo "-e${b#$work/src/}"; done) 2>"$work/shlibdeps.err" |
+	deps=$(cd "$work/src" && DEB_HOST_ARCH=$DEB_ARCH dpkg-shlibdeps $shlibdeps_opts -O $(for b in $bins; do echo "-e${b#$work/src/}"; done) 2>"$work/shlibdeps.err" |
 	    sed -n 's/^shlibs:Depends=//p') || deps=
 	[ -n "$deps" ] || cat "$work/shlibdeps.err" >&2
 fi
+[ -n "$deps" ] || [ -z "$cross" ] || { echo "deb: dpkg-shlibdeps gave no Depends for $DEB_ARCH" >&2; exit 1; }
 [ -n "$deps" ] || deps="libbsd0 (>= 0.7.0), libc6 (>= 2.34), libmicrohttpd12 (>= 0.9.50), libncursesw6 (>= 6), libsqlite3-0 (>= 3.20.0), libtinfo6 (>= 6)"
 
 mkdir -p "$root/DEBIAN"

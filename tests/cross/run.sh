@@ -15,7 +15,10 @@
 #    program's own clock around each call and is most of it;
 #  - tests/progs/probe and vfork_probe (t-probe.sh, t-vfork.sh): the same
 #    output under the shim as without (the guarded copy, the calls that
-#    write held bytes first, the vfork entry written in assembly).
+#    write held bytes first, the vfork entry written in assembly);
+#  - the Debian package of that architecture (make deb DEB_ARCH=arm64,
+#    armhf): its paths, Depends, ELF files, lintian, and installed into a
+#    scratch root, the installed `ioshim run` under qemu (tests/cross/deb.sh).
 # Prints one "ok:" line per check; exits 1 on the first failure, 77 when
 # no cross compiler is installed.
 set -u
@@ -26,8 +29,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 WARN="-Wall -Wextra -Werror -Wno-unused-parameter"
 ran=0
 
-for t in aarch64-linux-gnu:qemu-aarch64 arm-linux-gnueabihf:qemu-arm; do
-	triple=${t%%:*} qemu=${t#*:}
+for t in aarch64-linux-gnu:qemu-aarch64:arm64 arm-linux-gnueabihf:qemu-arm:armhf; do
+	triple=${t%%:*} qemu=${t#*:} arch=${t##*:}
+	qemu=${qemu%:*}
 	cc=$triple-gcc
 	if ! command -v "$cc" >/dev/null || ! command -v "$qemu" >/dev/null; then
 		echo "skip: $triple (no $cc or $qemu)"
@@ -91,6 +95,7 @@ PY
 			{ diff "$d/$p.plain" "$d/$p.shim"; fail "$triple: $p differs under the shim"; }
 		echo "ok: $triple: $p: $(grep -c . "$d/$p.plain") lines, the same under the shim"
 	done
+	sh "$TOP/tests/cross/deb.sh" "$arch" "$triple" "$qemu" "$d/deb" || exit 1
 	ran=$((ran + 1))
 done
 [ $ran -gt 0 ] || exit 77
