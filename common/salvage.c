@@ -162,8 +162,10 @@ start_of(int pid)
 
 /*
  * Does the process (pid, start time) still live?  A writer that could not
- * read its own start time (qemu-user's /proc/self/stat has none) lives
- * as long as its pid does: pid reuse then keeps its bytes waiting.
+ * read its own start time (a /proc without it) lives as long as its pid
+ * does: pid reuse then keeps its bytes waiting.  (qemu-user fakes
+ * /proc/self/stat's start time: the shim reads the same file as
+ * /proc/thread-self/../../stat, which it passes through.)
  */
 static int
 alive(int pid, unsigned long long start)

@@ -23,8 +23,14 @@ rows() {	# FILE: the exe rows as (exe, disk write bytes), sorted
 start_d --shared --http "127.0.0.1:$PORT" --window 60
 "$SEND" "$S" values "$EXE" 1000 >"$T/root.out" || fail "root sender failed"
 $AS "$SEND" "$S" values "$EXE" 7777 >"$T/nobody.out" || fail "nobody sender failed"
-q top by=exe >"$T/live.json" || fail "live top failed"
-live=$(json "$T/live.json" 'sorted((x["exe"], x["disk_write_bytes"]) for x in r[0]["rows"] if "rsyslogd" in x["exe"])')
+# (the senders' datagrams may still wait in the socket when the query
+# comes: asked again until both are in, up to 10 s)
+i=0
+while q top by=exe >"$T/live.json" || fail "live top failed"
+	live=$(json "$T/live.json" 'sorted((x["exe"], x["disk_write_bytes"]) for x in r[0]["rows"] if "rsyslogd" in x["exe"])')
+	[ "$live" != "[('$EXE', 1000), ('$MARK', 7777)]" ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
 eq "live top by=exe" "$live" "[('$EXE', 1000), ('$MARK', 7777)]"
 
 # a real program of uid 65534 under the shim, alive while it reports
