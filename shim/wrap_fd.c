@@ -598,11 +598,21 @@ empty_path(const char *p)
 			RESOLVE_FROM(fd, st);				\
 	} while (0)
 
+/* fstatat(fd, "", AT_EMPTY_PATH) and statx alike of a held temporary
+ * file: its bytes first, as for fstat (debounce_hold.c). */
+static inline void
+held_empty_at(int fd, const char *path, int fl)
+{
+	if (unlikely(db_on) && (fl & AT_EMPTY_PATH) && empty_path(path) &&
+	    fd >= 0 && dbh_buf(FDE_BUF(fd_peek(fd))))
+		dbh_real_fd(fd, 0);
+}
+
 /*
  * stat by name: when the coalescer holds bytes of the file named, write
  * them and ask again, so the size the program sees includes them.
  */
-#define STATP(name, sttype, decl, args, raw, after)			\
+#define STATP(name, sttype, decl, args, raw, before, after)		\
 EXPORT int								\
 name decl								\
 {									\
@@ -611,6 +621,7 @@ name decl								\
 	if (unlikely(!shim_ready))					\
 		return raw;						\
 	db_point(path);							\
+	before;								\
 	r = LAZY(name) args;						\
 	if (r == 0 && S_ISREG(st->st_mode))				\
 		HELD_AFTER(r, st, st->st_dev, (ino_t)st->st_ino,	\
@@ -620,17 +631,17 @@ name decl								\
 	return r;							\
 }
 STATP(stat, struct stat, (const char *path, struct stat *st), (path, st),
-    RAW_FSTATAT(AT_FDCWD, path, st, 0), (void)0)
+    RAW_FSTATAT(AT_FDCWD, path, st, 0), (void)0, (void)0)
 STATP(stat64, struct stat64, (const char *path, struct stat64 *st), (path, st),
-    RAW_FSTATAT(AT_FDCWD, path, st, 0), (void)0)
+    RAW_FSTATAT(AT_FDCWD, path, st, 0), (void)0, (void)0)
 STATP(lstat, struct stat, (const char *path, struct stat *st), (path, st),
-    RAW_FSTATAT(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW), (void)0)
+    RAW_FSTATAT(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW), (void)0, (void)0)
 STATP(fstatat, struct stat, (int dirfd, const char *path, struct stat *st, int fl),
     (dirfd, path, st, fl), RAW_FSTATAT(dirfd, path, st, fl),
-    EMPTY_AT(dirfd, path, st, fl))
+    held_empty_at(dirfd, path, fl), EMPTY_AT(dirfd, path, st, fl))
 STATP(fstatat64, struct stat64, (int dirfd, const char *path, struct stat64 *st, int fl),
     (dirfd, path, st, fl), RAW_FSTATAT(dirfd, path, st, fl),
-    EMPTY_AT(dirfd, path, st, fl))
+    held_empty_at(dirfd, path, fl), EMPTY_AT(dirfd, path, st, fl))
 
 EXPORT int
 statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)
@@ -644,6 +655,7 @@ statx(int dirfd, const char *path, int fl, unsigned int mask, struct statx *st)
 	long long bs, sz;
 
 	db_point(path);
+	held_empty_at(dirfd, path, fl);
 	r = LAZY(statx)(dirfd, path, fl, mask, st);
 	if (r != 0 || likely(co_held == 0) || !S_ISREG(st->stx_mode))
 		return r;

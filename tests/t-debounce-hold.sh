@@ -111,6 +111,36 @@ echo "ok: every temporary file looked at showed its own bytes; the others held"
 $PY -c "$READ" "$T/a" || fail "unshimmed read-back run failed"
 cmp "$T/a/s.json" "$T/r/s.json" || fail "read-back run: final state differs"
 
+# fstatat(fd, "", AT_EMPTY_PATH) and statx of the fd: the size written
+XST='import ctypes, json, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+AT_EMPTY_PATH = 0x1000
+d = sys.argv[1]
+for i in range(20):
+    data = json.dumps({"seq": i, "pad": "z" * 1000})
+    with open(d + "/s.json.tmp", "w") as f:
+        f.write(data); f.flush()
+        buf = ctypes.create_string_buffer(512)
+        if i % 2 == 0:
+            # struct statx: stx_size is the u64 at offset 40
+            if libc.statx(f.fileno(), b"", AT_EMPTY_PATH, 0x200, buf) != 0:
+                sys.exit("statx failed")
+            size = int.from_bytes(buf.raw[40:48], "little")
+        else:
+            # struct stat (x86_64 and arm64 alike): st_size at offset 48
+            if libc.fstatat(f.fileno(), b"", buf, AT_EMPTY_PATH) != 0:
+                sys.exit("fstatat failed")
+            size = int.from_bytes(buf.raw[48:56], "little")
+        if size != len(data):
+            sys.exit("save %d: size %d, wrote %d" % (i, size, len(data)))
+    os.replace(d + "/s.json.tmp", d + "/s.json")'
+mkdir "$T/xs"
+if [ "$(uname -m)" = x86_64 ]; then
+	IOSHIM_DEBOUNCE="$T/xs/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$XST" "$T/xs" ||
+		fail "fstatat/statx of a held fd did not show its bytes"
+	echo "ok: fstatat(fd, \"\", AT_EMPTY_PATH) and statx of a held fd show its bytes"
+fi
+
 # a temporary file never renamed: its bytes in it after the exit,
 # written only after its close (they were held)
 NEVER='import os, sys
