@@ -2,10 +2,12 @@
  * init.c - start-up of libioshim.so: resolve the real functions, read the
  * configuration from the environment, and hook the process's end.
  *
- * Resolution of the functions a signal handler or a vfork child may call
- * happens once, in the constructor (or the first wrapper call if another
- * library's constructor calls us earlier), through shim_init's own once;
- * the rest at their first call (lazy.c).  Until it completes, wrappers of system calls go straight
+ * Resolution happens once, in the constructor (or the first wrapper call
+ * if another library's constructor calls us earlier), through shim_init's
+ * own once; a call that comes before looks its function up then (LAZY,
+ * lazy.c).  Not at each function's first call instead: dlsym frees and
+ * clears the calling thread's pending dlerror() message, which a program
+ * may be about to print, and takes the loader's lock.  Until it completes, wrappers of system calls go straight
  * to the kernel with syscall(2): dlsym may allocate, and a wrapper must
  * never call a NULL pointer.
  *
@@ -142,32 +144,6 @@ resolved(void)
 	    real.pthread_create != NULL && real._Fork != NULL;
 }
 
-/*
- * Resolved by the constructor: what a signal handler or a vfork child may
- * call (the async-signal-safe functions of signal-safety(7) that the shim
- * wraps, and what its own fatal-signal handler calls), where a first
- * dlsym could meet the loader's lock held, and those resolved() needs.
- * The rest are looked up at their first call (LAZY, lazy.c).
- */
-#define SHIM_EAGER_FUNCS(X) \
-	X(open) X(open64) X(openat) X(openat64) X(creat) X(creat64) \
-	X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) \
-	X(read) X(write) X(pread) X(pread64) X(pwrite) X(pwrite64) \
-	X(readv) X(writev) X(send) X(sendto) X(sendmsg) X(recv) \
-	X(recvfrom) X(recvmsg) X(fsync) X(fdatasync) X(sync) X(close) \
-	X(close_range) X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64) \
-	X(lseek) X(lseek64) X(ftruncate) X(ftruncate64) X(fstat) X(fstat64) \
-	X(stat) X(stat64) X(fstatat) X(fstatat64) X(lstat) X(statx) \
-	X(pthread_sigmask) X(sigprocmask) X(siglongjmp) X(longjmp) \
-	X(__longjmp_chk) X(setcontext) X(swapcontext) X(rename) X(renameat) \
-	X(unlink) X(unlinkat) X(access) X(faccessat) X(readlink) \
-	X(readlinkat) X(link) X(linkat) X(utime) X(utimensat) X(futimens) \
-	X(chmod) X(fchmod) X(fchmodat) X(chown) X(lchown) X(fchown) \
-	X(fchownat) X(mmap) X(mmap64) X(fork) X(vfork) X(_Fork) X(execve) \
-	X(execv) X(execvp) X(execvpe) X(fexecve) X(execveat) X(_exit) X(_Exit) \
-	X(exit) X(sigaction) \
-	X(__libc_start_main) X(pthread_create)
-
 static void
 do_init(void)
 {
@@ -175,8 +151,8 @@ do_init(void)
 
 	shim_busy++;
 	off = disabled();
-#define X(name) real.name = (real_##name##_t)dlsym(RTLD_NEXT, #name);
-	SHIM_EAGER_FUNCS(X)
+#define X(name, ret, args) real.name = (real_##name##_t)dlsym(RTLD_NEXT, #name);
+	SHIM_REAL_FUNCS(X)
 #undef X
 	if (off || !resolved()) {
 		shim_inert = 1;

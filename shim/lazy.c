@@ -1,10 +1,8 @@
 /*
- * lazy.c - the first call of a real function the constructor did not
- * resolve (LAZY in shim.h, the eager list in init.c).  Every process a
- * shim is preloaded into pays for each name looked up at start-up, and
- * most processes call few of the shim's 212 functions: the long tail
- * (stdio, credentials, spawning helpers, rarer system calls) is looked
- * up when first called instead.  docs/shim.md, "Start-up".
+ * lazy.c - a real function called before the constructor resolved them
+ * (LAZY in shim.h): another library's constructor, or a sanitizer's
+ * start-up, may call a wrapper first.  docs/shim.md, "How the shim stays
+ * out of the program's way".
  */
 #include <dlfcn.h>
 #include <errno.h>

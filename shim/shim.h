@@ -288,12 +288,10 @@ HIDDEN extern struct shim_real real;
 HIDDEN extern volatile int shim_ready;	/* real functions resolved */
 
 /*
- * The next definition of NAME.  The constructor resolves only the
- * functions a signal handler or a vfork child may call (SHIM_EAGER_FUNCS,
- * init.c); the rest are looked up at their first call (lazy.c), because
- * each dlsym costs about a thousand instructions and every process of a
- * machine pays the shim's start-up: most call a few of the 212.  NULL
- * only where libc has no such function.
+ * The next definition of NAME: resolved by the constructor (init.c); a
+ * call that comes before it (another library's constructor, a
+ * sanitizer's start-up) looks it up then (lazy.c).  NULL only where libc
+ * has no such function.
  */
 HIDDEN void	*real_next(const char *name);
 #define LAZY(name) __extension__ ({					\
