@@ -151,9 +151,10 @@ pend_reuse(struct db_ent *e, int cloexec)
  * open/openat/creat with O_TRUNC (wrap_fd.c).  1 when the open was
  * answered here (*fd: the program's new fd on the pending file), 0 when
  * the caller makes it (after a state pending for the file is made real).
+ * onto >= 0: the new fd is made that number (fopen's stand-in, stdio.c).
  */
-int
-db_open(int dirfd, const char *path, int flags, int *fd)
+static int
+trunc_open(int dirfd, const char *path, int flags, int *fd, int onto)
 {
 	char dir[PATH_MAX], abs[PATH_MAX];
 	const char *base;
@@ -201,6 +202,15 @@ db_open(int dirfd, const char *path, int flags, int *fd)
 	}
 	syscall(SYS_close, r);
 	r = e->pend[0] != '\0' ? pend_reuse(e, cloexec) : pend_create(e, &st, cloexec);
+	if (r >= 0 && onto >= 0) {
+		if (syscall(SYS_dup3, r, onto, cloexec) < 0) {
+			syscall(SYS_close, r);
+			r = -1;
+		} else {
+			syscall(SYS_close, r);
+			r = onto;
+		}
+	}
 	if (r < 0 || raw_stat(r, "", &pst, AT_EMPTY_PATH) != 0) {
 		if (r >= 0)
 			syscall(SYS_close, r);
@@ -221,4 +231,35 @@ through:
 	db_unlock();
 	errno = saved;
 	return 0;
+}
+
+int
+db_open(int dirfd, const char *path, int flags, int *fd)
+{
+	return trunc_open(dirfd, path, flags, fd, -1);
+}
+
+int
+db_open_onto(const char *path, int flags, int onto)
+{
+	int fd;
+
+	if (!trunc_open(AT_FDCWD, path, flags, &fd, onto))
+		return 0;
+	return fd < 0 ? -1 : 1;
+}
+
+/* Does path name a file debounced in place (fopen's first look)? */
+int
+db_inplace_path(const char *path)
+{
+	char dir[PATH_MAX], abs[PATH_MAX];
+	const char *base;
+	int pat, saved = errno, r;
+
+	r = path != NULL && !db_in && db_resolve(AT_FDCWD, path, dir, &base) == 0 &&
+	    db_join(abs, dir, base) == 0 && (pat = db_match(abs)) >= 0 &&
+	    db_inplace(pat);
+	errno = saved;
+	return r;
 }

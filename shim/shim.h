@@ -907,6 +907,8 @@ HIDDEN int	db_join(char *out, const char *dir, const char *base);
 HIDDEN int	db_rename(int fromdir, const char *from, int todir,
 		    const char *to, unsigned flags, int *res);
 HIDDEN int	db_open(int dirfd, const char *path, int flags, int *fd);
+HIDDEN int	db_open_onto(const char *path, int flags, int onto);
+HIDDEN int	db_inplace_path(const char *path);
 HIDDEN void	db_path_slow(const char *path);
 HIDDEN void	db_fsync(int fd);		/* before an fsync of fd */
 HIDDEN void	db_opened_sync(int fd);	/* opened O_SYNC or O_DSYNC */

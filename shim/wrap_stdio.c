@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #include "shim.h"
 
@@ -817,9 +818,10 @@ trunc_mode(const char *path, const char *mode)
 }
 
 /*
- * The open flags of a mode "w" with nothing but b, c, e, m after it:
- * the write-only O_TRUNC open a debounced in-place save may answer
- * (debounce_trunc.c); -1 for any other mode.
+ * The open flags of a mode "w" with nothing but b, e, m after it: the
+ * write-only O_TRUNC open a debounced in-place save may answer
+ * (debounce_trunc.c); -1 for any other mode ("c" too: the stream made
+ * here could not keep it).
  */
 static int
 w_flags(const char *mode)
@@ -832,7 +834,7 @@ w_flags(const char *mode)
 	for (m = mode + 1; *m != '\0'; m++)
 		if (*m == 'e')
 			fl |= O_CLOEXEC;
-		else if (*m != 'b' && *m != 'c' && *m != 'm')
+		else if (*m != 'b' && *m != 'm')
 			return -1;
 	return fl;
 }
@@ -840,27 +842,34 @@ w_flags(const char *mode)
 /*
  * fopen(path, "w") of a file debounced in place: glibc opens inside libc,
  * where the open wrapper cannot answer, so the open is made here as the
- * program's open(O_TRUNC) would be, and the stream made on its fd.  1
- * when answered (*f: the stream, or NULL with errno), 0 when not.
+ * program's open(O_TRUNC) would be.  The stream is made first, on a
+ * stand-in fd (/dev/null) that the pending file's fd then replaces: a
+ * stream that cannot be made (ENOMEM) fails before the file is touched,
+ * as in glibc's fopen.  1 when answered (*f: the stream, or NULL with
+ * errno), 0 when not.
  */
 static int
 db_fopen(const char *path, const char *mode, FILE **f)
 {
-	int fl, fd, err;
+	int fl, ph, r, err;
 
-	if (likely(!db_on) || (fl = w_flags(mode)) < 0 ||
-	    !db_open(AT_FDCWD, path, fl, &fd))
+	if ((fl = w_flags(mode)) < 0 || !db_inplace_path(path) ||
+	    (ph = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_WRONLY |
+	    O_CLOEXEC)) < 0)
 		return 0;
-	if (fd < 0) {
-		*f = NULL;
+	if ((*f = LAZY(fdopen)(ph, "w")) == NULL) {
+		err = errno;
+		syscall(SYS_close, ph);
+		errno = err;
 		return 1;
 	}
-	if ((*f = LAZY(fdopen)(fd, "w")) == NULL) {
-		err = errno;
-		close(fd);	/* through the wrapper: the save ends */
-		errno = err;
-	}
-	return 1;
+	if ((r = db_open_onto(path, fl, ph)) > 0)
+		return 1;
+	err = errno;
+	LAZY(fclose)(*f);	/* the stand-in's: nothing written */
+	*f = NULL;
+	errno = err;
+	return r < 0;
 }
 
 EXPORT FILE *
