@@ -121,6 +121,26 @@ acct_begin(struct acct *a, FILE *f, size_t n, int locked)
 	    shim_ticks() : 0;
 }
 
+/*
+ * The real call between acct_begin and its end.  A thread cancelled inside
+ * it (a write is a cancellation point) unwinds past the end: the lock
+ * acct_begin took is released then, or every later call on f would wait
+ * for ever (glibc's own stdio releases its lock the same way).
+ */
+static void
+acct_cancelled(void *p)
+{
+	struct acct *a = p;
+
+	if (a->lk)
+		funlockfile(a->f);
+}
+#define ACCT_CALL(a, call) do {						\
+	pthread_cleanup_push(acct_cancelled, (a));			\
+	call;								\
+	pthread_cleanup_pop(0);						\
+} while (0)
+
 /* The call added `added` bytes to the stream; calls is 1 for a write call. */
 static void
 acct_write_end(struct acct *a, size_t added, int calls)
@@ -302,7 +322,7 @@ name(const void *p, size_t size, size_t n, FILE *f)			\
 		return r;						\
 	}								\
 	acct_begin(&a, f, size * n, locked);				\
-	r = LAZY(name)(p, size, n, f);					\
+	ACCT_CALL(&a, r = LAZY(name)(p, size, n, f));			\
 	acct_write_end(&a, r * size, 1);				\
 	return r;							\
 }
@@ -331,7 +351,7 @@ name(const char *s, FILE *f)						\
 		return r;						\
 	}								\
 	acct_begin(&a, f, len, locked);					\
-	r = LAZY(name)(s, f);						\
+	ACCT_CALL(&a, r = LAZY(name)(s, f));				\
 	acct_write_end(&a, r >= 0 ? len : 0, 1);			\
 	return r;							\
 }
@@ -359,7 +379,7 @@ name(int c, FILE *f)							\
 		return r;						\
 	}								\
 	acct_begin(&a, f, 1, locked);					\
-	r = LAZY(name)(c, f);						\
+	ACCT_CALL(&a, r = LAZY(name)(c, f));				\
 	acct_write_end(&a, r != EOF, 1);				\
 	return r;							\
 }
@@ -397,7 +417,7 @@ puts(const char *s)
 		return r;
 	}
 	acct_begin(&a, stdout, strlen(s) + 1, 0);
-	r = LAZY(puts)(s);
+	ACCT_CALL(&a, r = LAZY(puts)(s));
 	acct_write_end(&a, r >= 0 ? strlen(s) + 1 : 0, 1);
 	return r;
 }
@@ -413,7 +433,7 @@ putw(int w, FILE *f)
 	if (unlikely(coalesced(f)))
 		return co_put(f, &w, sizeof(w), 0) ? EOF : 0;
 	acct_begin(&a, f, sizeof(w), 0);
-	r = LAZY(putw)(w, f);
+	ACCT_CALL(&a, r = LAZY(putw)(w, f));
 	acct_write_end(&a, r == 0 ? sizeof(w) : 0, 1);
 	return r;
 }
@@ -434,7 +454,7 @@ __overflow(FILE *f, int c)
 		return c == EOF ? 0 : ch;
 	}
 	acct_begin(&a, f, SIZE_MAX, 1);	/* glibc's putc or the program holds f */
-	r = LAZY(__overflow)(f, c);
+	ACCT_CALL(&a, r = LAZY(__overflow)(f, c));
 	acct_write_end(&a, c != EOF && r != EOF, 1);
 	return r;
 }
@@ -481,7 +501,8 @@ do_vfprintf(FILE *f, int flag, const char *fmt, va_list ap)
 	if (unlikely(coalesced(f)))
 		return co_vprintf(f, flag, fmt, ap);
 	acct_begin(&a, f, 512, 0);
-	r = flag >= 0 ? LAZY(__vfprintf_chk)(f, flag, fmt, ap) : LAZY(vfprintf)(f, fmt, ap);
+	ACCT_CALL(&a, r = flag >= 0 ? LAZY(__vfprintf_chk)(f, flag, fmt, ap) :
+	    LAZY(vfprintf)(f, fmt, ap));
 	acct_write_end(&a, r > 0 ? (size_t)r : 0, 1);
 	return r;
 }
@@ -635,7 +656,7 @@ name decl								\
 		shim_init();						\
 	co_settle(f, IW_R_READ, locked);				\
 	acct_begin(&a, f, 0, locked);					\
-	r = LAZY(name) args;						\
+	ACCT_CALL(&a, r = LAZY(name) args);				\
 	acct_read_end(&a, consumed);					\
 	return r;							\
 }
@@ -684,7 +705,8 @@ flush_one(FILE *f, int locked)
 		return r ? EOF : 0;
 	}
 	acct_begin(&a, f, SIZE_MAX, locked);
-	r = locked ? LAZY(fflush_unlocked)(f) : LAZY(fflush)(f);
+	ACCT_CALL(&a, r = locked ? LAZY(fflush_unlocked)(f) :
+	    LAZY(fflush)(f));
 	flush_end(&a);
 	return r;
 }
@@ -998,7 +1020,7 @@ name decl								\
 	co_settle(f, IW_R_READ, 0);					\
 	acct_begin(&a, f, SIZE_MAX, 0);					\
 	rwin_take(&w, f);						\
-	r = LAZY(name) args;						\
+	ACCT_CALL(&a, r = LAZY(name) args);				\
 	in = seek_refill(f, &w, ok);					\
 	flush_end(&a);							\
 	seek_count(a.e, in);						\
@@ -1022,7 +1044,7 @@ name decl								\
 		shim_init();						\
 	co_settle(f, IW_R_READ, 0);					\
 	acct_begin(&a, f, SIZE_MAX, 0);					\
-	r = LAZY(name) args;						\
+	ACCT_CALL(&a, r = LAZY(name) args);				\
 	flush_end(&a);							\
 	return r;							\
 }
@@ -1045,7 +1067,7 @@ rewind(FILE *f)
 	co_settle(f, IW_R_READ, 0);
 	acct_begin(&a, f, SIZE_MAX, 0);
 	rwin_take(&w, f);
-	LAZY(rewind)(f);
+	ACCT_CALL(&a, LAZY(rewind)(f));
 	in = seek_refill(f, &w, 0);
 	flush_end(&a);
 	seek_count(a.e, in);
