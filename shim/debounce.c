@@ -518,8 +518,9 @@ db_signal_flush(void)
 	}
 	db_in = 1;
 	dbh_real_all();
-	for (i = 0; i < nents; i++)
-		db_flush_ent(&ents[i], 0, 1);
+	for (i = 0; i < nents; i++)	/* an open in-place fd: as at exit */
+		if (db_flush_ent(&ents[i], 0, 1) == 0 && db_fd_open(&ents[i]))
+			db_real_fd(&ents[i]);
 	db_in = 0;
 	pthread_mutex_unlock(&mu);
 }

@@ -74,6 +74,19 @@ echo "ok: fsync with nosync: debounced"
 run =200
 eq "without inplace: rewrites reaching the file" "$((got >= N))" 1
 
+# a fatal signal with the newest rewrite's fd still open: the file holds
+# it and no hidden file stays (review B)
+SIG='import os, signal, sys
+p = sys.argv[1]
+for s in (b"one\n", b"two\n"):
+    fd = os.open(p, os.O_WRONLY | os.O_TRUNC); os.write(fd, s)
+    if s == b"one\n": os.close(fd)
+os.kill(os.getpid(), signal.SIGTERM)'
+mkdir "$T/sg"; echo zero >"$T/sg/s.json"
+IOSHIM_DEBOUNCE="$T/sg/*.json=60000,inplace" LD_PRELOAD="$SHIM" $PY -c "$SIG" "$T/sg/s.json"
+eq "killed by SIGTERM with the fd open: state" "$(cat "$T/sg/s.json")" two
+eq "killed by SIGTERM with the fd open: files left" "$(ls -A "$T/sg")" s.json
+
 # defect 4: a rewrite the kernel refuses is refused, as unshimmed, and
 # leaves nothing behind (run as nobody on a 0444 file)
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
