@@ -46,7 +46,7 @@ collector/%.o: collector/%.c collector/*.h common/wire.h common/version.h common
 collector/ioshimd: $(COLL_OBJ)
 	$(CC) $(SAN) -o $@ $(COLL_OBJ) $$(pkg-config --libs $(PKGS_COLLECTOR)) -lpthread -lm
 
-tools/%.o: tools/%.c tools/*.h common/wire.h common/spill.h common/salvage.* common/version.h common/debounce_spec.h
+tools/%.o: tools/%.c tools/*.h common/wire.h common/spill.h common/salvage.* common/version.h common/debounce_spec.h common/dbhold.h common/dbhsweep.*
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $$(pkg-config --cflags $(PKGS_TOOLS)) -c -o $@ $<
 
 # the multiarch directory the Debian package puts the library in

@@ -5,18 +5,72 @@
  *
  * Without DIR: the caller's spill directories (/run/ioshim/UID and
  * /dev/shm/ioshim-UID); as root, every user's.  Each DIR's kept/ too:
- * spills set aside because their file was gone.  Prints a line per spill
- * and a summary; exits 0, or 1 when a spill of a dead writer could not be
- * salvaged (it is kept, in DIR/kept).
+ * spills set aside because their file was gone.  Also the debounced
+ * states killed processes held in memory (hold files, common/dbhsweep.c),
+ * written onto their files as the directory's owner.  Prints a line per
+ * spill and a summary; exits 0, or 1 when a spill of a dead writer could
+ * not be salvaged (it is kept, in DIR/kept).
  */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include <err.h>
 #include <glob.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "dbhsweep.h"
 #include "ioshim.h"
 #include "salvage.h"
+
+static unsigned held_written;
+
+/*
+ * The held debounced states of dead processes in dir, written with the
+ * identity of dir's owner (a child drops to it when we are root and it is
+ * another's): never with more rights than the owner has.
+ */
+static void
+held_states(const char *dir)
+{
+	struct passwd *pw;
+	struct stat st;
+	pid_t pid;
+	gid_t gid;
+	int n, status;
+
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return;
+	if (st.st_uid == geteuid()) {
+		if ((n = dbh_sweep_dir(dir, NULL, NULL)) > 0)
+			held_written += (unsigned)n;
+		return;
+	}
+	if (geteuid() != 0)
+		return;
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		warn("salvage: fork");
+		return;
+	}
+	if (pid == 0) {
+		pw = getpwuid(st.st_uid);
+		gid = pw != NULL ? pw->pw_gid : (gid_t)st.st_uid;
+		if ((pw != NULL ? initgroups(pw->pw_name, gid) :
+		    setgroups(0, NULL)) != 0 || setresgid(gid, gid, gid) != 0 ||
+		    setresuid(st.st_uid, st.st_uid, st.st_uid) != 0 ||
+		    geteuid() != st.st_uid)
+			_exit(255);
+		n = dbh_sweep_dir(dir, NULL, NULL);
+		_exit(n < 0 ? 255 : n > 254 ? 254 : n);
+	}
+	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) != 255)
+		held_written += (unsigned)WEXITSTATUS(status);
+}
 
 /* A spill directory, then its spills set aside earlier (DIR/kept). */
 static int
@@ -29,6 +83,8 @@ both(const char *dir, int dry, struct salvage_stats *ss)
 	ss->aside = 0;
 	salvage_dir(kept, dry, ss);
 	ss->aside = 1;
+	if (!dry)
+		held_states(dir);
 	return r;
 }
 
@@ -42,7 +98,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: ioshim salvage [--dry-run] [DIR...]\n"
-	    "  write the held log lines of killed processes to their files\n"
+	    "  write the held log lines (and debounced states) of killed\n"
+	    "  processes to their files\n"
 	    "  DIR: spill directories (default: yours; as root, every user's)\n");
 }
 
@@ -93,5 +150,8 @@ cmd_salvage(int argc, char **argv)
 	printf("%u spills: %u salvaged (%llu bytes), %u empty removed, "
 	    "%u of live writers, %u kept\n", ss.found, ss.salvaged,
 	    (unsigned long long)ss.bytes, ss.empty, ss.alive, ss.kept);
+	if (held_written > 0)
+		printf("%u debounced state(s) killed processes held written to "
+		    "their files\n", held_written);
 	return ss.kept ? 1 : 0;
 }
