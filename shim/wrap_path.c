@@ -79,6 +79,20 @@ held_fd(int fd)
 		co_sync_point(fd, IW_R_READ);
 }
 
+/*
+ * fchmod, fchown, futimens (and the *at forms on an fd): a debounced
+ * save's temporary file whose bytes are held is let go first
+ * (debounce_hold.c), so its own inode, with the mode, owner and times the
+ * program gives it, becomes the state file.
+ */
+static inline void
+meta_fd(int fd)
+{
+	held_fd(fd);
+	if (unlikely(db_on))
+		dbh_real_fd(fd, 1);
+}
+
 #define NOFOLLOW	AT_SYMLINK_NOFOLLOW
 
 /* glibc declares some paths nonnull; Linux gives NULL a meaning all the same */
@@ -268,7 +282,7 @@ lutimes(const char *path, const struct timeval t[2])
 EXPORT int
 futimes(int fd, const struct timeval t[2])
 {
-	held_fd(fd);
+	meta_fd(fd);
 	return REAL(futimes)(fd, t);
 }
 
@@ -276,7 +290,7 @@ EXPORT int
 futimesat(int dirfd, const char *path, const struct timeval t[2])
 {
 	if (path == NULL)
-		held_fd(dirfd);
+		meta_fd(dirfd);
 	else
 		held_path(dirfd, path, 0);
 	return REAL(futimesat)(dirfd, path, t);
@@ -285,8 +299,8 @@ futimesat(int dirfd, const char *path, const struct timeval t[2])
 EXPORT int
 utimensat(int dirfd, const char *path, const struct timespec t[2], int flags)
 {
-	if (no_path(path))
-		held_fd(dirfd);		/* Linux: the file dirfd refers to */
+	if (no_path(path) || (path[0] == '\0' && (flags & AT_EMPTY_PATH)))
+		meta_fd(dirfd);		/* Linux: the file dirfd refers to */
 	else
 		held_path(dirfd, path, flags & (NOFOLLOW | AT_EMPTY_PATH));
 	return REAL(utimensat)(dirfd, path, t, flags);
@@ -295,7 +309,7 @@ utimensat(int dirfd, const char *path, const struct timespec t[2], int flags)
 EXPORT int
 futimens(int fd, const struct timespec t[2])
 {
-	held_fd(fd);
+	meta_fd(fd);
 	return REAL(futimens)(fd, t);
 }
 
@@ -312,7 +326,7 @@ chmod(const char *path, mode_t mode)
 EXPORT int
 fchmod(int fd, mode_t mode)
 {
-	held_fd(fd);
+	meta_fd(fd);
 	return REAL(fchmod)(fd, mode);
 }
 
@@ -340,7 +354,7 @@ lchown(const char *path, uid_t uid, gid_t gid)
 EXPORT int
 fchown(int fd, uid_t uid, gid_t gid)
 {
-	held_fd(fd);
+	meta_fd(fd);
 	return REAL(fchown)(fd, uid, gid);
 }
 
@@ -348,6 +362,8 @@ EXPORT int
 fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
 	held_path(dirfd, path, flags & (NOFOLLOW | AT_EMPTY_PATH));
+	if ((flags & AT_EMPTY_PATH) && !no_path(path) && path[0] == '\0')
+		meta_fd(dirfd);
 	return REAL(fchownat)(dirfd, path, uid, gid, flags);
 }
 

@@ -64,6 +64,25 @@ IOSHIM_REPORT="$T/bx.rep" IOSHIM_DEBOUNCE="$T/c/*.json=60000" LD_PRELOAD="$SHIM"
 eq "failed exec: saves in the reports (absorbed + written)" \
     "$(( $(dbsum "$T/bx.rep" saves_absorbed) + $(dbsum "$T/bx.rep" saves_written) ))" "$(tail -n 1 "$T/bx.out")"
 
+# mode, owner and times the program gives its temporary file through the
+# fd (fchmod, fchown as root, futimens): on the state file, as unshimmed
+# (a held temporary file is let go: its own inode is renamed)
+MO='import os, sys
+d = sys.argv[1]; t = d + "/s.json"; tmp = t + ".tmp"
+for i in range(5):
+    with open(tmp, "w") as f:
+        f.write("state %d" % i); f.flush()
+        os.fchmod(f.fileno(), 0o640)
+        if os.geteuid() == 0: os.fchown(f.fileno(), 65534, 65534)
+        os.utime(f.fileno(), (1000000 + i, 2000000 + i))
+    os.replace(tmp, t)
+st = os.stat(t); print(st.st_uid, oct(st.st_mode), int(st.st_mtime))'
+mkdir "$T/m1" "$T/m2"
+want=$($PY -c "$MO" "$T/m1")
+eq "mode, owner, mtime set through the temporary file's fd, seen by the program" \
+    "$(IOSHIM_DEBOUNCE="$T/m2/*.json=60000" LD_PRELOAD="$SHIM" $PY -c "$MO" "$T/m2")" "$want"
+eq "mode, owner, mtime of the state file" "$(stat -c '%u %a %Y' "$T/m2/s.json")" "$(stat -c '%u %a %Y' "$T/m1/s.json")"
+
 # a rename FROM a name with a pending state moves that state (review
 # defect 1): three saves of a.json, then a.json renamed to b.json, both
 # named by the pattern; as unshimmed: a.json gone, b.json the last state
