@@ -24,6 +24,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -376,6 +377,33 @@ mark_synced(const struct stat *st)
 }
 
 /* A path the program names, while something is pending (db_point). */
+/*
+ * /proc/self/fd/N, /proc/thread-self/fd/N, /dev/fd/N: another name of
+ * the program's fd N; a held temporary file's bytes go in first
+ * (debounce_hold.c), as for its own name.
+ */
+static void
+fd_path(const char *path)
+{
+	static const char *const pre[] = { "/proc/self/fd/",
+	    "/proc/thread-self/fd/", "/dev/fd/" };
+	const char *p = NULL;
+	char *end;
+	unsigned i;
+	long fd;
+
+	if (path[0] != '/')
+		return;
+	for (i = 0; i < sizeof(pre) / sizeof(pre[0]) && p == NULL; i++)
+		if (strncmp(path, pre[i], strlen(pre[i])) == 0)
+			p = path + strlen(pre[i]);
+	if (p == NULL || *p < '0' || *p > '9')
+		return;
+	fd = strtol(p, &end, 10);
+	if (*end == '\0' && fd >= 0 && fd < INT_MAX)
+		dbh_real_fd((int)fd, 0);
+}
+
 void
 db_path_slow(const char *path)
 {
@@ -384,6 +412,7 @@ db_path_slow(const char *path)
 
 	if (path == NULL || db_in || in_vfork_child())
 		return;
+	fd_path(path);
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	if (!db_skip_hold && dbh_named(base)) {

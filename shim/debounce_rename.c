@@ -60,7 +60,7 @@ hold(struct db_ent *e, int fromdir, const char *from, const struct stat *fst)
 	char p[PATH_MAX], name[NAME_MAX + 1];
 	int k;
 
-	if (e->pend[0] != '\0') {
+	if (e->pend[0] != '\0' && e->mslot < 0) {
 		db_pend_path(e, p);
 		if (sys_rename(fromdir, from, AT_FDCWD, p, 0) != 0)
 			return -1;
@@ -75,7 +75,16 @@ hold(struct db_ent *e, int fromdir, const char *from, const struct stat *fst)
 			if (errno != EEXIST || k == 8)
 				return -1;
 		}
-		db_pend_new(e, name);
+		if (e->pend[0] != '\0') {
+			/* the older state was held in memory: absorbed, its
+			 * slot let go now that the newer is in its file */
+			dbh_free(e->mslot);
+			e->mslot = -1;
+			strcpy(e->pend, name);
+			e->absorbed++;
+			e->bytes_saved += e->psize;
+		} else
+			db_pend_new(e, name);
 	}
 	db_target_mark(e);
 	e->inplace = 0;
