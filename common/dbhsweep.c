@@ -40,6 +40,7 @@
 #define HS_STAT(p, st)		raw_stat(AT_FDCWD, p, st, 0)
 #define HS_MMAP			RAW_MMAP
 #define HS_WRITE(fd, p, n)	syscall(SYS_write, fd, p, n)
+#define HS_PREAD(fd, p, n, o)	syscall(SYS_pread64, fd, p, n, o)
 #define HS_CLOSE(fd)		syscall(SYS_close, fd)
 #define HS_UNLINKAT(d, p)	syscall(SYS_unlinkat, d, p, 0)
 #define HS_RENAME(a, b)		syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 0)
@@ -53,6 +54,7 @@
 #define HS_STAT			stat
 #define HS_MMAP			mmap
 #define HS_WRITE		write
+#define HS_PREAD		pread
 #define HS_CLOSE		close
 #define HS_UNLINKAT(d, p)	unlinkat(d, p, 0)
 #define HS_RENAME		rename
@@ -185,11 +187,19 @@ sweep_hold(int dfd, const char *name, const char *target, const char *glob)
 	    O_NONBLOCK, 0);
 	if (fd < 0)
 		return 0;
+	/* a copy, not a mapping of the file: one cut short meanwhile (its
+	 * owner may truncate it) would raise SIGBUS in whoever reads it */
 	if (HS_FSTAT(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid() || st.st_size < (off_t)DBH_HDR ||
-	    (h = HS_MMAP(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd,
-	    0)) == MAP_FAILED) {
+	    st.st_size > (off_t)(DBH_HDR + 2 * DBH_CAP) ||
+	    (h = HS_MMAP(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
 		HS_CLOSE(fd);
+		return 0;
+	}
+	if (HS_PREAD(fd, h, (size_t)st.st_size, 0) != (ssize_t)st.st_size) {
+		HS_CLOSE(fd);
+		munmap(h, (size_t)st.st_size);
 		return 0;
 	}
 	HS_CLOSE(fd);
