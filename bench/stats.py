@@ -498,6 +498,8 @@ if vals("dbsave", "none", "wall_ns"):
             % (n, vl), vals("dbsave", v, "p99_ns"), "ns",
             note="p50 %s" % fmt(med(vals("dbsave", v, "p50_ns")), "ns"))
     row(11, "dbsave_syscw_cut", "  write syscalls cut", cut("dbsave", "debounce", "none"), "%")
+    row(11, "dbsave_wchar_cut", "  bytes handed to write calls cut (/proc/PID/io wchar)",
+        cut("dbsave", "debounce", "none", "wchar"), "%")
     c = data.get("dbsave_calls", {})
     cn, cd = c.get("none", {}).get("1", {}), c.get("debounce", {}).get("1", {})
     if cn.get("onto") and "onto" in cd:
