@@ -34,11 +34,11 @@ deps:
 
 # The shim: position independent, no sanitizer runtime (it is preloaded
 # into programs that were not built with one).
-shim/%.o: shim/%.c shim/*.h common/*.h
+shim/%.o: shim/%.c shim/*.h common/*.h common/*.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c -o $@ $<
 
 shim/libioshim.so: $(SHIM_OBJ)
-	$(CC) -shared -o $@ $(SHIM_OBJ) -ldl -lpthread -Wl,-z,now -Wl,--no-undefined
+	$(CC) -shared -o $@ $(SHIM_OBJ) -ldl -lpthread -Wl,-z,now -Wl,--no-undefined -Wl,--sort-section=name
 
 collector/%.o: collector/%.c collector/*.h common/wire.h common/version.h common/spill.h common/salvage.* common/dbhold.h common/dbhsweep.*
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $$(pkg-config --cflags $(PKGS_COLLECTOR)) -c -o $@ $<

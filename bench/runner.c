@@ -163,10 +163,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(f, "wall_ns=%llu cpu_ns=%llu syscw=%llu syscr=%llu wchar=%llu "
-	    "write_bytes=%llu maxrss_kb=%ld status=%d\n", t1 - t0,
+	    "write_bytes=%llu maxrss_kb=%ld minflt=%ld status=%d\n", t1 - t0,
 	    tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime),
 	    io_field(io, "syscw"), io_field(io, "syscr"), io_field(io, "wchar"),
-	    io_field(io, "write_bytes"), ru.ru_maxrss,
+	    io_field(io, "write_bytes"), ru.ru_maxrss, ru.ru_minflt,
 	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	if (fclose(f) != 0) {
 		perror(results);

@@ -97,7 +97,7 @@ def fmt(v, unit):
         return "%.1f ms" % v
     if unit == "/s":
         return "%.0f/s" % v
-    if unit == "instr":
+    if unit in ("instr", "faults"):
         return "%.1f" % v
     if unit == "lines/s":
         return "%.0f/s" % v
@@ -447,6 +447,12 @@ if vals("true_loop", "none", "wall_ns"):
         note="without %s" % fmt(med(vals("true_loop", "none", "wall_ns")), "ns"))
     row(8, "true_loop_floor", "  the same with a do-nothing preloaded library (the floor) / without",
         ratio("true_loop", "forward", "none"), "x")
+    # page faults: exact, where the wall time is noise (a fault costs
+    # 0.1-0.5 us on bare metal, 10 us and more in some VMs)
+    for v, what in (("none", "without"), ("forward", "do-nothing library"), ("shim", "shim")):
+        if vals("true_loop", v, "minflt"):
+            row(8, "true_loop_minflt_" + v, "  minor page faults per /bin/true of the loop, %s" % what,
+                [x / 200 for x in vals("true_loop", v, "minflt")], "faults")
 
 # 9. Open-append-close loops ----------------------------------------------
 if vals("shloop", "none", "wall_ns"):

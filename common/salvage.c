@@ -48,6 +48,19 @@
 #include "spill.h"
 
 /*
+ * Seconds of the wall clock.  Not time(): an IFUNC, whose resolver the
+ * shim's -z now link would run in every process it is loaded into.
+ */
+static time_t
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec;
+}
+
+/*
  * Built twice: into ioshim (tools/salvage_cli.c) with libc's calls, and
  * into the shim (shim/salvage_shim.c, SALVAGE_IN_SHIM) with the real
  * functions behind the shim's wrappers, so its own opens and writes are
@@ -580,7 +593,7 @@ one(int dfd, const char *dir, const char *name, int dry, struct salvage_stats *s
 	 * file and sizing it (nothing held); removed once old, or every
 	 * later start-up salvage would open the directory for it */
 	if (SV_FSTAT(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size < (off_t)SP_HDR && !dry && st.st_mtime + 60 < time(NULL) &&
+	    st.st_size < (off_t)SP_HDR && !dry && st.st_mtime + 60 < now_s() &&
 	    (geteuid() == 0 || st.st_uid == geteuid()) &&
 	    (!ss->only_uid || st.st_uid == (uid_t)ss->uid)) {
 		SV_CLOSE(fd);
@@ -619,7 +632,7 @@ check:
 		 * Being made (the header comes right after the file), or its
 		 * writer died then: it holds nothing.  Removed once old.
 		 */
-		if (!dry && st.st_mtime + 60 < time(NULL))
+		if (!dry && st.st_mtime + 60 < now_s())
 			SV_UNLINKAT(dfd, name, 0);
 		ss->alive++;
 		goto out;

@@ -83,7 +83,7 @@ pair_now(uint64_t *ticks, uint64_t *ns)
 #endif
 
 /* Constructor: choose the counter and take the first pair. */
-void
+SHIM_ONCE void
 clock_init(void)
 {
 #if defined(__aarch64__)

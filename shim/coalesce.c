@@ -67,7 +67,7 @@ struct cobuf {
 	uint64_t	p_absorbed, p_bytes, p_sizes[IW_NSIZES];
 };
 
-static struct cobuf bufs[NBUF];
+static SHIM_BIG struct cobuf bufs[NBUF];
 static _Atomic unsigned nbufs;		/* slots ever used */
 static size_t mem_used;			/* sum of caps */
 static int prio_tried;			/* prio_init ran (under the lock) */
@@ -1141,7 +1141,7 @@ co_unpark_all(void)
 	return (int)had;
 }
 
-void
+SHIM_ONCE void
 co_flush_all(int reason)
 {
 	if ((co_held == 0 && !shim_ending) || in_vfork_child())
@@ -1356,7 +1356,7 @@ co_after_fork_child(void)
  * (after exec) another image; the spill's pid and start time say the
  * same process, so the bytes wait for that process to end.
  */
-void
+SHIM_ONCE void
 co_spills_end(void)
 {
 	unsigned i;

@@ -16,15 +16,15 @@
 #include "shim.h"
 
 HIDDEN struct proc_ctr pc;
-HIDDEN struct file_row files[FILES_MAX];
-HIDDEN struct file_name names[FILES_MAX];
+HIDDEN SHIM_BIG struct file_row files[FILES_MAX];
+HIDDEN SHIM_BIG struct file_name names[FILES_MAX];
 HIDDEN const struct file_row row_zero;
 HIDDEN _Atomic unsigned files_used;
 
 #define PATHS_BYTES	(256 * 1024)
 #define HASH_SLOTS	(2 * FILES_MAX)
 
-static char paths[PATHS_BYTES];
+static SHIM_BIG char paths[PATHS_BYTES];
 static size_t paths_used;
 /*
  * Open addressing: an entry is the row index + 1 (0 = empty) in its low
@@ -32,7 +32,7 @@ static size_t paths_used;
  * meets another path rarely has to touch that row and its path (past
  * 1024 rows every new path probes, and each touch is a cache miss).
  */
-static uint32_t hash[HASH_SLOTS];
+static SHIM_BIG uint32_t hash[HASH_SLOTS];
 static uint64_t table_lock;		/* 1 while a row is added */
 static __thread int in_table;	/* this thread holds table_lock */
 
@@ -212,11 +212,11 @@ static _Atomic(struct tctr *) tctr_all;	/* every block, newest first */
 static struct tctr retired;		/* blocks of threads that ended */
 static _Atomic unsigned fold_seq;	/* odd while a block is folded */
 static atomic_flag fold_lock = ATOMIC_FLAG_INIT;
-static pthread_key_t tkey;
-static int tkey_ok;
+static SHIM_HOT pthread_key_t tkey;
+static SHIM_HOT int tkey_ok;
 
 #define STATIC_BLOCKS	32
-static struct tctr static_blocks[STATIC_BLOCKS];
+static SHIM_BIG struct tctr static_blocks[STATIC_BLOCKS];
 static _Atomic unsigned static_used;
 
 /* A new block: from a small static pool, then from mmap (signal-safe). */
@@ -453,7 +453,7 @@ row_share_slow(unsigned f, int *own)
 	return &b->row[f];
 }
 
-void
+SHIM_ONCE void
 counters_init(void)
 {
 	tkey_ok = pthread_key_create(&tkey, tctr_retire) == 0;

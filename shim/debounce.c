@@ -34,8 +34,8 @@
 
 #define DB_SYNCED	8	/* files recently fsynced, remembered */
 
-HIDDEN _Atomic unsigned db_npend;	/* entries with a pending state */
-static struct db_ent ents[DB_ENTS];
+HIDDEN SHIM_HOT _Atomic unsigned db_npend;	/* entries with a pending state */
+static SHIM_BIG struct db_ent ents[DB_ENTS];
 static unsigned nents;
 static struct { dev_t dev; ino_t ino; } synced[DB_SYNCED];
 static unsigned synced_at;

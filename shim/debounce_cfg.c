@@ -23,8 +23,8 @@
 #include "shim.h"
 #include "debounce_spec.h"
 
-HIDDEN int db_on;			/* patterns are set */
-static struct db_pat pats[DB_PATS_MAX];
+HIDDEN SHIM_HOT int db_on;			/* patterns are set */
+static SHIM_BIG struct db_pat pats[DB_PATS_MAX];
 static unsigned npats;
 
 static void
@@ -34,7 +34,7 @@ say(const char *s)
 }
 
 /* From read_config (init.c): secure_getenv, so nothing in AT_SECURE. */
-void
+SHIM_ONCE void
 db_config(void)
 {
 	const char *s = secure_getenv("IOSHIM_DEBOUNCE"), *why;

@@ -60,7 +60,10 @@ struct slot {
 	char		mname[96];
 };
 
-static struct slot slots[DBH_N];
+static SHIM_BIG struct slot slots[DBH_N];
+/* Set at the first mapping: until then no slot is in use, and the scans
+ * at fork and exit touch none of the table's pages. */
+static SHIM_HOT _Atomic int slots_live;
 static uint64_t seq;
 #define MAPSZ	((size_t)DBH_HDR + DBH_CAP)
 #define DATA(s)	((char *)(s)->h + DBH_HDR)
@@ -211,6 +214,7 @@ slot_map(struct slot *s)
 	h->pid = (int32_t)getpid();
 	h->start_ticks = proc_stat_field(22, NULL);
 	s->h = h;
+	atomic_store(&slots_live, 1);
 	return 0;
 }
 
@@ -540,6 +544,8 @@ dbh_named(const char *base)
 {
 	unsigned i;
 
+	if (!atomic_load(&slots_live))
+		return 0;
 	for (i = 0; i < DBH_N; i++)
 		if (__atomic_load_n(&slots[i].used, __ATOMIC_ACQUIRE) == DBH_TEMP &&
 		    slots[i].base != NULL && strcmp(slots[i].base, base) == 0)
@@ -553,6 +559,8 @@ dbh_real_all(void)
 {
 	unsigned i;
 
+	if (!atomic_load(&slots_live))
+		return;
 	for (i = 0; i < DBH_N; i++)
 		if (slots[i].used == DBH_TEMP)
 			(void)real_slot(i);
@@ -632,6 +640,8 @@ dbh_after_fork_child(void)
 {
 	unsigned i;
 
+	if (!atomic_load(&slots_live))
+		return;
 	for (i = 0; i < DBH_N; i++) {
 		if (slots[i].h != NULL)
 			munmap(slots[i].h, MAPSZ);
@@ -640,12 +650,12 @@ dbh_after_fork_child(void)
 }
 
 /* The image ends, everything written: the hold files go. */
-void
+SHIM_ONCE void
 dbh_end(void)
 {
 	unsigned i;
 
-	if (in_vfork_child())
+	if (in_vfork_child() || !atomic_load(&slots_live))
 		return;
 	for (i = 0; i < DBH_N; i++)
 		if (slots[i].h != NULL && slots[i].used == 0) {

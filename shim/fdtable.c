@@ -226,7 +226,7 @@ fd_path(int fd, char *buf, size_t size)
 #define DIRCACHE 8
 static int dir_fd1[DIRCACHE];		/* fd + 1; 0 empty */
 static size_t dir_len[DIRCACHE];
-static char dir_path[DIRCACHE][PATH_MAX];
+static SHIM_BIG char dir_path[DIRCACHE][PATH_MAX];
 static atomic_flag dir_lock = ATOMIC_FLAG_INIT;
 static _Atomic unsigned dir_seq;
 static unsigned dir_next;
@@ -440,14 +440,14 @@ fd_classify_open(int fd, int dirfd, const char *path, int oflags)
  */
 #define PEND_SLOTS	32
 enum { SLOT_FREE, SLOT_FILLING, SLOT_PENDING };
-static uint64_t pend_state[PEND_SLOTS];	/* apart: a scan reads 1 page */
+static SHIM_HOT uint64_t pend_state[PEND_SLOTS];	/* apart: a scan reads 1 page */
 static struct {
 	int		fd, oflags;
 	unsigned	gen;		/* pend_gen at the open */
 	uint32_t	hash;		/* file_row_hint of path, when len > 0 */
 	size_t		len;
 	char		path[PATH_MAX];
-} pend[PEND_SLOTS];
+} pend[PEND_SLOTS] SHIM_BIG;
 static unsigned pend_gen;		/* new process or image */
 
 static void
@@ -524,7 +524,7 @@ fd_resolve(int fd, const struct stat *st)
 }
 
 /* Every pending fd of this image, finished: its report counts them. */
-void
+SHIM_ONCE void
 fd_resolve_all(void)
 {
 	unsigned i;

@@ -44,14 +44,19 @@
 
 #include "shim.h"
 
-HIDDEN struct shim_real real;
-HIDDEN volatile int shim_ready;
-HIDDEN struct shim_config cfg;
+HIDDEN SHIM_HOT struct shim_real real;
+HIDDEN SHIM_HOT volatile int shim_ready;
+HIDDEN SHIM_HOT struct shim_config cfg;
+/* the long settings, when set (cfg points here; SHIM_BIG: untouched else) */
+static SHIM_BIG struct {
+	char	report[4096], include[1024], exclude[1024];
+	char	flush_on[CFG_FLUSH_ON_MAX];
+} cfg_text;
 HIDDEN __thread int shim_busy;
-HIDDEN int shim_secure;		/* AT_SECURE: nothing from the environment */
-HIDDEN int shim_inert;		/* off: every wrapper passes straight through */
+HIDDEN SHIM_HOT int shim_secure;	/* AT_SECURE: nothing from the environment */
+HIDDEN SHIM_HOT int shim_inert;	/* off: every wrapper passes straight through */
 
-static int init_state;		/* 0 not begun, 1 under way, 2 done */
+static SHIM_HOT int init_state;	/* 0 not begun, 1 under way, 2 done */
 
 /* open(2) without passing through any wrapper. */
 int
@@ -60,8 +65,25 @@ shim_raw_open(const char *path, int flags, mode_t mode)
 	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
 }
 
+/*
+ * pthread_atfork, without its stub: pthread_atfork is a few bytes of
+ * libc_nonshared.a that the link puts at the end of the text, a page no
+ * other start-up code touches, which passes this library's __dso_handle
+ * to glibc's exported __register_atfork.  The same call made here costs
+ * every process one page fault fewer.
+ */
+extern int __register_atfork(void (*)(void), void (*)(void), void (*)(void),
+    void *);
+extern void *__dso_handle;
+
+SHIM_ONCE int
+shim_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
+{
+	return __register_atfork(prepare, parent, child, __dso_handle);
+}
+
 /* A number from the environment, or def when unset or not a number. */
-static uint64_t
+SHIM_ONCE static uint64_t
 env_num(const char *name, uint64_t def, uint64_t lo, uint64_t hi)
 {
 	const char *s = secure_getenv(name);
@@ -89,6 +111,18 @@ env_str(char *dst, size_t size, const char *name, const char *def)
 	strcpy(dst, s);
 }
 
+/* A long setting: copied into dst when set, else "" (dst untouched). */
+static const char *
+env_text(char *dst, size_t size, const char *name)
+{
+	const char *s = secure_getenv(name);
+
+	if (s == NULL || *s == '\0' || strlen(s) >= size)
+		return "";		/* too long: ignored, never cut */
+	strcpy(dst, s);
+	return dst;
+}
+
 static void
 read_config(void)
 {
@@ -100,7 +134,7 @@ read_config(void)
 	cfg.flush_ns = env_num("IOSHIM_FLUSH_MS", 1000, 1, 86400000) * 1000000;
 	cfg.mem_bytes = env_num("IOSHIM_MEM_KB", 4096, 4, 1048576) * 1024;
 	cfg.interval_ns = env_num("IOSHIM_INTERVAL_MS", 1000, 10, 86400000) * 1000000;
-	env_str(cfg.report, sizeof(cfg.report), "IOSHIM_REPORT", "");
+	cfg.report = env_text(cfg_text.report, sizeof(cfg_text.report), "IOSHIM_REPORT");
 	env_str(cfg.sock, sizeof(cfg.sock), "IOSHIM_SOCKET", "");
 	cfg.sock_explicit = cfg.sock[0] != '\0';
 	if (!cfg.sock_explicit) {
@@ -111,11 +145,11 @@ read_config(void)
 		    strlen(dir) + sizeof("/ioshim/ioshimd.sock") <= sizeof(cfg.sock))
 			snprintf(cfg.sock, sizeof(cfg.sock), "%s/ioshim/ioshimd.sock", dir);
 	}
-	env_str(cfg.include, sizeof(cfg.include), "IOSHIM_COALESCE_INCLUDE", "");
-	env_str(cfg.exclude, sizeof(cfg.exclude), "IOSHIM_COALESCE_EXCLUDE", "");
+	cfg.include = env_text(cfg_text.include, sizeof(cfg_text.include), "IOSHIM_COALESCE_INCLUDE");
+	cfg.exclude = env_text(cfg_text.exclude, sizeof(cfg_text.exclude), "IOSHIM_COALESCE_EXCLUDE");
 	/* unset: severity tokens of common formats (prio.c) */
 	cfg.flush_default = secure_getenv("IOSHIM_FLUSH_ON") == NULL;
-	env_str(cfg.flush_on, sizeof(cfg.flush_on), "IOSHIM_FLUSH_ON", "");
+	cfg.flush_on = env_text(cfg_text.flush_on, sizeof(cfg_text.flush_on), "IOSHIM_FLUSH_ON");
 	db_config();		/* IOSHIM_DEBOUNCE (debounce_cfg.c) */
 }
 
@@ -175,7 +209,7 @@ do_init(void)
  * program would not.  Another thread arriving meanwhile (a library's
  * constructor may start one) yields until start-up is done.
  */
-void
+SHIM_ONCE void
 shim_init(void)
 {
 	int expect = 0;
@@ -205,7 +239,7 @@ shim_constructor(void)
  * named by IOSHIM_READY_FD, which is then closed and forgotten, so the
  * program never sees it.
  */
-HIDDEN void
+SHIM_ONCE HIDDEN void
 ready_signal(void)
 {
 	const char *s = secure_getenv("IOSHIM_READY_FD");

@@ -16,7 +16,7 @@
 
 #include "shim.h"
 
-static uint64_t base_in, base_out;	/* blocks at the image's start */
+static SHIM_HOT uint64_t base_in, base_out;	/* blocks at the image's start */
 
 static int
 blocks(uint64_t *in, uint64_t *out)
@@ -31,7 +31,7 @@ blocks(uint64_t *in, uint64_t *out)
 }
 
 /* A new image, or a forked child (whose own figures start at zero). */
-void
+SHIM_ONCE void
 kio_start(void)
 {
 	if (blocks(&base_in, &base_out) != 0)

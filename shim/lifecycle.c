@@ -23,13 +23,13 @@
 
 #include "shim.h"
 
-HIDDEN uint64_t image_start_ns, image_start_ticks;
-HIDDEN char image_exe[IW_EXE_MAX];
-HIDDEN uint64_t image_exe_dev, image_exe_ino;	/* of image_exe: 0 unknown */
+HIDDEN SHIM_HOT uint64_t image_start_ns, image_start_ticks;
+HIDDEN SHIM_HOT char image_exe[IW_EXE_MAX];
+HIDDEN SHIM_HOT uint64_t image_exe_dev, image_exe_ino;	/* of image_exe: 0 unknown */
 
-static atomic_int ended;		/* this image has been reported */
-static int end_async;			/* by _exit: maybe in a signal handler */
-static int exit_code;			/* from exit() or main's return */
+static SHIM_HOT atomic_int ended;		/* this image has been reported */
+static SHIM_HOT int end_async;			/* by _exit: maybe in a signal handler */
+static SHIM_HOT int exit_code;			/* from exit() or main's return */
 
 static const int fatal_sigs[] = {
 	SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE,
@@ -37,7 +37,7 @@ static const int fatal_sigs[] = {
 	SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGSYS, SIGPWR,
 };
 #define NSIG_MAX 65
-static unsigned char fatal[NSIG_MAX];	/* 1: terminates by default */
+static SHIM_HOT unsigned char fatal[NSIG_MAX];	/* 1: terminates by default */
 static unsigned char ours[NSIG_MAX];	/* 1: the shim's handler is in place */
 static atomic_flag sig_lock = ATOMIC_FLAG_INIT;
 static void	set_ours(int sig, int v);
@@ -57,7 +57,7 @@ new_image(void)
 }
 
 /* Write held bytes, report, and send the last message; once per image. */
-void
+SHIM_ONCE void
 image_end(int reason, int code)
 {
 	if (!shim_ready || atomic_exchange(&ended, 1))	/* inert: nothing */
@@ -607,16 +607,16 @@ pthread_exit(void *ret)
 	__builtin_unreachable();
 }
 
-static int (*program_main)(int, char **, char **);
+static SHIM_HOT int (*program_main)(int, char **, char **);
 
-static int
+SHIM_ONCE static int
 main_hook(int argc, char **argv, char **envp)
 {
 	exit_code = program_main(argc, argv, envp);
 	return exit_code;
 }
 
-EXPORT int
+SHIM_ONCE EXPORT int
 __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
     void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
     void *stack_end)
@@ -642,14 +642,16 @@ shim_destructor(void)
 	image_end(IW_END_EXIT, exit_code);
 }
 
-void
+SHIM_ONCE void
 lifecycle_init(void)
 {
 	ssize_t n;
 
 	struct stat st;
 
-	n = readlink("/proc/self/exe", image_exe, sizeof(image_exe) - 1);
+	/* raw: the shim's own look, not the program's readlink */
+	n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", image_exe,
+	    sizeof(image_exe) - 1);
 	image_exe[n > 0 ? n : 0] = '\0';
 	/* The collector checks the name against /proc/PID/exe by these. */
 	if (raw_stat(AT_FDCWD, "/proc/self/exe", &st, 0) == 0) {
@@ -660,5 +662,5 @@ lifecycle_init(void)
 	counters_init();
 	send_init();
 	signals_init();
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	shim_atfork(fork_prepare, fork_parent, fork_child);
 }

@@ -75,13 +75,13 @@ static size_t wlen[NWORD];
 static int wat[NWORD];
 static int nword;
 static unsigned char is_first[256];	/* a word starts with this byte */
-static uint8_t pair[256 * 256 / 8];	/* bit a << 8 | b: a word starts "ab" */
+static SHIM_BIG uint8_t pair[256 * 256 / 8];	/* bit a << 8 | b: a word starts "ab" */
 static v16 first[NWORD];		/* each distinct first letter, 16 times */
 static int nfirst;
 /* x86: byte c is a candidate when lo_tbl[c & 15] & hi_tbl[c >> 4] != 0
  * (one bit per distinct first letter, the ninth shares the first's bit) */
 static unsigned char lo_tbl[16], hi_tbl[16];
-static char store[sizeof(cfg.flush_on)];
+static char store[CFG_FLUSH_ON_MAX];
 HIDDEN int (*prio_copy)(char *, const char *, size_t);
 
 HIDDEN int prio_on;

@@ -292,7 +292,7 @@ row_active(const struct tfile *c)
 	return c->opens || c->reads || row_writes(c) || c->fsyncs;
 }
 
-static struct tfile sums[64];	/* rows_sum of 64 rows: one record at a time */
+static SHIM_BIG struct tfile sums[64];	/* rows_sum of 64 rows: one record at a time */
 
 static void
 put_files(struct out *o)
@@ -343,9 +343,9 @@ put_files(struct out *o)
 	put(o, "]", 1);
 }
 
-static struct out rec;		/* one record at a time: image_end runs once */
+static SHIM_BIG struct out rec;		/* one record at a time: image_end runs once */
 
-void
+SHIM_ONCE void
 report_write(int reason, int code)
 {
 	char comm[IW_COMM_MAX + 1] = "";

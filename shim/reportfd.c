@@ -61,11 +61,11 @@ share_drops(void)
 }
 
 /* The constructor: only an image that writes a report shares a count. */
-void
+SHIM_ONCE void
 report_init(void)
 {
 	if (cfg.report[0] != '\0')
-		pthread_atfork(share_drops, NULL, NULL);
+		shim_atfork(share_drops, NULL, NULL);
 }
 
 /*

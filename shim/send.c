@@ -41,7 +41,7 @@
 static int sock = -1;
 static dev_t sock_dev;
 static ino_t sock_ino;
-static uint64_t next_look;	/* no look for the collector before this */
+static SHIM_HOT uint64_t next_look;	/* no look for the collector before this */
 static int connected;		/* sock is connected to the collector */
 /*
  * Rows go only when they changed, so every row goes at the next send after
@@ -50,18 +50,18 @@ static int connected;		/* sock is connected to the collector */
  */
 static int resend_rows;
 static uint32_t seq;
-static atomic_flag send_lock = ATOMIC_FLAG_INIT;
+static SHIM_HOT atomic_flag send_lock = ATOMIC_FLAG_INIT;
 static union {
 	struct iw_proc	proc;
 	struct iw_files	files;
 	char		raw[IW_MAX];
-} msg;
+} msg SHIM_BIG;
 
 /*
  * The collector's socket (IOSHIM_SOCKET, else the default) when there is
  * a socket at that path.
  */
-static int
+SHIM_ONCE static int
 sock_path(struct sockaddr_un *sa)
 {
 	struct stat st;
@@ -113,7 +113,7 @@ sock_connect(void)
  * path, make ours and connect; 0 when connected.  Nothing is kept when
  * nobody listens there.
  */
-static int
+SHIM_ONCE static int
 sock_find(void)
 {
 	struct sockaddr_un sa;
@@ -140,7 +140,7 @@ sock_find(void)
 }
 
 /* The constructor: no socket until a collector is found. */
-void
+SHIM_ONCE void
 send_init(void)
 {
 	next_look = 0;
@@ -194,7 +194,7 @@ fill_hdr(struct iw_hdr *h, int type, size_t len)
  * dropped at once, the next one carries its counts.
  */
 #define FINAL_WAIT_MS	200
-static int64_t wait_left_ns;	/* of the last message; 0: no waiting */
+static SHIM_HOT int64_t wait_left_ns;	/* of the last message; 0: no waiting */
 
 /* Wait for room in the collector's queue; 1 while time is left. */
 static int
@@ -283,8 +283,8 @@ activity(const struct file_row *f, const struct tfile *c)
 	    c->syscalls + f->flushes;
 }
 
-static struct tfile sums[64];	/* rows_sum of 64 rows: under send_lock */
-static uint64_t sent_sum[FILES_MAX];	/* each row's activity at its last send */
+static SHIM_BIG struct tfile sums[64];	/* rows_sum of 64 rows: under send_lock */
+static SHIM_BIG uint64_t sent_sum[FILES_MAX];	/* each row's activity at its last send */
 
 /* A new image or a forked child: every row is new to the collector. */
 void
@@ -400,7 +400,7 @@ send_all(int final, int reason, int code)
 }
 
 /* Send the counters now; final for the image's last message. */
-void
+SHIM_ONCE void
 send_tick(int final, int reason, int code)
 {
 	int saved = errno;

@@ -43,6 +43,26 @@
 #define EXPORT		__attribute__((visibility("default")))
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
+/*
+ * A zero-filled table of a page or more.  Its pages cost nothing until
+ * touched, but the small variables between such tables each cost a page
+ * fault when first touched (every process touches some at start and at
+ * exit): the link (--sort-section=name) puts these sections after all
+ * the plain .bss, so the small variables share a few pages.
+ */
+#define SHIM_BIG	__attribute__((section(".bss.~big")))
+/*
+ * The few variables every process writes at start or exit: in .data,
+ * whose page the loader has already copied (it relocates the GOT beside
+ * it and zeroes the tail), instead of pages of .bss of their own.
+ */
+#define SHIM_HOT	__attribute__((section(".data.hot")))
+/*
+ * Code that runs once per process image (start-up, exit): the compiler
+ * groups it (.text.unlikely) beside the constructor, so a process that
+ * does nothing else faults in one window of text, not every one.
+ */
+#define SHIM_ONCE	__attribute__((cold))
 /* not instrumented in a ThreadSanitizer build (runs before TSan can) */
 #if defined(__SANITIZE_THREAD__)
 #define NO_TSAN		__attribute__((no_sanitize_thread))
@@ -304,24 +324,28 @@ HIDDEN void	*real_next(const char *name);
 })
 
 /* init.c */
+/* Small (SHIM_HOT): the strings a process rarely sets are elsewhere,
+ * and "" when unset. */
+#define CFG_FLUSH_ON_MAX	512
 struct shim_config {
 	int	coalesce;		/* IOSHIM_COALESCE */
+	int	sock_explicit;		/* IOSHIM_SOCKET was set */
+	int	flush_default;		/* unset: the default severity tokens */
 	size_t	buffer_bytes;		/* IOSHIM_BUFFER_KB */
 	uint64_t flush_ns;		/* IOSHIM_FLUSH_MS */
 	size_t	mem_bytes;		/* IOSHIM_MEM_KB */
 	uint64_t interval_ns;		/* IOSHIM_INTERVAL_MS */
-	char	report[4096];		/* IOSHIM_REPORT */
+	const char *report;		/* IOSHIM_REPORT, < 4096 bytes */
+	const char *include;		/* IOSHIM_COALESCE_INCLUDE, < 1024 */
+	const char *exclude;		/* IOSHIM_COALESCE_EXCLUDE, < 1024 */
+	const char *flush_on;		/* IOSHIM_FLUSH_ON, ':' separated */
 	char	sock[108];		/* IOSHIM_SOCKET, or the default path */
-	int	sock_explicit;		/* IOSHIM_SOCKET was set */
-	char	include[1024];		/* IOSHIM_COALESCE_INCLUDE */
-	char	exclude[1024];		/* IOSHIM_COALESCE_EXCLUDE */
-	char	flush_on[512];		/* IOSHIM_FLUSH_ON, ':' separated */
-	int	flush_default;		/* unset: the default severity tokens */
 };
 HIDDEN extern struct shim_config cfg;
 HIDDEN extern int shim_secure;		/* AT_SECURE: no setting from the environment */
 HIDDEN extern int shim_inert;		/* IOSHIM_DISABLE=1 or failed start-up (init.c) */
 HIDDEN void	shim_init(void);
+HIDDEN int	shim_atfork(void (*)(void), void (*)(void), void (*)(void));
 HIDDEN int	shim_raw_open(const char *, int, mode_t);
 
 /*
@@ -1048,7 +1072,7 @@ HIDDEN extern __thread pid_t vfork_pid;
 HIDDEN int	vfork_child_check(void);
 HIDDEN void	vfork_after_fork(void);		/* in a forked child */
 
-static inline int
+static inline __attribute__((always_inline)) int
 in_vfork_child(void)
 {
 	return unlikely(vfork_pid != 0) && vfork_child_check();

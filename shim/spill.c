@@ -38,7 +38,7 @@
 #include "spill.h"
 
 static char dir[64];		/* the spill directory */
-static _Atomic int dir_state;	/* 0 not looked at, 1 usable, -1 none;
+static SHIM_HOT _Atomic int dir_state;	/* 0 not looked at, 1 usable, -1 none;
 				 * set after dir, read without the lock */
 static uint64_t my_start, my_pidns;
 static unsigned counter;
@@ -333,7 +333,7 @@ spill_salvage_startup(void)
  * (a salvager that ends midway is followed by the next one, which goes
  * on from its last recorded 4 KiB).
  */
-void
+SHIM_ONCE void
 spill_salvage_end(int in_handler)
 {
 	int i;

@@ -716,7 +716,7 @@ extern FILE *_IO_list_all;
 extern void _IO_list_lock(void);
 extern void _IO_list_unlock(void);
 
-static int
+SHIM_ONCE static int
 flush_every(void)
 {
 	FILE *f;
@@ -747,7 +747,7 @@ fflush_unlocked(FILE *f)
 }
 
 /* At the end of the image, before stdio's own exit flush. */
-void
+SHIM_ONCE void
 stdio_flush_all(void)
 {
 	flush_every();
