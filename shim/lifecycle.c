@@ -51,7 +51,7 @@ static void	set_ours(int sig, int v);
 static void
 new_image(void)
 {
-	image_start_ns = shim_wall_ns();
+	image_start_ns = shim_wall_ns_sys();
 	image_start_ticks = 0;
 	kio_start();
 }

@@ -372,7 +372,7 @@ report_write(int reason, int code)
 	put_time(&rec, image_start_ns);
 	put(&rec, ",", 1);
 	key(&rec, "end");
-	put_time(&rec, shim_wall_ns());
+	put_time(&rec, shim_wall_ns_sys());
 	put(&rec, ",", 1);
 	key(&rec, "end_reason");
 	puts_(&rec, reason == IW_END_EXEC ? "\"exec\"," :

@@ -120,7 +120,7 @@ sock_find(void)
 	struct stat st;
 	int s;
 
-	next_look = shim_now_ns() + cfg.interval_ns;
+	next_look = shim_now_ns_sys() + cfg.interval_ns;
 	if (sock_path(&sa) != 0)
 		return -1;
 	s = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -159,7 +159,7 @@ send_maybe_connect(int now)
 	if (likely(sock >= 0) || cfg.sock[0] == '\0' || shim_worker ||
 	    in_vfork_child() ||
 	    __atomic_load_n(&shim_mt, __ATOMIC_RELAXED) ||
-	    (!now && shim_now_ns() < next_look))
+	    (!now && shim_now_ns_sys() < next_look))
 		return;
 	if (atomic_flag_test_and_set(&send_lock))
 		return;
@@ -181,7 +181,7 @@ fill_hdr(struct iw_hdr *h, int type, size_t len)
 	learn_start_ticks();
 	h->start_ticks = image_start_ticks;
 	h->image_ns = image_start_ns;
-	h->sent_ns = shim_wall_ns();
+	h->sent_ns = shim_wall_ns_sys();
 }
 
 /*
@@ -202,13 +202,13 @@ room_wait(void)
 {
 	struct pollfd p = { .fd = sock, .events = POLLOUT };
 	struct timespec ts;
-	uint64_t t0 = shim_now_ns();
+	uint64_t t0 = shim_now_ns_sys();
 	int64_t spent;
 
 	ts.tv_sec = wait_left_ns / 1000000000;
 	ts.tv_nsec = wait_left_ns % 1000000000;
 	(void)syscall(SYS_ppoll, &p, 1, &ts, NULL, 0);
-	spent = (int64_t)(shim_now_ns() - t0);
+	spent = (int64_t)(shim_now_ns_sys() - t0);
 	wait_left_ns -= spent > 1000000 ? spent : 1000000;	/* no spinning */
 	return wait_left_ns > 0;
 }

@@ -357,6 +357,10 @@ HIDDEN int	shim_raw_open(const char *, int, mode_t);
  */
 HIDDEN uint64_t	shim_now_ns(void);		/* CLOCK_MONOTONIC */
 HIDDEN uint64_t	shim_wall_ns(void);		/* CLOCK_REALTIME */
+/* the same by a system call: for reads once per image or per send, which
+ * through the vDSO would fault in its data pages in every process */
+HIDDEN uint64_t	shim_now_ns_sys(void);
+HIDDEN uint64_t	shim_wall_ns_sys(void);
 HIDDEN void	clock_init(void);
 HIDDEN uint64_t	ticks_to_ns(uint64_t ticks);	/* async-signal-safe */
 HIDDEN extern int tick_cpu;			/* ticks are the CPU's counter */
