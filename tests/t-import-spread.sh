@@ -13,11 +13,21 @@ export LC_ALL=C
 PY=/usr/bin/python3
 now=$(date +%s)
 H=$(( now / 3600 * 3600 ))
+# A must lie after the hour's start (windows before it are rolled up
+# into hourly rows): in the first 30 s of an hour wait for the 30th, and
+# A begins no earlier than the hour (it failed within 100 s of one)
+if [ $(( now - H )) -lt 30 ]; then
+	sleep $(( 30 - (now - H) ))
+	now=$(date +%s)
+fi
 rec() {	# pid exe start end write_bytes writes path
 	printf '{"pid":%s,"exe":"%s","comm":"x","start":%s.000,"end":%s.000,"end_reason":"exit","exit_code":0,"classes":{"disk":{"read_bytes":0,"write_bytes":%s,"reads":0,"writes":%s}},"opens":1,"fsyncs":0,"files":[{"path":"%s","class":"disk","opens":1,"write_bytes":%s,"writes":%s}]}\n' \
 	    "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$5" "$6"
 }
-a0=$(( now - 100 )) a1=$(( now - 81 ))
+a0=$(( now - 100 ))
+[ $a0 -ge $H ] || a0=$H
+a1=$(( a0 + 19 ))
+[ $a1 -lt $now ] || a1=$(( now - 1 ))
 b0=$(( H - 3 * 3600 )) b1=$(( H - 3600 - 1 ))
 {
 	rec 101 /usr/bin/a $a0 $a1 1001 7 /var/log/a.log

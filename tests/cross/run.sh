@@ -41,7 +41,7 @@ for t in aarch64-linux-gnu:qemu-aarch64:arm64 arm-linux-gnueabihf:qemu-arm:armhf
 	mkdir -p "$d"
 	$cc -D_GNU_SOURCE -I"$TOP/common" -O2 $WARN -fPIC -fvisibility=hidden \
 	    -ftls-model=initial-exec -shared -o "$d/libioshim.so" \
-	    "$TOP"/shim/*.c -ldl -lpthread -Wl,-z,now -Wl,--no-undefined ||
+	    "$TOP"/shim/*.c -ldl -lpthread -Wl,-z,now -Wl,--no-undefined -Wl,--sort-section=name ||
 		fail "$triple: the shim does not build"
 	echo "ok: $triple: libioshim.so builds with $WARN"
 	$cc -O1 -D_GNU_SOURCE -I"$TOP/common" -o "$d/prio_diff" \
