@@ -121,7 +121,7 @@ TSAN_DIR	= tests/bin/tsan
 TSAN_FLAGS	= -fsanitize=thread -O1 -g -fno-omit-frame-pointer
 TSAN_PROGS	= $(TSAN_DIR)/co_conc $(TSAN_DIR)/co_exitrace $(TSAN_DIR)/tsan_mix $(TSAN_DIR)/tsan_sig
 
-$(TSAN_DIR)/%.o: shim/%.c shim/*.h common/wire.h
+$(TSAN_DIR)/%.o: shim/%.c shim/*.h common/*.h common/*.c
 	@mkdir -p $(TSAN_DIR)
 	$(TSAN_CC) $(CPPFLAGS) $(TSAN_FLAGS) $(WARN) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c -o $@ $<
 

@@ -13,8 +13,10 @@
  * The next definition of name after this library's, or NULL.  dlsym
  * keeps errno as it was only when it finds the name; the program must
  * see the errno its own call leaves, so it is kept here either way.
+ * NO_TSAN: ThreadSanitizer's own start-up calls setrlimit, whose wrapper
+ * comes here before TSan can record a function entry.
  */
-void *
+NO_TSAN void *
 real_next(const char *name)
 {
 	int saved = errno;
