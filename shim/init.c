@@ -185,7 +185,7 @@ do_init(void)
 
 	shim_busy++;
 	off = disabled();
-#define X(name, ret, args) real.name = (real_##name##_t)dlsym(RTLD_NEXT, #name);
+#define X(name, ret, args) real.name = (real_##name##_t)real_find(#name);
 	SHIM_REAL_FUNCS(X)
 #undef X
 	if (off || !resolved()) {

@@ -314,6 +314,7 @@ HIDDEN extern volatile int shim_ready;	/* real functions resolved */
  * has no such function.
  */
 HIDDEN void	*real_next(const char *name);
+HIDDEN void	*real_find(const char *name);	/* the same, faster (resolve.c) */
 #define LAZY(name) __extension__ ({					\
 	real_##name##_t f_ = __atomic_load_n(&real.name, __ATOMIC_RELAXED); \
 	if (unlikely(f_ == NULL)) {					\
