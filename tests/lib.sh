@@ -39,8 +39,9 @@ PY
 prog() {
 	mkdir -p "$TOP/tests/bin"
 	src=$TOP/tests/progs/$1.c bin=$TOP/tests/bin/$1
-	# rebuilt when it or the wire format it may use changed
-	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ] || [ "$TOP/common/wire.h" -nt "$bin" ]; then
+	# rebuilt when it or what it may include (common/, shim/) changed
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ] ||
+	    [ -n "$(find "$TOP/common" "$TOP/shim" -newer "$bin" -name '*.[ch]' 2>/dev/null | head -n 1)" ]; then
 		cc -O1 -g -Wall -Wextra -D_GNU_SOURCE -I"$TOP/common" -o "$bin" "$src" -lpthread || fail "cannot build $1"
 	fi
 	echo "$bin"

@@ -60,13 +60,16 @@ reference(const char *p, size_t n)
 static void
 reset(const char *list)
 {
+	static char flush_on[CFG_FLUSH_ON_MAX];
+
 	nword = nfirst = 0;
 	memset(is_first, 0, sizeof(is_first));
 	memset(pair, 0, sizeof(pair));
 	memset(lo_tbl, 0, sizeof(lo_tbl));
 	memset(hi_tbl, 0, sizeof(hi_tbl));
 	cfg.flush_default = list == NULL;
-	snprintf(cfg.flush_on, sizeof(cfg.flush_on), "%s", list ? list : "");
+	snprintf(flush_on, sizeof(flush_on), "%s", list ? list : "");
+	cfg.flush_on = flush_on;
 	prio_init();
 }
 
