@@ -22,6 +22,24 @@ collector_ready() {
 	[ -S "$S.ctl" ] || { cat "$T/d.log" 2>/dev/null; fail "ioshimd did not start"; }
 }
 
+# in_hour AFTER ROOM: wait, when needed, until at least AFTER seconds of
+# the clock hour have passed and more than ROOM are left of it, for a test
+# whose result changes when an hour begins within it: the collector rolls
+# the past hour's rows up into the hourly tables (and writes imported
+# records of rolled-up hours there only), and its per-uid bounds and import
+# budgets are per clock hour.  ROOM is far more than the part it guards
+# takes; the wait happens only in the last ROOM seconds of an hour.
+in_hour() {
+	_s=$(( $(date +%s) % 3600 ))
+	if [ $(( 3600 - _s - 1 )) -le "$2" ]; then
+		note "waiting $(( 3600 - _s + $1 )) s: an hour begins within $2 s"
+		sleep $(( 3600 - _s + $1 ))
+	elif [ $_s -lt "$1" ]; then
+		note "waiting $(( $1 - _s )) s: the hour began $_s s ago"
+		sleep $(( $1 - _s ))
+	fi
+}
+
 # eq WHAT GOT WANT
 eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1 = $2"; }
 
