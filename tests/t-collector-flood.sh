@@ -13,6 +13,9 @@ as_nobody
 MEM=1048576 ROWS=300 PATHS=65536
 h() { json "$T/h.json" "r[0]$1"; }
 
+# The flood in one clock hour: --uid-rows and --uid-path-bytes are per
+# clock hour, and a new hour during the flood lets as many again in
+in_hour 0 60
 start_d --shared --uid-memory $MEM --uid-rows $ROWS --uid-path-bytes $PATHS
 # 64 images x 64 files x 4,000 bytes: 16 MB of paths if nothing bounds it
 $AS "$SEND" "$S" pathflood 64 64 4000 >"$T/flood.out" || fail "flood sender failed"
