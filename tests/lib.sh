@@ -26,19 +26,22 @@ collector_ready() {
 # the clock hour have passed and more than ROOM are left of it, for a test
 # whose result changes when an hour begins within it: the collector rolls
 # the past hour's rows up into the hourly tables (and writes imported
-# records of rolled-up hours there only), and its per-uid bounds and import
-# budgets are per clock hour.  ROOM is far more than the part it guards
+# records of rolled-up hours there only), its per-uid bounds and import
+# budgets are per clock hour, and its windows (--window) begin at
+# multiples of their length.  ROOM is far more than the part it guards
 # takes; the wait happens only in the last ROOM seconds of an hour.
-in_hour() {
-	_s=$(( $(date +%s) % 3600 ))
-	if [ $(( 3600 - _s - 1 )) -le "$2" ]; then
-		note "waiting $(( 3600 - _s + $1 )) s: an hour begins within $2 s"
-		sleep $(( 3600 - _s + $1 ))
-	elif [ $_s -lt "$1" ]; then
-		note "waiting $(( $1 - _s )) s: the hour began $_s s ago"
-		sleep $(( $1 - _s ))
+# in_period P AFTER ROOM: the same for periods of P seconds (a window).
+in_period() {
+	_s=$(( $(date +%s) % $1 ))
+	if [ $(( $1 - _s - 1 )) -le "$3" ]; then
+		note "waiting $(( $1 - _s + $2 )) s: a new $1 s period begins within $3 s"
+		sleep $(( $1 - _s + $2 ))
+	elif [ $_s -lt "$2" ]; then
+		note "waiting $(( $2 - _s )) s: a $1 s period began $_s s ago"
+		sleep $(( $2 - _s ))
 	fi
 }
+in_hour() { in_period 3600 "$1" "$2"; }
 
 # eq WHAT GOT WANT
 eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1 = $2"; }
