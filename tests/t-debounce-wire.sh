@@ -26,7 +26,7 @@ PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); pri
 # the next hour began the collector rolled the savers' hour up, and the
 # imported record's windows went to hourly rows only (no file_min, proc_min
 # rows of it)
-in_hour 0 90
+in_hour 0 60
 start_d --shared --http "127.0.0.1:$PORT"
 # save UID_RUN DIR RATE: the saver under the shim, 1 s at RATE saves/s,
 # 200 ms window

@@ -23,7 +23,7 @@ nimg() { sq "SELECT count(*) FROM images WHERE uid = $1 AND host IS NOT NULL"; }
 # hour (a new hour during uid 65534's import lets 60 more rows in; one
 # before health resets rows_this_hour that the error's rows left must agree
 # with)
-in_hour 0 90
+in_hour 0 60
 IOSHIM_SOCKET=$T/none "$IOSHIM" run --report "$T/tmpl" -- dd if=/dev/zero of="$T/a" bs=1k count=30 status=none 2>/dev/null || fail "workload failed"
 gen 40 1000 >"$T/n.jsonl"
 gen 10 5000 >"$T/r.jsonl"
