@@ -13,9 +13,11 @@ export LC_ALL=C
 PY=/usr/bin/python3
 # A must lie in the hour the collector starts in and stay out of hourly
 # rows until its checks are done (windows before the hour it starts in are
-# rolled up into hourly rows, and so are A's when the next hour begins):
-# at least 30 s of the hour gone (A begins no earlier than the hour: it
-# failed within 100 s of one) and more than 60 s of it left
+# rolled up into hourly rows, and so are A's when the next hour begins),
+# and D's first hourly row (at the first whole hour after the retention's
+# cut) is deleted by the retention once the next hour begins: at least
+# 30 s of the hour gone (A begins no earlier than the hour: it failed
+# within 100 s of one) and more than 60 s of it left
 in_hour 30 60
 now=$(date +%s)
 H=$(( now / 3600 * 3600 ))
