@@ -5,7 +5,7 @@
                                 queries below: process counters, then one
                                 line per file path
   import_sums.py sql            those queries over proc_min/proc_hour and
-                                file_min/file_hour
+                                file_min/file_hour, each window once
   import_sums.py gen TEMPLATE N PID0 [START]
                                 N records like the first of TEMPLATE, pids
                                 PID0.., exe /usr/bin/genN%7, start START
@@ -54,14 +54,25 @@ def file_sums(paths):
         print(path + "|" + "|".join(str(x) for x in files[path]))
 
 
+# Each window once: the hours the rollup has passed from the hourly table
+# (the rollup copies their 1-minute rows there and keeps them, so summing
+# both tables counted such an hour twice once a new hour began), the rest
+# from the 1-minute table.
+ROLLED = "(SELECT value FROM meta WHERE key = 'rolled_upto')"
+
+
+def once(cols, minute, hour):
+    return ("SELECT %s FROM %s WHERE ts >= %s UNION ALL "
+            "SELECT %s FROM %s WHERE ts < %s" %
+            (cols, minute, ROLLED, cols, hour, ROLLED))
+
+
 def sql():
     cols = ", ".join("sum(%s)" % c for c in PC)
-    src = " UNION ALL ".join("SELECT %s FROM %s" % (", ".join(PC), t)
-                             for t in ("proc_min", "proc_hour"))
+    src = once(", ".join(PC), "proc_min", "proc_hour")
     print("SELECT %s FROM (%s);" % (cols, src), end=" ")
     fcols = ", ".join("sum(%s)" % c for c in FC)
-    fsrc = " UNION ALL ".join("SELECT path, %s FROM %s" % (", ".join(FC), t)
-                              for t in ("file_min", "file_hour"))
+    fsrc = once("path, " + ", ".join(FC), "file_min", "file_hour")
     print("SELECT p.path, %s FROM (%s) x JOIN paths p ON p.id = x.path"
           " GROUP BY p.path ORDER BY p.path;" % (fcols, fsrc))
 

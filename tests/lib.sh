@@ -22,6 +22,27 @@ collector_ready() {
 	[ -S "$S.ctl" ] || { cat "$T/d.log" 2>/dev/null; fail "ioshimd did not start"; }
 }
 
+# in_hour AFTER ROOM: wait, when needed, until at least AFTER seconds of
+# the clock hour have passed and more than ROOM are left of it, for a test
+# whose result changes when an hour begins within it: the collector rolls
+# the past hour's rows up into the hourly tables (and writes imported
+# records of rolled-up hours there only), its per-uid bounds and import
+# budgets are per clock hour, and its windows (--window) begin at
+# multiples of their length.  ROOM is far more than the part it guards
+# takes; the wait happens only in the last ROOM seconds of an hour.
+# in_period P AFTER ROOM: the same for periods of P seconds (a window).
+in_period() {
+	_s=$(( $(date +%s) % $1 ))
+	if [ $(( $1 - _s - 1 )) -le "$3" ]; then
+		note "waiting $(( $1 - _s + $2 )) s: a new $1 s period begins within $3 s"
+		sleep $(( $1 - _s + $2 ))
+	elif [ $_s -lt "$2" ]; then
+		note "waiting $(( $2 - _s )) s: a $1 s period began $_s s ago"
+		sleep $(( $2 - _s ))
+	fi
+}
+in_hour() { in_period 3600 "$1" "$2"; }
+
 # eq WHAT GOT WANT
 eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1 = $2"; }
 

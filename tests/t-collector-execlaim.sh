@@ -20,7 +20,10 @@ rows() {	# FILE: the exe rows as (exe, disk write bytes), sorted
 }
 
 # a long window: the live table keeps the ended images until the flush
-start_d --shared --http "127.0.0.1:$PORT" --window 60
+# (windows begin at whole hours: none may begin before it; a 60 s window
+# ended before the live query when a minute began in between)
+in_hour 0 60
+start_d --shared --http "127.0.0.1:$PORT" --window 3600
 "$SEND" "$S" values "$EXE" 1000 >"$T/root.out" || fail "root sender failed"
 $AS "$SEND" "$S" values "$EXE" 7777 >"$T/nobody.out" || fail "nobody sender failed"
 # (the senders' datagrams may still wait in the socket when the query

@@ -48,7 +48,9 @@ print(sum(r.get("write_bytes", 0) for r in d.get("files", []) if r.get("path") =
 
 for case in slow quick full; do
 	rm -f "$DB" "$DB-wal" "$DB-shm" "$T/go" "$T/pid" "$T/r.jsonl" "$T/out"
-	# a long window: nothing is stored before the kill
+	# a long window: nothing is stored before the kill (windows begin at
+	# whole hours: none may begin before it)
+	in_hour 0 60
 	start_d --window 3600
 	# quick: sends 1 s apart, so the restart falls between two of them;
 	# full: sends 10 ms apart, the ~130 datagrams the shim's send buffer

@@ -12,6 +12,8 @@ as_nobody	# $AS runs a command as uid 65534 (collector_lib.sh)
 nq() { $AS "$IOSHIM" query --socket "$S" "$@"; }
 
 # long windows: nothing is stored (pending stays) until the flush below
+# (windows begin at whole hours: none may begin before it)
+in_hour 0 60
 start_d --shared --window 3600
 "$SEND" "$S" hold 30 >"$T/root.out" &
 R1=$!

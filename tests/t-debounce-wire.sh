@@ -22,6 +22,11 @@ mkdir "$T/r" "$T/n"
 chown 65534:65534 "$T/n"
 
 PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# From the savers to the import of root's exit report, one clock hour: once
+# the next hour began the collector rolled the savers' hour up, and the
+# imported record's windows went to hourly rows only (no file_min, proc_min
+# rows of it)
+in_hour 0 60
 start_d --shared --http "127.0.0.1:$PORT"
 # save UID_RUN DIR RATE: the saver under the shim, 1 s at RATE saves/s,
 # 200 ms window

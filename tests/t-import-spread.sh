@@ -11,15 +11,16 @@
 . "$TOP/tests/collector_lib.sh"
 export LC_ALL=C
 PY=/usr/bin/python3
+# A must lie in the hour the collector starts in and stay out of hourly
+# rows until its checks are done (windows before the hour it starts in are
+# rolled up into hourly rows, and so are A's when the next hour begins),
+# and D's first hourly row (at the first whole hour after the retention's
+# cut) is deleted by the retention once the next hour begins: at least
+# 30 s of the hour gone (A begins no earlier than the hour: it failed
+# within 100 s of one) and more than 60 s of it left
+in_hour 30 60
 now=$(date +%s)
 H=$(( now / 3600 * 3600 ))
-# A must lie after the hour's start (windows before it are rolled up
-# into hourly rows): in the first 30 s of an hour wait for the 30th, and
-# A begins no earlier than the hour (it failed within 100 s of one)
-if [ $(( now - H )) -lt 30 ]; then
-	sleep $(( 30 - (now - H) ))
-	now=$(date +%s)
-fi
 rec() {	# pid exe start end write_bytes writes path
 	printf '{"pid":%s,"exe":"%s","comm":"x","start":%s.000,"end":%s.000,"end_reason":"exit","exit_code":0,"classes":{"disk":{"read_bytes":0,"write_bytes":%s,"reads":0,"writes":%s}},"opens":1,"fsyncs":0,"files":[{"path":"%s","class":"disk","opens":1,"write_bytes":%s,"writes":%s}]}\n' \
 	    "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$5" "$6"

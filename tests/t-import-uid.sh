@@ -14,6 +14,12 @@ export LC_ALL=C
 PY=/usr/bin/python3
 gen() { $PY "$TOP/tests/import_sums.py" gen "$T/tmpl" "$@"; }
 
+# From the workload to the last import, one clock hour: the records must
+# lie in the hour the collector starts in (the hours before it count as
+# rolled up, their imported windows go to hourly rows only: no exe_min rows,
+# not in top from=-1h), and the import budget is per clock hour (a new
+# hour before the last import lets 60 more records in, not 40)
+in_hour 0 60
 IOSHIM_SOCKET=$T/none "$IOSHIM" run --report "$T/tmpl" -- dd if=/dev/zero of="$T/a" bs=1k count=30 status=none 2>/dev/null || fail "workload failed"
 gen 20 1000 >"$T/n.jsonl"
 gen 5 2000 >"$T/r.jsonl"

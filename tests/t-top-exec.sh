@@ -8,7 +8,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/top_lib.sh"
 # A long window: ended images stay in the live view until it closes.
+# Windows begin at multiples of 600 s: none may begin from sh's exec to
+# the last look at the live view (the ended sh, then the ended python,
+# vanished from it and the waits for them ran out).
 top_collector 600
+in_period 600 0 40
 
 cat >"$T/w.py" <<'PY'
 import os, sys, time
