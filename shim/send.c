@@ -285,7 +285,6 @@ activity(const struct file_row *f, const struct tfile *c)
 
 static SHIM_BIG struct tfile sums[64];	/* rows_sum of 64 rows: under send_lock */
 static SHIM_BIG uint64_t sent_sum[FILES_MAX];	/* each row's activity at its last send */
-static unsigned sent_hi;	/* rows of sent_sum written: the rest are 0 */
 
 /* A new image or a forked child: every row is new to the collector. */
 void
@@ -305,9 +304,14 @@ send_files(void)
 	const struct tfile *c;
 	uint64_t act;
 
-	if (resend_rows) {	/* only the rows written: no page touched for nothing */
-		memset(sent_sum, 0, sent_hi * sizeof(sent_sum[0]));
-		sent_hi = 0;
+	/*
+	 * Only the rows there are: files_used only grows, so no row at or
+	 * past it was ever sent, not even by a send that a fork cut short in
+	 * the parent (whose rows the child clears here) - and a process with
+	 * a few rows touches one page, not 8 KB.
+	 */
+	if (resend_rows) {
+		memset(sent_sum, 0, n * sizeof(sent_sum[0]));
 		resend_rows = 0;
 	}
 	msg.files.count = 0;
@@ -348,8 +352,6 @@ send_files(void)
 			w->write_sizes[b] = c->write_sizes[b];
 		memcpy((char *)(w + 1), names[i].path, names[i].path_len);
 		sent_sum[i] = act;
-		if (i >= sent_hi)
-			sent_hi = i + 1;
 		msg.files.count++;
 		off += row;
 	}
